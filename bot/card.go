@@ -1,0 +1,66 @@
+package bot
+
+// The neutral message model. bot/ says what to show; adapters decide how
+// (Block Kit, Adaptive Cards, a terminal transcript). Nothing here knows a
+// chat platform.
+
+// Tone colours a card where the platform can.
+type Tone string
+
+const (
+	ToneInfo    Tone = "info"
+	ToneGood    Tone = "good"
+	ToneWarning Tone = "warning"
+	ToneDanger  Tone = "danger"
+)
+
+// ActionID is the typed id carried by a button; the value is the request id.
+// Buttons never carry a command string.
+type ActionID string
+
+const (
+	ActionApprove ActionID = "unlockbot.approve"
+	ActionDeny    ActionID = "unlockbot.deny"
+	ActionRetry   ActionID = "unlockbot.retry"
+	ActionReveal  ActionID = "unlockbot.reveal"
+)
+
+// Style of a button.
+type Style string
+
+const (
+	StyleDefault Style = ""
+	StylePrimary Style = "primary"
+	StyleDanger  Style = "danger"
+)
+
+// Card is one message.
+type Card struct {
+	Title   string   `json:"title"`
+	Text    string   `json:"text,omitempty"`
+	Fields  []Field  `json:"fields,omitempty"`
+	Actions []Action `json:"actions,omitempty"`
+	Footer  string   `json:"footer,omitempty"`
+	Tone    Tone     `json:"tone,omitempty"`
+}
+
+// Field is a label/value pair.
+type Field struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// Action is a button.
+type Action struct {
+	ID        ActionID `json:"id"`
+	Label     string   `json:"label"`
+	RequestID string   `json:"request_id"`
+	Style     Style    `json:"style,omitempty"`
+}
+
+// MessageRef locates a posted message so it can be updated or replied to.
+// Its fields mean what the adapter says (Slack: channel id and ts).
+type MessageRef struct {
+	Channel string `json:"channel"`
+	ID      string `json:"id"`
+}

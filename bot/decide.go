@@ -1,0 +1,187 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/bot/store"
+)
+
+const day = 24 * time.Hour
+
+func limitKey(o *Org, username string) string {
+	return "limit:" + o.ID + ":" + strings.ToLower(username)
+}
+
+// resetsToday counts resets of the account in the last 24 h (limit 0 makes
+// Reserve count without adding).
+func (s *Service) resetsToday(ctx context.Context, o *Org, username string) (int, error) {
+	_, n, err := s.repo.st.Reserve(ctx, limitKey(o, username), "", s.now(), day, 0)
+	return n, err
+}
+
+func (s *Service) notifier(r *Request) Notifier { return s.notifiers[r.Platform] }
+
+// askApproval posts the approval card and records where it went.
+func (s *Service) askApproval(ctx context.Context, o *Org, r *Request) (*Request, error) {
+	if err := r.move(StatePendingApproval, s.now()); err != nil {
+		return nil, err
+	}
+	n := s.notifier(r)
+	ch := o.ApprovalChannel[r.Platform]
+	if n == nil || ch == "" {
+		return s.failSubmit(ctx, r, "No approval channel is set for "+o.Name+" on "+r.Platform+". Ask an unlockbot admin to set one.", nil)
+	}
+	ref, err := n.PostApproval(ctx, ch, approvalCard(o, r))
+	if err != nil {
+		return s.failSubmit(ctx, r, "The approval message could not be posted: "+SafeMessage(err), err)
+	}
+	r.ApprovalMsg = &ref
+	if err := s.repo.save(ctx, r); err != nil {
+		return nil, errorf("bot.askApproval", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	}
+	return r, nil
+}
+
+// failSubmit ends a request that could not be put in front of an approver.
+func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause error) (*Request, error) {
+	r.State, r.Failure, r.UpdatedAt = StateFailed, msg, s.now()
+	_ = s.repo.save(ctx, r)
+	_ = s.repo.dropPassword(ctx, r.ID)
+	_ = s.record(ctx, "request.failed", audit.Failed, r, r.Requester.Key(), map[string]string{"why": msg})
+	return nil, errorf("bot.Submit", KindUnavailable, cause, "%s", msg)
+}
+
+func (s *Service) autoApprove(ctx context.Context, o *Org, r *Request) (*Request, error) {
+	if err := r.move(StateApproved, s.now()); err != nil {
+		return nil, err
+	}
+	if err := s.repo.save(ctx, r); err != nil {
+		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	}
+	if err := s.record(ctx, "request.approved", audit.OK, r, "policy:no_approval_required", nil); err != nil {
+		return nil, err
+	}
+	return s.Execute(ctx, r.ID)
+}
+
+// Approve is a click on Approve. Authority is checked here, at click time,
+// against the current config, whatever buttons the approver was shown. It
+// runs the reset before returning; adapters call it after acknowledging.
+func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Request, error) {
+	r, err := s.decide(ctx, id, approver, StateApproved, "")
+	if err != nil {
+		return r, err
+	}
+	s.updateCard(ctx, r)
+	return s.Execute(ctx, r.ID)
+}
+
+// Deny is a click on Deny, with an optional reason.
+func (s *Service) Deny(ctx context.Context, id string, approver Actor, reason string) (*Request, error) {
+	r, err := s.decide(ctx, id, approver, StateDenied, truncate(strings.TrimSpace(reason), maxReasonLen))
+	if err != nil {
+		return r, err
+	}
+	_ = s.repo.dropPassword(ctx, r.ID)
+	s.updateCard(ctx, r)
+	s.thread(ctx, r, denyCard(r))
+	s.tell(ctx, r, r.Requester, denyCard(r))
+	return r, nil
+}
+
+// decide moves pending_approval → to with compare-and-swap: of two clicks,
+// on one replica or two, exactly one wins; the other is told what happened.
+func (s *Service) decide(ctx context.Context, id string, who Actor, to State, reason string) (*Request, error) {
+	const op = "bot.decide"
+	for {
+		r, err := s.repo.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		o, ok := s.orgs[r.OrgID]
+		if !ok {
+			return r, errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+		}
+		if why := s.checkApprover(o, r, who); why != "" {
+			_ = s.record(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})
+			return r, errorf(op, KindForbidden, nil, "%s", why)
+		}
+		if r.State != StatePendingApproval {
+			return r, errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
+		}
+		if s.now().After(r.ExpiresAt) {
+			s.expire(ctx, r)
+			return r, errorf(op, KindConflict, nil, "This request expired at %s UTC without a decision. Ask the technician to submit it again.", r.ExpiresAt.UTC().Format("15:04"))
+		}
+		if err := r.move(to, s.now()); err != nil {
+			return r, err
+		}
+		a := who
+		r.Approver, r.DenyReason = &a, reason
+		err = s.repo.save(ctx, r)
+		if errors.Is(err, store.ErrConflict) {
+			continue // someone else changed it: read again and decide again
+		}
+		if err != nil {
+			return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		}
+		typ := "request.approved"
+		if to == StateDenied {
+			typ = "request.denied"
+		}
+		if err := s.record(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason}); err != nil {
+			return r, err
+		}
+		s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
+		return r, nil
+	}
+}
+
+// checkApprover returns why who may not decide r, or "".
+func (s *Service) checkApprover(o *Org, r *Request, who Actor) string {
+	switch {
+	case who.Same(r.Requester):
+		return "You asked for this reset, so someone else must approve it (two-person rule)."
+	case !o.IsApprover(who):
+		return "You are not an approver for " + o.Name + ". Ask one of its approvers to decide."
+	}
+	return ""
+}
+
+func alreadyDecided(r *Request) string {
+	by := ""
+	if r.Approver != nil {
+		by = " by " + r.Approver.Label()
+	}
+	switch r.State {
+	case StateDenied:
+		return "This request was already denied" + by + "."
+	case StateExpired:
+		return "This request expired. Ask the technician to submit it again."
+	case StateApproved, StateExecuting, StateDone, StateFailed:
+		return "This request was already approved" + by + "; nothing more to do."
+	}
+	return "This request is not waiting for a decision."
+}
+
+// expire marks an undecided request expired (lazily, on the first touch
+// after its deadline, or from Sweep).
+func (s *Service) expire(ctx context.Context, r *Request) {
+	if err := r.move(StateExpired, s.now()); err != nil {
+		return
+	}
+	if err := s.repo.save(ctx, r); err != nil {
+		return // another replica got there first
+	}
+	_ = s.repo.dropPassword(ctx, r.ID)
+	_ = s.record(ctx, "request.expired", audit.OK, r, "system", nil)
+	s.updateCard(ctx, r)
+	s.tell(ctx, r, r.Requester, expiredCard(r))
+}
+
+// Get returns a request (for adapters answering a click).
+func (s *Service) Get(ctx context.Context, id string) (*Request, error) { return s.repo.load(ctx, id) }

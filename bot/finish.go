@@ -1,0 +1,159 @@
+package bot
+
+import (
+	"context"
+	"errors"
+
+	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// finish marks the request done and tells everyone. Chat failures here are
+// logged, not fatal: the reset itself is done and audited.
+func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
+	if err := r.move(StateDone, s.now()); err == nil {
+		if err := s.repo.save(ctx, r); err != nil {
+			s.reqLog(r).Error().Err(err).Msg("could not record done")
+			return
+		}
+	}
+	if !r.Generated {
+		_ = s.repo.dropPassword(ctx, r.ID) // typed passwords are not kept a moment longer
+	}
+	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
+	s.updateCard(ctx, r)
+	s.thread(ctx, r, doneCard(o, r))
+	s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
+	r.Steps.Notified = true
+	_ = s.repo.save(ctx, r)
+}
+
+// fail records a failed attempt. Refusals are final; other failures offer a
+// retry, which continues from the last recorded step.
+func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, error) {
+	var ref *refusedError
+	refused := errors.As(cause, &ref)
+	msg := SafeMessage(cause)
+	for i := 0; i < 3; i++ {
+		if r.State != StateExecuting {
+			break // someone else owns it now
+		}
+		r.State, r.Failure, r.Retryable, r.UpdatedAt = StateFailed, msg, !refused, s.now()
+		err := s.repo.save(ctx, r)
+		if !errors.Is(err, store.ErrConflict) {
+			break
+		}
+		if r, err = s.repo.load(ctx, r.ID); err != nil {
+			break
+		}
+	}
+	outcome, typ, code := audit.Failed, "reset.failed", ""
+	if refused {
+		outcome, typ, code = audit.Refused, "reset.refused", ref.code
+		_ = s.repo.dropPassword(ctx, r.ID)
+	}
+	_ = s.record(ctx, typ, outcome, r, "system", map[string]string{"why": msg, "code": code})
+	s.reqLog(r).Warn().Err(cause).Bool("retryable", !refused).Msg("reset did not complete")
+	s.updateCard(ctx, r)
+	s.thread(ctx, r, failedCard(r))
+	s.tell(ctx, r, r.Requester, failedCard(r))
+	return r, errorf("bot.Execute", kindFor(refused), cause, "%s", msg)
+}
+
+func kindFor(refused bool) Kind {
+	if refused {
+		return KindForbidden
+	}
+	return KindUnavailable
+}
+
+// Retry is a click on Retry after a failure that a retry can fix. The
+// requester or any approver of the org may press it.
+func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, error) {
+	const op = "bot.Retry"
+	for {
+		r, err := s.repo.load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		o, ok := s.orgs[r.OrgID]
+		if !ok || !(who.Same(r.Requester) || o.IsApprover(who)) {
+			return r, errorf(op, KindForbidden, nil, "Only the technician who asked or an approver of this organization can retry.")
+		}
+		if r.State != StateFailed || !r.Retryable {
+			return r, errorf(op, KindConflict, nil, "There is nothing to retry: %s", alreadyDecided(r))
+		}
+		if err := r.move(StateApproved, s.now()); err != nil {
+			return r, err
+		}
+		err = s.repo.save(ctx, r)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		}
+		_ = s.record(ctx, "request.retried", audit.OK, r, who.Key(), nil)
+		return s.Execute(ctx, id)
+	}
+}
+
+// RevealPassword hands a generated password to the requester, once. The
+// sealed copy is deleted as it is read, and the reveal is audited.
+func (s *Service) RevealPassword(ctx context.Context, id string, who Actor) (identity.Secret, *Request, error) {
+	const op = "bot.RevealPassword"
+	r, err := s.repo.load(ctx, id)
+	if err != nil {
+		return identity.Secret{}, nil, err
+	}
+	if !who.Same(r.Requester) {
+		_ = s.record(ctx, "password.reveal_refused", audit.Refused, r, who.Key(), nil)
+		return identity.Secret{}, r, errorf(op, KindForbidden, nil, "Only the technician who asked for this reset can see the password.")
+	}
+	if r.State != StateDone || !r.Generated || r.Revealed {
+		return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new reset.")
+	}
+	r.Revealed = true
+	if err := s.repo.save(ctx, r); err != nil {
+		return identity.Secret{}, r, errorf(op, KindConflict, err, "The password can be shown only once. If it was lost, submit a new reset.")
+	}
+	pw, err := s.repo.password(ctx, r.ID)
+	_ = s.repo.dropPassword(ctx, r.ID)
+	if err != nil {
+		return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept (it is held for one hour). Submit a new reset if it was lost.")
+	}
+	_ = s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil)
+	return pw, r, nil
+}
+
+func (s *Service) updateCard(ctx context.Context, r *Request) {
+	n := s.notifier(r)
+	if n == nil || r.ApprovalMsg == nil {
+		return
+	}
+	o := s.orgs[r.OrgID]
+	if err := n.UpdateApproval(ctx, *r.ApprovalMsg, approvalCard(o, r)); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not update the approval message")
+	}
+}
+
+func (s *Service) thread(ctx context.Context, r *Request, c Card) {
+	n := s.notifier(r)
+	if n == nil || r.ApprovalMsg == nil {
+		return
+	}
+	if err := n.ReplyInThread(ctx, *r.ApprovalMsg, c); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not reply in the thread")
+	}
+}
+
+func (s *Service) tell(ctx context.Context, r *Request, to Actor, c Card) {
+	n := s.notifier(r)
+	if n == nil {
+		return
+	}
+	if err := n.Notify(ctx, to, c); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not notify privately")
+	}
+}

@@ -1,0 +1,84 @@
+package bot
+
+import (
+	"time"
+
+	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
+)
+
+// Org is one client organization: its directory, PSA, people and limits.
+// Nothing is shared between orgs, which is what makes MSP use safe.
+type Org struct {
+	ID        string
+	Name      string
+	Directory identity.Directory
+	Tickets   psa.Tickets
+	// PSACompanyID is the org's id in its PSA (ConnectWise company id, ...).
+	PSACompanyID string
+	Policy       Policy
+
+	// Principals are platform-qualified ids: "slack:U123" (a user) or
+	// "slack:S456" (a user group the adapter resolved for the actor).
+	Technicians []string
+	Approvers   []string
+	// Channels that belong to this org, platform-qualified ("slack:C123").
+	Channels []string
+	// ApprovalChannel per platform: {"slack": "C789"}.
+	ApprovalChannel map[string]string
+}
+
+// Policy is what an org allows.
+type Policy struct {
+	RequireApproval           bool
+	MinPasswordLength         int
+	MaxResetsPerAccountPerDay int
+	// ApprovalTTL is how long a request waits for a decision.
+	ApprovalTTL time.Duration
+	// GeneratedLength of random passwords; PassphraseWords > 0 generates a
+	// passphrase instead.
+	GeneratedLength int
+	PassphraseWords int
+}
+
+// withDefaults fills the zero values with the safe defaults.
+func (p Policy) withDefaults() Policy {
+	if p.MinPasswordLength == 0 {
+		p.MinPasswordLength = 12
+	}
+	if p.MaxResetsPerAccountPerDay == 0 {
+		p.MaxResetsPerAccountPerDay = 3
+	}
+	if p.ApprovalTTL == 0 {
+		p.ApprovalTTL = time.Hour
+	}
+	if p.GeneratedLength == 0 {
+		p.GeneratedLength = 16
+	}
+	if p.GeneratedLength < p.MinPasswordLength {
+		p.GeneratedLength = p.MinPasswordLength
+	}
+	return p
+}
+
+func hasAny(set []string, principals []string) bool {
+	for _, s := range set {
+		for _, p := range principals {
+			if s == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsTechnician reports whether a may request resets in this org.
+func (o *Org) IsTechnician(a Actor) bool { return hasAny(o.Technicians, a.principals()) }
+
+// IsApprover reports whether a may approve requests in this org.
+func (o *Org) IsApprover(a Actor) bool { return hasAny(o.Approvers, a.principals()) }
+
+// OwnsChannel reports whether a platform channel belongs to this org.
+func (o *Org) OwnsChannel(platform, channel string) bool {
+	return hasAny(o.Channels, []string{platform + ":" + channel})
+}

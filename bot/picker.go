@@ -1,0 +1,115 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// Picker limits keep type-ahead answers inside Slack's 100-option cap and
+// fast enough to feel instant.
+const (
+	maxPickerOptions = 25
+	maxQueryLen      = 64
+)
+
+// NewForm builds the request form for an actor. channelPlatform/channel
+// preselect the org that owns the channel; account prefills the account
+// field (from "/unlock alice").
+func (s *Service) NewForm(a Actor, channel, account string) (Form, error) {
+	orgs := s.OrgsFor(a)
+	if len(orgs) == 0 {
+		return Form{}, errorf("bot.NewForm", KindForbidden, nil, "You are not a technician for any organization. Ask an unlockbot admin to add you.")
+	}
+	orgField := FormField{ID: FieldOrg, Label: "Organization", Kind: KindSelect}
+	for _, o := range orgs {
+		orgField.Options = append(orgField.Options, Option{Value: o.ID, Label: o.Name})
+	}
+	if o := s.OrgForChannel(a.Platform, channel); o != nil && o.IsTechnician(a) {
+		orgField.Initial = &Option{Value: o.ID, Label: o.Name}
+	} else if len(orgs) == 1 {
+		orgField.Initial = &orgField.Options[0]
+	}
+	acct := FormField{ID: FieldAccount, Label: "Account", Kind: KindTypeahead, Hint: "Type a name; locked accounts are listed first.", MinQuery: 0}
+	if account = strings.TrimSpace(account); account != "" && len(account) <= maxQueryLen {
+		acct.Initial = &Option{Value: account, Label: account}
+	}
+	return Form{
+		Title:  "Unlock an account",
+		Submit: "Submit",
+		Fields: []FormField{
+			orgField,
+			{ID: FieldTicket, Label: "Existing ticket", Kind: KindTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
+			acct,
+			{ID: FieldPassword, Label: "New password", Kind: KindSecretText, Optional: true, Hint: "Leave empty to generate one; it is shown only to you."},
+			{ID: FieldTemporary, Label: "Password is temporary (must change at next logon)", Kind: KindCheckbox, Checked: true},
+			{ID: FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: KindCheckbox},
+			{ID: FieldReason, Label: "Reason", Kind: KindLongText, Hint: "How did you verify the caller? e.g. called back on the number in the HR record."},
+		},
+	}, nil
+}
+
+// AccountOptions answers the account type-ahead.
+func (s *Service) AccountOptions(ctx context.Context, a Actor, orgID, query string) ([]Option, error) {
+	o, err := s.techOrg("bot.AccountOptions", a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(query) > maxQueryLen {
+		query = query[:maxQueryLen]
+	}
+	accts, err := o.Directory.Search(ctx, strings.TrimSpace(query), maxPickerOptions)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Option, 0, len(accts))
+	for _, ac := range accts {
+		out = append(out, Option{Value: ac.Username, Label: accountOptionLabel(ac)})
+	}
+	return out, nil
+}
+
+func accountOptionLabel(a identity.Account) string {
+	switch {
+	case a.Disabled:
+		return "⛔ " + a.Label() + " — disabled"
+	case a.Lock.Locked:
+		return "🔒 " + a.Label() + " — locked"
+	default:
+		return a.Label()
+	}
+}
+
+// TicketOptions answers the ticket type-ahead with the org's open tickets.
+func (s *Service) TicketOptions(ctx context.Context, a Actor, orgID, query string) ([]Option, error) {
+	o, err := s.techOrg("bot.TicketOptions", a, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if len(query) > maxQueryLen {
+		query = query[:maxQueryLen]
+	}
+	ts, err := o.Tickets.ListOpen(ctx, o.PSACompanyID, strings.TrimSpace(query), maxPickerOptions)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Option, 0, len(ts))
+	for _, t := range ts {
+		num := t.Number
+		if num == "" {
+			num = t.ID
+		}
+		out = append(out, Option{Value: t.ID, Label: truncate(fmt.Sprintf("#%s %s", num, t.Summary), 75)})
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

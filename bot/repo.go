@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// Keys in the store. Requests outlive their decision by a week so a late
+// click can still be answered with what happened.
+const (
+	requestTTL = 7 * 24 * time.Hour
+	revealTTL  = time.Hour
+)
+
+func requestKey(id string) string  { return "req:" + id }
+func passwordKey(id string) string { return "pw:" + id }
+
+// repo loads and saves requests with compare-and-swap.
+type repo struct {
+	st     store.Store
+	sealer *Sealer
+}
+
+func (r repo) create(ctx context.Context, req *Request) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	rec, err := r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
+	if err != nil {
+		return fmt.Errorf("save request %s: %w", req.ID, err)
+	}
+	req.version = rec.Version
+	return nil
+}
+
+func (r repo) load(ctx context.Context, id string) (*Request, error) {
+	rec, err := r.st.Get(ctx, requestKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf("bot.load", KindNotFound, err, "This request no longer exists (requests are kept for 7 days). Start a new one with /unlock.")
+	}
+	if err != nil {
+		return nil, errorf("bot.load", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	}
+	var req Request
+	if err := json.Unmarshal(rec.Value, &req); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	req.version = rec.Version
+	return &req, nil
+}
+
+// save writes req if nobody changed it since it was read; on success req
+// carries the new version. store.ErrConflict means another click or replica
+// won: reload and decide again.
+func (r repo) save(ctx context.Context, req *Request) error {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	rec, err := r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
+	if err != nil {
+		return fmt.Errorf("save request %s v%d: %w", req.ID, req.version, err)
+	}
+	req.version = rec.Version
+	return nil
+}
+
+// storePassword seals pw under the request; an existing one is kept (a
+// retry must reuse the password it may already have set).
+func (r repo) storePassword(ctx context.Context, id string, pw identity.Secret, ttl time.Duration) (identity.Secret, error) {
+	sealed, err := r.sealer.Seal(pw, id)
+	if err != nil {
+		return identity.Secret{}, err
+	}
+	_, err = r.st.Create(ctx, passwordKey(id), sealed, ttl)
+	if errors.Is(err, store.ErrConflict) {
+		return r.password(ctx, id)
+	}
+	if err != nil {
+		return identity.Secret{}, err
+	}
+	return pw, nil
+}
+
+func (r repo) password(ctx context.Context, id string) (identity.Secret, error) {
+	rec, err := r.st.Get(ctx, passwordKey(id))
+	if err != nil {
+		return identity.Secret{}, err
+	}
+	return r.sealer.Open(rec.Value, id)
+}
+
+func (r repo) dropPassword(ctx context.Context, id string) error {
+	return r.st.Delete(ctx, passwordKey(id))
+}

@@ -1,0 +1,154 @@
+// Package bot is the platform-neutral flow: the request and its state
+// machine, policy, the shared reset service and the neutral card model.
+// Adapters translate chat payloads into calls on Service and render the
+// cards it produces; nothing here imports a chat SDK.
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/bot/store"
+)
+
+// Config wires a Service.
+type Config struct {
+	Store     store.Store
+	Sealer    *Sealer
+	Audit     audit.Sink
+	Orgs      []*Org
+	Notifiers map[string]Notifier // by platform
+	Log       zerolog.Logger
+	Now       func() time.Time
+	// Lease is how long one executor owns a reset before another may take
+	// it over (a crashed replica).
+	Lease time.Duration
+}
+
+// Service runs the flow. It is safe for concurrent use and holds no request
+// state of its own: everything lives in the store, so any replica can take
+// the next event.
+type Service struct {
+	repo      repo
+	audit     audit.Sink
+	orgs      map[string]*Org
+	orgList   []*Org
+	notifiers map[string]Notifier
+	log       zerolog.Logger
+	now       func() time.Time
+	lease     time.Duration
+
+	// afterStep, when set (tests only), runs after each recorded reset step;
+	// an error simulates a crash at that point.
+	afterStep func(step string) error
+}
+
+// New checks the wiring and returns a Service.
+func New(c Config) (*Service, error) {
+	if c.Store == nil || c.Sealer == nil || c.Audit == nil {
+		return nil, fmt.Errorf("bot.New: store, sealer and audit sink are required")
+	}
+	s := &Service{
+		repo:      repo{st: c.Store, sealer: c.Sealer},
+		audit:     c.Audit,
+		orgs:      map[string]*Org{},
+		notifiers: c.Notifiers,
+		log:       c.Log,
+		now:       c.Now,
+		lease:     c.Lease,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.lease == 0 {
+		s.lease = 2 * time.Minute
+	}
+	if s.notifiers == nil {
+		s.notifiers = map[string]Notifier{}
+	}
+	for _, o := range c.Orgs {
+		if o.ID == "" || o.Directory == nil || o.Tickets == nil {
+			return nil, fmt.Errorf("bot.New: org %q needs an id, a directory and a ticket system", o.ID)
+		}
+		if _, dup := s.orgs[o.ID]; dup {
+			return nil, fmt.Errorf("bot.New: org %q configured twice", o.ID)
+		}
+		o.Policy = o.Policy.withDefaults()
+		s.orgs[o.ID] = o
+		s.orgList = append(s.orgList, o)
+	}
+	sort.Slice(s.orgList, func(i, j int) bool { return s.orgList[i].Name < s.orgList[j].Name })
+	return s, nil
+}
+
+// SetNotifier registers the adapter for a platform (adapters are built after
+// the service, since they call it).
+func (s *Service) SetNotifier(platform string, n Notifier) { s.notifiers[platform] = n }
+
+// Org returns an org by id.
+func (s *Service) Org(id string) (*Org, bool) { o, ok := s.orgs[id]; return o, ok }
+
+// OrgsFor lists the orgs the actor serves as technician, by name.
+func (s *Service) OrgsFor(a Actor) []*Org {
+	var out []*Org
+	for _, o := range s.orgList {
+		if o.IsTechnician(a) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// OrgForChannel finds the org a channel belongs to, if any.
+func (s *Service) OrgForChannel(platform, channel string) *Org {
+	for _, o := range s.orgList {
+		if o.OwnsChannel(platform, channel) {
+			return o
+		}
+	}
+	return nil
+}
+
+// techOrg returns the org if the actor is one of its technicians.
+func (s *Service) techOrg(op string, a Actor, orgID string) (*Org, error) {
+	o, ok := s.orgs[orgID]
+	if !ok || !o.IsTechnician(a) {
+		return nil, errorf(op, KindForbidden, nil, "You are not a technician for that organization. Ask an unlockbot admin to add you.")
+	}
+	return o, nil
+}
+
+func newID() string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "r" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// record writes an audit event; its error is returned because a step whose
+// trail cannot be written is not done.
+func (s *Service) record(ctx context.Context, typ, outcome string, r *Request, actor string, detail map[string]string) error {
+	e := audit.Event{Time: s.now().UTC(), Type: typ, Outcome: outcome, Actor: actor, Detail: detail}
+	if r != nil {
+		e.RequestID, e.Org, e.Target = r.ID, r.OrgID, r.Account.Username
+	}
+	if err := s.audit.Write(ctx, e); err != nil {
+		s.log.Error().Err(err).Str("event", typ).Msg("audit write failed")
+		return errorf("bot.audit", KindUnavailable, err, "The audit trail could not be written, so nothing more was done. Ask an admin to check the audit file.")
+	}
+	return nil
+}
+
+func (s *Service) reqLog(r *Request) *zerolog.Logger {
+	l := s.log.With().Str("request", r.ID).Str("org", r.OrgID).Str("actor", r.Requester.Key()).Str("target", r.Account.Username).Logger()
+	return &l
+}

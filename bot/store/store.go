@@ -1,0 +1,56 @@
+// Package store is the state the flow keeps between chat events: versioned
+// records changed only by compare-and-swap, one-shot markers for replay
+// protection, and sliding-window counters for rate limits. Two
+// implementations (memory and Redis) pass the same contract suite in
+// storetest, so the embedded default behaves exactly like production.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+var (
+	// ErrNotFound: no record under that key (or it expired).
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: the record exists already (Create) or its version moved
+	// on (CompareAndSwap). The caller reloads and decides again.
+	ErrConflict = errors.New("store: version conflict")
+)
+
+// Record is one versioned value. Version starts at 1 and grows by one on
+// every successful swap.
+type Record struct {
+	Key     string
+	Version int64
+	Value   []byte
+}
+
+// Store is what bot/ and psa/local need. All methods are safe for concurrent
+// use by many goroutines and, for Redis, many processes.
+type Store interface {
+	// Get returns the current record or ErrNotFound.
+	Get(ctx context.Context, key string) (Record, error)
+	// Create writes version 1 if the key is absent, else ErrConflict.
+	Create(ctx context.Context, key string, value []byte, ttl time.Duration) (Record, error)
+	// CompareAndSwap replaces the value only if the stored version equals
+	// version, else ErrConflict (ErrNotFound if the key is gone). ttl resets
+	// the expiry; zero keeps no expiry.
+	CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (Record, error)
+	// Delete removes the key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Mark sets a one-shot marker: true the first time for a key within ttl,
+	// false afterwards (replay and retry protection).
+	Mark(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Reserve adds member to the sliding window at key if fewer than limit
+	// members fall inside [now-window, now]. Re-adding an existing member
+	// succeeds without counting twice (a retried reset is the same reset).
+	// It returns whether the member is in the window and the count after.
+	Reserve(ctx context.Context, key, member string, now time.Time, window time.Duration, limit int) (bool, int, error)
+	// List returns the keys with the given prefix (small sets only: an org's
+	// local tickets, a sweep of requests).
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Close releases connections.
+	Close() error
+}

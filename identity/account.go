@@ -1,0 +1,58 @@
+// Package identity holds the nouns and the one interface the reset flow needs
+// from a directory (Active Directory, generic LDAP, later Entra ID). The flow
+// in bot/ decides; a Directory only reports facts and performs writes.
+package identity
+
+import "time"
+
+// Account is what the flow knows about a directory account. Facts that feed
+// the privileged-account guard are reported as found; the decision to refuse
+// is taken by the reset service, never by the directory.
+type Account struct {
+	// ID is the directory's own handle (the DN for LDAP). It always comes from
+	// a search result, never from user input.
+	ID          string `json:"id"`
+	Username    string `json:"username"` // sAMAccountName or uid
+	UPN         string `json:"upn,omitempty"`
+	Mail        string `json:"mail,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+
+	Lock     LockState `json:"lock"`
+	Disabled bool      `json:"disabled"`
+	// PasswordLastSet is zero when the password must change at next logon.
+	PasswordLastSet time.Time `json:"pwd_last_set,omitempty"`
+
+	// Guard facts.
+	InScope          bool     `json:"in_scope"`                    // under the org's base DN / allowed OUs
+	AdminCount       bool     `json:"admin_count,omitempty"`       // AD adminCount=1
+	ProtectedGroups  []string `json:"protected_groups,omitempty"`  // built-in privileged groups it belongs to (nested, primary group included)
+	DenyGroups       []string `json:"deny_groups,omitempty"`       // org-configured deny groups it belongs to
+	IntentionalLock  bool     `json:"intentional_lock,omitempty"`  // member of the org's "locked on purpose" group
+	GuardUnavailable bool     `json:"guard_unavailable,omitempty"` // the directory could not establish the facts above
+}
+
+// LockState is the directory's current answer, not a cached guess. For AD it
+// comes from msDS-User-Account-Control-Computed, since lockoutTime stays set
+// after the lockout duration has passed.
+type LockState struct {
+	Locked   bool      `json:"locked"`
+	LockedAt time.Time `json:"locked_at,omitempty"`
+	BadCount int       `json:"bad_count,omitempty"`
+}
+
+// Label is how an account is shown to a technician: "Alice Smith (alice)".
+func (a Account) Label() string {
+	if a.DisplayName == "" || a.DisplayName == a.Username {
+		return a.Username
+	}
+	return a.DisplayName + " (" + a.Username + ")"
+}
+
+// Verification is what reading the account back after a write proved.
+type Verification struct {
+	Unlocked          bool `json:"unlocked"`
+	MustChange        bool `json:"must_change"`         // pwdLastSet=0 / pwdReset=TRUE read back
+	PasswordWorks     bool `json:"password_works"`      // a bind with the new password was accepted (or answered "must change")
+	BadCountCleared   bool `json:"bad_count_cleared"`
+	PasswordCheckSkip bool `json:"password_check_skip"` // the directory cannot prove the password by bind (reported, not hidden)
+}

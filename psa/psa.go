@@ -1,0 +1,63 @@
+// Package psa holds the ticketing nouns and the one interface the reset flow
+// needs from a PSA (ConnectWise, Kaseya BMS, Freshdesk, SuperOps, or the
+// built-in local tickets). Implementations live one level down.
+package psa
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// Ticket is the part of a PSA ticket the flow shows and checks.
+type Ticket struct {
+	ID        string    `json:"id"`
+	Number    string    `json:"number,omitempty"` // human-facing number when it differs from ID
+	Summary   string    `json:"summary"`
+	Status    string    `json:"status"`
+	CompanyID string    `json:"company_id"` // the PSA's id of the client organization
+	Closed    bool      `json:"closed"`
+	Updated   time.Time `json:"updated"`
+}
+
+// NewTicket is what the flow asks a PSA to create. IdempotencyKey is the
+// request id: an implementation must not create a second ticket for the same
+// key (retries after a crash between "created" and "recorded").
+type NewTicket struct {
+	CompanyID      string
+	Summary        string
+	Description    string
+	IdempotencyKey string
+}
+
+// Note is added to a ticket. Password, when set, is appended by the
+// implementation at the last moment and only to an internal note; Text never
+// holds a secret.
+type Note struct {
+	Text     string
+	Internal bool
+	Password identity.Secret
+	// IdempotencyKey lets an implementation skip a note it already added.
+	IdempotencyKey string
+}
+
+// Tickets is one organization's PSA.
+type Tickets interface {
+	// ListOpen lists open tickets of the company, newest first, whose
+	// summary or number contains query (case-insensitive), at most limit.
+	ListOpen(ctx context.Context, companyID, query string, limit int) ([]Ticket, error)
+	Get(ctx context.Context, id string) (Ticket, error)
+	Create(ctx context.Context, t NewTicket) (Ticket, error)
+	AddNote(ctx context.Context, ticketID string, n Note) error
+	Resolve(ctx context.Context, ticketID, comment string) error
+	Health(ctx context.Context) error
+}
+
+var (
+	ErrNotFound = errors.New("ticket not found")
+	// ErrSecretInPublicNote guards the rule that a password only ever goes
+	// into an internal note.
+	ErrSecretInPublicNote = errors.New("a password may only be added to an internal note")
+)
