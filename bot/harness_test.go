@@ -1,0 +1,231 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/unlockbot/unlockbot/audit/jsonl"
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/store/memstore"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/identity/memory"
+	"github.com/unlockbot/unlockbot/psa/local"
+)
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of the tests
+// that race two approvals.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fakeChat is a Notifier that records every card it is given.
+type fakeChat struct {
+	mu    sync.Mutex
+	posts []string // "kind channel: json-ish card"
+	n     int
+	fail  error
+}
+
+func (f *fakeChat) add(kind, where string, c Card) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.posts = append(f.posts, fmt.Sprintf("%s %s: %+v", kind, where, c))
+}
+
+func (f *fakeChat) PostApproval(_ context.Context, ch string, c Card) (MessageRef, error) {
+	if f.fail != nil {
+		return MessageRef{}, f.fail
+	}
+	f.add("post", ch, c)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	return MessageRef{Channel: ch, ID: fmt.Sprint(f.n)}, nil
+}
+func (f *fakeChat) UpdateApproval(_ context.Context, ref MessageRef, c Card) error {
+	f.add("update", ref.Channel, c)
+	return nil
+}
+func (f *fakeChat) ReplyInThread(_ context.Context, ref MessageRef, c Card) error {
+	f.add("thread", ref.Channel, c)
+	return nil
+}
+func (f *fakeChat) Notify(_ context.Context, to Actor, c Card) error {
+	f.add("dm", to.Key(), c)
+	return nil
+}
+
+func (f *fakeChat) all() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.posts, "\n")
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type harness struct {
+	t       *testing.T
+	svc     *Service
+	st      store.Store
+	sealer  *Sealer
+	dir     *memory.Directory
+	tickets *local.Tickets
+	chat    *fakeChat
+	logs    *syncBuffer
+	audit   *syncBuffer
+	clock   *clock
+	org     *Org
+}
+
+var (
+	tech     = Actor{Platform: "test", ID: "U1", Name: "Tess Tech"}
+	approver = Actor{Platform: "test", ID: "U2", Name: "Abe Approver"}
+	other    = Actor{Platform: "test", ID: "U3", Name: "Otto Other"}
+	groupie  = Actor{Platform: "test", ID: "U4", Name: "Gia Group", Groups: []string{"S-approvers"}}
+)
+
+func testUsers() []memory.User {
+	u := func(name string) memory.User {
+		return memory.User{Account: identity.Account{Username: name, DisplayName: strings.ToUpper(name[:1]) + name[1:] + " Person", InScope: true}, Password: "Old-Passw0rd!"}
+	}
+	alice, bob := u("alice"), u("bob")
+	alice.Lock.Locked = true
+	dadmin := u("dadmin")
+	dadmin.ProtectedGroups = []string{"Domain Admins"}
+	nested := u("nested")
+	nested.ProtectedGroups = []string{"Domain Admins"}
+	acount := u("acount")
+	acount.AdminCount = true
+	off := u("off")
+	off.Disabled = true
+	intent := u("intent")
+	intent.IntentionalLock = true
+	outside := u("outside")
+	outside.InScope = false
+	blind := u("blind")
+	blind.GuardUnavailable = true
+	deny := u("deny")
+	deny.DenyGroups = []string{"VIPs"}
+	return []memory.User{alice, bob, dadmin, nested, acount, off, intent, outside, blind, deny}
+}
+
+// newHarness wires a Service on st (memstore when nil).
+func newHarness(t *testing.T, st store.Store) *harness {
+	t.Helper()
+	if st == nil {
+		st = memstore.New()
+	}
+	h := &harness{t: t, st: st, sealer: NewEphemeralSealer(), dir: memory.New(testUsers()...), chat: &fakeChat{},
+		logs: &syncBuffer{}, audit: &syncBuffer{}, clock: &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}}
+	h.tickets = local.New(st, "acme", h.sealer.SealBytes)
+	h.org = &Org{
+		ID: "acme", Name: "Acme", Directory: h.dir, Tickets: h.tickets, PSACompanyID: "acme-co",
+		Policy:          Policy{RequireApproval: true},
+		Technicians:     []string{"test:U1", "test:U2"},
+		Approvers:       []string{"test:U2", "test:S-approvers"},
+		Channels:        []string{"test:C-acme"},
+		ApprovalChannel: map[string]string{"test": "C-approvals"},
+	}
+	h.svc = h.replica(st)
+	return h
+}
+
+// replica is a second Service on its own store client, sharing the
+// directory, the sealing key and the outputs: another process.
+func (h *harness) replica(st store.Store) *Service {
+	h.t.Helper()
+	org := *h.org
+	org.Tickets = local.New(st, "acme", h.sealer.SealBytes)
+	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: jsonl.New(h.audit), Orgs: []*Org{&org},
+		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	svc.SetNotifier("test", h.chat)
+	return svc
+}
+
+func (h *harness) submit(account string, pw string) (*Request, error) {
+	sub := Submission{Requester: tech, OrgID: "acme", Account: account, Temporary: true, Reason: "Verified by call-back to HR number", Origin: "C-acme"}
+	if pw != "" {
+		sub.Password = identity.NewSecret(pw)
+	}
+	return h.svc.Submit(context.Background(), sub)
+}
+
+func (h *harness) mustSubmit(account, pw string) *Request {
+	h.t.Helper()
+	r, err := h.submit(account, pw)
+	if err != nil {
+		h.t.Fatalf("submit %s: %v", account, err)
+	}
+	return r
+}
+
+// ticketCount counts tickets of the org in the store.
+func (h *harness) ticketCount() int {
+	h.t.Helper()
+	keys, err := h.st.List(context.Background(), "psa:acme:ticket:")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(keys)
+}
+
+// storeDump concatenates every value in the store, for leak scans.
+func (h *harness) storeDump() string {
+	h.t.Helper()
+	ctx := context.Background()
+	keys, err := h.st.List(ctx, "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, k := range keys {
+		rec, err := h.st.Get(ctx, k)
+		if err == nil {
+			b.WriteString(k + "=" + string(rec.Value) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// stores runs fn on the in-memory store and on real Redis.
+func stores(t *testing.T, fn func(t *testing.T, newStore func() store.Store)) {
+	t.Run("memory", func(t *testing.T) { fn(t, func() store.Store { return memstore.New() }) })
+	t.Run("redis", func(t *testing.T) {
+		first := storetest.NewRedisStore(t)
+		fn(t, func() store.Store { return first })
+	})
+}

@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+func TestGeneratedPasswordsPassPolicyAndAvoidLookAlikes(t *testing.T) {
+	acct := AccountRef{Username: "alice", DisplayName: "Alice Smith"}
+	seen := map[string]bool{}
+	for i := 0; i < 2000; i++ {
+		pw, err := GeneratePassword(16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := pw.Reveal()
+		if len(s) != 16 || strings.ContainsAny(s, "0O1lI5S2Z") {
+			t.Fatalf("bad generated password shape %q", s)
+		}
+		if msg := CheckPassword(pw, Policy{}, acct); msg != "" && !strings.Contains(msg, "name") {
+			t.Fatalf("generated password fails policy: %s", msg)
+		}
+		if seen[s] {
+			t.Fatal("duplicate generated password")
+		}
+		seen[s] = true
+	}
+}
+
+func TestPassphrase(t *testing.T) {
+	pw, err := GeneratePassphrase(5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(pw.Reveal(), "-")
+	if len(parts) != 6 || !unicode.IsUpper(rune(parts[0][0])) {
+		t.Fatalf("passphrase shape: %d parts", len(parts))
+	}
+	if msg := CheckPassword(pw, Policy{}, AccountRef{Username: "zz"}); msg != "" {
+		t.Fatalf("passphrase fails policy: %s", msg)
+	}
+}
+
+func TestCheckPassword(t *testing.T) {
+	acct := AccountRef{Username: "jdoe", DisplayName: "John Doe-Smith"}
+	for pw, want := range map[string]string{
+		"Sh0rt!":                   "at least 12",
+		"abcdefghijklmn":           "three of",
+		"ABCDEFGH12345678":         "three of",
+		"Hello-jdoe-2026":          "account name",
+		"My-Smith-Rocks-1":         "person's name",
+		"Tab\tinside-Passw0rd":     "control characters",
+		"Correct-Horse-Battery-9":  "",
+		"ÉtéBrûlant-2026-Lumière": "",
+	} {
+		got := CheckPassword(identity.NewSecret(pw), Policy{}, acct)
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%q: got %q, want %q", pw, got, want)
+		}
+		if strings.Contains(got, pw) {
+			t.Errorf("the message repeats the password")
+		}
+	}
+}
+
+func TestSealer(t *testing.T) {
+	s := NewEphemeralSealer()
+	sealed, err := s.Seal(identity.NewSecret("Top-Secret-42"), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), "Top-Secret") {
+		t.Fatal("sealed value holds the plain text")
+	}
+	got, err := s.Open(sealed, "r1")
+	if err != nil || got.Reveal() != "Top-Secret-42" {
+		t.Fatalf("open: %v", err)
+	}
+	if _, err := s.Open(sealed, "r2"); err == nil {
+		t.Fatal("opened under another request id")
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := s.Open(sealed, "r1"); err == nil {
+		t.Fatal("tampered value opened")
+	}
+	if _, err := NewSealer(make([]byte, 16)); err == nil {
+		t.Fatal("16-byte key accepted")
+	}
+}
+
+func TestSafeMessageNeverShowsTheChain(t *testing.T) {
+	inner := identity.E("ldap.Unlock", identity.KindUnavailable, "The directory did not answer in time.", errString("dial tcp 10.0.0.5:636: i/o timeout"))
+	outer := errorf("bot.unlock", KindUnavailable, inner, "%s", SafeMessage(inner))
+	if got := SafeMessage(outer); strings.Contains(got, "10.0.0.5") || got != "The directory did not answer in time." {
+		t.Fatalf("got %q", got)
+	}
+	if got := SafeMessage(errString("boom 10.0.0.5")); strings.Contains(got, "10.0.0.5") {
+		t.Fatalf("raw error leaked: %q", got)
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

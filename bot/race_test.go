@@ -1,0 +1,134 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+)
+
+// Two approvers click at the same moment, on two replicas with their own
+// Redis connections: exactly one reset runs.
+func TestConcurrentApprovalsExecuteOnce(t *testing.T) {
+	first := storetest.NewRedisStore(t)
+	second, err := redisstore.New(redisstore.Options{URL: storetest.RedisURL(t), Prefix: first.Prefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	h := newHarness(t, first)
+	h.org.Approvers = append(h.org.Approvers, "test:U3")
+	svcA, svcB := h.replica(first), h.replica(second)
+	ctx := context.Background()
+	for round := 0; round < 10; round++ {
+		h.dir.Lock("alice")
+		before := h.dir.Calls.SetPassword
+		r, err := svcA.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Temporary: true, Reason: "verified by call-back"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, c := range []struct {
+			svc *Service
+			who Actor
+		}{{svcA, approver}, {svcB, other}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = c.svc.Approve(ctx, r.ID, c.who)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, e := range errs {
+			if e == nil {
+				ok++
+			} else if KindOf(e) != KindConflict {
+				t.Fatalf("round %d: loser got %v, want a conflict", round, e)
+			}
+		}
+		if ok != 1 || h.dir.Calls.SetPassword-before != 1 {
+			t.Fatalf("round %d: %d approvals succeeded, %d resets ran; want 1 and 1", round, ok, h.dir.Calls.SetPassword-before)
+		}
+		// The limit is 3 per day; move the clock so every round may reset.
+		h.clock.add(25 * 60 * 60 * 1e9)
+	}
+}
+
+// A failure injected right after the unlock stops the reset; Retry finishes
+// it without unlocking twice or creating a second ticket.
+func TestRetryAfterInjectedFailureSkipsDoneSteps(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		ctx := context.Background()
+		boom := errors.New("injected failure")
+		h.svc.afterStep = func(step string) error {
+			if step == "unlock" {
+				return errorf("test", KindUnavailable, boom, "Injected failure.")
+			}
+			return nil
+		}
+		r := h.mustSubmit("alice", "")
+		r, err := h.svc.Approve(ctx, r.ID, approver)
+		if !errors.Is(err, boom) || r.State != StateFailed || !r.Retryable || !r.Steps.Unlocked || r.Steps.PasswordSet {
+			t.Fatalf("after injected failure: err %v state %s steps %+v", err, r.State, r.Steps)
+		}
+		h.svc.afterStep = nil
+		r, err = h.svc.Retry(ctx, r.ID, tech)
+		if err != nil || r.State != StateDone {
+			t.Fatalf("retry: %v %v", err, r)
+		}
+		if h.dir.Calls.Unlock != 1 || h.dir.Calls.SetPassword != 1 || h.ticketCount() != 1 {
+			t.Fatalf("unlocks %d sets %d tickets %d; want 1 1 1", h.dir.Calls.Unlock, h.dir.Calls.SetPassword, h.ticketCount())
+		}
+		if r.Attempts != 2 {
+			t.Fatalf("attempts %d", r.Attempts)
+		}
+	})
+}
+
+// A worker dies mid-reset (its goroutine ends with nothing recorded but the
+// steps already done). When its lease runs out another replica takes over
+// and completes without repeating the unlock, the password or the ticket.
+func TestCrashedExecutorIsTakenOver(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		ctx := context.Background()
+		h.svc.afterStep = func(step string) error {
+			if step == "ticket" {
+				runtime.Goexit() // the process is gone: no failure handling runs
+			}
+			return nil
+		}
+		r := h.mustSubmit("alice", "")
+		done := make(chan struct{})
+		go func() { defer close(done); _, _ = h.svc.Approve(ctx, r.ID, approver) }()
+		<-done
+		got, _ := h.svc.Get(ctx, r.ID)
+		if got.State != StateExecuting || !got.Steps.PasswordSet || got.Steps.TicketID == "" {
+			t.Fatalf("after crash: %s %+v", got.State, got.Steps)
+		}
+		other := h.replica(h.st)
+		if _, err := other.Execute(ctx, r.ID); KindOf(err) != KindConflict {
+			t.Fatalf("takeover inside the lease: %v", err)
+		}
+		h.clock.add(2 * 60 * 1e9)
+		got, err := other.Execute(ctx, r.ID)
+		if err != nil || got.State != StateDone {
+			t.Fatalf("takeover: %v", err)
+		}
+		if h.dir.Calls.Unlock != 1 || h.dir.Calls.SetPassword != 1 || h.ticketCount() != 1 {
+			t.Fatalf("unlocks %d sets %d tickets %d; want 1 1 1", h.dir.Calls.Unlock, h.dir.Calls.SetPassword, h.ticketCount())
+		}
+		pw, _, err := other.RevealPassword(ctx, r.ID, tech)
+		if u, _ := h.dir.User("alice"); err != nil || pw.Reveal() != u.Password {
+			t.Fatal("the password revealed after takeover is not the one set")
+		}
+	})
+}

@@ -1,0 +1,239 @@
+// Package local keeps tickets in unlockbot's own state store, so the whole
+// flow works (and is auditable) before a real PSA is connected. Passwords
+// asked for in a note are stored sealed, never in clear.
+package local
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/psa"
+)
+
+// SealFunc encrypts a password for storage (bot.Sealer.SealBytes).
+type SealFunc func(plain []byte, aad string) ([]byte, error)
+
+// Tickets is a psa.Tickets backed by a store. Keys are namespaced by ns (the
+// org id), so orgs never see each other's tickets.
+type Tickets struct {
+	st   store.Store
+	ns   string
+	seal SealFunc
+	now  func() time.Time
+}
+
+// New returns local tickets for one org.
+func New(st store.Store, ns string, seal SealFunc) *Tickets {
+	return &Tickets{st: st, ns: ns, seal: seal, now: time.Now}
+}
+
+// Note as stored. SealedPassword is base64 of the sealed bytes.
+type Note struct {
+	Text           string    `json:"text"`
+	Internal       bool      `json:"internal"`
+	SealedPassword string    `json:"sealed_password,omitempty"`
+	Key            string    `json:"key,omitempty"`
+	At             time.Time `json:"at"`
+}
+
+type record struct {
+	psa.Ticket
+	Description string `json:"description"`
+	Notes       []Note `json:"notes"`
+}
+
+const ttl = 90 * 24 * time.Hour
+
+func (t *Tickets) key(id string) string { return "psa:" + t.ns + ":ticket:" + id }
+
+// Health implements psa.Tickets.
+func (t *Tickets) Health(ctx context.Context) error {
+	_, err := t.st.Get(ctx, "psa:"+t.ns+":health")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// ListOpen implements psa.Tickets.
+func (t *Tickets) ListOpen(ctx context.Context, companyID, query string, limit int) ([]psa.Ticket, error) {
+	keys, err := t.st.List(ctx, "psa:"+t.ns+":ticket:")
+	if err != nil {
+		return nil, err
+	}
+	q := strings.ToLower(query)
+	var out []psa.Ticket
+	for _, k := range keys {
+		rec, _, err := t.load(ctx, strings.TrimPrefix(k, "psa:"+t.ns+":ticket:"))
+		if err != nil {
+			continue // expired between list and get
+		}
+		tk := rec.Ticket
+		if tk.Closed || tk.CompanyID != companyID {
+			continue
+		}
+		if q != "" && !strings.Contains(strings.ToLower(tk.Summary), q) && !strings.Contains(tk.ID, q) {
+			continue
+		}
+		out = append(out, tk)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Updated.After(out[j].Updated) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (t *Tickets) load(ctx context.Context, id string) (record, int64, error) {
+	r, err := t.st.Get(ctx, t.key(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return record{}, 0, fmt.Errorf("local ticket %s: %w", id, psa.ErrNotFound)
+	}
+	if err != nil {
+		return record{}, 0, err
+	}
+	var rec record
+	if err := json.Unmarshal(r.Value, &rec); err != nil {
+		return record{}, 0, err
+	}
+	return rec, r.Version, nil
+}
+
+// Get implements psa.Tickets.
+func (t *Tickets) Get(ctx context.Context, id string) (psa.Ticket, error) {
+	rec, _, err := t.load(ctx, id)
+	return rec.Ticket, err
+}
+
+// Notes returns a ticket's notes (demo transcript and tests).
+func (t *Tickets) Notes(ctx context.Context, id string) ([]Note, error) {
+	rec, _, err := t.load(ctx, id)
+	return rec.Notes, err
+}
+
+// Create implements psa.Tickets. The idempotency key maps to the ticket id
+// first, so a retried create returns the ticket made the first time.
+func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, error) {
+	if nt.Summary == "" || nt.CompanyID == "" {
+		return psa.Ticket{}, errors.New("local.Create: summary and company are required")
+	}
+	id, err := t.nextID(ctx)
+	if err != nil {
+		return psa.Ticket{}, err
+	}
+	if nt.IdempotencyKey != "" {
+		ik := "psa:" + t.ns + ":idem:" + nt.IdempotencyKey
+		if _, err := t.st.Create(ctx, ik, []byte(id), ttl); errors.Is(err, store.ErrConflict) {
+			prev, gerr := t.st.Get(ctx, ik)
+			if gerr != nil {
+				return psa.Ticket{}, gerr
+			}
+			if tk, gerr := t.Get(ctx, string(prev.Value)); gerr == nil {
+				return tk, nil
+			}
+			id = string(prev.Value) // reserved but never written: write it now
+		} else if err != nil {
+			return psa.Ticket{}, err
+		}
+	}
+	rec := record{Ticket: psa.Ticket{ID: id, Summary: nt.Summary, Status: "New", CompanyID: nt.CompanyID, Updated: t.now()}, Description: nt.Description}
+	b, _ := json.Marshal(rec)
+	if _, err := t.st.Create(ctx, t.key(id), b, ttl); err != nil {
+		return psa.Ticket{}, err
+	}
+	return rec.Ticket, nil
+}
+
+// nextID hands out 1001, 1002, ... per org with compare-and-swap.
+func (t *Tickets) nextID(ctx context.Context) (string, error) {
+	k := "psa:" + t.ns + ":seq"
+	for {
+		r, err := t.st.Get(ctx, k)
+		if errors.Is(err, store.ErrNotFound) {
+			if _, err := t.st.Create(ctx, k, []byte("1001"), 0); err == nil {
+				return "1001", nil
+			} else if !errors.Is(err, store.ErrConflict) {
+				return "", err
+			}
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		n, _ := strconv.Atoi(string(r.Value))
+		next := strconv.Itoa(n + 1)
+		if _, err := t.st.CompareAndSwap(ctx, k, r.Version, []byte(next), 0); err == nil {
+			return next, nil
+		} else if !errors.Is(err, store.ErrConflict) {
+			return "", err
+		}
+	}
+}
+
+// AddNote implements psa.Tickets.
+func (t *Tickets) AddNote(ctx context.Context, id string, n psa.Note) error {
+	if !n.Password.IsZero() && !n.Internal {
+		return psa.ErrSecretInPublicNote
+	}
+	return t.update(ctx, id, func(rec *record) error {
+		for _, old := range rec.Notes {
+			if n.IdempotencyKey != "" && old.Key == n.IdempotencyKey {
+				return errSkip
+			}
+		}
+		note := Note{Text: n.Text, Internal: n.Internal, Key: n.IdempotencyKey, At: t.now()}
+		if !n.Password.IsZero() {
+			if t.seal == nil {
+				return errors.New("local.AddNote: no sealing key, refusing to store a password")
+			}
+			sealed, err := t.seal([]byte(n.Password.Reveal()), t.key(id))
+			if err != nil {
+				return err
+			}
+			note.SealedPassword = base64.StdEncoding.EncodeToString(sealed)
+		}
+		rec.Notes = append(rec.Notes, note)
+		return nil
+	})
+}
+
+// Resolve implements psa.Tickets.
+func (t *Tickets) Resolve(ctx context.Context, id, comment string) error {
+	return t.update(ctx, id, func(rec *record) error {
+		if rec.Closed {
+			return errSkip
+		}
+		rec.Closed, rec.Status = true, "Resolved"
+		rec.Notes = append(rec.Notes, Note{Text: comment, Internal: false, At: t.now()})
+		return nil
+	})
+}
+
+var errSkip = errors.New("nothing to change")
+
+func (t *Tickets) update(ctx context.Context, id string, fn func(*record) error) error {
+	for {
+		rec, v, err := t.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&rec); errors.Is(err, errSkip) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		rec.Updated = t.now()
+		b, _ := json.Marshal(rec)
+		if _, err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl); !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+	}
+}
