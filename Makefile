@@ -1,0 +1,27 @@
+# The two commands a newcomer needs (see README.md):
+#   make demo   run the whole flow in-process, no setup
+#   make test   install and start Redis, Samba AD and slapd on loopback, then run every test
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+
+.PHONY: demo test services unit bench vet
+
+demo:
+	$(GO) run ./cmd/unlockbot demo
+
+test: services vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+services:
+	bash .ci/services.sh
+
+# Unit tests only: servers that are not running are skipped (outside CI).
+unit:
+	$(GO) test -race -count=1 ./...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+bench: services
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./...

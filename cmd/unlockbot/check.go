@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+// cmdCheck tells an operator, org by org, whether the bot can do its job:
+// the directory binds, the base DN exists, the bot account holds the rights
+// it needs (and no more), the ticket system answers.
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path, err := configPath(fs, args)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := buildApp(ctx, cfg, io.Discard)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	failed := 0
+	for _, o := range a.orgs {
+		c, cancel := context.WithTimeout(ctx, 20*time.Second)
+		lines, err := checkDirectory(c, o.Directory)
+		cancel()
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "✗ %s directory: %s\n", o.ID, bot.SafeMessage(err))
+		} else {
+			for _, l := range lines {
+				fmt.Fprintf(stdout, "✓ %s directory: %s\n", o.ID, l)
+			}
+		}
+		if err := o.Tickets.Health(ctx); err != nil {
+			failed++
+			fmt.Fprintf(stdout, "✗ %s tickets: %s\n", o.ID, bot.SafeMessage(err))
+		} else {
+			fmt.Fprintf(stdout, "✓ %s tickets: answer\n", o.ID)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("check: %d problem(s) found", failed)
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// Config is the one YAML file. Secrets are never inline: every secret is a
+// *_env (name of an environment variable) or *_file (path) reference, so
+// the file can be committed and reviewed.
+type Config struct {
+	Listen      string      `yaml:"listen"`
+	RedisURL    string      `yaml:"redis_url"`
+	SealKeyEnv  string      `yaml:"seal_key_env"`
+	SealKeyFile string      `yaml:"seal_key_file"`
+	LogLevel    string      `yaml:"log_level"`
+	Audit       AuditConfig `yaml:"audit"`
+	Orgs        []OrgConfig `yaml:"orgs"`
+}
+
+type AuditConfig struct {
+	File string `yaml:"file"`
+}
+
+type OrgConfig struct {
+	ID        string          `yaml:"id"`
+	Name      string          `yaml:"name"`
+	Directory DirectoryConfig `yaml:"directory"`
+	PSA       PSAConfig       `yaml:"psa"`
+	Policy    PolicyConfig    `yaml:"policy"`
+	Slack     ChatConfig      `yaml:"slack"`
+}
+
+type DirectoryConfig struct {
+	Kind                 string   `yaml:"kind"` // ad, ldap, demo
+	URL                  string   `yaml:"url"`
+	StartTLS             bool     `yaml:"start_tls"`
+	CAFile               string   `yaml:"ca_file"`
+	InsecureSkipVerify   bool     `yaml:"insecure_skip_verify"`
+	BindDN               string   `yaml:"bind_dn"`
+	BindPasswordEnv      string   `yaml:"bind_password_env"`
+	BindPasswordFile     string   `yaml:"bind_password_file"`
+	BaseDN               string   `yaml:"base_dn"`
+	DenyGroups           []string `yaml:"deny_groups"`
+	IntentionalLockGroup string   `yaml:"intentional_lock_group"`
+	MaxConns             int      `yaml:"max_conns"`
+}
+
+type PSAConfig struct {
+	Kind      string `yaml:"kind"` // local
+	CompanyID string `yaml:"company_id"`
+}
+
+type PolicyConfig struct {
+	RequireApproval           *bool         `yaml:"require_approval"`
+	MinPasswordLength         int           `yaml:"min_password_length"`
+	MaxResetsPerAccountPerDay int           `yaml:"max_resets_per_account_per_day"`
+	ApprovalTTL               time.Duration `yaml:"approval_ttl"`
+	GeneratedLength           int           `yaml:"generated_length"`
+	PassphraseWords           int           `yaml:"passphrase_words"`
+}
+
+// ChatConfig is one platform's view of an org: which channels are its,
+// where approvals go, who may ask and who may approve (user or group ids).
+type ChatConfig struct {
+	Channels        []string `yaml:"channels"`
+	ApprovalChannel string   `yaml:"approval_channel"`
+	Technicians     []string `yaml:"technicians"`
+	Approvers       []string `yaml:"approvers"`
+}
+
+// LoadConfig reads and validates path. Unknown keys are errors: a typo in
+// a security setting must not be silently ignored.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseConfig(b)
+}
+
+// ParseConfig decodes and validates YAML.
+func ParseConfig(b []byte) (*Config, error) {
+	if err := rejectInlineSecrets(b); err != nil {
+		return nil, err
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c.defaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// rejectInlineSecrets gives the precise advice KnownFields cannot.
+func rejectInlineSecrets(b []byte) error {
+	var raw any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var walk func(path string, v any) error
+	walk = func(path string, v any) error {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				p := strings.TrimPrefix(path+"."+k, ".")
+				switch k {
+				case "bind_password", "password", "seal_key", "token", "secret", "signing_secret", "api_key", "private_key":
+					return fmt.Errorf("config: %s: secrets are never written in the file; use %s_env (an environment variable name) or %s_file (a path)", p, k, k)
+				}
+				if err := walk(p, x); err != nil {
+					return err
+				}
+			}
+		case []any:
+			for i, x := range t {
+				if err := walk(fmt.Sprintf("%s[%d]", path, i), x); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk("", raw)
+}
+
+func (c *Config) defaults() {
+	if c.Listen == "" {
+		c.Listen = ":8080"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	for i := range c.Orgs {
+		o := &c.Orgs[i]
+		if o.Name == "" {
+			o.Name = o.ID
+		}
+		if o.PSA.Kind == "" {
+			o.PSA.Kind = "local"
+		}
+		if o.PSA.CompanyID == "" {
+			o.PSA.CompanyID = o.ID
+		}
+		if o.Policy.RequireApproval == nil {
+			t := true
+			o.Policy.RequireApproval = &t
+		}
+	}
+}
+
+// Validate names the key and says what is wrong.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("redis_url", "must be redis://host:port/db or rediss://… (got %q)", c.RedisURL)
+		}
+		if c.SealKeyEnv == "" && c.SealKeyFile == "" {
+			bad("seal_key_env", "is required with redis_url: pending passwords are stored encrypted with this 32-byte key (base64), shared by all replicas")
+		}
+	}
+	if len(c.Orgs) == 0 {
+		bad("orgs", "list at least one organization")
+	}
+	seen := map[string]bool{}
+	for i, o := range c.Orgs {
+		k := fmt.Sprintf("orgs[%d]", i)
+		if o.ID == "" || strings.ContainsAny(o.ID, " :/") {
+			bad(k+".id", "must be a short id without spaces, ':' or '/' (got %q)", o.ID)
+		}
+		if seen[o.ID] {
+			bad(k+".id", "%q is used twice", o.ID)
+		}
+		seen[o.ID] = true
+		o.Directory.validate(k+".directory", bad)
+		if o.PSA.Kind != "local" {
+			bad(k+".psa.kind", "must be local (other PSAs are not built yet), got %q", o.PSA.Kind)
+		}
+		p := o.Policy
+		if p.MinPasswordLength != 0 && (p.MinPasswordLength < 8 || p.MinPasswordLength > 128) {
+			bad(k+".policy.min_password_length", "must be between 8 and 128 (got %d)", p.MinPasswordLength)
+		}
+		if p.MaxResetsPerAccountPerDay < 0 || p.MaxResetsPerAccountPerDay > 50 {
+			bad(k+".policy.max_resets_per_account_per_day", "must be between 1 and 50 (got %d)", p.MaxResetsPerAccountPerDay)
+		}
+		if p.ApprovalTTL < 0 || p.ApprovalTTL > 24*time.Hour {
+			bad(k+".policy.approval_ttl", "must be between 1m and 24h (got %s)", p.ApprovalTTL)
+		}
+		if p.GeneratedLength != 0 && (p.GeneratedLength < 12 || p.GeneratedLength > 64) {
+			bad(k+".policy.generated_length", "must be between 12 and 64 (got %d)", p.GeneratedLength)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
+	switch d.Kind {
+	case "demo":
+		return
+	case "ad", "ldap":
+	default:
+		bad(k+".kind", "must be ad, ldap or demo (got %q)", d.Kind)
+		return
+	}
+	u, err := url.Parse(d.URL)
+	switch {
+	case err != nil || (u.Scheme != "ldaps" && u.Scheme != "ldap") || u.Host == "":
+		bad(k+".url", "must be ldaps://host:636 (or ldap://host:389 with start_tls: true), got %q", d.URL)
+	case u.Scheme == "ldap" && !d.StartTLS:
+		bad(k+".url", "plain ldap:// sends passwords in clear; use ldaps:// or set start_tls: true")
+	}
+	if d.CAFile == "" && !d.InsecureSkipVerify {
+		bad(k+".ca_file", "is required: the server certificate is verified against it")
+	} else if d.CAFile != "" {
+		if _, err := os.Stat(d.CAFile); err != nil {
+			bad(k+".ca_file", "cannot be read: %v", err)
+		}
+	}
+	if d.BindDN == "" {
+		bad(k+".bind_dn", "is required (a delegated account, not a domain admin)")
+	}
+	if d.BindPasswordEnv == "" && d.BindPasswordFile == "" {
+		bad(k+".bind_password_env", "set bind_password_env or bind_password_file")
+	}
+	if d.BaseDN == "" {
+		bad(k+".base_dn", "is required: only accounts under it can be reset")
+	}
+}
+
+// ResolveSecret reads a *_env or *_file reference. The error names the key
+// and the variable or path, never the value.
+func ResolveSecret(key, env, file string) (identity.Secret, error) {
+	switch {
+	case env != "":
+		v, ok := os.LookupEnv(env)
+		if !ok || v == "" {
+			return identity.Secret{}, fmt.Errorf("config: %s_env: environment variable %s is not set", key, env)
+		}
+		return identity.NewSecret(v), nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return identity.Secret{}, fmt.Errorf("config: %s_file: %w", key, err)
+		}
+		return identity.NewSecret(strings.TrimRight(string(b), "\r\n")), nil
+	}
+	return identity.Secret{}, fmt.Errorf("config: %s: set %s_env or %s_file", key, key, key)
+}
+
+// SealKey decodes the 32-byte base64 key.
+func (c *Config) SealKey() ([]byte, error) {
+	s, err := ResolveSecret("seal_key", c.SealKeyEnv, c.SealKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s.Reveal()))
+	if err != nil || len(k) != 32 {
+		return nil, fmt.Errorf("config: seal_key: must be 32 random bytes in base64 (make one with: head -c32 /dev/urandom | base64)")
+	}
+	return k, nil
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExampleConfigIsValid(t *testing.T) {
+	b, err := os.ReadFile("../../docs/unlockbot.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The example points at the lab CA; stand in a readable file for it.
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, []byte("x"), 0o600)
+	c, err := ParseConfig([]byte(strings.ReplaceAll(string(b), "/var/lib/unlockbot-lab/samba/tls/ca.pem", ca)))
+	if err != nil {
+		t.Fatalf("example config: %v", err)
+	}
+	if len(c.Orgs) < 2 || !*c.Orgs[0].Policy.RequireApproval {
+		t.Fatalf("example parsed wrong: %+v", c.Orgs)
+	}
+}
+
+func TestConfigErrorsNameTheKey(t *testing.T) {
+	base := `
+orgs:
+  - id: acme
+    directory: {kind: ad, url: "ldaps://127.0.0.1:636", ca_file: "%CA%", bind_dn: "CN=svc", bind_password_env: X, base_dn: "OU=Staff,DC=example,DC=test"}
+`
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, []byte("x"), 0o600)
+	for name, tc := range map[string]struct{ edit, want string }{
+		"inline secret":  {`bind_password_env: X`, "orgs[0].directory.bind_password: secrets are never written"},
+		"plain ldap":     {`ldaps://127.0.0.1:636`, "orgs[0].directory.url: plain ldap:// sends passwords in clear"},
+		"no base dn":     {`base_dn: "OU=Staff,DC=example,DC=test"`, "orgs[0].directory.base_dn: is required"},
+		"unknown key":    {`bind_dn:`, "field bind_dnn not found"},
+		"bad kind":       {`kind: ad`, `orgs[0].directory.kind: must be ad, ldap or demo (got "adx")`},
+		"missing ca":     {`%CA%`, "orgs[0].directory.ca_file: cannot be read"},
+		"redis w/o key":  {`orgs:`, "seal_key_env: is required with redis_url"},
+		"bad min length": {`orgs:`, "orgs[0].policy.min_password_length: must be between 8 and 128"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			y := strings.ReplaceAll(base, "%CA%", ca)
+			switch name {
+			case "inline secret":
+				y = strings.Replace(y, tc.edit, `bind_password: hunter2`, 1)
+			case "plain ldap":
+				y = strings.Replace(y, tc.edit, `ldap://127.0.0.1:389`, 1)
+			case "no base dn":
+				y = strings.Replace(y, tc.edit, ``, 1)
+			case "unknown key":
+				y = strings.Replace(y, tc.edit, `bind_dnn:`, 1)
+			case "bad kind":
+				y = strings.Replace(y, tc.edit, `kind: adx`, 1)
+			case "missing ca":
+				y = strings.Replace(base, tc.edit, "/nonexistent/ca.pem", 1)
+			case "redis w/o key":
+				y = "redis_url: redis://127.0.0.1:6379/0\n" + y
+			case "bad min length":
+				y += "    policy: {min_password_length: 4}\n"
+			}
+			_, err := ParseConfig([]byte(y))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatal("error repeats the inline secret")
+			}
+		})
+	}
+}
+
+func TestResolveSecret(t *testing.T) {
+	t.Setenv("UNLOCKBOT_TEST_SECRET", "s3cret-value")
+	s, err := ResolveSecret("bind_password", "UNLOCKBOT_TEST_SECRET", "")
+	if err != nil || s.Reveal() != "s3cret-value" {
+		t.Fatalf("env: %v", err)
+	}
+	_, err = ResolveSecret("bind_password", "UNLOCKBOT_TEST_UNSET", "")
+	if err == nil || !strings.Contains(err.Error(), "UNLOCKBOT_TEST_UNSET is not set") {
+		t.Fatalf("unset env: %v", err)
+	}
+	f := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(f, []byte("from-file\n"), 0o600)
+	if s, err := ResolveSecret("bind_password", "", f); err != nil || s.Reveal() != "from-file" {
+		t.Fatalf("file: %v", err)
+	}
+}

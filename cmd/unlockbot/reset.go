@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// cmdReset is the break-glass path: the same shared reset service, from a
+// terminal, audited as the named operator. A generated password is printed
+// once, to stdout only; everything else goes to stderr.
+func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("reset", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	org := fs.String("org", "", "organization id (required)")
+	account := fs.String("account", "", "account name: sAMAccountName or UPN (required)")
+	temporary := fs.Bool("temporary", false, "user must change the password at next logon")
+	fromStdin := fs.Bool("password-stdin", false, "read the new password from the first line of stdin (default: generate one)")
+	ticket := fs.String("ticket", "", "existing ticket id to note (default: create and resolve one)")
+	as := fs.String("as", "", "operator name for the audit trail (required)")
+	reason := fs.String("reason", "break-glass reset from the command line", "reason, recorded in the ticket and the audit trail")
+	path, err := configPath(fs, args)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for name, v := range map[string]string{"--org": *org, "--account": *account, "--as": *as} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("reset: %s required", strings.Join(missing, ", "))
+	}
+	var pw identity.Secret
+	if *fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reset: reading the password from stdin: %w", err)
+		}
+		if pw = identity.NewSecret(strings.TrimRight(line, "\r\n")); pw.IsZero() {
+			return errors.New("reset: --password-stdin given but stdin is empty")
+		}
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	a, err := buildApp(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	op := bot.Actor{Platform: "cli", ID: *as, Name: *as}
+	r, err := a.svc.BreakGlass(ctx, bot.Submission{
+		Requester: op, OrgID: *org, Account: *account, TicketID: *ticket,
+		Password: pw, Temporary: *temporary, Reason: *reason,
+	})
+	if err != nil {
+		return refusalError(err)
+	}
+	fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Must change at next logon: %s. Request %s.\n",
+		r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, yesNo(r.Temporary), r.ID)
+	if r.Generated {
+		secret, _, err := a.svc.RevealPassword(ctx, r.ID, op)
+		if err != nil {
+			return refusalError(err)
+		}
+		fmt.Fprintln(stdout, secret.Reveal())
+	}
+	return nil
+}
+
+func refusalError(err error) error {
+	var v *bot.ValidationError
+	if errors.As(err, &v) {
+		var msgs []string
+		for f, m := range v.Fields {
+			msgs = append(msgs, string(f)+": "+m)
+		}
+		return fmt.Errorf("refused: %s", strings.Join(msgs, "; "))
+	}
+	return fmt.Errorf("not done: %s", bot.SafeMessage(err))
+}
+
+func didWhat(r *bot.Request) string {
+	if r.Steps.Unlocked {
+		return "unlocked, password reset and verified"
+	}
+	return "password reset and verified (it was not locked)"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/unlockbot/unlockbot/audit/jsonl"
+	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/store/memstore"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
+	"github.com/unlockbot/unlockbot/identity/memory"
+	"github.com/unlockbot/unlockbot/psa/local"
+)
+
+// app is everything serve, check and reset share. Building it is the
+// same code in production and in end-to-end tests.
+type app struct {
+	cfg   *Config
+	log   zerolog.Logger
+	store store.Store
+	audit *jsonl.Sink
+	svc   *bot.Service
+	orgs  []*bot.Org
+}
+
+func (a *app) Close() {
+	if a.audit != nil {
+		_ = a.audit.Close()
+	}
+	if a.store != nil {
+		_ = a.store.Close()
+	}
+}
+
+// configPath reads --config, falling back to UNLOCKBOT_CONFIG.
+func configPath(fs *flag.FlagSet, args []string) (string, error) {
+	p := fs.String("config", os.Getenv("UNLOCKBOT_CONFIG"), "config file (or UNLOCKBOT_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	if *p == "" {
+		return "", fmt.Errorf("no config: pass --config FILE or set UNLOCKBOT_CONFIG (see docs/unlockbot.example.yaml)")
+	}
+	return *p, nil
+}
+
+func newLogger(level string, w io.Writer) zerolog.Logger {
+	l, err := zerolog.ParseLevel(strings.ToLower(level))
+	if err != nil {
+		l = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(l).With().Timestamp().Logger()
+}
+
+// buildApp wires config into a running service.
+func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
+	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, logw)}
+	var sealer *bot.Sealer
+	if cfg.RedisURL == "" {
+		a.store = memstore.New()
+		sealer = bot.NewEphemeralSealer()
+		a.log.Warn().Msg("redis_url is empty: using the embedded in-memory store; run ONE replica only, state is lost on restart")
+	} else {
+		key, err := cfg.SealKey()
+		if err != nil {
+			return nil, err
+		}
+		if sealer, err = bot.NewSealer(key); err != nil {
+			return nil, err
+		}
+		rs, err := redisstore.New(redisstore.Options{URL: cfg.RedisURL})
+		if err != nil {
+			return nil, fmt.Errorf("redis_url: %w", err)
+		}
+		a.store = rs
+	}
+	auditFile := cfg.Audit.File
+	if auditFile == "" {
+		auditFile = "audit.jsonl"
+	}
+	sink, err := jsonl.Open(auditFile)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.audit = sink
+	for _, oc := range cfg.Orgs {
+		dir, err := newDirectory(oc)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
+		}
+		req := *oc.Policy.RequireApproval
+		a.orgs = append(a.orgs, &bot.Org{
+			ID: oc.ID, Name: oc.Name, Directory: dir,
+			Tickets:      local.New(a.store, oc.ID, sealer.SealBytes),
+			PSACompanyID: oc.PSA.CompanyID,
+			Policy: bot.Policy{
+				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
+				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
+				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
+			},
+			Technicians:     qualify("slack", oc.Slack.Technicians),
+			Approvers:       qualify("slack", oc.Slack.Approvers),
+			Channels:        qualify("slack", oc.Slack.Channels),
+			ApprovalChannel: map[string]string{"slack": oc.Slack.ApprovalChannel},
+		})
+	}
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func qualify(platform string, ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, platform+":"+id)
+	}
+	return out
+}
+
+// demoDirectory lets a config use the built-in demo directory (kind: demo).
+var demoDirectory = memory.Demo
