@@ -41,15 +41,18 @@ type Store interface {
 	// Delete removes the key; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
 	// Mark sets a one-shot marker: true the first time for a key within ttl,
-	// false afterwards (replay and retry protection).
+	// false afterwards (replay and retry protection). It is false too if the
+	// key holds anything else, and a ttl of zero never expires.
 	Mark(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Reserve adds member to the sliding window at key if fewer than limit
 	// members fall inside [now-window, now]. Re-adding an existing member
 	// succeeds without counting twice (a retried reset is the same reset).
 	// It returns whether the member is in the window and the count after.
+	// The caller passes now so the window is testable; window must be > 0.
 	Reserve(ctx context.Context, key, member string, now time.Time, window time.Duration, limit int) (bool, int, error)
-	// List returns the keys with the given prefix (small sets only: an org's
-	// local tickets, a sweep of requests).
+	// List returns the keys with the given prefix, of every kind, in no
+	// promised order (small sets only: an org's local tickets, a sweep of
+	// requests; Redis scans its whole key space).
 	List(ctx context.Context, prefix string) ([]string, error)
 	// Close releases connections.
 	Close() error
