@@ -132,7 +132,7 @@ func GeneratePassphrase(words int) (identity.Secret, error) {
 	if err != nil {
 		return identity.Secret{}, err
 	}
-	s, err := pick(genSymbol)
+	s, err := pick(strings.Trim(genSymbol, "-")) // "-" separates the words
 	if err != nil {
 		return identity.Secret{}, err
 	}

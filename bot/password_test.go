@@ -31,29 +31,31 @@ func TestGeneratedPasswordsPassPolicyAndAvoidLookAlikes(t *testing.T) {
 }
 
 func TestPassphrase(t *testing.T) {
-	pw, err := GeneratePassphrase(5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := strings.Split(pw.Reveal(), "-")
-	if len(parts) != 6 || !unicode.IsUpper(rune(parts[0][0])) {
-		t.Fatalf("passphrase shape: %d parts", len(parts))
-	}
-	if msg := CheckPassword(pw, Policy{}, AccountRef{Username: "zz"}); msg != "" {
-		t.Fatalf("passphrase fails policy: %s", msg)
+	for range 500 {
+		pw, err := GeneratePassphrase(5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(pw.Reveal(), "-")
+		if len(parts) != 6 || !unicode.IsUpper(rune(parts[0][0])) {
+			t.Fatalf("passphrase shape: %d parts", len(parts))
+		}
+		if msg := CheckPassword(pw, Policy{}, AccountRef{Username: "zz"}); msg != "" {
+			t.Fatalf("passphrase fails policy: %s", msg)
+		}
 	}
 }
 
 func TestCheckPassword(t *testing.T) {
 	acct := AccountRef{Username: "jdoe", DisplayName: "John Doe-Smith"}
 	for pw, want := range map[string]string{
-		"Sh0rt!":                   "at least 12",
-		"abcdefghijklmn":           "three of",
-		"ABCDEFGH12345678":         "three of",
-		"Hello-jdoe-2026":          "account name",
-		"My-Smith-Rocks-1":         "person's name",
-		"Tab\tinside-Passw0rd":     "control characters",
-		"Correct-Horse-Battery-9":  "",
+		"Sh0rt!":                  "at least 12",
+		"abcdefghijklmn":          "three of",
+		"ABCDEFGH12345678":        "three of",
+		"Hello-jdoe-2026":         "account name",
+		"My-Smith-Rocks-1":        "person's name",
+		"Tab\tinside-Passw0rd":    "control characters",
+		"Correct-Horse-Battery-9": "",
 		"ÉtéBrûlant-2026-Lumière": "",
 	} {
 		got := CheckPassword(identity.NewSecret(pw), Policy{}, acct)

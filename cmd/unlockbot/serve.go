@@ -28,6 +28,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	defer a.Close()
 	mux := http.NewServeMux()
 	a.routes(mux)
+	stopSlack, err := a.mountSlack(ctx, mux)
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{Addr: cfg.Listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 15 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
@@ -42,7 +46,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return stopSlack(shut)
 }
 
 // routes mounts health checks and the chat adapters.

@@ -1,0 +1,177 @@
+// Package slack connects unlockbot to Slack: the /unlock command, the request
+// modal, the approval buttons and the private messages. It is a thin
+// translation layer: every decision is made by bot.Service, which this
+// package calls with actors whose Slack user groups it has resolved.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// Platform is the name bot/ knows this adapter by ("slack:U123").
+const Platform = "slack"
+
+// Timeouts: Slack wants an answer within 3 s; work that must happen before
+// the answer (views.open, a form submission) gets less than that, and work
+// after the answer (a reset) gets its own detached budget.
+const (
+	inlineTimeout     = 2500 * time.Millisecond
+	backgroundTimeout = 2 * time.Minute
+	replayTTL         = 10 * time.Minute // > the ±5 min signature window
+	maxBody           = 1 << 20
+)
+
+// Config wires an Adapter.
+type Config struct {
+	BotToken      identity.Secret // xoxb-…
+	SigningSecret identity.Secret
+	AppToken      identity.Secret // xapp-… (Socket Mode; not used yet)
+	APIURL        string          // default DefaultAPIURL; tests point it at slacktest
+	Service       *bot.Service
+	Store         store.Store // replay/retry markers
+	Log           zerolog.Logger
+	Now           func() time.Time
+	// UserGroups are the Slack user-group ids (S…) named as technicians or
+	// approvers in the org config; their members are fetched periodically so
+	// actors carry their groups. cmd can collect them with UserGroupsOf.
+	UserGroups []string
+	// GroupTTL is how long group membership is cached (default 5 min).
+	GroupTTL time.Duration
+	// HTTPClient for the Web API (default: 10 s timeout).
+	HTTPClient *http.Client
+}
+
+// Adapter serves Slack's HTTP callbacks and implements bot.Notifier.
+type Adapter struct {
+	svc    *bot.Service
+	st     store.Store
+	api    *webAPI
+	secret identity.Secret
+	log    zerolog.Logger
+	now    func() time.Time
+	groups *groupCache
+
+	wg sync.WaitGroup // work started after an ack
+}
+
+var _ bot.Notifier = (*Adapter)(nil)
+
+// New checks the config, builds the adapter and registers it as the
+// service's Slack notifier.
+func New(cfg Config) (*Adapter, error) {
+	const op = "slack.New"
+	switch {
+	case cfg.Service == nil:
+		return nil, fmt.Errorf("%s: a bot.Service is required", op)
+	case cfg.Store == nil:
+		return nil, fmt.Errorf("%s: a store is required (replay protection)", op)
+	case cfg.SigningSecret.IsZero():
+		return nil, fmt.Errorf("%s: the signing secret is required", op)
+	case !strings.HasPrefix(cfg.BotToken.Reveal(), "xoxb-"):
+		return nil, fmt.Errorf("%s: the bot token must be a bot token (xoxb-…)", op)
+	}
+	base := cfg.APIURL
+	if base == "" {
+		base = DefaultAPIURL
+	}
+	if !strings.HasSuffix(base, "/") {
+		base += "/"
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &Adapter{
+		svc:    cfg.Service,
+		st:     cfg.Store,
+		api:    &webAPI{base: base, token: cfg.BotToken, http: hc, sleep: sleepCtx},
+		secret: cfg.SigningSecret,
+		log:    cfg.Log.With().Str("adapter", Platform).Logger(),
+		now:    now,
+	}
+	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, now, a.log)
+	cfg.Service.SetNotifier(Platform, a)
+	return a, nil
+}
+
+// Routes mounts Slack's three request URLs.
+func (a *Adapter) Routes(mux *http.ServeMux) {
+	mux.Handle("POST /slack/commands", a.verified(a.handleCommand))
+	mux.Handle("POST /slack/interactions", a.verified(a.handleInteraction))
+	mux.Handle("POST /slack/options", a.verified(a.handleOptions))
+}
+
+// Shutdown waits for work started after an ack (resets in progress) to end,
+// or for ctx.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// background runs fn after the ack, detached from the request's context.
+func (a *Adapter) background(fn func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
+		defer cancel()
+		defer func() {
+			if p := recover(); p != nil {
+				a.log.Error().Interface("panic", p).Msg("background slack work panicked")
+			}
+		}()
+		fn(ctx)
+	}()
+}
+
+// actor builds the bot actor for a Slack user, with their user groups.
+func (a *Adapter) actor(ctx context.Context, userID, name string) bot.Actor {
+	return bot.Actor{Platform: Platform, ID: userID, Name: name, Groups: a.groups.groupsOf(ctx, userID)}
+}
+
+// UserGroupsOf lists the Slack user-group ids (S…) named in the orgs'
+// technician and approver principals, for Config.UserGroups.
+func UserGroupsOf(orgs []*bot.Org) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range orgs {
+		for _, p := range append(append([]string{}, o.Technicians...), o.Approvers...) {
+			id, ok := strings.CutPrefix(p, Platform+":")
+			if ok && strings.HasPrefix(id, "S") && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// safe is the sentence for the chat user; never the error chain.
+func safe(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "That took too long. Try again in a minute."
+	}
+	return bot.SafeMessage(err)
+}

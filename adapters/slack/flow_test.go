@@ -1,0 +1,449 @@
+package slack
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+func TestCommandOpensModal(t *testing.T) {
+	e := newEnv(t, nil)
+	w := e.send("/slack/commands", e.command(uTech, chAcme, "alice"))
+	if body := e.mustOK(w); body != "" {
+		t.Fatalf("ack body %q, want empty", body)
+	}
+	opens := e.fake.Calls("views.open")
+	if len(opens) != 1 {
+		t.Fatalf("%d views.open, want 1", len(opens))
+	}
+	v := opens[0].Args["view"].(map[string]any)
+	if v["callback_id"] != callbackRequest || v["private_metadata"] != chAcme {
+		t.Fatalf("view callback %v metadata %v", v["callback_id"], v["private_metadata"])
+	}
+	body := opens[0].Body
+	for _, want := range []string{`"block_id":"org"`, `"block_id":"ticket"`, `"block_id":"account"`, `"block_id":"password"`, `"block_id":"temporary"`, `"block_id":"note_password"`, `"block_id":"reason"`, `"type":"external_select"`, `"min_query_length":0`, `"value":"alice"`, `"value":"acme"`, "Slack shows what you type"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("modal lacks %s", want)
+		}
+	}
+}
+
+func TestCommandRefusedForNonTechnician(t *testing.T) {
+	e := newEnv(t, nil)
+	body := e.mustOK(e.send("/slack/commands", e.command(uOther, chAcme, "")))
+	var m map[string]string
+	if err := json.Unmarshal([]byte(body), &m); err != nil || m["response_type"] != "ephemeral" || !strings.Contains(m["text"], "not a technician") {
+		t.Fatalf("answer %q, want an ephemeral refusal", body)
+	}
+	if n := len(e.fake.Calls()); n > 1 { // at most the group lookup
+		t.Fatalf("%d Slack calls, want none but the group lookup: %+v", n, e.fake.Calls())
+	}
+}
+
+func TestOptionsLockedFirstAndPerOrg(t *testing.T) {
+	e := newEnv(t, nil)
+	labels := func(body string) []string {
+		var out struct {
+			Options []struct {
+				Text  struct{ Text string } `json:"text"`
+				Value string                `json:"value"`
+			} `json:"options"`
+		}
+		if err := json.Unmarshal([]byte(body), &out); err != nil {
+			t.Fatalf("options answer %q: %v", body, err)
+		}
+		var l []string
+		for _, o := range out.Options {
+			l = append(l, o.Value+"|"+o.Text.Text)
+		}
+		return l
+	}
+	got := labels(e.mustOK(e.send("/slack/options", e.suggestion(uTech, "account", "", "acme"))))
+	if len(got) == 0 || !strings.HasPrefix(got[0], "alice|🔒") {
+		t.Fatalf("empty query: %q, want locked accounts first", got)
+	}
+	for _, l := range got {
+		if !strings.Contains(l, "locked") {
+			t.Fatalf("empty query lists %q, which is not locked", l)
+		}
+	}
+	got = labels(e.mustOK(e.send("/slack/options", e.suggestion(uTech, "account", "b", "acme"))))
+	if len(got) != 1 || !strings.HasPrefix(got[0], "bob|") {
+		t.Fatalf("query b: %q", got)
+	}
+	got = labels(e.mustOK(e.send("/slack/options", e.suggestion(uTech, "account", "a", ""))))
+	if len(got) != 1 || !strings.HasPrefix(got[0], pickOrgFirst+"|Pick the organization") {
+		t.Fatalf("no org: %q", got)
+	}
+	if got = labels(e.mustOK(e.send("/slack/options", e.suggestion(uOther, "account", "", "acme")))); len(got) != 0 {
+		t.Fatalf("non-technician sees %q", got)
+	}
+	if got = labels(e.mustOK(e.send("/slack/options", e.suggestion(uTech, "ticket", "", "acme")))); len(got) != 0 {
+		t.Fatalf("tickets: %q, want none yet", got)
+	}
+}
+
+func TestSubmissionErrorsPerField(t *testing.T) {
+	e := newEnv(t, nil)
+	cases := []struct {
+		name  string
+		f     form
+		field string
+		want  string
+	}{
+		{"no org", form{account: "alice", reason: "Called back on HR number"}, "org", "organization"},
+		{"short reason", form{org: "acme", account: "alice", reason: "ok"}, "reason", "why"},
+		{"unknown account", form{org: "acme", account: "zed", reason: "Called back on HR number"}, "account", "No account"},
+		{"protected account", form{org: "acme", account: "dadmin", reason: "Called back on HR number"}, "account", ""},
+		{"weak password", form{org: "acme", account: "alice", password: "short", reason: "Called back on HR number"}, "password", "at least"},
+		{"pick org hint", form{org: "acme", account: pickOrgFirst, reason: "Called back on HR number"}, "account", "organization first"},
+		{"unknown ticket", form{org: "acme", account: "alice", ticket: "T-404", reason: "Called back on HR number"}, "ticket", "not found"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			body := e.mustOK(e.send("/slack/interactions", e.submission(uTech, tc.f)))
+			var ans struct {
+				Action string            `json:"response_action"`
+				Errors map[string]string `json:"errors"`
+			}
+			if err := json.Unmarshal([]byte(body), &ans); err != nil {
+				t.Fatal(err)
+			}
+			if ans.Action != "errors" || !strings.Contains(ans.Errors[tc.field], tc.want) || ans.Errors[tc.field] == "" {
+				t.Fatalf("answer %s, want an error on %s containing %q", body, tc.field, tc.want)
+			}
+		})
+	}
+	if n := len(e.fake.Calls("chat.postMessage")); n != 0 {
+		t.Fatalf("%d messages posted for refused forms", n)
+	}
+	if strings.Contains(e.logs.String(), `"short"`) {
+		t.Fatal("the typed password reached the log")
+	}
+}
+
+// TestFullFlow: command → form → approval → approve by another user →
+// thread, updated card, DM with Reveal → reveal modal; the password goes to
+// Slack exactly once, in that modal.
+func TestFullFlow(t *testing.T) {
+	stores(t, func(t *testing.T, st storeT) {
+		e := newEnv(t, st)
+		e.mustOK(e.send("/slack/commands", e.command(uTech, chAcme, "alice")))
+		id, approval := e.submitOK(uTech, validForm())
+		if got := buttons(approval); len(got) != 2 || got[1] != "unlockbot.deny="+id {
+			t.Fatalf("approval buttons %q", got)
+		}
+		e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+		e.wait()
+
+		u, _ := e.dir.User("alice")
+		if u.Lock.Locked || e.dir.Calls.SetPassword != 1 {
+			t.Fatalf("alice locked=%t, SetPassword=%d", u.Lock.Locked, e.dir.Calls.SetPassword)
+		}
+		ts := postTS(t, e, approval)
+		var thread, dm *slacktest.Call
+		for _, c := range e.fake.Calls("chat.postMessage") {
+			switch {
+			case c.Str("thread_ts") == ts:
+				thread = &c
+			case c.Str("channel") == uTech:
+				dm = &c
+			}
+		}
+		if thread == nil || !strings.Contains(thread.Body, "Reset complete") {
+			t.Fatalf("no confirmation in the thread")
+		}
+		ups := e.fake.Calls("chat.update")
+		if len(ups) == 0 {
+			t.Fatal("approval message not updated")
+		}
+		last := ups[len(ups)-1]
+		if last.Str("ts") != ts || len(buttons(last)) != 0 || !strings.Contains(last.Body, "Done") {
+			t.Fatalf("final update ts=%s buttons=%q body=%s", last.Str("ts"), buttons(last), last.Body)
+		}
+		if m, _ := e.fake.Message(chApprovals, ts); strings.Contains(m.Text, "Approve") {
+			t.Fatalf("message still offers a decision: %q", m.Text)
+		}
+		if dm == nil || buttonValue(*dm, bot.ActionReveal) != id {
+			t.Fatalf("no DM with a Reveal button to the technician")
+		}
+
+		// Someone else cannot reveal; the requester can, once.
+		e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionReveal, id)))
+		e.mustOK(e.send("/slack/interactions", e.click(uTech, dmTech, bot.ActionReveal, id)))
+		e.mustOK(e.send("/slack/interactions", e.click(uTech, dmTech, bot.ActionReveal, id)))
+		e.wait()
+		u, _ = e.dir.User("alice")
+		reveals := 0
+		for _, c := range e.fake.Calls("views.open") {
+			if c.Args["view"].(map[string]any)["callback_id"] == callbackReveal {
+				reveals++
+			}
+		}
+		if reveals != 1 {
+			t.Fatalf("%d reveal modals, want 1", reveals)
+		}
+		// The clicks are handled after their acks, in any order.
+		eph := e.fake.Calls("chat.postEphemeral")
+		refused := map[string]string{}
+		for _, c := range eph {
+			refused[c.Str("user")] = c.Str("text")
+		}
+		if len(eph) != 2 || !strings.Contains(refused[uApprover], "Only the technician") || !strings.Contains(refused[uTech], "only once") {
+			t.Fatalf("ephemeral refusals: %+v", eph)
+		}
+		assertPasswordOnlyInReveal(t, e, u.Password)
+	})
+}
+
+// postTS finds the ts the fake gave the approval post.
+func postTS(t *testing.T, e *env, approval slacktest.Call) string {
+	t.Helper()
+	for _, c := range e.fake.Calls("chat.update") {
+		if c.Str("channel") == approval.Str("channel") {
+			return c.Str("ts")
+		}
+	}
+	t.Fatal("no chat.update of the approval message")
+	return ""
+}
+
+// assertPasswordOnlyInReveal scans every request body sent to Slack, the
+// log and the audit trail: the password may appear once, in the reveal
+// views.open, and nowhere else.
+func assertPasswordOnlyInReveal(t *testing.T, e *env, pw string) {
+	t.Helper()
+	if len(pw) < 12 {
+		t.Fatalf("password %d chars: the scan would prove little", len(pw))
+	}
+	jsonForm, _ := json.Marshal(pw)
+	forms := []string{pw, strings.Trim(string(jsonForm), `"`), url.QueryEscape(pw)}
+	has := func(s string) bool {
+		for _, f := range forms {
+			if strings.Contains(s, f) {
+				return true
+			}
+		}
+		return false
+	}
+	seen := 0
+	for _, c := range e.fake.Calls() {
+		if !has(c.Body) {
+			continue
+		}
+		if v, _ := c.Args["view"].(map[string]any); c.Method != "views.open" || v["callback_id"] != callbackReveal {
+			t.Errorf("password sent to Slack in %s", c.Method)
+		}
+		seen++
+	}
+	if seen != 1 {
+		t.Errorf("password in %d Slack calls, want exactly 1 (the reveal modal)", seen)
+	}
+	for name, out := range map[string]string{"log": e.logs.String(), "audit": e.audit.String()} {
+		if out == "" {
+			t.Errorf("%s is empty: the scan proves nothing", name)
+		}
+		if has(out) {
+			t.Errorf("password found in the %s", name)
+		}
+	}
+}
+
+func TestTypedPasswordNeverSentToSlack(t *testing.T) {
+	e := newEnv(t, nil)
+	pw := "Typed-Secret-9z!Q"
+	f := validForm()
+	f.password, f.note = pw, true
+	id, _ := e.submitOK(uTech, f)
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	e.wait()
+	if u, _ := e.dir.User("alice"); u.Password != pw {
+		t.Fatal("typed password not set")
+	}
+	for _, c := range e.fake.Calls() {
+		if strings.Contains(c.Body, pw) {
+			t.Fatalf("typed password sent to Slack in %s", c.Method)
+		}
+	}
+	if strings.Contains(e.logs.String(), pw) || strings.Contains(e.audit.String(), pw) {
+		t.Fatal("typed password in log or audit")
+	}
+}
+
+func TestSelfApprovalAndNonApproverRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	id, _ := e.submitOK(uApprover, validForm()) // an approver asks
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	e.mustOK(e.send("/slack/interactions", e.click(uOther, chApprovals, bot.ActionApprove, id)))
+	e.mustOK(e.send("/slack/interactions", e.click(uTech, chApprovals, bot.ActionRetry, id)))
+	e.wait()
+	eph := e.fake.Calls("chat.postEphemeral")
+	if len(eph) != 3 {
+		t.Fatalf("%d ephemeral refusals, want 3", len(eph))
+	}
+	want := map[string]string{uApprover: "two-person rule", uOther: "not an approver", uTech: "Only the technician"}
+	for _, c := range eph {
+		if c.Str("channel") != chApprovals || !strings.Contains(c.Str("text"), want[c.Str("user")]) {
+			t.Errorf("refusal to %s in %s: %q", c.Str("user"), c.Str("channel"), c.Str("text"))
+		}
+	}
+	if e.dir.Calls.SetPassword != 0 || e.dir.Calls.Unlock != 0 || len(e.fake.Calls("chat.update")) != 0 {
+		t.Fatalf("something ran: SetPassword=%d Unlock=%d updates=%d", e.dir.Calls.SetPassword, e.dir.Calls.Unlock, len(e.fake.Calls("chat.update")))
+	}
+}
+
+func TestDoubleApproveResetsOnce(t *testing.T) {
+	stores(t, func(t *testing.T, st storeT) {
+		e := newEnv(t, st)
+		e.fake.SetGroup(gApprover, uApprover, "UAPPR2")
+		e.a.groups.store(nil) // forget the cached membership
+		id, _ := e.submitOK(uTech, validForm())
+		var wg sync.WaitGroup
+		for _, who := range []string{uApprover, "UAPPR2", uApprover, "UAPPR2"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.mustOK(e.send("/slack/interactions", e.click(who, chApprovals, bot.ActionApprove, id)))
+			}()
+		}
+		wg.Wait()
+		e.wait()
+		if n := e.dir.Calls.SetPassword; n != 1 {
+			t.Fatalf("SetPassword %d times, want 1", n)
+		}
+		eph := e.fake.Calls("chat.postEphemeral")
+		if len(eph) != 3 {
+			t.Fatalf("%d 'already decided' messages, want 3", len(eph))
+		}
+		for _, c := range eph {
+			if !strings.Contains(c.Str("text"), "already approved") {
+				t.Errorf("loser told %q", c.Str("text"))
+			}
+		}
+	})
+}
+
+func TestDenyWithReason(t *testing.T) {
+	e := newEnv(t, nil)
+	id, approval := e.submitOK(uTech, validForm())
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionDeny, id)))
+	opens := e.fake.Calls("views.open")
+	if len(opens) != 1 {
+		t.Fatalf("%d views.open, want the reason modal", len(opens))
+	}
+	v := opens[0].Args["view"].(map[string]any)
+	meta, _ := v["private_metadata"].(string)
+	if v["callback_id"] != callbackDeny || meta != id+"|"+chApprovals {
+		t.Fatalf("deny modal %v %q", v["callback_id"], meta)
+	}
+	body := e.mustOK(e.send("/slack/interactions", e.denySubmission(uApprover, meta, "Caller failed <!channel> verification")))
+	if !strings.Contains(body, `"response_action":"clear"`) {
+		t.Fatalf("deny answer %s", body)
+	}
+	e.wait()
+	if e.dir.Calls.SetPassword != 0 || e.dir.Calls.Unlock != 0 {
+		t.Fatal("a denied request ran")
+	}
+	ts := postTS(t, e, approval)
+	ups := e.fake.Calls("chat.update")
+	last := ups[len(ups)-1]
+	if last.Str("ts") != ts || len(buttons(last)) != 0 || !strings.Contains(last.Body, "Denied by uappr") {
+		t.Fatalf("final card: %s", last.Body)
+	}
+	var dm bool
+	for _, c := range e.fake.Calls("chat.postMessage") {
+		decoded := fmt.Sprint(c.Args)
+		if c.Str("channel") == uTech && strings.Contains(decoded, "failed &lt;!channel&gt; verification") {
+			dm = true
+		}
+		if strings.Contains(decoded, "<!channel>") {
+			t.Fatalf("unescaped mention reached Slack: %s", decoded)
+		}
+	}
+	if !dm {
+		t.Fatal("technician not told the reason")
+	}
+}
+
+func TestExpiredRequestRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	id, _ := e.submitOK(uTech, validForm())
+	e.botTime.add(2 * time.Hour)
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	e.wait()
+	eph := e.fake.Calls("chat.postEphemeral")
+	if len(eph) != 1 || !strings.Contains(eph[0].Str("text"), "expired") {
+		t.Fatalf("ephemeral: %+v", eph)
+	}
+	ups := e.fake.Calls("chat.update")
+	if len(ups) != 1 || len(buttons(ups[0])) != 0 || !strings.Contains(ups[0].Body, "Expired") {
+		t.Fatalf("card not marked expired: %+v", ups)
+	}
+	if e.dir.Calls.SetPassword != 0 {
+		t.Fatal("expired request ran")
+	}
+}
+
+func TestRateLimitedPostIsRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fake.RateLimitOnce("chat.postMessage", 1)
+	start := time.Now()
+	body := e.mustOK(e.send("/slack/interactions", e.submission(uTech, validForm())))
+	if !strings.Contains(body, `"response_action":"clear"`) {
+		t.Fatalf("answer %s", body)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("answered in %s: Retry-After not honoured", d)
+	}
+	if n := len(e.fake.Calls("chat.postMessage")); n != 2 {
+		t.Fatalf("%d postMessage calls, want the 429 and the retry", n)
+	}
+}
+
+func TestNotInChannelIsExplained(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fake.NotInChannel(chApprovals)
+	body := e.mustOK(e.send("/slack/interactions", e.submission(uTech, validForm())))
+	var ans struct{ Errors map[string]string }
+	_ = json.Unmarshal([]byte(body), &ans)
+	if !strings.Contains(ans.Errors["account"], "Invite @unlockbot to the channel with id "+chApprovals) {
+		t.Fatalf("answer %s, want the invite sentence", body)
+	}
+}
+
+func TestWrongTokenIsInvalidAuth(t *testing.T) {
+	e := newEnv(t, nil)
+	e.a.api.token = identityNewSecret("xoxb-wrong")
+	body := e.mustOK(e.send("/slack/interactions", e.submission(uTech, validForm())))
+	if !strings.Contains(body, "token is not valid") {
+		t.Fatalf("answer %s", body)
+	}
+}
+
+func TestRetryAfterFailure(t *testing.T) {
+	e := newEnv(t, nil)
+	id, _ := e.submitOK(uTech, validForm())
+	e.dir.FailNext("SetPassword", identityUnavailable())
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	e.wait()
+	ups := e.fake.Calls("chat.update")
+	if last := ups[len(ups)-1]; buttonValue(last, bot.ActionRetry) != id {
+		t.Fatalf("failed card offers no Retry: %s", last.Body)
+	}
+	e.mustOK(e.send("/slack/interactions", e.click(uTech, chApprovals, bot.ActionRetry, id)))
+	e.wait()
+	ups = e.fake.Calls("chat.update")
+	if last := ups[len(ups)-1]; len(buttons(last)) != 0 || !strings.Contains(last.Body, "Done") {
+		t.Fatalf("after retry: %s", last.Body)
+	}
+	if e.dir.Calls.SetPassword != 1 {
+		t.Fatalf("SetPassword %d", e.dir.Calls.SetPassword)
+	}
+}

@@ -1,0 +1,46 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/slack-go/slack"
+)
+
+// handleCommand answers /unlock [account]: it opens the request modal. The
+// trigger id is valid for 3 s, so views.open happens before the ack.
+func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte) {
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil || cmd.UserID == "" {
+		http.Error(w, "bad command payload", http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
+	defer cancel()
+	log := a.log.With().Str("actor", Platform+":"+cmd.UserID).Str("command", cmd.Command).Str("channel", cmd.ChannelID).Logger()
+
+	actor := a.actor(ctx, cmd.UserID, cmd.UserName)
+	form, err := a.svc.NewForm(actor, cmd.ChannelID, cmd.Text)
+	if err != nil {
+		log.Info().Str("why", safe(err)).Msg("unlock command refused")
+		writeEphemeral(w, safe(err))
+		return
+	}
+	if err := a.openView(ctx, cmd.TriggerID, renderForm(form, cmd.ChannelID)); err != nil {
+		log.Warn().Err(err).Msg("views.open failed")
+		writeEphemeral(w, safe(err))
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// writeEphemeral answers a slash command with a message only its user sees.
+func writeEphemeral(w http.ResponseWriter, text string) {
+	writeJSON(w, map[string]string{"response_type": "ephemeral", "text": text})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,87 @@
+package slack
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+// message is the JSON body of chat.postMessage / chat.update /
+// chat.postEphemeral.
+type message struct {
+	Channel     string        `json:"channel"`
+	TS          string        `json:"ts,omitempty"`
+	ThreadTS    string        `json:"thread_ts,omitempty"`
+	User        string        `json:"user,omitempty"`
+	Text        string        `json:"text"`
+	Blocks      []slack.Block `json:"blocks,omitempty"`
+	UnfurlLinks bool          `json:"unfurl_links"`
+}
+
+type postAnswer struct {
+	Channel string `json:"channel"`
+	TS      string `json:"ts"`
+}
+
+func (a *Adapter) post(ctx context.Context, m message) (bot.MessageRef, error) {
+	var out postAnswer
+	if err := a.api.callJSON(ctx, "chat.postMessage", m.Channel, m, &out); err != nil {
+		return bot.MessageRef{}, err
+	}
+	return bot.MessageRef{Channel: out.Channel, ID: out.TS}, nil
+}
+
+// PostApproval implements bot.Notifier.
+func (a *Adapter) PostApproval(ctx context.Context, channel string, c bot.Card) (bot.MessageRef, error) {
+	return a.post(ctx, message{Channel: channel, Text: fallback(c), Blocks: renderCard(c)})
+}
+
+// UpdateApproval implements bot.Notifier. A card without actions replaces
+// the buttons, so nobody can click a decided request (the service refuses
+// such clicks anyway).
+func (a *Adapter) UpdateApproval(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
+	m := message{Channel: ref.Channel, TS: ref.ID, Text: fallback(c), Blocks: renderCard(c)}
+	return a.api.callJSON(ctx, "chat.update", ref.Channel, m, nil)
+}
+
+// ReplyInThread implements bot.Notifier.
+func (a *Adapter) ReplyInThread(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
+	_, err := a.post(ctx, message{Channel: ref.Channel, ThreadTS: ref.ID, Text: fallback(c), Blocks: renderCard(c)})
+	return err
+}
+
+// Notify implements bot.Notifier with a direct message from the app
+// (chat.postMessage to a user id opens the DM; scope im:write).
+func (a *Adapter) Notify(ctx context.Context, to bot.Actor, c bot.Card) error {
+	if to.Platform != Platform {
+		return nil // not ours to tell
+	}
+	_, err := a.post(ctx, message{Channel: to.ID, Text: fallback(c), Blocks: renderCard(c)})
+	return err
+}
+
+// ephemeral tells one user something in a channel, visible only to them.
+func (a *Adapter) ephemeral(ctx context.Context, channel, user, text string) {
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(esc(text), maxSectionText), nil, nil)}
+	if channel == "" { // no channel known: a DM from the app instead
+		if _, err := a.post(ctx, message{Channel: user, Text: esc(text), Blocks: blocks}); err != nil {
+			a.log.Warn().Err(err).Str("user", user).Msg("could not send a direct message")
+		}
+		return
+	}
+	m := message{Channel: channel, User: user, Text: esc(text), Blocks: blocks}
+	if err := a.api.callJSON(ctx, "chat.postEphemeral", channel, m, nil); err != nil {
+		a.log.Warn().Err(err).Str("user", user).Str("channel", channel).Msg("could not send an ephemeral message")
+	}
+}
+
+// openView calls views.open.
+func (a *Adapter) openView(ctx context.Context, triggerID string, v slack.ModalViewRequest) error {
+	body := struct {
+		TriggerID string                 `json:"trigger_id"`
+		View      slack.ModalViewRequest `json:"view"`
+	}{triggerID, v}
+	return a.api.callJSON(ctx, "views.open", "", body, nil)
+}

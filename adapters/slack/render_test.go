@@ -1,0 +1,96 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+
+// golden compares v, as indented JSON, with testdata/name.golden.json.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(want, buf.Bytes()) {
+		t.Errorf("%s differs from the golden file (go test -update to accept):\n%s", path, buf.String())
+	}
+}
+
+func approvalCard() bot.Card {
+	return bot.Card{
+		Title: "Password reset request: Alice Person (alice)",
+		Text:  "Tess Tech asks to unlock and reset this account. An approver of Acme (not the requester) decides below; expires 10:00 UTC.",
+		Fields: []bot.Field{
+			{Label: "Organization", Value: "Acme"}, {Label: "Account", Value: "Alice Person (alice) — locked"},
+			{Label: "Requested by", Value: "Tess Tech"}, {Label: "Ticket", Value: "new ticket"},
+			{Label: "Password", Value: "generated, shown only to the technician"}, {Label: "Must change at next logon", Value: "yes"},
+			{Label: "Reason", Value: "Called back <on> the HR number & checked ID"},
+		},
+		Actions: []bot.Action{
+			{ID: bot.ActionApprove, Label: "Approve", RequestID: "r123", Style: bot.StylePrimary},
+			{ID: bot.ActionDeny, Label: "Deny", RequestID: "r123", Style: bot.StyleDanger},
+		},
+		Footer: "Request r123",
+		Tone:   bot.ToneWarning,
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	golden(t, "approval_card", renderCard(approvalCard()))
+	done := approvalCard()
+	done.Actions, done.Text, done.Tone = nil, "Done: unlocked and password reset, verified in the directory; approved by Abe.", bot.ToneGood
+	golden(t, "approval_card_done", renderCard(done))
+	form := bot.Form{Title: "Unlock an account", Submit: "Submit", Fields: []bot.FormField{
+		{ID: bot.FieldOrg, Label: "Organization", Kind: bot.KindSelect, Options: []bot.Option{{Value: "acme", Label: "Acme"}, {Value: "globex", Label: "Globex"}}, Initial: &bot.Option{Value: "acme", Label: "Acme"}},
+		{ID: bot.FieldTicket, Label: "Existing ticket", Kind: bot.KindTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
+		{ID: bot.FieldAccount, Label: "Account", Kind: bot.KindTypeahead, Initial: &bot.Option{Value: "alice", Label: "alice"}},
+		{ID: bot.FieldPassword, Label: "New password", Kind: bot.KindSecretText, Optional: true, Hint: "Leave empty to generate one."},
+		{ID: bot.FieldTemporary, Label: "Password is temporary (must change at next logon)", Kind: bot.KindCheckbox, Checked: true},
+		{ID: bot.FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: bot.KindCheckbox},
+		{ID: bot.FieldReason, Label: "Reason", Kind: bot.KindLongText},
+	}}
+	golden(t, "request_modal", renderForm(form, "C123"))
+	golden(t, "deny_modal", denyView("r123", "C456"))
+}
+
+// Long text is cut to Slack's limits rather than refused; fields split
+// into sections of ten.
+func TestRenderRespectsLimits(t *testing.T) {
+	c := bot.Card{Title: strings.Repeat("T", 400), Text: strings.Repeat("x", 5000)}
+	for i := 0; i < 23; i++ {
+		c.Fields = append(c.Fields, bot.Field{Label: "L", Value: strings.Repeat("v", 2500)})
+	}
+	c.Actions = []bot.Action{{ID: bot.ActionRetry, Label: strings.Repeat("b", 100), RequestID: "r1"}}
+	e := newEnv(t, nil)
+	if _, err := e.a.PostApproval(t.Context(), chApprovals, c); err != nil {
+		t.Fatalf("the strict fake refused the rendered card: %v", err)
+	}
+	blocks := renderCard(c)
+	if len(blocks) != 1+1+3+1 {
+		t.Fatalf("%d blocks, want header, text, 3 field sections, actions", len(blocks))
+	}
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/unlockbot/unlockbot/adapters/slack"
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// mountSlack wires the Slack adapter when SLACK_BOT_TOKEN is set. Tokens
+// come from the environment (or *_FILE paths), never from the config file.
+// It returns a shutdown function that waits for resets started after an ack.
+func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.Context) error, error) {
+	token, err := envSecret("SLACK_BOT_TOKEN")
+	if err != nil || token.IsZero() {
+		a.log.Warn().Msg("SLACK_BOT_TOKEN is not set: Slack endpoints are off")
+		return func(context.Context) error { return nil }, err
+	}
+	signing, err := envSecret("SLACK_SIGNING_SECRET")
+	if err != nil {
+		return nil, err
+	}
+	if signing.IsZero() {
+		return nil, fmt.Errorf("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN: every Slack request is verified with it")
+	}
+	appToken, _ := envSecret("SLACK_APP_TOKEN")
+	ad, err := slack.New(slack.Config{
+		BotToken: token, SigningSecret: signing, AppToken: appToken,
+		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
+		UserGroups: slack.UserGroupsOf(a.orgs),
+	})
+	if err != nil {
+		return nil, err
+	}
+	ad.Warm(ctx)
+	ad.Routes(mux)
+	return ad.Shutdown, nil
+}
+
+// envSecret reads NAME, or the file named by NAME_FILE (Kubernetes secrets).
+func envSecret(name string) (identity.Secret, error) {
+	if v := os.Getenv(name); v != "" {
+		return identity.NewSecret(v), nil
+	}
+	if f := os.Getenv(name + "_FILE"); f != "" {
+		return ResolveSecret(name, "", f)
+	}
+	return identity.Secret{}, nil
+}
