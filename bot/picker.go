@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -15,12 +16,13 @@ const (
 	maxQueryLen      = 64
 )
 
-// NewForm builds the request form for an actor. channelPlatform/channel
-// preselect the org that owns the channel; account prefills the account
-// field (from "/unlock alice").
-func (s *Service) NewForm(a Actor, channel, account string) (Form, error) {
+// NewForm builds the request form for an actor. The channel preselects the
+// org that owns it; account prefills the account field ("/unlock alice").
+// Someone who serves no org is refused, and the refusal is audited.
+func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string) (Form, error) {
 	orgs := s.OrgsFor(a)
 	if len(orgs) == 0 {
+		_ = s.record(ctx, "request.refused", audit.Refused, nil, a.Key(), map[string]string{"why": "not_technician", "channel": channel})
 		return Form{}, errorf("bot.NewForm", KindForbidden, nil, "You are not a technician for any organization. Ask an unlockbot admin to add you.")
 	}
 	orgField := FormField{ID: FieldOrg, Label: "Organization", Kind: KindSelect}

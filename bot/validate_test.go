@@ -163,3 +163,18 @@ func TestDirectoryOutageIsRetryable(t *testing.T) {
 		t.Fatalf("retry: %v", err)
 	}
 }
+
+func TestNewFormRefusesStrangersAndAudits(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	if _, err := h.svc.NewForm(ctx, other, "C-acme", ""); KindOf(err) != KindForbidden {
+		t.Fatalf("stranger got a form: %v", err)
+	}
+	if !strings.Contains(h.audit.String(), `"actor":"test:U3"`) || !strings.Contains(h.audit.String(), "not_technician") {
+		t.Fatalf("refusal not audited: %s", h.audit.String())
+	}
+	f, err := h.svc.NewForm(ctx, tech, "C-acme", "alice")
+	if err != nil || f.Fields[0].Initial == nil || f.Fields[0].Initial.Value != "acme" || f.Fields[2].Initial.Value != "alice" {
+		t.Fatalf("form: %+v %v", f, err)
+	}
+}

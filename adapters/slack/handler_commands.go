@@ -21,7 +21,7 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 	log := a.log.With().Str("actor", Platform+":"+cmd.UserID).Str("command", cmd.Command).Str("channel", cmd.ChannelID).Logger()
 
 	actor := a.actor(ctx, cmd.UserID, cmd.UserName)
-	form, err := a.svc.NewForm(actor, cmd.ChannelID, cmd.Text)
+	form, err := a.svc.NewForm(ctx, actor, cmd.ChannelID, cmd.Text)
 	if err != nil {
 		log.Info().Str("why", safe(err)).Msg("unlock command refused")
 		writeEphemeral(w, safe(err))

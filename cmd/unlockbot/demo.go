@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 	fmt.Fprintln(env.Out)
 
 	tr.line("@dana in #acme-helpdesk", "/unlock alice")
-	form, err := svc.NewForm(dana, "#acme-helpdesk", "alice")
+	form, err := svc.NewForm(ctx, dana, "#acme-helpdesk", "alice")
 	if err != nil {
 		return nil, err
 	}
