@@ -51,8 +51,8 @@ func (a Account) Label() string {
 // Verification is what reading the account back after a write proved.
 type Verification struct {
 	Unlocked          bool `json:"unlocked"`
-	MustChange        bool `json:"must_change"`         // pwdLastSet=0 / pwdReset=TRUE read back
-	PasswordWorks     bool `json:"password_works"`      // a bind with the new password was accepted (or answered "must change")
+	MustChange        bool `json:"must_change"`    // pwdLastSet=0 / pwdReset=TRUE read back
+	PasswordWorks     bool `json:"password_works"` // a bind with the new password was accepted (or answered "must change")
 	BadCountCleared   bool `json:"bad_count_cleared"`
 	PasswordCheckSkip bool `json:"password_check_skip"` // the directory cannot prove the password by bind (reported, not hidden)
 }
