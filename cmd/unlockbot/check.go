@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/unlockbot/unlockbot/bot"
@@ -34,17 +35,18 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		c, cancel := context.WithTimeout(ctx, 20*time.Second)
 		lines, err := checkDirectory(c, o.Directory)
 		cancel()
+		for _, l := range lines {
+			fmt.Fprintf(stdout, "  %s directory: %s\n", o.ID, l)
+		}
 		if err != nil {
 			failed++
-			fmt.Fprintf(stdout, "✗ %s directory: %s\n", o.ID, bot.SafeMessage(err))
+			fmt.Fprintf(stdout, "✗ %s directory: %s\n", o.ID, operatorMessage(err))
 		} else {
-			for _, l := range lines {
-				fmt.Fprintf(stdout, "✓ %s directory: %s\n", o.ID, l)
-			}
+			fmt.Fprintf(stdout, "✓ %s directory: ready\n", o.ID)
 		}
 		if err := o.Tickets.Health(ctx); err != nil {
 			failed++
-			fmt.Fprintf(stdout, "✗ %s tickets: %s\n", o.ID, bot.SafeMessage(err))
+			fmt.Fprintf(stdout, "✗ %s tickets: %s\n", o.ID, operatorMessage(err))
 		} else {
 			fmt.Fprintf(stdout, "✓ %s tickets: answer\n", o.ID)
 		}
@@ -53,4 +55,14 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("check: %d problem(s) found", failed)
 	}
 	return nil
+}
+
+// operatorMessage is for the person at the terminal, who may see the chain
+// (hosts, DNs) a chat user must not: the safe sentence first, then the cause.
+func operatorMessage(err error) string {
+	safe := bot.SafeMessage(err)
+	if strings.Contains(safe, "Something went wrong") {
+		return err.Error()
+	}
+	return safe + " (" + err.Error() + ")"
 }

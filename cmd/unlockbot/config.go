@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Listen      string      `yaml:"listen"`
 	RedisURL    string      `yaml:"redis_url"`
+	RedisPrefix string      `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
 	SealKeyEnv  string      `yaml:"seal_key_env"`
 	SealKeyFile string      `yaml:"seal_key_file"`
 	LogLevel    string      `yaml:"log_level"`
@@ -42,18 +43,22 @@ type OrgConfig struct {
 }
 
 type DirectoryConfig struct {
-	Kind                 string   `yaml:"kind"` // ad, ldap, demo
-	URL                  string   `yaml:"url"`
-	StartTLS             bool     `yaml:"start_tls"`
-	CAFile               string   `yaml:"ca_file"`
-	InsecureSkipVerify   bool     `yaml:"insecure_skip_verify"`
-	BindDN               string   `yaml:"bind_dn"`
-	BindPasswordEnv      string   `yaml:"bind_password_env"`
-	BindPasswordFile     string   `yaml:"bind_password_file"`
-	BaseDN               string   `yaml:"base_dn"`
-	DenyGroups           []string `yaml:"deny_groups"`
-	IntentionalLockGroup string   `yaml:"intentional_lock_group"`
-	MaxConns             int      `yaml:"max_conns"`
+	Kind                 string        `yaml:"kind"` // ad, ldap, demo
+	URL                  string        `yaml:"url"`
+	StartTLS             bool          `yaml:"start_tls"`
+	CAFile               string        `yaml:"ca_file"`
+	InsecureSkipVerify   bool          `yaml:"insecure_skip_verify"` // only with dev_mode
+	DevMode              bool          `yaml:"dev_mode"`
+	UserFilter           string        `yaml:"user_filter"`
+	DialTimeout          time.Duration `yaml:"dial_timeout"`
+	OpTimeout            time.Duration `yaml:"op_timeout"`
+	BindDN               string        `yaml:"bind_dn"`
+	BindPasswordEnv      string        `yaml:"bind_password_env"`
+	BindPasswordFile     string        `yaml:"bind_password_file"`
+	BaseDN               string        `yaml:"base_dn"`
+	DenyGroups           []string      `yaml:"deny_groups"`
+	IntentionalLockGroup string        `yaml:"intentional_lock_group"`
+	MaxConns             int           `yaml:"max_conns"`
 }
 
 type PSAConfig struct {
@@ -228,9 +233,10 @@ func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
 	case u.Scheme == "ldap" && !d.StartTLS:
 		bad(k+".url", "plain ldap:// sends passwords in clear; use ldaps:// or set start_tls: true")
 	}
-	if d.CAFile == "" && !d.InsecureSkipVerify {
-		bad(k+".ca_file", "is required: the server certificate is verified against it")
-	} else if d.CAFile != "" {
+	if d.InsecureSkipVerify && !d.DevMode {
+		bad(k+".insecure_skip_verify", "is allowed only with dev_mode: true (a lab), never in production")
+	}
+	if d.CAFile != "" {
 		if _, err := os.Stat(d.CAFile); err != nil {
 			bad(k+".ca_file", "cannot be read: %v", err)
 		}

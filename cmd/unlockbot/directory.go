@@ -2,24 +2,51 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"strings"
 
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/identity/ldap"
 )
 
 // newDirectory builds an org's directory from its config.
 func newDirectory(oc OrgConfig) (identity.Directory, error) {
-	switch oc.Directory.Kind {
-	case "demo":
+	d := oc.Directory
+	if d.Kind == "demo" {
 		return demoDirectory(), nil
 	}
-	return nil, fmt.Errorf("directory.kind %q is not available in this build", oc.Directory.Kind)
+	pw, err := ResolveSecret("bind_password", d.BindPasswordEnv, d.BindPasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := ldap.New(ldap.Config{
+		Kind: ldap.Kind(d.Kind), URL: d.URL, StartTLS: d.StartTLS, CAFile: d.CAFile,
+		InsecureSkipVerify: d.InsecureSkipVerify, DevMode: d.DevMode,
+		BindDN: d.BindDN, BindPassword: pw, BaseDN: d.BaseDN, UserFilter: d.UserFilter,
+		DenyGroups: d.DenyGroups, IntentionalLockGroup: d.IntentionalLockGroup,
+		MaxConns: d.MaxConns, DialTimeout: d.DialTimeout, OpTimeout: d.OpTimeout,
+	})
+	var ce *ldap.ConfigError
+	if errors.As(err, &ce) {
+		return nil, errors.New("config: directory." + ce.Key + ": " + ce.Problem)
+	}
+	return dir, err
 }
 
 // checkDirectory reports, for `unlockbot check`, what one directory answers.
 func checkDirectory(ctx context.Context, d identity.Directory) ([]string, error) {
+	if c, ok := d.(*ldap.Directory); ok {
+		rep, err := c.Check(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !rep.OK() {
+			return rep.Lines(), errors.New(strings.Join(rep.Problems, "; "))
+		}
+		return rep.Lines(), nil
+	}
 	if err := d.Ping(ctx); err != nil {
 		return nil, err
 	}
-	return []string{"answers with the configured credentials"}, nil
+	return []string{"answers (built-in demo directory)"}, nil
 }

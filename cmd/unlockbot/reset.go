@@ -53,6 +53,7 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return err
 	}
+	cfg.LogLevel = "error" // the terminal gets one summary line, not the service log
 	a, err := buildApp(ctx, cfg, stderr)
 	if err != nil {
 		return err

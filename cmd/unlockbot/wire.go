@@ -75,7 +75,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		if sealer, err = bot.NewSealer(key); err != nil {
 			return nil, err
 		}
-		rs, err := redisstore.New(redisstore.Options{URL: cfg.RedisURL})
+		rs, err := redisstore.New(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
 		if err != nil {
 			return nil, fmt.Errorf("redis_url: %w", err)
 		}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/unlockbot/unlockbot/adapters/slack"
+	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
+)
+
+const (
+	e2eToken   = "xoxb-e2e-0000-token"
+	e2eSigning = "e2e-signing-secret"
+	uTech      = "UTECH"
+	uLead      = "ULEAD"
+	chHelp     = "CHELP"
+	chApprove  = "CAPPROVE"
+)
+
+// e2e is the production wiring (buildApp, routes, mountSlack) with Slack
+// replaced by the strict fake and everything else real: Redis, Samba AD.
+type e2e struct {
+	t     *testing.T
+	app   *app
+	fake  *slacktest.Server
+	srv   *httptest.Server
+	stop  func(context.Context) error
+	logs  *bytes.Buffer
+	audit string
+	n     int
+}
+
+func newE2E(t *testing.T, lab *ldaptest.Server) *e2e {
+	t.Helper()
+	redisURL := storetest.RedisURL(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	t.Setenv("E2E_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
+	t.Setenv("E2E_BIND_PASSWORD", lab.BotPassword)
+	fake := slacktest.New(t, e2eToken)
+	fake.SetGroup("SLEADS", uLead)
+	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
+	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
+	t.Setenv("SLACK_API_URL", fake.APIURL())
+	dir := t.TempDir()
+	audit := filepath.Join(dir, "audit.jsonl")
+	cfgYAML := fmt.Sprintf(`
+redis_url: %q
+redis_prefix: "e2e:%s:"
+seal_key_env: E2E_SEAL_KEY
+log_level: debug
+audit: { file: %q }
+orgs:
+  - id: lab
+    name: Lab Corp
+    directory:
+      kind: ad
+      url: %q
+      ca_file: %q
+      bind_dn: %q
+      bind_password_env: E2E_BIND_PASSWORD
+      base_dn: %q
+      intentional_lock_group: %q
+    slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
+`, redisURL, rand.Text(), audit, lab.URL, lab.CAFile, lab.BotDN, lab.UsersDN, lab.IntentionalLockDN, chHelp, chApprove, uTech)
+	cfg, err := ParseConfig([]byte(cfgYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	a, err := buildApp(context.Background(), cfg, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.routes(mux)
+	stop, err := a.mountSlack(context.Background(), mux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &e2e{t: t, app: a, fake: fake, srv: httptest.NewServer(mux), stop: stop, logs: logs, audit: audit}
+	t.Cleanup(func() { e.srv.Close(); a.Close() })
+	return e
+}
+
+// post signs form like Slack and sends it to path.
+func (e *e2e) post(path string, form url.Values) (int, string) {
+	e.t.Helper()
+	body := form.Encode()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slack.Sign(e2eSigning, ts, []byte(body)))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String()
+}
+
+func (e *e2e) trigger() string { e.n++; return fmt.Sprintf("T%d.%d", time.Now().UnixNano(), e.n) }
+
+func jsonPayload(v any) url.Values {
+	raw, _ := json.Marshal(v)
+	return url.Values{"payload": {string(raw)}}
+}
+
+func (e *e2e) click(who, channel, action, id string) {
+	e.t.Helper()
+	if code, _ := e.post("/slack/interactions", jsonPayload(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": who, "name": strings.ToLower(who)}, "trigger_id": e.trigger(),
+		"channel":   map[string]any{"id": channel},
+		"container": map[string]any{"type": "message", "channel_id": channel, "message_ts": "1.1"},
+		"actions":   []any{map[string]any{"type": "button", "action_id": action, "block_id": "actions", "value": id, "action_ts": "1"}},
+	})); code != http.StatusOK {
+		e.t.Fatalf("click %s: %d", action, code)
+	}
+}
+
+// settle waits for the work Slack's acks started (the reset) to end.
+func (e *e2e) settle() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := e.stop(ctx); err != nil {
+		e.t.Fatalf("background work: %v", err)
+	}
+}
+
+// newLabUser creates a fresh user under the delegated OU (as the domain
+// admin, in setup only), so this test never races the directory package's
+// own tests over a shared fixture.
+func newLabUser(t *testing.T, lab *ldaptest.Server) (name, dn string) {
+	t.Helper()
+	name = "e2e" + strings.ToLower(rand.Text()[:8])
+	dn = "CN=" + name + "," + lab.UsersDN
+	admin := lab.Admin(t)
+	add := goldap.NewAddRequest(dn, nil)
+	add.Attribute("objectClass", []string{"top", "person", "organizationalPerson", "user"})
+	add.Attribute("sAMAccountName", []string{name})
+	add.Attribute("userPrincipalName", []string{name + "@example.test"})
+	add.Attribute("displayName", []string{"E2e Person"})
+	add.Attribute("unicodePwd", []string{string(ldaptest.UnicodePwd(lab.UserPassword))})
+	add.Attribute("userAccountControl", []string{"512"})
+	if err := admin.Add(add); err != nil {
+		t.Fatalf("create %s: %v", dn, err)
+	}
+	t.Cleanup(func() { _ = lab.Admin(t).Del(goldap.NewDelRequest(dn, nil)) })
+	return name, dn
+}
+
+// TestSlackToActiveDirectory is the whole product once: a technician's
+// /unlock in Slack unlocks and resets a user locked for real in Samba AD,
+// after a second person approves in the thread.
+func TestSlackToActiveDirectory(t *testing.T) {
+	lab := ldaptest.AD(t)
+	e := newE2E(t, lab)
+	name, dn := newLabUser(t, lab)
+	lab.Lock(t, dn)
+
+	if code, body := e.post("/slack/commands", url.Values{"command": {"/unlock"}, "text": {name}, "user_id": {uTech}, "user_name": {"tess"},
+		"channel_id": {chHelp}, "team_id": {"T1"}, "trigger_id": {e.trigger()}, "response_url": {"https://hooks.example/x"}}); code != 200 {
+		t.Fatalf("/unlock: %d %s", code, body)
+	}
+	if len(e.fake.Calls("views.open")) != 1 {
+		t.Fatal("the modal was not opened")
+	}
+	code, opts := e.post("/slack/options", jsonPayload(map[string]any{
+		"type": "block_suggestion", "user": map[string]any{"id": uTech}, "action_id": "account", "block_id": "account", "value": name,
+		"view": map[string]any{"id": "V1", "callback_id": "unlockbot.request", "state": map[string]any{"values": map[string]any{
+			"org": map[string]any{"org": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": "lab"}}}}}},
+	}))
+	if code != 200 || !strings.Contains(opts, name) || !strings.Contains(opts, "locked") {
+		t.Fatalf("account type-ahead did not show %s as locked: %d %s", name, code, opts)
+	}
+
+	field := func(id string, v map[string]any) map[string]any { return map[string]any{id: v} }
+	sel := func(v string) map[string]any {
+		return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}
+	}
+	code, body := e.post("/slack/interactions", jsonPayload(map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": uTech, "name": "tess"}, "trigger_id": e.trigger(),
+		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": "unlockbot.request", "private_metadata": chHelp,
+			"state": map[string]any{"values": map[string]any{
+				"org":           field("org", sel("lab")),
+				"account":       field("account", sel(name)),
+				"password":      field("password", map[string]any{"type": "plain_text_input", "value": ""}),
+				"temporary":     field("temporary", map[string]any{"type": "checkboxes", "selected_options": []any{}}),
+				"note_password": field("note_password", map[string]any{"type": "checkboxes", "selected_options": []any{}}),
+				"reason":        field("reason", map[string]any{"type": "plain_text_input", "value": "Verified by call-back to the HR number"}),
+			}}},
+	}))
+	if code != 200 || !strings.Contains(body, "clear") {
+		t.Fatalf("submission: %d %s", code, body)
+	}
+	posts := e.fake.Calls("chat.postMessage")
+	if len(posts) == 0 || posts[0].Str("channel") != chApprove {
+		t.Fatalf("no approval message in %s: %+v", chApprove, posts)
+	}
+	id := requestIDIn(t, posts[0].Body)
+
+	e.click(uTech, chApprove, "unlockbot.approve", id) // self-approval: refused
+	e.click(uLead, chApprove, "unlockbot.approve", id)
+	e.settle()
+	if lab.Locked(t, dn) {
+		t.Fatal("the account is still locked in AD")
+	}
+	if got := lab.Attr(t, dn, "badPwdCount"); len(got) != 1 || got[0] != "0" {
+		t.Fatalf("badPwdCount = %v", got)
+	}
+	if err := lab.Bind(dn, lab.UserPassword); err == nil {
+		t.Fatal("the old password still binds")
+	}
+	eph := e.fake.Calls("chat.postEphemeral")
+	if len(eph) != 1 || eph[0].Str("user") != uTech || !strings.Contains(eph[0].Body, "someone else") {
+		t.Fatalf("self-approval not refused to the clicker: %+v", eph)
+	}
+	all := e.fake.Calls()
+	var thread, updated bool
+	for _, c := range all {
+		thread = thread || (c.Method == "chat.postMessage" && c.Str("thread_ts") != "" && strings.Contains(c.Body, "Reset complete"))
+		updated = updated || (c.Method == "chat.update" && strings.Contains(c.Body, "Done") && !strings.Contains(c.Body, "unlockbot.approve"))
+	}
+	if !thread || !updated {
+		t.Fatalf("thread confirmation %t, approval message updated %t", thread, updated)
+	}
+
+	e.click(uTech, "DTECH", "unlockbot.reveal", id)
+	e.settle()
+	var pw string
+	for _, c := range e.fake.Calls("views.open") {
+		if strings.Contains(c.Body, "unlockbot.reveal") {
+			pw = passwordInView(t, c.Body, lab, dn)
+		}
+	}
+	if pw == "" {
+		t.Fatal("the reveal modal did not carry a password that binds")
+	}
+	for _, c := range e.fake.Calls() {
+		if strings.Contains(c.Body, pw) && !(c.Method == "views.open" && strings.Contains(c.Body, "unlockbot.reveal")) {
+			t.Errorf("password sent to Slack in %s", c.Method)
+		}
+	}
+	auditText, _ := os.ReadFile(e.audit)
+	if strings.Contains(e.logs.String(), pw) || strings.Contains(string(auditText), pw) {
+		t.Error("password in the log or the audit trail")
+	}
+	for _, ev := range []string{"reset.unlocked", "reset.verified", "ticket.created", "password.revealed", "request.decision_refused"} {
+		if !strings.Contains(string(auditText), ev) {
+			t.Errorf("audit lacks %s", ev)
+		}
+	}
+}
+
+// requestIDIn finds the request id carried by the Approve button.
+func requestIDIn(t *testing.T, body string) string {
+	t.Helper()
+	i := strings.Index(body, `"action_id":"unlockbot.approve"`)
+	if i < 0 {
+		t.Fatalf("no Approve button in %s", body)
+	}
+	var msg struct {
+		Blocks []struct {
+			Elements []struct {
+				ActionID string `json:"action_id"`
+				Value    string `json:"value"`
+			} `json:"elements"`
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal([]byte(body), &msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range msg.Blocks {
+		for _, el := range b.Elements {
+			if el.ActionID == "unlockbot.approve" {
+				return el.Value
+			}
+		}
+	}
+	t.Fatal("Approve button without a request id")
+	return ""
+}
+
+// passwordInView tries each text in the reveal modal as the password, and
+// returns the one the directory accepts.
+func passwordInView(t *testing.T, body string, lab *ldaptest.Server, dn string) string {
+	t.Helper()
+	var texts []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if s, ok := x["text"].(string); ok {
+				texts = append(texts, strings.Fields(strings.ReplaceAll(s, "`", " "))...)
+			}
+			for _, y := range x {
+				walk(y)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		}
+	}
+	var v any
+	json.Unmarshal([]byte(body), &v)
+	walk(v)
+	for _, cand := range texts {
+		if len(cand) >= 12 && lab.Bind(dn, cand) == nil {
+			return cand
+		}
+	}
+	return ""
+}
