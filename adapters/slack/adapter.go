@@ -37,7 +37,7 @@ const (
 type Config struct {
 	BotToken      identity.Secret // xoxb-…
 	SigningSecret identity.Secret
-	AppToken      identity.Secret // xapp-… (Socket Mode; not used yet)
+	AppToken      identity.Secret // xapp-…: when set, cmd runs RunSocketMode with it instead of Routes
 	APIURL        string          // default DefaultAPIURL; tests point it at slacktest
 	Service       *bot.Service
 	Store         store.Store // replay/retry markers
@@ -53,7 +53,8 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// Adapter serves Slack's HTTP callbacks and implements bot.Notifier.
+// Adapter serves Slack's HTTP callbacks (Routes) or the same events over
+// Socket Mode (RunSocketMode, socketmode.go) and implements bot.Notifier.
 type Adapter struct {
 	svc    *bot.Service
 	st     store.Store

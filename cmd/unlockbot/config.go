@@ -52,6 +52,7 @@ type DirectoryConfig struct {
 	UserFilter           string        `yaml:"user_filter"`
 	DialTimeout          time.Duration `yaml:"dial_timeout"`
 	OpTimeout            time.Duration `yaml:"op_timeout"`
+	TypeaheadRefresh     time.Duration `yaml:"typeahead_refresh"` // account picker snapshot; default 1m
 	BindDN               string        `yaml:"bind_dn"`
 	BindPasswordEnv      string        `yaml:"bind_password_env"`
 	BindPasswordFile     string        `yaml:"bind_password_file"`

@@ -23,6 +23,7 @@ import (
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
+	"github.com/unlockbot/unlockbot/identity/typeahead"
 )
 
 const (
@@ -178,6 +179,15 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	e := newE2E(t, lab)
 	name, dn := newLabUser(t, lab)
 	lab.Lock(t, dn)
+	// The account picker answers from a snapshot of the directory (as serve
+	// keeps it); take one now that the user exists and is locked.
+	snap, ok := e.app.orgs[0].Directory.(*typeahead.Directory)
+	if !ok {
+		t.Fatal("the AD directory is not wrapped with the type-ahead snapshot")
+	}
+	if err := snap.Refresh(context.Background()); err != nil {
+		t.Fatalf("snapshot of the lab directory: %v", err)
+	}
 
 	if code, body := e.post("/slack/commands", url.Values{"command": {"/unlock"}, "text": {name}, "user_id": {uTech}, "user_name": {"tess"},
 		"channel_id": {chHelp}, "team_id": {"T1"}, "trigger_id": {e.trigger()}, "response_url": {"https://hooks.example/x"}}); code != 200 {

@@ -26,6 +26,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	a.refreshTypeahead(ctx)
 	mux := http.NewServeMux()
 	a.routes(mux)
 	stopSlack, err := a.mountSlack(ctx, mux)

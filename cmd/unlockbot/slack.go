@@ -37,7 +37,28 @@ func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.
 	}
 	ad.Warm(ctx)
 	ad.Routes(mux)
-	return ad.Shutdown, nil
+	if appToken.IsZero() {
+		return ad.Shutdown, nil
+	}
+	// Socket Mode: the same handlers, fed over Slack's websocket, for
+	// deployments that cannot take inbound HTTPS. The HTTP routes stay
+	// mounted (still signature-checked) so a switch back needs no restart.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ad.RunSocketMode(ctx, appToken); err != nil {
+			a.log.Error().Err(err).Msg("Slack Socket Mode stopped; check SLACK_APP_TOKEN")
+		}
+	}()
+	a.log.Info().Msg("Slack Socket Mode on (SLACK_APP_TOKEN set)")
+	return func(shut context.Context) error {
+		select {
+		case <-done:
+		case <-shut.Done():
+			return shut.Err()
+		}
+		return ad.Shutdown(shut)
+	}, nil
 }
 
 // envSecret reads NAME, or the file named by NAME_FILE (Kubernetes secrets).

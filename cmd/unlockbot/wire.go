@@ -16,6 +16,7 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 	"github.com/unlockbot/unlockbot/identity/memory"
+	"github.com/unlockbot/unlockbot/identity/typeahead"
 	"github.com/unlockbot/unlockbot/psa/local"
 )
 
@@ -97,6 +98,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			a.Close()
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
+		dir = typeahead.Wrap(dir, oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
 		req := *oc.Policy.RequireApproval
 		a.orgs = append(a.orgs, &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
@@ -119,6 +121,16 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// refreshTypeahead keeps each org's account-picker snapshot fresh until ctx
+// ends (serve only: the CLI never searches).
+func (a *app) refreshTypeahead(ctx context.Context) {
+	for _, o := range a.orgs {
+		if t, ok := o.Directory.(*typeahead.Directory); ok {
+			go t.Run(ctx)
+		}
+	}
 }
 
 func qualify(platform string, ids []string) []string {

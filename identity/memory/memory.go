@@ -124,6 +124,22 @@ func (d *Directory) Search(_ context.Context, query string, limit int) ([]identi
 	return out, nil
 }
 
+// All lists the accounts in scope (identity/typeahead snapshots it).
+func (d *Directory) All(context.Context) ([]identity.Account, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.fail("All"); err != nil {
+		return nil, err
+	}
+	var out []identity.Account
+	for _, u := range d.users {
+		if u.InScope {
+			out = append(out, u.Account)
+		}
+	}
+	return out, nil
+}
+
 // Lookup implements identity.Directory. Accounts outside scope are not
 // found, as a search under the org's base DN would not find them.
 func (d *Directory) Lookup(_ context.Context, name string) (identity.Account, error) {
