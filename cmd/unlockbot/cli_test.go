@@ -83,10 +83,14 @@ func TestBreakGlassRefusals(t *testing.T) {
 		{[]string{}, "--account"},
 	} {
 		var out, errb bytes.Buffer
+		before := accountState(t, lab, c.args)
 		args := append([]string{"reset", "--config", cfg, "--org", "lab", "--as", "ops"}, c.args...)
 		code := run(context.Background(), args, strings.NewReader(""), &out, &errb)
 		if code == 0 || !strings.Contains(errb.String(), c.want) || out.Len() != 0 {
 			t.Errorf("%v: exit %d, stderr %q, want it to contain %q", c.args, code, errb.String(), c.want)
+		}
+		if after := accountState(t, lab, c.args); after != before {
+			t.Errorf("%v: the account changed although the reset was refused: %s → %s", c.args, before, after)
 		}
 	}
 }
@@ -100,4 +104,24 @@ func TestCheckReportsRights(t *testing.T) {
 		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	t.Log(out.String())
+}
+
+// accountState reads what a reset would change (password time, lock,
+// uSNChanged) for the account named in args, as the administrator sees it.
+func accountState(t *testing.T, lab *ldaptest.Server, args []string) string {
+	t.Helper()
+	name := ""
+	for i, a := range args {
+		if a == "--account" && i+1 < len(args) {
+			name = args[i+1]
+		}
+	}
+	if name == "" || name == "nobody-here" {
+		return ""
+	}
+	dn := lab.DN(t, name)
+	return strings.Join([]string{
+		strings.Join(lab.Attr(t, dn, "pwdLastSet"), ","), strings.Join(lab.Attr(t, dn, "lockoutTime"), ","),
+		strings.Join(lab.Attr(t, dn, "uSNChanged"), ","),
+	}, "/")
 }
