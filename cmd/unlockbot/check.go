@@ -17,11 +17,7 @@ import (
 func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path, err := configPath(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := LoadConfig(path)
+	cfg, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	ticket := fs.String("ticket", "", "existing ticket id to note (default: create and resolve one)")
 	as := fs.String("as", "", "operator name for the audit trail (required)")
 	reason := fs.String("reason", "break-glass reset from the command line", "reason, recorded in the ticket and the audit trail")
-	path, err := configPath(fs, args)
+	cfg, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
@@ -48,10 +48,6 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if pw = identity.NewSecret(strings.TrimRight(line, "\r\n")); pw.IsZero() {
 			return errors.New("reset: --password-stdin given but stdin is empty")
 		}
-	}
-	cfg, err := LoadConfig(path)
-	if err != nil {
-		return err
 	}
 	cfg.LogLevel = "error" // the terminal gets one summary line, not the service log
 	a, err := buildApp(ctx, cfg, stderr)

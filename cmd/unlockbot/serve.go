@@ -13,11 +13,7 @@ import (
 func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path, err := configPath(fs, args)
-	if err != nil {
-		return err
-	}
-	cfg, err := LoadConfig(path)
+	cfg, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}

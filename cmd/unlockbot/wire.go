@@ -40,16 +40,17 @@ func (a *app) Close() {
 	}
 }
 
-// configPath reads --config, falling back to UNLOCKBOT_CONFIG.
-func configPath(fs *flag.FlagSet, args []string) (string, error) {
+// parseFlags parses a command's flags and loads the config named by
+// --config, falling back to UNLOCKBOT_CONFIG.
+func parseFlags(fs *flag.FlagSet, args []string) (*Config, error) {
 	p := fs.String("config", os.Getenv("UNLOCKBOT_CONFIG"), "config file (or UNLOCKBOT_CONFIG)")
 	if err := fs.Parse(args); err != nil {
-		return "", err
+		return nil, err
 	}
 	if *p == "" {
-		return "", fmt.Errorf("no config: pass --config FILE or set UNLOCKBOT_CONFIG (see docs/unlockbot.example.yaml)")
+		return nil, fmt.Errorf("no config: pass --config FILE or set UNLOCKBOT_CONFIG (see docs/unlockbot.example.yaml)")
 	}
-	return *p, nil
+	return LoadConfig(*p)
 }
 
 func newLogger(level string, w io.Writer) zerolog.Logger {
