@@ -163,10 +163,12 @@ func (s *Service) reserve(ctx context.Context, o *Org, r *Request) error {
 }
 
 func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Secret, error) {
-	if !r.Generated {
+	if !r.Generated || r.Steps.PasswordReady {
+		// A generated password already made must be the one reused: a new
+		// one would not match what an earlier attempt may have set.
 		pw, err := s.repo.password(ctx, r.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return pw, refusal("password_expired", "The password typed for this request is no longer kept (it expires with the request). Submit a new request.")
+			return pw, refusal("password_expired", "The password for this request is no longer kept (passwords are held only briefly). Submit a new request.")
 		}
 		if err != nil {
 			return pw, errorf("bot.password", KindUnavailable, err, "The state store is not answering. Try again in a minute.")

@@ -23,6 +23,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer a.Close()
 	a.refreshTypeahead(ctx)
+	// Expire undecided requests and resume resets whose worker died; every
+	// replica may sweep, the compare-and-swap lets one act.
+	go a.svc.RunSweeper(ctx, 30*time.Second)
 	mux := http.NewServeMux()
 	a.routes(mux)
 	stopSlack, err := a.mountSlack(ctx, mux)

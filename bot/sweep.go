@@ -1,0 +1,62 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Sweep finds requests nobody is moving any more and moves them: an
+// undecided request past its deadline is expired (its card updated, the
+// requester told); an approved request that no executor claimed, or one
+// whose executor's lease ran out (the process died mid-reset), is executed
+// here, continuing from its last recorded step. Every move is the same
+// compare-and-swap a click makes, so replicas may sweep at the same time.
+// It returns how many requests it moved.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	keys, err := s.repo.st.List(ctx, "req:")
+	if err != nil {
+		return 0, errorf("bot.Sweep", KindUnavailable, err, "The state store is not answering.")
+	}
+	moved := 0
+	for _, k := range keys {
+		if ctx.Err() != nil {
+			break
+		}
+		r, err := s.repo.load(ctx, strings.TrimPrefix(k, "req:"))
+		if err != nil {
+			continue // expired or deleted since the listing
+		}
+		now := s.now()
+		switch {
+		case r.State == StatePendingApproval && now.After(r.ExpiresAt):
+			s.expire(ctx, r)
+			moved++
+		case r.State == StateApproved && now.Sub(r.UpdatedAt) > s.lease,
+			r.State == StateExecuting && now.After(r.LeaseUntil):
+			s.reqLog(r).Warn().Str("state", string(r.State)).Msg("sweep: resuming a reset nobody is running")
+			if _, err := s.Execute(ctx, r.ID); err == nil || KindOf(err) != KindConflict {
+				moved++
+			}
+		}
+	}
+	return moved, nil
+}
+
+// RunSweeper sweeps every interval until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sweep(ctx); err != nil {
+				s.log.Warn().Err(err).Msg("sweep failed")
+			} else if n > 0 {
+				s.log.Info().Int("moved", n).Msg("sweep moved stuck requests")
+			}
+		}
+	}
+}
