@@ -100,7 +100,10 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 }
 
 // RevealPassword hands a generated password to the requester, once. The
-// sealed copy is deleted as it is read, and the reveal is audited.
+// request is marked revealed (so a second click gets nothing) and the reveal
+// audited; the sealed copy stays until the adapter reports with
+// ConfirmReveal whether the person actually saw it, so a chat error at that
+// moment does not lose the password of an account that was just reset.
 func (s *Service) RevealPassword(ctx context.Context, id string, who Actor) (identity.Secret, *Request, error) {
 	const op = "bot.RevealPassword"
 	r, err := s.repo.load(ctx, id)
@@ -114,17 +117,41 @@ func (s *Service) RevealPassword(ctx context.Context, id string, who Actor) (ide
 	if r.State != StateDone || !r.Generated || r.Revealed {
 		return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new reset.")
 	}
+	pw, err := s.repo.password(ctx, r.ID)
+	if err != nil {
+		return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept (it is held for one hour). Submit a new reset if it was lost.")
+	}
 	r.Revealed = true
 	if err := s.repo.save(ctx, r); err != nil {
 		return identity.Secret{}, r, errorf(op, KindConflict, err, "The password can be shown only once. If it was lost, submit a new reset.")
 	}
-	pw, err := s.repo.password(ctx, r.ID)
-	_ = s.repo.dropPassword(ctx, r.ID)
-	if err != nil {
-		return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept (it is held for one hour). Submit a new reset if it was lost.")
-	}
 	_ = s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil)
 	return pw, r, nil
+}
+
+// ConfirmReveal ends a reveal: shown, the sealed copy is deleted; not shown
+// (the chat platform failed), the request may be revealed again.
+func (s *Service) ConfirmReveal(ctx context.Context, id string, shown bool) error {
+	if shown {
+		return s.repo.dropPassword(ctx, id)
+	}
+	for {
+		r, err := s.repo.load(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !r.Revealed {
+			return nil
+		}
+		r.Revealed = false
+		err = s.repo.save(ctx, r)
+		if !errors.Is(err, store.ErrConflict) {
+			if err == nil {
+				_ = s.record(ctx, "password.reveal_failed", audit.Failed, r, "system", nil)
+			}
+			return err
+		}
+	}
 }
 
 func (s *Service) updateCard(ctx context.Context, r *Request) {

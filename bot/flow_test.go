@@ -198,3 +198,37 @@ func TestApprovalChannelFailureLeavesNothingPending(t *testing.T) {
 		t.Fatalf("typed password left behind: %v", keys)
 	}
 }
+
+// A reveal the chat platform failed to show can be pressed again; one that
+// was shown cannot, and its sealed copy is gone.
+func TestRevealIsConfirmed(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	first, _, err := h.svc.RevealPassword(ctx, r.ID, tech)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.ConfirmReveal(ctx, r.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := h.svc.RevealPassword(ctx, r.ID, tech)
+	if err != nil || again.Reveal() != first.Reveal() {
+		t.Fatalf("reveal after a failed showing: %v", err)
+	}
+	if err := h.svc.ConfirmReveal(ctx, r.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.st.Get(ctx, passwordKey(r.ID)); err == nil {
+		t.Fatal("sealed password kept after it was shown")
+	}
+	if _, _, err := h.svc.RevealPassword(ctx, r.ID, tech); KindOf(err) != KindConflict {
+		t.Fatalf("third reveal: %v", err)
+	}
+	if !strings.Contains(h.audit.String(), "password.reveal_failed") {
+		t.Fatal("the failed showing is not audited")
+	}
+}

@@ -447,3 +447,34 @@ func TestRetryAfterFailure(t *testing.T) {
 		t.Fatalf("SetPassword %d", e.dir.Calls.SetPassword)
 	}
 }
+
+// Slack refusing the reveal modal (an expired trigger) does not lose the
+// password: the requester is told to press again, and the second press
+// shows the same password.
+func TestRevealSurvivesAFailedModal(t *testing.T) {
+	e := newEnv(t, nil)
+	id, _ := e.submitOK(uTech, validForm())
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	e.wait()
+	e.fake.FailNext("views.open", "expired_trigger_id")
+	e.mustOK(e.send("/slack/interactions", e.click(uTech, dmTech, bot.ActionReveal, id)))
+	e.wait()
+	eph := e.fake.Calls("chat.postEphemeral")
+	if len(eph) != 1 || !strings.Contains(eph[0].Str("text"), "again") {
+		t.Fatalf("the requester was not told to press again: %+v", eph)
+	}
+	e.mustOK(e.send("/slack/interactions", e.click(uTech, dmTech, bot.ActionReveal, id)))
+	e.wait()
+	u, _ := e.dir.User("alice")
+	shown := 0
+	for _, c := range e.fake.Calls("views.open") {
+		if strings.Contains(c.Body, u.Password) {
+			shown++
+		}
+	}
+	// The refused call carried it too (Slack answered expired_trigger_id);
+	// the second, shown, carries the same password the directory holds.
+	if shown != 2 {
+		t.Fatalf("password sent in %d views.open calls, want 2 (refused, then shown)", shown)
+	}
+}

@@ -120,26 +120,31 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 	}
 }
 
-// reveal hands the generated password to its requester in a modal.
+// reveal hands the generated password to its requester in a modal. The
+// service keeps the sealed copy until it hears whether Slack showed it.
 func (a *Adapter) reveal(ctx context.Context, cb *slack.InteractionCallback, id string) error {
 	pw, req, err := a.svc.RevealPassword(ctx, id, a.actor(ctx, cb.User.ID, cb.User.Name))
 	if err != nil {
 		return err
 	}
-	if err := a.openView(ctx, cb.TriggerID, revealView(req.Account.Label(), pw.Reveal())); err != nil {
-		return &revealLost{err}
+	openErr := a.openView(ctx, cb.TriggerID, revealView(req.Account.Label(), pw.Reveal()))
+	if err := a.svc.ConfirmReveal(ctx, id, openErr == nil); err != nil {
+		a.log.Warn().Err(err).Str("request", id).Msg("could not record the reveal outcome")
+	}
+	if openErr != nil {
+		return &revealFailed{openErr}
 	}
 	return nil
 }
 
-// revealLost: the password was taken out of the store but Slack did not
-// show it. It is not kept anywhere else, on purpose.
-type revealLost struct{ err error }
+// revealFailed: Slack did not show the password; it is still kept, sealed,
+// so the requester can press Reveal again.
+type revealFailed struct{ err error }
 
-func (e *revealLost) Error() string { return "reveal modal not opened: " + e.err.Error() }
-func (e *revealLost) Unwrap() error { return e.err }
-func (e *revealLost) SafeMessage() string {
-	return "Slack did not open the password window, and the password is shown only once. Submit a new reset with /unlock."
+func (e *revealFailed) Error() string { return "reveal modal not opened: " + e.err.Error() }
+func (e *revealFailed) Unwrap() error { return e.err }
+func (e *revealFailed) SafeMessage() string {
+	return "Slack did not open the password window. Press Reveal password again."
 }
 
 func (a *Adapter) tellClicker(ctx context.Context, ch, user string, err error) {

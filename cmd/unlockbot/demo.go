@@ -110,6 +110,9 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 	}
 	// The one place the password is shown: privately, once, to the requester.
 	tr.line("@dana presses Reveal", "(private, shown once) new password for alice: "+pw.Reveal())
+	if err := svc.ConfirmReveal(ctx, req.ID, true); err != nil {
+		return nil, err
+	}
 	_, _, err = svc.RevealPassword(ctx, req.ID, dana)
 	tr.line("@dana presses Reveal again", "refused: "+bot.SafeMessage(err))
 

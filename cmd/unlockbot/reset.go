@@ -70,7 +70,13 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if err != nil {
 			return refusalError(err)
 		}
-		fmt.Fprintln(stdout, secret.Reveal())
+		_, werr := fmt.Fprintln(stdout, secret.Reveal())
+		if err := a.svc.ConfirmReveal(ctx, r.ID, werr == nil); err != nil {
+			return err
+		}
+		if werr != nil {
+			return fmt.Errorf("the account was reset but its new password could not be written to stdout (%v); run the reset again", werr)
+		}
 	}
 	return nil
 }
