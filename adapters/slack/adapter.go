@@ -92,7 +92,11 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+		// Keep connections to Slack warm: the default transport keeps two
+		// idle per host, so a burst of commands paid a TLS handshake each.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 32
+		hc = &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	}
 	now := cfg.Now
 	if now == nil {

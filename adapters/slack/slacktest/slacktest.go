@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Call is one request the fake received.
@@ -23,6 +24,7 @@ type Call struct {
 	Method string
 	Args   map[string]any // JSON body, or form values (string each)
 	Body   string         // the raw body, for leak scans
+	At     time.Time      // when the request arrived (latency measurements)
 }
 
 // Str returns a string argument ("" when absent).
@@ -138,8 +140,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	at := time.Now()
 	raw, _ := io.ReadAll(r.Body)
-	call := Call{Method: method, Body: string(raw), Args: map[string]any{}}
+	call := Call{Method: method, Body: string(raw), Args: map[string]any{}, At: at}
 	ctype, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var perr error
 	switch ctype {

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/slack"
+	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+)
+
+// TestLoadServeProcess is the project's load tool (UNLOCKBOT_LOAD=1): the
+// real `unlockbot serve` binary in its own process, real Redis, the fake
+// Slack in this process; signed /unlock commands at 200/s for 10 s, timed
+// from the moment each is sent to the moment its views.open reaches the
+// fake. It reports; it does not assert a speed.
+func TestLoadServeProcess(t *testing.T) {
+	if os.Getenv("UNLOCKBOT_LOAD") != "1" {
+		t.Skip("set UNLOCKBOT_LOAD=1 to run the load test")
+	}
+	const rate, dur = 200, 10 * time.Second
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "unlockbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	fake := slacktest.New(t, e2eToken)
+	port := freePort(t)
+	cfg := filepath.Join(dir, "unlockbot.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+redis_url: %q
+redis_prefix: "load:%s:"
+seal_key_env: LOAD_SEAL_KEY
+log_level: warn
+audit: { file: %q }
+orgs:
+  - id: acme
+    directory: { kind: demo }
+    slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [%s] }
+`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), chHelp, chApprove, uTech, uLead)), 0o600)
+	key := make([]byte, 32)
+	rand.Read(key)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
+	cmd.Env = append(os.Environ(), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key),
+		"SLACK_BOT_TOKEN="+e2eToken, "SLACK_SIGNING_SECRET="+e2eSigning, "SLACK_API_URL="+fake.APIURL())
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHealthy(t, base)
+
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var (
+		mu    sync.Mutex
+		sent  = map[string]time.Time{}
+		resp  []time.Duration
+		fails int
+		wg    sync.WaitGroup
+	)
+	tick := time.NewTicker(time.Second / rate)
+	defer tick.Stop()
+	end := time.Now().Add(dur)
+	for i := 0; time.Now().Before(end); i++ {
+		<-tick.C
+		trigger := fmt.Sprintf("T%d", i)
+		body := url.Values{"command": {"/unlock"}, "text": {"alice"}, "user_id": {uTech}, "user_name": {"tess"},
+			"channel_id": {chHelp}, "team_id": {"T1"}, "trigger_id": {trigger}, "response_url": {"https://hooks.example/x"}}.Encode()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ts := strconv.FormatInt(time.Now().Unix(), 10)
+			req, _ := http.NewRequest(http.MethodPost, base+"/slack/commands", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Slack-Request-Timestamp", ts)
+			req.Header.Set("X-Slack-Signature", slack.Sign(e2eSigning, ts, []byte(body)))
+			start := time.Now()
+			mu.Lock()
+			sent[trigger] = start
+			mu.Unlock()
+			r, err := client.Do(req)
+			d := time.Since(start)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil || r.StatusCode != http.StatusOK {
+				fails++
+			} else {
+				resp = append(resp, d)
+			}
+			if r != nil {
+				r.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	var toView []time.Duration
+	for _, c := range fake.Calls("views.open") {
+		if at, ok := sent[c.Str("trigger_id")]; ok {
+			toView = append(toView, c.At.Sub(at))
+		}
+	}
+	pct := func(l []time.Duration, p float64) time.Duration {
+		if len(l) == 0 {
+			return 0
+		}
+		slices.Sort(l)
+		return l[int(float64(len(l)-1)*p)]
+	}
+	t.Logf("serve process, %d/s for %s: %d sent, %d failed, %d views.open (%.0f/s)", rate, dur, len(sent), fails, len(toView), float64(len(toView))/dur.Seconds())
+	t.Logf("request → views.open at the fake: p50 %v, p99 %v, max %v", pct(toView, .5), pct(toView, .99), pct(toView, 1))
+	t.Logf("request → response to Slack:      p50 %v, p99 %v, max %v", pct(resp, .5), pct(resp, .99), pct(resp, 1))
+	if fails > 0 || len(toView) != len(sent) {
+		t.Errorf("%d failures, %d of %d views opened", fails, len(toView), len(sent))
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if r, err := http.Get(base + "/healthz"); err == nil {
+			r.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("unlockbot serve did not come up")
+}
