@@ -38,27 +38,10 @@ GUID_PWD_LAST_SET=bf967a0a-0de6-11d0-a285-00aa003049e2
 
 T_START=$(date +%s%N)
 T_LAST=$T_START
-lap() {
-	local now
-	now=$(date +%s%N)
-	printf 'samba.sh: %-34s %6d ms  (total %6d ms)\n' "$1" $(((now - T_LAST) / 1000000)) $(((now - T_START) / 1000000))
-	T_LAST=$now
-}
-die() {
-	echo "samba.sh: $*" >&2
-	exit 1
-}
-
-ensure_policy_rc() {
-	local p=/usr/sbin/policy-rc.d rc=0
-	if [[ -x $p ]]; then
-		"$p" samba-ad-dc start >/dev/null 2>&1 || rc=$?
-		[[ $rc == 101 ]] && return 0
-	fi
-	printf '#!/bin/sh\n# written by unlockbot .ci/samba.sh: never auto-start services\nexit 101\n' >"$p"
-	chmod 755 "$p"
-}
-
+LAB_NAME=samba.sh
+LAB_SERVICE=samba-ad-dc
+# shellcheck source=lab-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab-lib.sh"
 ensure_packages() {
 	ensure_policy_rc
 	if command -v samba-tool >/dev/null && command -v ldapsearch >/dev/null && command -v openssl >/dev/null; then
@@ -92,14 +75,6 @@ answers() {
 someone_answers() {
 	LDAPTLS_REQCERT=never ldapsearch -x -H ldaps://127.0.0.1:636 -o nettimeout=2 \
 		-s base -b '' -LLL dn >/dev/null 2>&1
-}
-
-# alive: the process exists and is not a zombie (PID 1 in a container may be
-# slow to reap, and kill -0 succeeds on a zombie).
-alive() {
-	local state
-	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $state && $state != Z ]]
 }
 
 our_pid() {
@@ -159,24 +134,6 @@ start() {
 		die "samba did not answer on ldaps://127.0.0.1:636 within 20 s; log: $STDOUT_LOG"
 	}
 	lap "started samba (pid $pid)"
-}
-
-make_certs() {
-	local t=$DIR/tls
-	mkdir -p "$t"
-	chmod 700 "$t"
-	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=unlockbot lab CA" \
-		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
-		-keyout "$t/key.pem" -out "$t/server.csr" 2>/dev/null
-	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' 'basicConstraints=CA:FALSE' \
-		'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' >"$t/server.ext"
-	openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-		-days 3650 -sha256 -extfile "$t/server.ext" -out "$t/cert.pem" 2>/dev/null
-	chmod 600 "$t/ca.key" "$t/key.pem"
-	rm -f "$t/server.csr"
-	lap "CA and server certificate"
 }
 
 st() { samba-tool "$@" -s "$CONF" >/dev/null; }

@@ -34,27 +34,10 @@ USER_PW='Lab-Passw0rd!User1'
 
 T_START=$(date +%s%N)
 T_LAST=$T_START
-lap() {
-	local now
-	now=$(date +%s%N)
-	printf 'slapd.sh: %-34s %6d ms  (total %6d ms)\n' "$1" $(((now - T_LAST) / 1000000)) $(((now - T_START) / 1000000))
-	T_LAST=$now
-}
-die() {
-	echo "slapd.sh: $*" >&2
-	exit 1
-}
-
-ensure_policy_rc() {
-	local p=/usr/sbin/policy-rc.d rc=0
-	if [[ -x $p ]]; then
-		"$p" slapd start >/dev/null 2>&1 || rc=$?
-		[[ $rc == 101 ]] && return 0
-	fi
-	printf '#!/bin/sh\n# written by unlockbot .ci/slapd.sh: never auto-start services\nexit 101\n' >"$p"
-	chmod 755 "$p"
-}
-
+LAB_NAME=slapd.sh
+LAB_SERVICE=slapd
+# shellcheck source=lab-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lab-lib.sh"
 ensure_packages() {
 	ensure_policy_rc
 	if command -v slapd >/dev/null && command -v slapadd >/dev/null && command -v ldapsearch >/dev/null &&
@@ -89,13 +72,6 @@ answers() {
 someone_answers() {
 	LDAPTLS_REQCERT=never ldapsearch -x -H "$LDAPS_URL" -o nettimeout=2 -s base -b '' -LLL dn >/dev/null 2>&1 ||
 		ldapsearch -x -H "$LDAP_URL" -o nettimeout=2 -s base -b '' -LLL dn >/dev/null 2>&1
-}
-
-# alive: the process exists and is not a zombie (kill -0 succeeds on one).
-alive() {
-	local state
-	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-	[[ -n $state && $state != Z ]]
 }
 
 our_pid() {
@@ -152,24 +128,6 @@ start() {
 		die "slapd did not answer on $LDAPS_URL within 20 s; log: $STDOUT_LOG"
 	}
 	lap "started slapd (pid $pid)"
-}
-
-make_certs() {
-	local t=$DIR/tls
-	mkdir -p "$t"
-	chmod 700 "$t"
-	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=unlockbot slapd lab CA" \
-		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-		-keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
-	openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
-		-keyout "$t/key.pem" -out "$t/server.csr" 2>/dev/null
-	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' 'basicConstraints=CA:FALSE' \
-		'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' >"$t/server.ext"
-	openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-		-days 3650 -sha256 -extfile "$t/server.ext" -out "$t/cert.pem" 2>/dev/null
-	chmod 600 "$t/ca.key" "$t/key.pem"
-	rm -f "$t/server.csr"
-	lap "CA and server certificate"
 }
 
 write_config_ldif() {

@@ -1,0 +1,55 @@
+# Shared by .ci/samba.sh and .ci/slapd.sh (sourced, not run). The caller
+# sets LAB_NAME (its script name), LAB_SERVICE (its Debian service name),
+# DIR (its lab folder) and T_START/T_LAST (date +%s%N).
+
+# lap prints a step with its time and the total so far.
+lap() {
+	local now
+	now=$(date +%s%N)
+	printf '%s: %-34s %6d ms  (total %6d ms)\n' "$LAB_NAME" "$1" $(((now - T_LAST) / 1000000)) $(((now - T_START) / 1000000))
+	T_LAST=$now
+}
+
+die() {
+	echo "$LAB_NAME: $*" >&2
+	exit 1
+}
+
+# ensure_policy_rc makes sure no package install starts a service: the lab
+# runs its own instance on its own ports and folders.
+ensure_policy_rc() {
+	local p=/usr/sbin/policy-rc.d rc=0
+	if [[ -x $p ]]; then
+		"$p" "$LAB_SERVICE" start >/dev/null 2>&1 || rc=$?
+		[[ $rc == 101 ]] && return 0
+	fi
+	printf '#!/bin/sh\n# written by unlockbot .ci/%s: never auto-start services\nexit 101\n' "$LAB_NAME" >"$p"
+	chmod 755 "$p"
+}
+
+# alive: the process exists and is not a zombie.
+alive() {
+	local state
+	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z ]]
+}
+
+# make_certs writes a lab CA and a server certificate whose SANs Go
+# accepts (localhost, 127.0.0.1, ::1); keys are mode 600.
+make_certs() {
+	local t=$DIR/tls
+	mkdir -p "$t"
+	chmod 700 "$t"
+	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "/CN=unlockbot $LAB_SERVICE lab CA" \
+		-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -sha256 -subj "/CN=localhost" \
+		-keyout "$t/key.pem" -out "$t/server.csr" 2>/dev/null
+	printf '%s\n' 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1' 'basicConstraints=CA:FALSE' \
+		'keyUsage=critical,digitalSignature,keyEncipherment' 'extendedKeyUsage=serverAuth' >"$t/server.ext"
+	openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
+		-days 3650 -sha256 -extfile "$t/server.ext" -out "$t/cert.pem" 2>/dev/null
+	chmod 600 "$t/ca.key" "$t/key.pem"
+	rm -f "$t/server.csr"
+	lap "CA and server certificate"
+}
