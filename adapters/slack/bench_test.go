@@ -26,4 +26,3 @@ func BenchmarkSlashCommandToViewsOpen(b *testing.B) {
 		b.Fatalf("%d views.open for %d commands", n, b.N)
 	}
 }
-
