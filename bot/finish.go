@@ -30,23 +30,33 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 }
 
 // fail records a failed attempt. Refusals are final; other failures offer a
-// retry, which continues from the last recorded step.
+// retry, which continues from the last recorded step. It writes only while
+// this executor still owns the request (same attempt number): a worker that
+// stalled past its lease must not mark the run of the worker that took over
+// as failed.
 func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, error) {
 	var ref *refusedError
 	refused := errors.As(cause, &ref)
 	msg := SafeMessage(cause)
-	for i := 0; i < 3; i++ {
-		if r.State != StateExecuting {
-			break // someone else owns it now
+	mine := r.Attempts
+	saved := false
+	for i := 0; i < 3 && !saved; i++ {
+		if r.State != StateExecuting || r.Attempts != mine {
+			break // another executor owns it now
 		}
 		r.State, r.Failure, r.Retryable, r.UpdatedAt = StateFailed, msg, !refused, s.now()
 		err := s.repo.save(ctx, r)
-		if !errors.Is(err, store.ErrConflict) {
+		if err == nil {
+			saved = true
+		} else if !errors.Is(err, store.ErrConflict) {
+			break
+		} else if r, err = s.repo.load(ctx, r.ID); err != nil {
 			break
 		}
-		if r, err = s.repo.load(ctx, r.ID); err != nil {
-			break
-		}
+	}
+	if !saved {
+		s.reqLog(r).Warn().Err(cause).Int("attempt", mine).Msg("reset attempt lost its request to another worker; leaving it to that worker")
+		return r, errorf("bot.Execute", KindConflict, cause, "Another unlockbot worker took over this reset; see its messages in the thread.")
 	}
 	outcome, typ, code := audit.Failed, "reset.failed", ""
 	if refused {

@@ -106,6 +106,7 @@ type harness struct {
 	audit   *syncBuffer
 	clock   *clock
 	org     *Org
+	lastID  string // for hooks that need the request under test
 }
 
 var (

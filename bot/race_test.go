@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
@@ -129,6 +131,38 @@ func TestCrashedExecutorIsTakenOver(t *testing.T) {
 		pw, _, err := other.RevealPassword(ctx, r.ID, tech)
 		if u, _ := h.dir.User("alice"); err != nil || pw.Reveal() != u.Password {
 			t.Fatal("the password revealed after takeover is not the one set")
+		}
+	})
+}
+
+// A worker that stalls past its lease while another takes the reset over
+// must not mark the other's run as failed when it wakes up.
+func TestStalledWorkerDoesNotFailTheTakeover(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		ctx := context.Background()
+		other := h.replica(h.st)
+		h.svc.afterStep = func(step string) error {
+			if step == "unlock" {
+				h.clock.add(3 * time.Minute) // A stalls past its lease…
+				if r, err := other.Execute(ctx, h.lastID); err != nil || r.State != StateDone {
+					t.Errorf("takeover: %v", err) // …and B completes the reset
+				}
+			}
+			return nil
+		}
+		r := h.mustSubmit("alice", "")
+		h.lastID = r.ID
+		_, err := h.svc.Approve(ctx, r.ID, approver)
+		if KindOf(err) != KindConflict {
+			t.Fatalf("the stalled worker should learn it lost the request: %v", err)
+		}
+		got, _ := other.Get(ctx, r.ID)
+		if got.State != StateDone || got.Retryable {
+			t.Fatalf("after the stalled worker woke: %s retryable=%t", got.State, got.Retryable)
+		}
+		if strings.Contains(h.audit.String(), "reset.failed") || h.dir.Calls.SetPassword != 1 {
+			t.Fatalf("failed audited or password set %d times", h.dir.Calls.SetPassword)
 		}
 	})
 }

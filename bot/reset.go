@@ -67,11 +67,18 @@ func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) 
 	}
 }
 
-// step runs fn unless done, then records done (renewing the lease). A lost
-// compare-and-swap means another executor owns the request now: stop.
+// step runs fn unless done, then records done. Before the side effect it
+// renews its lease with a compare-and-swap: a worker that stalled and lost
+// the request to another stops here instead of repeating the effect. (The
+// lease, 2 minutes, is far longer than any one directory or PSA call's
+// timeout, so a takeover during fn itself would need a stall beyond that.)
 func (s *Service) step(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
 	if *done {
 		return nil
+	}
+	r.LeaseUntil = s.now().Add(s.lease)
+	if err := s.repo.save(ctx, r); err != nil {
+		return errorf("bot.step", KindConflict, err, "Another unlockbot worker took over this reset; see its messages in this thread.")
 	}
 	if err := fn(); err != nil {
 		return err
