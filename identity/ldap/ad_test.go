@@ -187,6 +187,15 @@ func TestADGuardFacts(t *testing.T) {
 			}
 		})
 	}
+	t.Run("built-in accounts by their own RID", func(t *testing.T) {
+		root := newDir(t, s, func(c *ldap.Config) { c.BaseDN = s.BaseDN })
+		for name, want := range map[string]string{"Administrator": "the built-in Administrator", "krbtgt": "krbtgt"} {
+			a, err := root.Lookup(ctx, name)
+			if err != nil || !slices.Contains(a.ProtectedGroups, want) {
+				t.Errorf("%s: ProtectedGroups = %v, %v; want %q", name, a.ProtectedGroups, err, want)
+			}
+		}
+	})
 	t.Run("unlock never enables", func(t *testing.T) {
 		a, err := d.Lookup(ctx, "disabled1")
 		if err != nil {

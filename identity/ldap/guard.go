@@ -24,6 +24,7 @@ var (
 		"S-1-5-32-549": "Server Operators",
 		"S-1-5-32-550": "Print Operators",
 		"S-1-5-32-551": "Backup Operators",
+		"S-1-5-32-552": "Replicator",
 	}
 	// Domain-relative RIDs. Enterprise and Schema Admins live in the forest
 	// root domain, so the RID is matched under any domain SID.
@@ -32,22 +33,36 @@ var (
 		518: "Schema Admins",
 		519: "Enterprise Admins",
 		520: "Group Policy Creator Owners",
+		526: "Key Admins", // may write msDS-KeyCredentialLink ("shadow credentials")
+		527: "Enterprise Key Admins",
+	}
+	// Accounts refused by their own RID, whatever their groups or adminCount
+	// (which SDProp sets only after it has run).
+	protectedAccounts = map[uint32]string{
+		500: "the built-in Administrator",
+		502: "krbtgt",
 	}
 )
+
+// ridOf returns the last sub-authority of a domain SID.
+func ridOf(sid string) (uint32, bool) {
+	if !strings.HasPrefix(sid, "S-1-5-21-") {
+		return 0, false
+	}
+	rid, err := strconv.ParseUint(sid[strings.LastIndexByte(sid, '-')+1:], 10, 32)
+	return uint32(rid), err == nil
+}
 
 // protectedName returns the well-known name of sid when it is a protected group.
 func protectedName(sid string) (string, bool) {
 	if n, ok := builtinProtected[sid]; ok {
 		return n, true
 	}
-	if !strings.HasPrefix(sid, "S-1-5-21-") {
+	rid, ok := ridOf(sid)
+	if !ok {
 		return "", false
 	}
-	rid, err := strconv.ParseUint(sid[strings.LastIndexByte(sid, '-')+1:], 10, 32)
-	if err != nil {
-		return "", false
-	}
-	n, ok := domainProtected[uint32(rid)]
+	n, ok := domainProtected[rid]
 	return n, ok
 }
 
@@ -119,12 +134,25 @@ func (d *Directory) groupSIDs(c *ldap.Conn, dns []string) (map[string]string, er
 // unknown, and the flow refuses an account whose facts are unknown.
 func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
 	res, err := c.Search(ldap.NewSearchRequest(a.ID, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed"}, nil))
+		"(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed", "objectSid", "userAccountControl"}, nil))
 	if err != nil || len(res.Entries) != 1 {
 		a.GuardUnavailable = true
 		return networkOnly(err)
 	}
 	e := res.Entries[0]
+	// Facts the bot cannot read are unknown, and unknown means no: a
+	// hardened ACL hiding userAccountControl or objectSid must not make an
+	// account look ordinary.
+	own, _, sidErr := parseSID(e.GetRawAttributeValue("objectSid"))
+	if sidErr != nil || e.GetAttributeValue("userAccountControl") == "" {
+		a.GuardUnavailable = true
+		return nil
+	}
+	if rid, ok := ridOf(own); ok {
+		if name, ok := protectedAccounts[rid]; ok {
+			a.ProtectedGroups = append(a.ProtectedGroups, name)
+		}
+	}
 	if computed := e.GetAttributeValue("msDS-User-Account-Control-Computed"); computed != "" {
 		bits, _ := strconv.ParseInt(computed, 10, 64)
 		a.Lock.Locked = bits&uacLockout != 0

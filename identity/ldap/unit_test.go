@@ -104,6 +104,9 @@ func TestProtectedSIDs(t *testing.T) {
 		"S-1-5-32-545":                 "",
 		"S-1-5-21-1-2-3-1512":          "",
 		"S-1-5-21-3533380460-26-9-518": "Schema Admins",
+		"S-1-5-21-1-2-3-526":           "Key Admins",
+		"S-1-5-21-1-2-3-527":           "Enterprise Key Admins",
+		"S-1-5-32-552":                 "Replicator",
 	} {
 		got, ok := protectedName(sid)
 		if got != want || ok != (want != "") {
