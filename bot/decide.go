@@ -61,6 +61,7 @@ func (s *Service) autoApprove(ctx context.Context, r *Request, by string) (*Requ
 	if err := r.move(StateApproved, s.now()); err != nil {
 		return nil, err
 	}
+	r.ApprovedAt = s.now()
 	if err := s.repo.save(ctx, r); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
@@ -124,6 +125,9 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 		}
 		a := who
 		r.Approver, r.DenyReason = &a, reason
+		if to == StateApproved {
+			r.ApprovedAt = s.now()
+		}
 		err = s.repo.save(ctx, r)
 		if errors.Is(err, store.ErrConflict) {
 			continue // someone else changed it: read again and decide again

@@ -22,6 +22,13 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 		_ = s.repo.dropPassword(ctx, r.ID) // typed passwords are not kept a moment longer
 	}
 	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
+	s.notifyDone(ctx, o, r)
+}
+
+// notifyDone updates the card, confirms in the thread and tells the
+// requester, then records that it did (the sweeper finishes the job for a
+// worker that died between "done" and here).
+func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	s.updateCard(ctx, r)
 	s.thread(ctx, r, doneCard(o, r))
 	s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
@@ -93,6 +100,11 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 		}
 		if r.State != StateFailed || !r.Retryable {
 			return r, errorf(op, KindConflict, nil, "There is nothing to retry: %s", alreadyDecided(r))
+		}
+		// An approval is for now, not for next week: past the org's approval
+		// window a retry needs a new request and a new approval.
+		if s.now().After(r.ApprovedAt.Add(o.Policy.ApprovalTTL)) {
+			return r, errorf(op, KindConflict, nil, "This approval is older than %s, so it cannot be retried. Submit a new request with /unlock.", o.Policy.ApprovalTTL)
 		}
 		if err := r.move(StateApproved, s.now()); err != nil {
 			return r, err

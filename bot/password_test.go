@@ -107,3 +107,22 @@ func TestSafeMessageNeverShowsTheChain(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// Generated passwords meet the org's own policy: a 4-word passphrase with a
+// 30-character minimum is retried until it is long enough, or refused.
+func TestGenerateMeetsPolicy(t *testing.T) {
+	acct := AccountRef{Username: "maple", DisplayName: "Maple River"}
+	p := Policy{PassphraseWords: 6, MinPasswordLength: 30}.withDefaults()
+	for range 50 {
+		pw, err := generate(p, acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := CheckPassword(pw, p, acct); msg != "" {
+			t.Fatalf("generated password fails policy: %s", msg)
+		}
+	}
+	if _, err := generate(Policy{PassphraseWords: 4, MinPasswordLength: 128}.withDefaults(), acct); err == nil {
+		t.Fatal("an impossible policy produced a password")
+	}
+}

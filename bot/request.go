@@ -92,6 +92,7 @@ type Request struct {
 
 	State      State     `json:"state"`
 	Approver   *Actor    `json:"approver,omitempty"`
+	ApprovedAt time.Time `json:"approved_at,omitempty"`
 	DenyReason string    `json:"deny_reason,omitempty"`
 	Steps      Steps     `json:"steps"`
 	Attempts   int       `json:"attempts"`

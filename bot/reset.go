@@ -182,7 +182,7 @@ func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Se
 		}
 		return pw, nil
 	}
-	gen, err := generate(o.Policy)
+	gen, err := generate(o.Policy, r.Account)
 	if err != nil {
 		return gen, errorf("bot.password", KindInternal, err, "A password could not be generated. Try again.")
 	}
@@ -193,11 +193,26 @@ func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Se
 	return pw, nil
 }
 
-func generate(p Policy) (identity.Secret, error) {
-	if p.PassphraseWords > 0 {
-		return GeneratePassphrase(p.PassphraseWords)
+// generate makes a password that passes the org's own policy for this
+// account (a passphrase could fall short of min_password_length, or either
+// could by chance contain the account name): a few tries, then an error.
+func generate(p Policy, acct AccountRef) (identity.Secret, error) {
+	for range 20 {
+		var pw identity.Secret
+		var err error
+		if p.PassphraseWords > 0 {
+			pw, err = GeneratePassphrase(p.PassphraseWords)
+		} else {
+			pw, err = GeneratePassword(p.GeneratedLength)
+		}
+		if err != nil {
+			return pw, err
+		}
+		if CheckPassword(pw, p, acct) == "" {
+			return pw, nil
+		}
 	}
-	return GeneratePassword(p.GeneratedLength)
+	return identity.Secret{}, errors.New("no generated password met the policy in 20 tries; raise passphrase_words or generated_length")
 }
 
 func (s *Service) unlock(ctx context.Context, o *Org, r *Request, acct identity.Account) error {

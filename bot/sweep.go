@@ -32,6 +32,17 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		case r.State == StatePendingApproval && now.After(r.ExpiresAt):
 			s.expire(ctx, r)
 			moved++
+		case r.State == StateSubmitted && now.After(r.ExpiresAt):
+			// Never reached an approver (the card could not be recorded).
+			s.expireSubmitted(ctx, r)
+			moved++
+		case r.State == StateDone && !r.Steps.Notified && now.Sub(r.UpdatedAt) > s.lease:
+			// Done, but the worker died before telling anyone: without this
+			// the requester would never get the Reveal button.
+			if o, ok := s.orgs[r.OrgID]; ok {
+				s.notifyDone(ctx, o, r)
+				moved++
+			}
 		case r.State == StateApproved && now.Sub(r.UpdatedAt) > s.lease,
 			r.State == StateExecuting && now.After(r.LeaseUntil):
 			s.reqLog(r).Warn().Str("state", string(r.State)).Msg("sweep: resuming a reset nobody is running")
@@ -41,6 +52,16 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return moved, nil
+}
+
+func (s *Service) expireSubmitted(ctx context.Context, r *Request) {
+	r.State, r.Failure, r.Retryable, r.UpdatedAt = StateFailed, "This request never reached an approver. Submit it again.", false, s.now()
+	if err := s.repo.save(ctx, r); err != nil {
+		return
+	}
+	_ = s.repo.dropPassword(ctx, r.ID)
+	_ = s.record(ctx, "request.failed", "failed", r, "system", map[string]string{"why": "never reached an approver"})
+	s.tell(ctx, r, r.Requester, failedCard(r))
 }
 
 // RunSweeper sweeps every interval until ctx ends.

@@ -3,10 +3,12 @@ package bot
 import (
 	"context"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 func TestSweepExpiresAndResumes(t *testing.T) {
@@ -44,4 +46,48 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 			t.Fatalf("a second sweep moved %d", n)
 		}
 	})
+}
+
+// A worker that died between "done" and the messages: the sweeper tells
+// the requester (with the Reveal button) and updates the card.
+func TestSweepNotifiesAfterACrashBeforeTheMessages(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.svc.Get(ctx, r.ID)
+	got.Steps.Notified = false // as if the worker died right after saving "done"
+	if err := h.svc.repo.save(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	before := strings.Count(h.chat.all(), "unlockbot.reveal")
+	h.clock.add(3 * time.Minute)
+	if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if strings.Count(h.chat.all(), "unlockbot.reveal") != before+1 {
+		t.Fatal("the requester did not get the Reveal button again")
+	}
+	if n, _ := h.svc.Sweep(ctx); n != 0 {
+		t.Fatal("notified twice")
+	}
+}
+
+func TestRetryNeedsAFreshApproval(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	h.dir.FailNext("Unlock", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
+	if r, _ = h.svc.Approve(ctx, r.ID, approver); !r.Retryable {
+		t.Fatal("not retryable")
+	}
+	h.clock.add(61 * time.Minute)
+	if _, err := h.svc.Retry(ctx, r.ID, tech); KindOf(err) != KindConflict || !strings.Contains(SafeMessage(err), "new request") {
+		t.Fatalf("retry of a stale approval: %v", err)
+	}
+	if h.dir.Calls.SetPassword != 0 {
+		t.Fatal("the stale retry reset the password")
+	}
 }
