@@ -478,3 +478,23 @@ func TestRevealSurvivesAFailedModal(t *testing.T) {
 		t.Fatalf("password sent in %d views.open calls, want 2 (refused, then shown)", shown)
 	}
 }
+
+// A submission that outlives Slack's 3-second window closes the form with a
+// notice; its late refusal reaches the technician privately.
+func TestLateSubmissionRefusalIsDelivered(t *testing.T) {
+	e := newEnv(t, nil)
+	e.dir.SlowNext("Lookup", inlineTimeout+500*time.Millisecond)
+	f := validForm()
+	f.account = "ghost"
+	body := e.mustOK(e.send("/slack/interactions", e.submission(uTech, f)))
+	if !strings.Contains(body, `"response_action":"update"`) || !strings.Contains(body, "still being processed") {
+		t.Fatalf("answer %s", body)
+	}
+	e.wait()
+	for _, c := range e.fake.Calls("chat.postMessage") {
+		if c.Str("channel") == uTech && strings.Contains(c.Body, "Request not submitted") && strings.Contains(c.Body, "ghost") {
+			return
+		}
+	}
+	t.Fatalf("no private message about the late refusal: %+v", e.fake.Calls("chat.postMessage"))
+}

@@ -128,7 +128,11 @@ func (a *Adapter) reveal(ctx context.Context, cb *slack.InteractionCallback, id 
 		return err
 	}
 	openErr := a.openView(ctx, cb.TriggerID, revealView(req.Account.Label(), pw.Reveal()))
-	if err := a.svc.ConfirmReveal(ctx, id, openErr == nil); err != nil {
+	// Its own budget: views.open may have used up ctx, and an unrecorded
+	// failure would leave the password marked shown when it was not.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := a.svc.ConfirmReveal(cctx, id, openErr == nil); err != nil {
 		a.log.Warn().Err(err).Str("request", id).Msg("could not record the reveal outcome")
 	}
 	if openErr != nil {
@@ -194,6 +198,19 @@ func (a *Adapter) submitRequest(w http.ResponseWriter, r *http.Request, cb *slac
 		log.Warn().Msg("submission still running after the ack budget; closing the form")
 		writeJSON(w, slack.NewUpdateViewSubmissionResponse(noticeView("Submitted",
 			"Your request is still being processed. The approval message and a private message will follow; if something goes wrong, you will be told there.")))
+		// The form is gone, so an answer that comes late goes to the
+		// technician privately, as the notice promised.
+		a.background(func(ctx context.Context) {
+			res := <-done
+			if res.err == nil {
+				log.Info().Str("request", res.req.ID).Msg("request submitted (late)")
+				return
+			}
+			log.Info().Str("why", safe(res.err)).Msg("late submission refused or failed")
+			if err := a.Notify(ctx, actor, bot.Card{Title: "Request not submitted", Text: safe(res.err) + " Run /unlock again.", Tone: bot.ToneDanger}); err != nil {
+				log.Warn().Err(err).Msg("could not tell the technician")
+			}
+		})
 	}
 }
 

@@ -28,11 +28,12 @@ type Directory struct {
 	Calls struct{ Unlock, SetPassword int }
 	// FailNext, when set, is returned (once) by the next call of that name.
 	failNext map[string]error
+	slowNext map[string]time.Duration
 }
 
 // New returns a directory holding users (copied).
 func New(users ...User) *Directory {
-	d := &Directory{users: map[string]*User{}, failNext: map[string]error{}}
+	d := &Directory{users: map[string]*User{}, failNext: map[string]error{}, slowNext: map[string]time.Duration{}}
 	for _, u := range users {
 		u := u
 		if u.ID == "" {
@@ -51,7 +52,21 @@ func (d *Directory) FailNext(op string, err error) {
 	d.failNext[op] = err
 }
 
+// SlowNext makes the next call of op take at least d (a slow directory).
+func (d *Directory) SlowNext(op string, dur time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.slowNext[op] = dur
+}
+
+// fail is called with d.mu held; a slow call sleeps without it.
 func (d *Directory) fail(op string) error {
+	if dur, ok := d.slowNext[op]; ok {
+		delete(d.slowNext, op)
+		d.mu.Unlock()
+		time.Sleep(dur)
+		d.mu.Lock()
+	}
 	if err, ok := d.failNext[op]; ok {
 		delete(d.failNext, op)
 		return err
