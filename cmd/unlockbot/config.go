@@ -19,14 +19,16 @@ import (
 // *_env (name of an environment variable) or *_file (path) reference, so
 // the file can be committed and reviewed.
 type Config struct {
-	Listen      string      `yaml:"listen"`
-	RedisURL    string      `yaml:"redis_url"`
-	RedisPrefix string      `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
-	SealKeyEnv  string      `yaml:"seal_key_env"`
-	SealKeyFile string      `yaml:"seal_key_file"`
-	LogLevel    string      `yaml:"log_level"`
-	Audit       AuditConfig `yaml:"audit"`
-	Orgs        []OrgConfig `yaml:"orgs"`
+	Listen       string      `yaml:"listen"`
+	RedisURL     string      `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
+	RedisURLEnv  string      `yaml:"redis_url_env"`
+	RedisURLFile string      `yaml:"redis_url_file"`
+	RedisPrefix  string      `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
+	SealKeyEnv   string      `yaml:"seal_key_env"`
+	SealKeyFile  string      `yaml:"seal_key_file"`
+	LogLevel     string      `yaml:"log_level"`
+	Audit        AuditConfig `yaml:"audit"`
+	Orgs         []OrgConfig `yaml:"orgs"`
 }
 
 type AuditConfig struct {
@@ -177,12 +179,15 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("config: %s: %s", key, fmt.Sprintf(format, args...)))
 	}
 	if c.RedisURL != "" {
+		// Never echo the URL: it may hold a password.
 		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			bad("redis_url", "must be redis://host:port/db or rediss://… (got %q)", c.RedisURL)
+			bad("redis_url", "must be redis://host:port/db or rediss://host:port/db")
+		} else if _, hasPW := u.User.Password(); hasPW {
+			bad("redis_url", "holds a password; secrets are never written in the file: put the URL in redis_url_env or redis_url_file")
 		}
-		if c.SealKeyEnv == "" && c.SealKeyFile == "" {
-			bad("seal_key_env", "is required with redis_url: pending passwords are stored encrypted with this 32-byte key (base64), shared by all replicas")
-		}
+	}
+	if c.usesRedis() && c.SealKeyEnv == "" && c.SealKeyFile == "" {
+		bad("seal_key_env", "is required with Redis: pending passwords are stored encrypted with this 32-byte key (base64), shared by all replicas")
 	}
 	if len(c.Orgs) == 0 {
 		bad("orgs", "list at least one organization")
@@ -221,6 +226,9 @@ func (c *Config) Validate() error {
 func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
 	switch d.Kind {
 	case "demo":
+		if !d.DevMode {
+			bad(k+".kind", "demo is the built-in fake directory; set dev_mode: true to use it (never for a real organization)")
+		}
 		return
 	case "ad", "ldap":
 	default:
@@ -271,6 +279,37 @@ func ResolveSecret(key, env, file string) (identity.Secret, error) {
 		return identity.NewSecret(strings.TrimRight(string(b), "\r\n")), nil
 	}
 	return identity.Secret{}, fmt.Errorf("config: %s: set %s_env or %s_file", key, key, key)
+}
+
+func (c *Config) usesRedis() bool {
+	return c.RedisURL != "" || c.RedisURLEnv != "" || c.RedisURLFile != ""
+}
+
+// redisURL returns the Redis URL from the file, the environment or a file,
+// as a Secret because it may carry a password.
+func (c *Config) redisURL() (identity.Secret, error) {
+	if c.RedisURL != "" {
+		return identity.NewSecret(c.RedisURL), nil
+	}
+	u, err := ResolveSecret("redis_url", c.RedisURLEnv, c.RedisURLFile)
+	if err != nil {
+		return u, err
+	}
+	if p, err := url.Parse(u.Reveal()); err != nil || (p.Scheme != "redis" && p.Scheme != "rediss") {
+		return u, fmt.Errorf("config: redis_url_env/redis_url_file: must hold redis://… or rediss://…")
+	}
+	return u, nil
+}
+
+// Warnings are settings that start but cannot work as intended.
+func (c *Config) Warnings() []string {
+	var w []string
+	for i, o := range c.Orgs {
+		if *o.Policy.RequireApproval && (o.Slack.ApprovalChannel == "" || len(o.Slack.Approvers) == 0) {
+			w = append(w, fmt.Sprintf("orgs[%d] (%s) requires approval but has no slack.approval_channel or slack.approvers: its chat requests will be refused until both are set", i, o.ID))
+		}
+	}
+	return w
 }
 
 // SealKey decodes the 32-byte base64 key.

@@ -39,8 +39,10 @@ orgs:
 		"unknown key":    {`bind_dn:`, "field bind_dnn not found"},
 		"bad kind":       {`kind: ad`, `orgs[0].directory.kind: must be ad, ldap or demo (got "adx")`},
 		"missing ca":     {`%CA%`, "orgs[0].directory.ca_file: cannot be read"},
-		"redis w/o key":  {`orgs:`, "seal_key_env: is required with redis_url"},
+		"redis w/o key":  {`orgs:`, "seal_key_env: is required with Redis"},
 		"bad min length": {`orgs:`, "orgs[0].policy.min_password_length: must be between 8 and 128"},
+		"redis password": {`orgs:`, "redis_url: holds a password; secrets are never written in the file"},
+		"demo w/o dev":   {`kind: ad`, "orgs[0].directory.kind: demo is the built-in fake directory; set dev_mode: true"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			y := strings.ReplaceAll(base, "%CA%", ca)
@@ -59,6 +61,10 @@ orgs:
 				y = strings.Replace(base, tc.edit, "/nonexistent/ca.pem", 1)
 			case "redis w/o key":
 				y = "redis_url: redis://127.0.0.1:6379/0\n" + y
+			case "redis password":
+				y = "redis_url: redis://:hunter2@127.0.0.1:6379/0\nseal_key_env: K\n" + y
+			case "demo w/o dev":
+				y = strings.Replace(y, tc.edit, `kind: demo`, 1)
 			case "bad min length":
 				y += "    policy: {min_password_length: 4}\n"
 			}

@@ -49,7 +49,7 @@ log_level: warn
 audit: { file: %q }
 orgs:
   - id: acme
-    directory: { kind: demo }
+    directory: { kind: demo, dev_mode: true }
     slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [%s] }
 `, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), chHelp, chApprove, uTech, uLead)), 0o600)
 	key := make([]byte, 32)

@@ -65,7 +65,10 @@ func newLogger(level string, w io.Writer) zerolog.Logger {
 func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, logw)}
 	var sealer *bot.Sealer
-	if cfg.RedisURL == "" {
+	for _, w := range cfg.Warnings() {
+		a.log.Warn().Msg(w)
+	}
+	if !cfg.usesRedis() {
 		a.store = memstore.New()
 		sealer = bot.NewEphemeralSealer()
 		a.log.Warn().Msg("redis_url is empty: using the embedded in-memory store; run ONE replica only, state is lost on restart")
@@ -77,7 +80,11 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		if sealer, err = bot.NewSealer(key); err != nil {
 			return nil, err
 		}
-		rs, err := redisstore.New(redisstore.Options{URL: cfg.RedisURL, Prefix: cfg.RedisPrefix})
+		ru, err := cfg.redisURL()
+		if err != nil {
+			return nil, err
+		}
+		rs, err := redisstore.New(redisstore.Options{URL: ru.Reveal(), Prefix: cfg.RedisPrefix})
 		if err != nil {
 			return nil, fmt.Errorf("redis_url: %w", err)
 		}
