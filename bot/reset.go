@@ -17,11 +17,17 @@ import (
 // (or another replica after a crash) continues without repeating one. The
 // Slack handler, the Teams handler and `unlockbot reset` all end here.
 func (s *Service) Execute(ctx context.Context, id string) (*Request, error) {
+	return s.execute(ctx, id, nil)
+}
+
+// execute runs the reset; fresh, when given, is the account as read moments
+// ago on this path (an auto-approved submission), so it is not read again.
+func (s *Service) execute(ctx context.Context, id string, fresh *identity.Account) (*Request, error) {
 	r, o, err := s.claim(ctx, id)
 	if err != nil {
 		return r, err
 	}
-	if err := s.run(ctx, o, r); err != nil {
+	if err := s.run(ctx, o, r, fresh); err != nil {
 		return s.fail(ctx, r, err)
 	}
 	s.finish(ctx, o, r)
@@ -94,9 +100,15 @@ func (s *Service) step(ctx context.Context, r *Request, name string, done *bool,
 	return nil
 }
 
-func (s *Service) run(ctx context.Context, o *Org, r *Request) error {
-	acct, err := s.recheck(ctx, o, r)
-	if err != nil {
+func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account) error {
+	var acct identity.Account
+	var err error
+	if fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1 {
+		acct = *fresh
+		if rf := guard(acct); rf != nil {
+			return refusal(rf.Code, rf.Message)
+		}
+	} else if acct, err = s.recheck(ctx, o, r); err != nil {
 		return err
 	}
 	var pw identity.Secret

@@ -60,7 +60,8 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 		Reason: strings.TrimSpace(sub.Reason), Origin: sub.Origin, Generated: sub.Password.IsZero(),
 		State: StateDraft,
 	}
-	if verr := s.validate(ctx, o, sub, req); verr != nil {
+	acct, verr := s.validate(ctx, o, sub, req)
+	if verr != nil {
 		why := "invalid"
 		var v *ValidationError
 		if errors.As(verr, &v) {
@@ -95,66 +96,66 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	s.reqLog(req).Info().Msg("request submitted")
 	switch {
 	case breakGlass:
-		return s.autoApprove(ctx, req, "break_glass:"+sub.Requester.Key())
+		return s.autoApprove(ctx, req, "break_glass:"+sub.Requester.Key(), acct)
 	case o.Policy.RequireApproval:
 		return s.askApproval(ctx, o, req)
 	}
-	return s.autoApprove(ctx, req, "policy:no_approval_required")
+	return s.autoApprove(ctx, req, "policy:no_approval_required", acct)
 }
 
 // validate fills req.Account and answers per field.
-func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request) error {
+func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request) (identity.Account, error) {
 	name := strings.TrimSpace(sub.Account)
 	if name == "" {
-		return invalid(FieldAccount, "Pick the account to unlock.")
+		return identity.Account{}, invalid(FieldAccount, "Pick the account to unlock.")
 	}
 	if len(req.Reason) < 5 {
-		return invalid(FieldReason, "Say why, and how you verified the caller (at least a few words).")
+		return identity.Account{}, invalid(FieldReason, "Say why, and how you verified the caller (at least a few words).")
 	}
 	if len(req.Reason) > maxReasonLen {
-		return invalid(FieldReason, "Keep the reason under %d characters.", maxReasonLen)
+		return identity.Account{}, invalid(FieldReason, "Keep the reason under %d characters.", maxReasonLen)
 	}
 	acct, err := o.Directory.Lookup(ctx, name)
 	switch {
 	case errors.Is(err, identity.ErrNotFound):
-		return invalid(FieldAccount, "No account %q in %s. Pick one from the list.", truncate(name, 40), o.Name)
+		return identity.Account{}, invalid(FieldAccount, "No account %q in %s. Pick one from the list.", truncate(name, 40), o.Name)
 	case errors.Is(err, identity.ErrAmbiguous):
-		return invalid(FieldAccount, "%q matches more than one account. Pick one from the list.", truncate(name, 40))
+		return identity.Account{}, invalid(FieldAccount, "%q matches more than one account. Pick one from the list.", truncate(name, 40))
 	case identity.KindOf(err) == identity.KindInvalid:
-		return invalid(FieldAccount, "%s", SafeMessage(err))
+		return identity.Account{}, invalid(FieldAccount, "%s", SafeMessage(err))
 	case err != nil:
-		return errorf("bot.Submit", KindUnavailable, err, "%s's directory did not answer: %s", o.Name, SafeMessage(err))
+		return identity.Account{}, errorf("bot.Submit", KindUnavailable, err, "%s's directory did not answer: %s", o.Name, SafeMessage(err))
 	}
 	if r := guard(acct); r != nil {
-		return invalid(FieldAccount, "%s", r.Message)
+		return identity.Account{}, invalid(FieldAccount, "%s", r.Message)
 	}
 	req.Account = AccountRef{ID: acct.ID, Username: acct.Username, DisplayName: acct.DisplayName, WasLocked: acct.Lock.Locked}
 	if !sub.Password.IsZero() {
 		if msg := CheckPassword(sub.Password, o.Policy, req.Account); msg != "" {
-			return invalid(FieldPassword, "%s", msg)
+			return identity.Account{}, invalid(FieldPassword, "%s", msg)
 		}
 	}
 	if req.TicketID != "" {
 		t, err := o.Tickets.Get(ctx, req.TicketID)
 		switch {
 		case errors.Is(err, psa.ErrNotFound):
-			return invalid(FieldTicket, "Ticket %s was not found. Pick one from the list, or leave it empty to create a new one.", truncate(req.TicketID, 20))
+			return identity.Account{}, invalid(FieldTicket, "Ticket %s was not found. Pick one from the list, or leave it empty to create a new one.", truncate(req.TicketID, 20))
 		case err != nil:
-			return errorf("bot.Submit", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
+			return identity.Account{}, errorf("bot.Submit", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
 		case t.CompanyID != o.PSACompanyID:
-			return invalid(FieldTicket, "Ticket %s belongs to another organization. Pick a ticket of %s.", truncate(req.TicketID, 20), o.Name)
+			return identity.Account{}, invalid(FieldTicket, "Ticket %s belongs to another organization. Pick a ticket of %s.", truncate(req.TicketID, 20), o.Name)
 		case t.Closed:
-			return invalid(FieldTicket, "Ticket %s is closed. Pick an open ticket, or leave it empty to create a new one.", truncate(req.TicketID, 20))
+			return identity.Account{}, invalid(FieldTicket, "Ticket %s is closed. Pick an open ticket, or leave it empty to create a new one.", truncate(req.TicketID, 20))
 		}
 	}
 	n, err := s.resetsToday(ctx, o, req.Account.Username)
 	if err != nil {
-		return errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		return identity.Account{}, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
 	if n >= o.Policy.MaxResetsPerAccountPerDay {
-		return invalid(FieldAccount, "%s was reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
+		return identity.Account{}, invalid(FieldAccount, "%s was reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
 	}
-	return nil
+	return acct, nil
 }
 
 func boolStr(b bool) string {

@@ -57,40 +57,45 @@ func BenchmarkRawReset(b *testing.B) {
 					s.Lock(b, dn)
 					b.StartTimer()
 				}
-				pw := newPassword()
-				res, err := c.Search(goldap.NewSearchRequest(s.UsersDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-					2, 0, false, filter, benchAttrs, nil))
-				if err != nil || len(res.Entries) != 1 {
-					b.Fatal(err)
-				}
-				if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-					1, 0, false, "(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed"}, nil)); err != nil {
-					b.Fatal(err)
-				}
-				unlock := goldap.NewModifyRequest(dn, nil)
-				unlock.Replace("lockoutTime", []string{"0"})
-				if err := c.Modify(unlock); err != nil {
-					b.Fatal(err)
-				}
-				if m.reset {
-					reset := goldap.NewModifyRequest(dn, nil)
-					reset.Replace("unicodePwd", []string{string(ldaptest.UnicodePwd(pw))})
-					reset.Replace("pwdLastSet", []string{"-1"})
-					if err := c.Modify(reset); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-					1, 0, false, "(objectClass=user)", benchAttrs, nil)); err != nil {
-					b.Fatal(err)
-				}
-				if m.bind {
-					if err := s.Bind(dn, pw); err != nil {
-						b.Fatal(err)
-					}
-				}
+				rawRound(b, c, s, dn, filter, newPassword(), m)
 			}
 		})
+	}
+}
+
+// rawRound is the floor: the LDAP operations of one reset, done raw with
+// go-ldap on the bot's reused connection.
+func rawRound(tb testing.TB, c *goldap.Conn, s *ldaptest.Server, dn, filter, pw string, m benchMode) {
+	res, err := c.Search(goldap.NewSearchRequest(s.UsersDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
+		2, 0, false, filter, benchAttrs, nil))
+	if err != nil || len(res.Entries) != 1 {
+		tb.Fatal(err)
+	}
+	if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
+		1, 0, false, "(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed"}, nil)); err != nil {
+		tb.Fatal(err)
+	}
+	unlock := goldap.NewModifyRequest(dn, nil)
+	unlock.Replace("lockoutTime", []string{"0"})
+	if err := c.Modify(unlock); err != nil {
+		tb.Fatal(err)
+	}
+	if m.reset {
+		reset := goldap.NewModifyRequest(dn, nil)
+		reset.Replace("unicodePwd", []string{string(ldaptest.UnicodePwd(pw))})
+		reset.Replace("pwdLastSet", []string{"-1"})
+		if err := c.Modify(reset); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
+		1, 0, false, "(objectClass=user)", benchAttrs, nil)); err != nil {
+		tb.Fatal(err)
+	}
+	if m.bind {
+		if err := s.Bind(dn, pw); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
