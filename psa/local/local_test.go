@@ -1,0 +1,79 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot/store/memstore"
+	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
+)
+
+func reversing(plain []byte, _ string) ([]byte, error) { // a stand-in cipher the test can recognise
+	out := make([]byte, len(plain))
+	for i, b := range plain {
+		out[len(plain)-1-i] = b ^ 0x5a
+	}
+	return out, nil
+}
+
+func TestLocalTickets(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	tk := New(st, "acme", reversing)
+	a, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out", IdempotencyKey: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out", IdempotencyKey: "r1"})
+	if err != nil || again.ID != a.ID {
+		t.Fatalf("a retried create made ticket %s, want %s (%v)", again.ID, a.ID, err)
+	}
+	other, _ := tk.Create(ctx, psa.NewTicket{CompanyID: "globex", Summary: "printer"})
+	if other.ID == a.ID {
+		t.Fatal("two tickets share an id")
+	}
+	open, _ := tk.ListOpen(ctx, "acme-co", "LOCK", 10)
+	if len(open) != 1 || open[0].ID != a.ID {
+		t.Fatalf("ListOpen by company and query: %+v", open)
+	}
+	if _, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co"}); err == nil {
+		t.Fatal("a ticket without a summary was created")
+	}
+
+	pw := identity.NewSecret("Secret-Passw0rd!")
+	if err := tk.AddNote(ctx, a.ID, psa.Note{Text: "reset", Internal: false, Password: pw}); !errors.Is(err, psa.ErrSecretInPublicNote) {
+		t.Fatalf("password in a public note: %v", err)
+	}
+	for range 2 { // the same idempotency key twice adds one note
+		if err := tk.AddNote(ctx, a.ID, psa.Note{Text: "reset", Internal: true, Password: pw, IdempotencyKey: "r1:note"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notes, _ := tk.Notes(ctx, a.ID)
+	if len(notes) != 1 || notes[0].SealedPassword == "" || !notes[0].Internal {
+		t.Fatalf("notes: %+v", notes)
+	}
+	rec, _ := st.Get(ctx, "psa:acme:ticket:"+a.ID)
+	if strings.Contains(string(rec.Value), pw.Reveal()) {
+		t.Fatal("the password is stored in clear")
+	}
+	if err := tk.Resolve(ctx, a.ID, "done"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := tk.Get(ctx, a.ID); !got.Closed {
+		t.Fatal("not resolved")
+	}
+	if open, _ := tk.ListOpen(ctx, "acme-co", "", 10); len(open) != 0 {
+		t.Fatal("a resolved ticket is still listed as open")
+	}
+	if _, err := New(st, "globex", nil).Get(ctx, a.ID); !errors.Is(err, psa.ErrNotFound) {
+		t.Fatalf("another org's namespace sees acme's ticket: %v", err)
+	}
+	noSeal := New(st, "acme", nil)
+	if err := noSeal.AddNote(ctx, a.ID, psa.Note{Text: "x", Internal: true, Password: pw}); err == nil {
+		t.Fatal("a password was stored without a sealing key")
+	}
+}
