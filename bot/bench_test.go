@@ -21,7 +21,7 @@ func BenchmarkFullRequest(b *testing.B) {
 		{"redis", func(b *testing.B) store.Store { return storetest.NewRedisStore(b) }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			h := newHarness(&testing.T{}, c.st(b))
+			h := newHarness(b, c.st(b))
 			h.org.Policy.MaxResetsPerAccountPerDay = 50
 			h.svc = h.replica(h.st)
 			ctx := context.Background()
@@ -44,7 +44,7 @@ func BenchmarkFullRequest(b *testing.B) {
 // BenchmarkDecide is one state transition as a click makes it (load,
 // authority check, CAS, audit) on real Redis.
 func BenchmarkDecide(b *testing.B) {
-	h := newHarness(&testing.T{}, storetest.NewRedisStore(b))
+	h := newHarness(b, storetest.NewRedisStore(b))
 	h.org.Policy.MaxResetsPerAccountPerDay = 50
 	h.svc = h.replica(h.st)
 	ctx := context.Background()

@@ -14,6 +14,7 @@ import (
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity"
 	"github.com/unlockbot/unlockbot/identity/memory"
@@ -95,7 +96,7 @@ func (c *clock) add(d time.Duration) {
 }
 
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	svc     *Service
 	st      store.Store
 	sealer  *Sealer
@@ -142,7 +143,7 @@ func testUsers() []memory.User {
 }
 
 // newHarness wires a Service on st (memstore when nil).
-func newHarness(t *testing.T, st store.Store) *harness {
+func newHarness(t testing.TB, st store.Store) *harness {
 	t.Helper()
 	if st == nil {
 		st = memstore.New()
@@ -204,9 +205,13 @@ func (h *harness) ticketCount() int {
 	return len(keys)
 }
 
-// storeDump concatenates every value in the store, for leak scans.
+// storeDump is everything stored, for leak scans: raw from Redis (every
+// key type), or every record of the in-memory store.
 func (h *harness) storeDump() string {
 	h.t.Helper()
+	if rs, ok := h.st.(*redisstore.Store); ok {
+		return storetest.RawDump(h.t, rs.Prefix())
+	}
 	ctx := context.Background()
 	keys, err := h.st.List(ctx, "")
 	if err != nil {

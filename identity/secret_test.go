@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/rs/zerolog"
 )
 
 func TestSecretNeverPrints(t *testing.T) {
@@ -18,12 +20,14 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 	w := wrapper{Password: s, Ptr: &s}
 	js, _ := json.Marshal(w)
-	var logBuf bytes.Buffer
+	var logBuf, zlBuf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logBuf, nil)).Info("x", "pw", s, "w", w)
+	zl := zerolog.New(&zlBuf)
+	zl.Info().Interface("pw", s).Any("w", w).Stringer("s", s).Msgf("bind with %v", s)
 	outs := []string{
 		fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q %x %d", s, s, s, s, s, s, s),
 		fmt.Sprintf("%v %+v %#v", w, w, &w), string(js), logBuf.String(),
-		fmt.Errorf("bind failed for %v", s).Error(),
+		fmt.Errorf("bind failed for %v", s).Error(), zlBuf.String(),
 	}
 	for _, o := range outs {
 		if strings.Contains(o, pw) || strings.Contains(o, "48756e746572") {

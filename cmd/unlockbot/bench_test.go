@@ -16,11 +16,11 @@ import (
 // policy), then execute (fresh lookup and guard, daily limit, unlock of a
 // user locked for real before each round, set
 // password, read back and bind as the user, local ticket created, noted and
-// resolved, seven fsynced audit events). Compare with
+// resolved, eight fsynced audit events). Compare with
 // identity/ldap BenchmarkRawReset/reset+bind: the same LDAP work done raw.
 func BenchmarkServiceReset(b *testing.B) {
 	lab := ldaptest.AD(b)
-	cfg := labConfig(&testing.T{}, lab)
+	cfg := labConfig(b, lab)
 	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		b.Fatal(err)
@@ -36,7 +36,7 @@ func BenchmarkServiceReset(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer a.Close()
-	name, dn := newLabUser(&testing.T{}, lab)
+	name, dn := newLabUser(b, lab)
 	b.Cleanup(func() { lab.Restore(b, dn) })
 	ctx := context.Background()
 	op := bot.Actor{Platform: "cli", ID: "bench"}

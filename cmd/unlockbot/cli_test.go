@@ -12,7 +12,7 @@ import (
 )
 
 // labConfig writes a config for the Samba lab with the in-memory store.
-func labConfig(t *testing.T, lab *ldaptest.Server) string {
+func labConfig(t testing.TB, lab *ldaptest.Server) string {
 	t.Helper()
 	t.Setenv("LAB_BIND_PASSWORD", lab.BotPassword)
 	dir := t.TempDir()
@@ -100,7 +100,8 @@ func TestCheckReportsRights(t *testing.T) {
 	cfg := labConfig(t, lab)
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"check", "--config", cfg}, nil, &out, &errb)
-	if code != 0 || !strings.Contains(out.String(), "✓ lab directory: ready") {
+	if code != 0 || !strings.Contains(out.String(), "✓ lab directory: ready") || !strings.Contains(out.String(), "right Reset Password: granted") ||
+		!strings.Contains(out.String(), "right write lockoutTime: granted") {
 		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errb.String())
 	}
 	t.Log(out.String())

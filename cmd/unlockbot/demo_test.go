@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
@@ -50,7 +48,7 @@ func TestDemoNeverLeaksThePassword(t *testing.T) {
 	if shown != 1 {
 		t.Errorf("password shown %d times in the transcript, want exactly once", shown)
 	}
-	if dump := redisDump(t, st.Prefix()); strings.Contains(dump, pw) {
+	if dump := storetest.RawDump(t, st.Prefix()); strings.Contains(dump, pw) {
 		t.Error("password in a Redis value")
 	} else if !strings.Contains(dump, "pending_approval") && !strings.Contains(dump, `"state":"done"`) {
 		t.Errorf("the Redis dump holds no request: the scan would prove nothing:\n%.500s", dump)
@@ -60,37 +58,4 @@ func TestDemoNeverLeaksThePassword(t *testing.T) {
 			t.Errorf("transcript lacks %q", want)
 		}
 	}
-}
-
-// redisDump reads every key under prefix raw, whatever its type.
-func redisDump(t *testing.T, prefix string) string {
-	t.Helper()
-	opt, err := redis.ParseURL(storetest.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx := context.Background()
-	keys, err := c.Keys(ctx, prefix+"*").Result()
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("no keys under %s: %v", prefix, err)
-	}
-	var b strings.Builder
-	for _, k := range keys {
-		switch c.Type(ctx, k).Val() {
-		case "string":
-			b.WriteString(c.Get(ctx, k).Val())
-		case "hash":
-			for f, v := range c.HGetAll(ctx, k).Val() {
-				b.WriteString(f + "=" + v + " ")
-			}
-		case "zset":
-			b.WriteString(strings.Join(c.ZRange(ctx, k, 0, -1).Val(), " "))
-		default:
-			t.Fatalf("key %s has a type the scan does not read", k)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }

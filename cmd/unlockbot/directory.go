@@ -35,6 +35,9 @@ func newDirectory(oc OrgConfig) (identity.Directory, error) {
 
 // checkDirectory reports, for `unlockbot check`, what one directory answers.
 func checkDirectory(ctx context.Context, d identity.Directory) ([]string, error) {
+	if w, ok := d.(interface{ Unwrap() identity.Directory }); ok {
+		d = w.Unwrap()
+	}
 	if c, ok := d.(*ldap.Directory); ok {
 		rep, err := c.Check(ctx)
 		if err != nil {

@@ -152,7 +152,7 @@ func (e *e2e) settle() {
 // newLabUser creates a fresh user under the delegated OU (as the domain
 // admin, in setup only), so this test never races the directory package's
 // own tests over a shared fixture.
-func newLabUser(t *testing.T, lab *ldaptest.Server) (name, dn string) {
+func newLabUser(t testing.TB, lab *ldaptest.Server) (name, dn string) {
 	t.Helper()
 	name = "e2e" + strings.ToLower(rand.Text()[:8])
 	dn = "CN=" + name + "," + lab.UsersDN

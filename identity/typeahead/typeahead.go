@@ -73,6 +73,10 @@ func Wrap(d identity.Directory, every time.Duration, log zerolog.Logger) identit
 	return &Directory{Directory: d, list: l, every: every, now: time.Now, log: log}
 }
 
+// Unwrap returns the directory underneath (for `unlockbot check`, which
+// asks the LDAP directory itself about the bot's rights).
+func (d *Directory) Unwrap() identity.Directory { return d.Directory }
+
 // Run refreshes the snapshot now and then every interval until ctx ends.
 // A failed refresh keeps the old snapshot until it is too old to use.
 func (d *Directory) Run(ctx context.Context) {

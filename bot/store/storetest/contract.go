@@ -18,7 +18,7 @@ import (
 
 // shortTTL is long enough to read a key back before it expires on a loaded
 // CI machine, short enough to keep the suite fast.
-const shortTTL = 150 * time.Millisecond
+const shortTTL = time.Second
 
 // Run runs the contract. newStore must return an empty store of its own
 // (subtests run in parallel) and arrange its cleanup with t.Cleanup.

@@ -5,9 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 )
@@ -66,4 +69,42 @@ func NewRedisStore(t testing.TB) *redisstore.Store {
 		}
 	})
 	return s
+}
+
+// RawDump reads every key under prefix straight from Redis, whatever its
+// type (records, markers, sliding windows), for tests that scan what is
+// stored for secrets: the store's own API would show only records.
+func RawDump(t testing.TB, prefix string) string {
+	t.Helper()
+	opt, err := redis.ParseURL(RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	ctx := context.Background()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + " ")
+		switch typ := c.Type(ctx, k).Val(); typ {
+		case "string":
+			b.WriteString(c.Get(ctx, k).Val())
+		case "hash":
+			for f, v := range c.HGetAll(ctx, k).Val() {
+				b.WriteString(f + "=" + v + " ")
+			}
+		case "zset":
+			b.WriteString(strings.Join(c.ZRange(ctx, k, 0, -1).Val(), " "))
+		case "none":
+			// expired between KEYS and TYPE
+		default:
+			t.Fatalf("key %s has type %s, which the dump does not read", k, typ)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
