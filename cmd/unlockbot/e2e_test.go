@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ type e2e struct {
 	fake  *slacktest.Server
 	srv   *httptest.Server
 	stop  func(context.Context) error
-	logs  *bytes.Buffer
+	logs  *lockedBuffer
 	audit string
 	n     int
 }
@@ -85,7 +86,7 @@ orgs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &lockedBuffer{}
 	a, err := buildApp(context.Background(), cfg, logs)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +100,25 @@ orgs:
 	e := &e2e{t: t, app: a, fake: fake, srv: httptest.NewServer(mux), stop: stop, logs: logs, audit: audit}
 	t.Cleanup(func() { e.srv.Close(); a.Close() })
 	return e
+}
+
+// lockedBuffer collects the log of a server whose handlers and background
+// work write at the same time.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // post signs form like Slack and sends it to path.
