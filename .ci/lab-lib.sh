@@ -53,3 +53,55 @@ make_certs() {
 	rm -f "$t/server.csr"
 	lap "CA and server certificate"
 }
+
+# lab_main is both scripts' command line. The caller defines stop, start,
+# answers, ensure_packages and provision, and sets SNAP, MARK, LAB_ROOT and
+# LAB_READY (what to print once the server answers).
+# restore puts the clean snapshot back and starts the server.
+restore() {
+	stop discard
+	rm -rf "$DIR"
+	tar -C "$LAB_ROOT" -xzf "$SNAP"
+	lap "restored snapshot"
+	start
+}
+
+lab_main() {
+	[[ $(id -u) == 0 ]] || die "run as root (it installs packages and binds privileged ports)"
+	case ${1:-} in
+	--stop)
+		stop
+		return 0
+		;;
+	--status)
+		answers
+		return
+		;;
+	--reset)
+		ensure_packages
+		if [[ -f $SNAP ]]; then restore; else provision; fi
+		;;
+	--fresh)
+		ensure_packages
+		stop
+		rm -f "$SNAP"
+		provision
+		;;
+	"" | --start)
+		ensure_packages
+		if [[ -f $MARK ]] && answers; then
+			echo "$LAB_NAME: already running; nothing to do"
+		elif [[ -f $MARK ]]; then
+			start
+		else
+			provision
+		fi
+		;;
+	*)
+		echo "usage: $0 [--reset|--stop|--fresh|--status]" >&2
+		return 2
+		;;
+	esac
+	echo "$LAB_NAME: ready on $LAB_READY; lab settings in $DIR/lab.env"
+}
+

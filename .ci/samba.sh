@@ -268,51 +268,5 @@ EOF
 	chmod 600 "$DIR/lab.env"
 }
 
-restore() {
-	stop discard
-	rm -rf "$DIR"
-	tar -C "$LAB_ROOT" -xzf "$SNAP"
-	lap "restored snapshot"
-	start
-}
-
-main() {
-	[[ $(id -u) == 0 ]] || die "run as root (it installs packages and binds port 636)"
-	case ${1:-} in
-	--stop)
-		stop
-		return 0
-		;;
-	--status)
-		answers
-		return
-		;;
-	--reset)
-		ensure_packages
-		if [[ -f $SNAP ]]; then restore; else provision; fi
-		;;
-	--fresh)
-		ensure_packages
-		stop
-		rm -f "$SNAP"
-		provision
-		;;
-	"" | --start)
-		ensure_packages
-		if [[ -f $MARK ]] && answers; then
-			echo "samba.sh: DC already running; nothing to do"
-		elif [[ -f $MARK ]]; then
-			start
-		else
-			provision
-		fi
-		;;
-	*)
-		echo "usage: $0 [--reset|--stop|--fresh|--status]" >&2
-		return 2
-		;;
-	esac
-	echo "samba.sh: ready on ldaps://127.0.0.1:636 (base $BASE_DN); lab settings in $DIR/lab.env"
-}
-
-main "$@"
+LAB_READY="ldaps://127.0.0.1:636 (base $BASE_DN)"
+lab_main "$@"
