@@ -69,13 +69,6 @@ func New(opts Options) (*Store, error) {
 	return &Store{c: redis.NewClient(ro), prefix: prefix, owned: true}, nil
 }
 
-// NewFromClient wraps a client the caller keeps owning; empty prefix means
-// DefaultPrefix.
-func NewFromClient(c redis.UniversalClient, prefix string) *Store {
-	s, _ := New(Options{Client: c, Prefix: prefix}) // cannot fail with a Client
-	return s
-}
-
 // Prefix is the namespace in front of every key.
 func (s *Store) Prefix() string { return s.prefix }
 
