@@ -99,6 +99,28 @@ func (s *Service) Deny(ctx context.Context, id string, approver Actor, reason st
 	return r, nil
 }
 
+// CanDecide tells an adapter, before it asks a question (the deny reason),
+// whether who may decide on the request now. Approve and Deny check again:
+// this is for the person's sake, not the security check.
+func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
+	const op = "bot.CanDecide"
+	r, err := s.repo.load(ctx, id)
+	if err != nil {
+		return err
+	}
+	o, ok := s.orgs[r.OrgID]
+	if !ok {
+		return errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	}
+	if why := s.checkApprover(o, r, who); why != "" {
+		return errorf(op, KindForbidden, nil, "%s", why)
+	}
+	if r.State != StatePendingApproval {
+		return errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
+	}
+	return nil
+}
+
 // decide moves pending_approval → to with compare-and-swap: of two clicks,
 // on one replica or two, exactly one wins; the other is told what happened.
 func (s *Service) decide(ctx context.Context, id string, who Actor, to State, reason string) (*Request, error) {

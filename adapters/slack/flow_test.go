@@ -500,3 +500,22 @@ func TestLateSubmissionRefusalIsDelivered(t *testing.T) {
 	}
 	t.Fatalf("no private message about the late refusal: %+v", e.fake.Calls("chat.postMessage"))
 }
+
+// A non-approver pressing Deny is told at once; no reason modal is opened.
+func TestDenyByNonApproverAsksNothing(t *testing.T) {
+	e := newEnv(t, nil)
+	id, _ := e.submitOK(uTech, validForm())
+	before := len(e.fake.Calls("views.open"))
+	e.mustOK(e.send("/slack/interactions", e.click(uOther, chApprovals, bot.ActionDeny, id)))
+	e.wait()
+	if n := len(e.fake.Calls("views.open")); n != before {
+		t.Fatalf("a reason modal was opened for a non-approver")
+	}
+	eph := e.fake.Calls("chat.postEphemeral")
+	if len(eph) != 1 || eph[0].Str("user") != uOther || !strings.Contains(eph[0].Str("text"), "not an approver") {
+		t.Fatalf("refusal: %+v", eph)
+	}
+	if r, _ := e.svc.Get(context.Background(), id); r.State != bot.StatePendingApproval {
+		t.Fatalf("state %s", r.State)
+	}
+}

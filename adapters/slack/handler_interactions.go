@@ -102,7 +102,12 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 	case bot.ActionDeny:
 		ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
 		defer cancel()
-		if err := a.openView(ctx, cb.TriggerID, denyView(id, ch)); err != nil {
+		// Ask for a reason only from someone who may deny now; Deny itself
+		// checks again when the reason comes back.
+		if err := a.svc.CanDecide(ctx, id, a.actor(ctx, user, cb.User.Name)); err != nil {
+			log.Info().Err(err).Msg("deny refused before the reason was asked")
+			a.backgroundTell(ch, user, err)
+		} else if err := a.openView(ctx, cb.TriggerID, denyView(id, ch)); err != nil {
 			log.Warn().Err(err).Msg("could not open the deny modal")
 			a.backgroundTell(ch, user, err)
 		}
