@@ -27,6 +27,26 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer a.Close()
 	failed := 0
+	report := func(what string, line string, err error) {
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "✗ %s: %s\n", what, operatorMessage(err))
+			return
+		}
+		fmt.Fprintf(stdout, "✓ %s: %s\n", what, line)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = a.store.Mark(sctx, "check", time.Second)
+	cancel()
+	report("state store", map[bool]string{true: "Redis answers", false: "embedded in-memory store (one replica only)"}[cfg.usesRedis()], err)
+	if ad, _, err := a.slackAdapter(); err != nil || ad == nil {
+		report("slack", "SLACK_BOT_TOKEN not set: Slack is off", err)
+	} else {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		line, err := ad.Check(sctx)
+		cancel()
+		report("slack", line, err)
+	}
 	for _, o := range a.orgs {
 		c, cancel := context.WithTimeout(ctx, 20*time.Second)
 		lines, err := checkDirectory(c, o.Directory)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 )
 
@@ -104,7 +105,27 @@ func TestCheckReportsRights(t *testing.T) {
 		!strings.Contains(out.String(), "right write lockoutTime: granted") {
 		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	t.Log(out.String())
+	if !strings.Contains(out.String(), "✓ state store: embedded in-memory store") || !strings.Contains(out.String(), "✓ slack: SLACK_BOT_TOKEN not set") {
+		t.Fatalf("check output:\n%s", out.String())
+	}
+
+	// With Slack configured, the token is asked about; a wrong one fails the check.
+	fake := slacktest.New(t, e2eToken)
+	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
+	t.Setenv("SLACK_API_URL", fake.APIURL())
+	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
+	out.Reset()
+	if code := run(context.Background(), []string{"check", "--config", cfg}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "✓ slack: bot token belongs to @unlockbot") {
+		t.Fatalf("check with Slack: exit %d\n%s", code, out.String())
+	}
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-revoked-0000")
+	out.Reset()
+	if code := run(context.Background(), []string{"check", "--config", cfg}, nil, &out, &errb); code == 0 || !strings.Contains(out.String(), "✗ slack") {
+		t.Fatalf("check with a wrong token: exit %d\n%s", code, out.String())
+	}
+	if strings.Contains(out.String(), "xoxb-revoked-0000") || strings.Contains(errb.String(), "xoxb-revoked-0000") {
+		t.Fatal("the token was printed")
+	}
 }
 
 // accountState reads what a reset would change (password time, lock,

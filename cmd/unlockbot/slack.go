@@ -14,26 +14,12 @@ import (
 // come from the environment (or *_FILE paths), never from the config file.
 // It returns a shutdown function that waits for resets started after an ack.
 func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.Context) error, error) {
-	token, err := envSecret("SLACK_BOT_TOKEN")
-	if err != nil || token.IsZero() {
-		a.log.Warn().Msg("SLACK_BOT_TOKEN is not set: Slack endpoints are off")
+	ad, appToken, err := a.slackAdapter()
+	if err != nil || ad == nil {
+		if err == nil {
+			a.log.Warn().Msg("SLACK_BOT_TOKEN is not set: Slack endpoints are off")
+		}
 		return func(context.Context) error { return nil }, err
-	}
-	signing, err := envSecret("SLACK_SIGNING_SECRET")
-	if err != nil {
-		return nil, err
-	}
-	if signing.IsZero() {
-		return nil, fmt.Errorf("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN: every Slack request is verified with it")
-	}
-	appToken, _ := envSecret("SLACK_APP_TOKEN")
-	ad, err := slack.New(slack.Config{
-		BotToken: token, SigningSecret: signing, AppToken: appToken,
-		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
-		UserGroups: slack.UserGroupsOf(a.orgs),
-	})
-	if err != nil {
-		return nil, err
 	}
 	ad.Warm(ctx)
 	ad.Routes(mux)
@@ -59,6 +45,32 @@ func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.
 		}
 		return ad.Shutdown(shut)
 	}, nil
+}
+
+// slackAdapter builds the adapter from the environment; nil when
+// SLACK_BOT_TOKEN is not set.
+func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {
+	token, err := envSecret("SLACK_BOT_TOKEN")
+	if err != nil || token.IsZero() {
+		return nil, identity.Secret{}, err
+	}
+	signing, err := envSecret("SLACK_SIGNING_SECRET")
+	if err != nil {
+		return nil, identity.Secret{}, err
+	}
+	if signing.IsZero() {
+		return nil, identity.Secret{}, fmt.Errorf("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN: every Slack request is verified with it")
+	}
+	appToken, err := envSecret("SLACK_APP_TOKEN")
+	if err != nil {
+		return nil, identity.Secret{}, err
+	}
+	ad, err := slack.New(slack.Config{
+		BotToken: token, SigningSecret: signing, AppToken: appToken,
+		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
+		UserGroups: slack.UserGroupsOf(a.orgs),
+	})
+	return ad, appToken, err
 }
 
 // envSecret reads NAME, or the file named by NAME_FILE (Kubernetes secrets).
