@@ -31,6 +31,11 @@ func (s *Service) askApproval(ctx context.Context, o *Org, r *Request) (*Request
 	if err := r.move(StatePendingApproval, s.now()); err != nil {
 		return nil, err
 	}
+	// Recorded before the card exists, so its buttons never point at a
+	// request that is not waiting for them.
+	if err := s.repo.save(ctx, r); err != nil {
+		return nil, errorf("bot.askApproval", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	}
 	n := s.notifier(r)
 	ch := o.ApprovalChannel[r.Platform]
 	if n == nil || ch == "" {
@@ -67,6 +72,7 @@ func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct i
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
 	if err := s.record(ctx, "request.approved", audit.OK, r, by, nil); err != nil {
+		s.unapprove(ctx, r)
 		return nil, err
 	}
 	// The account was read a few milliseconds ago by validate: that read is
@@ -165,11 +171,30 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 			typ = "request.denied"
 		}
 		if err := s.record(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason}); err != nil {
+			if to == StateApproved {
+				s.unapprove(ctx, r)
+			}
 			return r, err
 		}
 		s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
 		return r, nil
 	}
+}
+
+// unapprove ends an approval whose audit record could not be written: an
+// approval that is not in the trail must not be acted on, not even by the
+// sweeper later.
+func (s *Service) unapprove(ctx context.Context, r *Request) {
+	if err := r.move(StateFailed, s.now()); err != nil {
+		return
+	}
+	r.Failure, r.Retryable = "The audit trail could not be written, so the approval was not acted on and nothing was changed. Ask an admin to check the audit file, then submit again.", false
+	if err := s.repo.save(ctx, r); err != nil {
+		s.reqLog(r).Error().Err(err).Msg("approval without an audit record could not be withdrawn")
+	}
+	_ = s.repo.dropPassword(ctx, r.ID)
+	s.updateCard(ctx, r)
+	s.tell(ctx, r, r.Requester, failedCard(r))
 }
 
 // checkApprover returns why who may not decide r, or "".

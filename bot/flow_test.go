@@ -232,3 +232,24 @@ func TestRevealIsConfirmed(t *testing.T) {
 		t.Fatal("the failed showing is not audited")
 	}
 }
+
+// An approval whose audit record cannot be written is withdrawn: nothing
+// runs now, and the sweeper does not run it later.
+func TestApprovalWithoutAuditRecordIsNotActedOn(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	h.failAudit = "request.approved"
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err == nil || !strings.Contains(SafeMessage(err), "audit") {
+		t.Fatalf("approve with the audit trail failing: %v", err)
+	}
+	h.failAudit = ""
+	h.clock.add(10 * time.Minute)
+	if _, err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.svc.Get(ctx, r.ID)
+	if got.State != StateFailed || got.Retryable || h.dir.Calls.Unlock != 0 || h.dir.Calls.SetPassword != 0 {
+		t.Fatalf("state %s retryable %t unlocks %d sets %d", got.State, got.Retryable, h.dir.Calls.Unlock, h.dir.Calls.SetPassword)
+	}
+}

@@ -3,6 +3,7 @@ package bot
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
@@ -108,6 +110,21 @@ type harness struct {
 	clock   *clock
 	org     *Org
 	lastID  string // for hooks that need the request under test
+	// failAudit makes the audit sink refuse events of this type.
+	failAudit string
+}
+
+// pickySink refuses one event type, as a full disk would.
+type pickySink struct {
+	h     *harness
+	inner audit.Sink
+}
+
+func (p pickySink) Write(ctx context.Context, e audit.Event) error {
+	if e.Type == p.h.failAudit {
+		return errors.New("audit disk full")
+	}
+	return p.inner.Write(ctx, e)
 }
 
 var (
@@ -169,7 +186,7 @@ func (h *harness) replica(st store.Store) *Service {
 	h.t.Helper()
 	org := *h.org
 	org.Tickets = local.New(st, "acme", h.sealer.SealBytes)
-	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: jsonl.New(h.audit), Orgs: []*Org{&org},
+	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit)}, Orgs: []*Org{&org},
 		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute})
 	if err != nil {
 		h.t.Fatal(err)

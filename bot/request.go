@@ -9,7 +9,7 @@ import (
 //
 //	draft → submitted → pending_approval → approved → executing → done | failed
 //	                  ↘ (no approval needed) approved ↗     failed → approved (retry)
-//	pending_approval → denied | expired
+//	pending_approval → denied | expired;  approved → failed (approval not in the audit trail)
 type State string
 
 const (
@@ -30,7 +30,7 @@ var transitions = map[State][]State{
 	StateDraft:           {StateSubmitted},
 	StateSubmitted:       {StatePendingApproval, StateApproved, StateFailed},
 	StatePendingApproval: {StateApproved, StateDenied, StateExpired, StateFailed},
-	StateApproved:        {StateExecuting},
+	StateApproved:        {StateExecuting, StateFailed},            // failed: its audit record could not be written
 	StateExecuting:       {StateExecuting, StateDone, StateFailed}, // executing→executing: lease taken over
 	StateFailed:          {StateApproved},                          // retry
 }
