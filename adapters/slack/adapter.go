@@ -63,6 +63,7 @@ type Adapter struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	groups *groupCache
+	names  *nameCache
 
 	wg sync.WaitGroup // work started after an ack
 }
@@ -111,6 +112,7 @@ func New(cfg Config) (*Adapter, error) {
 		now:    now,
 	}
 	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, now, a.log)
+	a.names = newNameCache(a.api, now, a.log)
 	cfg.Service.SetNotifier(Platform, a)
 	return a, nil
 }
@@ -151,9 +153,19 @@ func (a *Adapter) background(fn func(ctx context.Context)) {
 	}()
 }
 
-// actor builds the bot actor for a Slack user, with their user groups.
-func (a *Adapter) actor(ctx context.Context, userID, name string) bot.Actor {
-	return bot.Actor{Platform: Platform, ID: userID, Name: name, Groups: a.groups.groupsOf(ctx, userID)}
+// actor builds the bot actor for a Slack user, with their user groups. It
+// is for paths that show no names (the command, the type-ahead), which
+// must stay fast.
+func (a *Adapter) actor(ctx context.Context, userID, handle string) bot.Actor {
+	return bot.Actor{Platform: Platform, ID: userID, Name: handle, Groups: a.groups.groupsOf(ctx, userID)}
+}
+
+// person is actor with the name people know them by, for submissions and
+// clicks, whose names appear on cards and in the audit trail's messages.
+func (a *Adapter) person(ctx context.Context, userID, handle string) bot.Actor {
+	p := a.actor(ctx, userID, handle)
+	p.Name = a.names.nameOf(ctx, userID, handle)
+	return p
 }
 
 // UserGroupsOf lists the Slack user-group ids (S…) named in the orgs'

@@ -519,3 +519,25 @@ func TestDenyByNonApproverAsksNothing(t *testing.T) {
 		t.Fatalf("state %s", r.State)
 	}
 }
+
+// Cards name people as Slack shows them (users.info), looked up once; a
+// person Slack does not know is named by handle, and roles still go by id.
+func TestCardsNamePeople(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fake.SetUser(uTech, "Dana Reyes")
+	e.fake.SetUser(uApprover, "Lee Park")
+	id, post := e.submitOK(uTech, validForm())
+	if !strings.Contains(post.Body, "Dana Reyes") {
+		t.Fatalf("approval card does not name the requester: %s", post.Body)
+	}
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	e.wait()
+	ups := e.fake.Calls("chat.update")
+	if last := ups[len(ups)-1]; !strings.Contains(last.Body, "approved by Lee Park") {
+		t.Fatalf("final card does not name the approver: %s", last.Body)
+	}
+	e.submitOK(uTech, validForm())
+	if n := len(e.fake.Calls("users.info")); n != 2 {
+		t.Fatalf("%d users.info calls, want 2 (one per person, then cached)", n)
+	}
+}

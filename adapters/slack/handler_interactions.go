@@ -87,7 +87,7 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 	case bot.ActionApprove, bot.ActionRetry:
 		w.WriteHeader(http.StatusOK)
 		a.background(func(ctx context.Context) {
-			actor := a.actor(ctx, user, name)
+			actor := a.person(ctx, user, name)
 			var err error
 			if bot.ActionID(act.ActionID) == bot.ActionApprove {
 				_, err = a.svc.Approve(ctx, id, actor)
@@ -104,7 +104,7 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 		defer cancel()
 		// Ask for a reason only from someone who may deny now; Deny itself
 		// checks again when the reason comes back.
-		if err := a.svc.CanDecide(ctx, id, a.actor(ctx, user, cb.User.Name)); err != nil {
+		if err := a.svc.CanDecide(ctx, id, a.person(ctx, user, cb.User.Name)); err != nil {
 			log.Info().Err(err).Msg("deny refused before the reason was asked")
 			a.backgroundTell(ch, user, err)
 		} else if err := a.openView(ctx, cb.TriggerID, denyView(id, ch)); err != nil {
@@ -128,7 +128,7 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 // reveal hands the generated password to its requester in a modal. The
 // service keeps the sealed copy until it hears whether Slack showed it.
 func (a *Adapter) reveal(ctx context.Context, cb *slack.InteractionCallback, id string) error {
-	pw, req, err := a.svc.RevealPassword(ctx, id, a.actor(ctx, cb.User.ID, cb.User.Name))
+	pw, req, err := a.svc.RevealPassword(ctx, id, a.person(ctx, cb.User.ID, cb.User.Name))
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (a *Adapter) backgroundTell(ch, user string, err error) {
 // it runs detached: if it answers within the budget the modal shows the
 // outcome; if not, the modal closes and the messages follow.
 func (a *Adapter) submitRequest(w http.ResponseWriter, r *http.Request, cb *slack.InteractionCallback) {
-	actor := a.actor(r.Context(), cb.User.ID, cb.User.Name)
+	actor := a.person(r.Context(), cb.User.ID, cb.User.Name)
 	sub, verr := readSubmission(cb, actor)
 	if verr != nil {
 		writeJSON(w, slack.NewErrorsViewSubmissionResponse(fieldErrors(verr)))
@@ -293,7 +293,7 @@ func (a *Adapter) submitDeny(w http.ResponseWriter, cb *slack.InteractionCallbac
 	writeJSON(w, slack.NewClearViewSubmissionResponse())
 	log := a.clickLog(cb, string(bot.ActionDeny), id)
 	a.background(func(ctx context.Context) {
-		if _, err := a.svc.Deny(ctx, id, a.actor(ctx, user, name), reason); err != nil {
+		if _, err := a.svc.Deny(ctx, id, a.person(ctx, user, name), reason); err != nil {
 			log.Info().Err(err).Str("kind", string(bot.KindOf(err))).Msg("deny did not go through")
 			a.tellClicker(ctx, ch, user, err)
 		}

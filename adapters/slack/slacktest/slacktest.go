@@ -51,6 +51,7 @@ type Server struct {
 	calls    []Call
 	messages map[string]*Message // channel+"/"+ts
 	groups   map[string][]string
+	users    map[string]string // id → display name (users.info)
 	outside  map[string]bool // channels the bot is not in
 	limited  map[string]int  // method → Retry-After seconds for the next call
 	failNext map[string]string
@@ -61,10 +62,33 @@ type Server struct {
 // New starts a fake that accepts token (an xoxb- bot token).
 func New(t testing.TB, token string) *Server {
 	s := &Server{Token: token, messages: map[string]*Message{}, groups: map[string][]string{},
-		outside: map[string]bool{}, limited: map[string]int{}, failNext: map[string]string{}}
+		outside: map[string]bool{}, users: map[string]string{}, limited: map[string]int{}, failNext: map[string]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SetUser gives users.info a display name for id; unknown ids answer
+// user_not_found, as Slack does.
+func (s *Server) SetUser(id, displayName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = displayName
+}
+
+func (s *Server) userInfo(c Call) answer {
+	id := c.Str("user")
+	if id == "" {
+		return fail2("missing_argument")
+	}
+	s.mu.Lock()
+	name, ok := s.users[id]
+	s.mu.Unlock()
+	if !ok {
+		return fail2("user_not_found")
+	}
+	return answer{"ok": true, "user": map[string]any{"id": id, "name": strings.ToLower(id), "real_name": name,
+		"profile": map[string]any{"display_name": name, "real_name": name}}}
 }
 
 // APIURL is the base to give the client (ends in "/").
@@ -202,6 +226,8 @@ func (s *Server) dispatch(c Call) answer {
 		return answer{"ok": true, "user_id": "UBOT", "user": "unlockbot", "team_id": "T1", "bot_id": "BBOT"}
 	case "usergroups.users.list":
 		return s.groupUsers(c)
+	case "users.info":
+		return s.userInfo(c)
 	case "chat.postMessage":
 		return s.postMessage(c)
 	case "chat.update":
