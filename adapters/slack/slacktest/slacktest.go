@@ -52,8 +52,8 @@ type Server struct {
 	messages map[string]*Message // channel+"/"+ts
 	groups   map[string][]string
 	users    map[string]string // id → display name (users.info)
-	outside  map[string]bool // channels the bot is not in
-	limited  map[string]int  // method → Retry-After seconds for the next call
+	outside  map[string]bool   // channels the bot is not in
+	limited  map[string]int    // method → Retry-After seconds for the next call
 	failNext map[string]string
 	nextTS   int
 	nextView int
