@@ -1,6 +1,6 @@
 # Shared by .ci/samba.sh and .ci/slapd.sh (sourced, not run). The caller
 # sets LAB_NAME (its script name), LAB_SERVICE (its Debian service name),
-# DIR (its lab folder) and T_START/T_LAST (date +%s%N).
+# LAB_PROC (its server binary), PIDFILE, STDOUT_LOG, DIR (its lab folder) and T_START/T_LAST (date +%s%N).
 
 # lap prints a step with its time and the total so far.
 lap() {
@@ -32,6 +32,39 @@ alive() {
 	local state
 	state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
 	[[ -n $state && $state != Z ]]
+}
+
+# our_pid prints the pid of our server: the pid file's process, if it is
+# $LAB_PROC and its stdout is our log (a recycled pid is not ours; samba
+# rewrites its command line, so that cannot be used).
+our_pid() {
+	local pid
+	pid=$(cat "$PIDFILE" 2>/dev/null || true)
+	[[ -n $pid ]] || return 1
+	alive "$pid" || return 1
+	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */"$LAB_PROC" ]] || return 1
+	[[ $(readlink "/proc/$pid/fd/1" 2>/dev/null) == "$STDOUT_LOG" ]] || return 1
+	echo "$pid"
+}
+
+# stop ends our server: TERM and wait up to 10 s, or with "discard" (the
+# lab folder is about to be replaced anyway) KILL at once.
+stop() {
+	local pid i sig=TERM
+	[[ ${1:-} == discard ]] && sig=KILL
+	if pid=$(our_pid); then
+		kill -"$sig" "$pid"
+		for i in $(seq 200); do
+			alive "$pid" || break
+			sleep 0.05
+		done
+		if alive "$pid"; then
+			kill -KILL "$pid"
+			sleep 0.2
+		fi
+		lap "stopped $LAB_PROC (pid $pid)"
+	fi
+	rm -f "$PIDFILE" "$DIR"/run/*.pid
 }
 
 # make_certs writes a lab CA and a server certificate whose SANs Go

@@ -40,6 +40,7 @@ T_START=$(date +%s%N)
 T_LAST=$T_START
 LAB_NAME=samba.sh
 LAB_SERVICE=samba-ad-dc
+LAB_PROC=samba
 # shellcheck source=lab-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab-lib.sh"
 ensure_packages() {
@@ -75,38 +76,6 @@ answers() {
 someone_answers() {
 	LDAPTLS_REQCERT=never ldapsearch -x -H ldaps://127.0.0.1:636 -o nettimeout=2 \
 		-s base -b '' -LLL dn >/dev/null 2>&1
-}
-
-our_pid() {
-	local pid
-	pid=$(cat "$PIDFILE" 2>/dev/null || true)
-	[[ -n $pid ]] || return 1
-	alive "$pid" || return 1
-	# Only a samba whose stdout is our log counts, not a recycled pid (samba
-	# rewrites its command line, so that cannot be used).
-	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */samba ]] || return 1
-	[[ $(readlink "/proc/$pid/fd/1" 2>/dev/null) == "$STDOUT_LOG" ]] || return 1
-	echo "$pid"
-}
-
-# stop ends our samba: TERM and wait, or with "discard" (the lab directory is
-# about to be replaced anyway) KILL at once, which saves the 1-2 s shutdown.
-stop() {
-	local pid i sig=TERM
-	[[ ${1:-} == discard ]] && sig=KILL
-	if pid=$(our_pid); then
-		kill -"$sig" "$pid"
-		for i in $(seq 100); do
-			alive "$pid" || break
-			sleep 0.05
-		done
-		if alive "$pid"; then
-			kill -KILL "$pid"
-			sleep 0.2
-		fi
-		lap "stopped samba (pid $pid)"
-	fi
-	rm -f "$DIR"/run/*.pid
 }
 
 start() {

@@ -36,6 +36,7 @@ T_START=$(date +%s%N)
 T_LAST=$T_START
 LAB_NAME=slapd.sh
 LAB_SERVICE=slapd
+LAB_PROC=slapd
 # shellcheck source=lab-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lab-lib.sh"
 ensure_packages() {
@@ -72,33 +73,6 @@ answers() {
 someone_answers() {
 	LDAPTLS_REQCERT=never ldapsearch -x -H "$LDAPS_URL" -o nettimeout=2 -s base -b '' -LLL dn >/dev/null 2>&1 ||
 		ldapsearch -x -H "$LDAP_URL" -o nettimeout=2 -s base -b '' -LLL dn >/dev/null 2>&1
-}
-
-our_pid() {
-	local pid
-	pid=$(cat "$PIDFILE" 2>/dev/null || true)
-	[[ -n $pid ]] || return 1
-	alive "$pid" || return 1
-	# Only a slapd whose stdout is our log counts, not a recycled pid.
-	[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == */slapd ]] || return 1
-	[[ $(readlink "/proc/$pid/fd/1" 2>/dev/null) == "$STDOUT_LOG" ]] || return 1
-	echo "$pid"
-}
-
-# stop ends our slapd: TERM and wait, or with "discard" KILL at once.
-stop() {
-	local pid i sig=TERM
-	[[ ${1:-} == discard ]] && sig=KILL
-	if pid=$(our_pid); then
-		kill -"$sig" "$pid"
-		for i in $(seq 200); do
-			alive "$pid" || break
-			sleep 0.05
-		done
-		alive "$pid" && kill -KILL "$pid"
-		lap "stopped slapd (pid $pid)"
-	fi
-	rm -f "$PIDFILE"
 }
 
 start() {
