@@ -21,6 +21,21 @@ type Account struct {
 	Disabled bool      `json:"disabled"`
 	// PasswordLastSet is zero when the password must change at next logon.
 	PasswordLastSet time.Time `json:"pwd_last_set,omitempty"`
+	// PasswordExpires is when the current password expires under the
+	// domain policy or a fine-grained policy (AD's
+	// msDS-UserPasswordExpiryTimeComputed); zero when it never expires or
+	// the directory does not say.
+	PasswordExpires time.Time `json:"pwd_expires,omitempty"`
+	// LastLogon is the most recent logon the directory reports (AD:
+	// lastLogonTimestamp or lastLogon, whichever is newer; ppolicy:
+	// pwdLastSuccess); zero when unknown.
+	LastLogon time.Time `json:"last_logon,omitempty"`
+	// PasswordStamp changes whenever the password is written (AD: the
+	// unicodePwd version in replPropertyMetaData; ppolicy: pwdChangedTime).
+	// The reset service records it before a write, so a worker taking over
+	// after a crash can tell whether the write already happened. Empty when
+	// the directory does not expose it.
+	PasswordStamp string `json:"pwd_stamp,omitempty"`
 
 	// Guard facts.
 	InScope          bool     `json:"in_scope"`                    // under the org's base DN / allowed OUs
@@ -38,6 +53,9 @@ type LockState struct {
 	Locked   bool      `json:"locked"`
 	LockedAt time.Time `json:"locked_at,omitempty"`
 	BadCount int       `json:"bad_count,omitempty"`
+	// LastBadAt is the last failed logon (AD badPasswordTime; ppolicy the
+	// newest pwdFailureTime); zero when unknown or never.
+	LastBadAt time.Time `json:"last_bad_at,omitempty"`
 }
 
 // Label is how an account is shown to a technician: "Alice Smith (alice)".

@@ -15,12 +15,23 @@ type Directory interface {
 	Lookup(ctx context.Context, name string) (Account, error)
 	// Unlock clears the lockout. It never enables a disabled account.
 	Unlock(ctx context.Context, acct Account) error
-	// SetPassword replaces the password; temporary means "must change at
-	// next logon".
-	SetPassword(ctx context.Context, acct Account, password Secret, temporary bool) error
+	// SetPassword replaces the password and, when c.Unlock is set, clears
+	// the lockout in the same write, so a password the directory refuses
+	// leaves the account exactly as it was (still locked, old password).
+	SetPassword(ctx context.Context, acct Account, c PasswordChange) error
 	// Verify reads the account back and, when password is not zero, proves
 	// it with a bind as the user.
 	Verify(ctx context.Context, acct Account, password Secret, temporary bool) (Verification, error)
 	// Ping checks that the directory answers with the configured credentials.
 	Ping(ctx context.Context) error
+}
+
+// PasswordChange is one password write.
+type PasswordChange struct {
+	Password Secret
+	// Temporary means "must change at next logon".
+	Temporary bool
+	// Unlock clears the lockout in the same write: AD takes both in one
+	// modify, which it applies entirely or not at all.
+	Unlock bool
 }

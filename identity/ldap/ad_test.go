@@ -45,7 +45,7 @@ func TestADResetFlow(t *testing.T) {
 			if err := d.Unlock(ctx, acct); err != nil {
 				t.Fatal(err)
 			}
-			if err := d.SetPassword(ctx, acct, identity.NewSecret(pw), temporary); err != nil {
+			if err := d.SetPassword(ctx, acct, identity.PasswordChange{Password: identity.NewSecret(pw), Temporary: temporary}); err != nil {
 				t.Fatal(err)
 			}
 			v, err := d.Verify(ctx, acct, identity.NewSecret(pw), temporary)

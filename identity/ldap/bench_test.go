@@ -122,7 +122,7 @@ func BenchmarkDirectoryReset(b *testing.B) {
 					b.Fatal(err)
 				}
 				if m.reset {
-					if err := d.SetPassword(ctx, acct, pw, false); err != nil {
+					if err := d.SetPassword(ctx, acct, identity.PasswordChange{Password: pw}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -67,7 +67,7 @@ func TestADPolicyRejection(t *testing.T) {
 		"Sh0rt!":       "the password is too short",
 		"abcdefghijkl": "does not meet the complexity criteria",
 	} {
-		err := d.SetPassword(ctx, acct, identity.NewSecret(pw), false)
+		err := d.SetPassword(ctx, acct, identity.PasswordChange{Password: identity.NewSecret(pw)})
 		ie := wantKind(t, err, identity.KindInvalid, identity.ErrPolicy)
 		if !strings.HasPrefix(ie.Safe, "The directory rejected the password: ") || !strings.Contains(ie.Safe, reason) {
 			t.Errorf("safe = %q, want AD's reason %q", ie.Safe, reason)
@@ -95,7 +95,7 @@ func TestADMissingRights(t *testing.T) {
 	if !strings.Contains(ie.Safe, "lacks the right to unlock") || !strings.Contains(ie.Safe, "lockoutTime") {
 		t.Errorf("safe = %q", ie.Safe)
 	}
-	ie = wantKind(t, wide.SetPassword(ctx, a, identity.NewSecret(newPassword()), false), identity.KindForbidden, identity.ErrRights)
+	ie = wantKind(t, wide.SetPassword(ctx, a, identity.PasswordChange{Password: identity.NewSecret(newPassword()), Temporary: false}), identity.KindForbidden, identity.ErrRights)
 	if !strings.Contains(ie.Safe, "Reset Password") {
 		t.Errorf("safe = %q", ie.Safe)
 	}
@@ -133,7 +133,7 @@ func TestInsecureWriteRefused(t *testing.T) {
 		acct := identity.Account{ID: "CN=Alice Smith,OU=Staff,DC=example,DC=test", Username: "alice"}
 		ctx := ctxT(t)
 		wantKind(t, d.Unlock(ctx, acct), identity.KindForbidden, identity.ErrInsecure)
-		wantKind(t, d.SetPassword(ctx, acct, identity.NewSecret(newPassword()), true), identity.KindForbidden, identity.ErrInsecure)
+		wantKind(t, d.SetPassword(ctx, acct, identity.PasswordChange{Password: identity.NewSecret(newPassword()), Temporary: true}), identity.KindForbidden, identity.ErrInsecure)
 		d.Close()
 	}
 	time.Sleep(50 * time.Millisecond)
@@ -159,7 +159,7 @@ func TestSlapdInsecureWriteRefused(t *testing.T) {
 		t.Fatalf("dev-mode read over plain LDAP: %+v, %v", a, err)
 	}
 	wantKind(t, plain.Unlock(ctx, a), identity.KindForbidden, identity.ErrInsecure)
-	wantKind(t, plain.SetPassword(ctx, a, identity.NewSecret(newPassword()), false), identity.KindForbidden, identity.ErrInsecure)
+	wantKind(t, plain.SetPassword(ctx, a, identity.PasswordChange{Password: identity.NewSecret(newPassword()), Temporary: false}), identity.KindForbidden, identity.ErrInsecure)
 	// Verify may read back over plain LDAP in dev mode, but never sends the
 	// user's password in clear.
 	v, err := plain.Verify(ctx, a, identity.NewSecret(s.UserPassword), false)

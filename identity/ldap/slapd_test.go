@@ -40,7 +40,7 @@ func TestSlapdResetFlow(t *testing.T) {
 			if err := d.Unlock(ctx, acct); err != nil { // idempotent: nothing left to delete
 				t.Fatalf("second unlock: %v", err)
 			}
-			if err := d.SetPassword(ctx, acct, identity.NewSecret(pw), temporary); err != nil {
+			if err := d.SetPassword(ctx, acct, identity.PasswordChange{Password: identity.NewSecret(pw), Temporary: temporary}); err != nil {
 				t.Fatal(err)
 			}
 			v, err := d.Verify(ctx, acct, identity.NewSecret(pw), temporary)

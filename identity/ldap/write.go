@@ -44,23 +44,30 @@ func (d *Directory) Unlock(ctx context.Context, acct identity.Account) error {
 			req.Replace("lockoutTime", []string{"0"})
 			return c.Modify(req)
 		}
-		// ppolicy clears pwdFailureTime itself when pwdAccountLockedTime is
-		// deleted; pwdFailureTime cannot be written by a client.
-		req := ldap.NewModifyRequest(dn, nil)
-		req.Delete("pwdAccountLockedTime", nil)
-		if err := c.Modify(req); err != nil && !ldap.IsErrorWithCode(err, codeNoSuchAttribute) {
-			return err
-		}
-		return nil
+		return ppolicyUnlock(c, dn)
 	})
 	return d.classify(op, actUnlock, err)
 }
 
-// SetPassword replaces the password; temporary means "must change at next
-// logon". AD: one modify that replaces unicodePwd and sets pwdLastSet to 0
-// (must change) or -1 (now), so the two never disagree. LDAP: the Password
-// Modify extended operation (the server hashes), then pwdReset.
-func (d *Directory) SetPassword(ctx context.Context, acct identity.Account, password identity.Secret, temporary bool) error {
+// ppolicyUnlock deletes pwdAccountLockedTime; ppolicy clears pwdFailureTime
+// itself then (a client cannot write it). Nothing to delete is not an error.
+func ppolicyUnlock(c *ldap.Conn, dn string) error {
+	req := ldap.NewModifyRequest(dn, nil)
+	req.Delete("pwdAccountLockedTime", nil)
+	if err := c.Modify(req); err != nil && !ldap.IsErrorWithCode(err, codeNoSuchAttribute) {
+		return err
+	}
+	return nil
+}
+
+// SetPassword replaces the password; c.Temporary means "must change at next
+// logon". AD: one modify that replaces unicodePwd, sets pwdLastSet to 0
+// (must change) or -1 (now) and, with c.Unlock, writes lockoutTime 0. AD
+// applies a modify entirely or not at all, so a password its policy refuses
+// leaves the account locked with its old password. LDAP: the Password
+// Modify extended operation (the server hashes), then pwdReset, then the
+// unlock, so a refused password stops before the lock is touched.
+func (d *Directory) SetPassword(ctx context.Context, acct identity.Account, c identity.PasswordChange) error {
 	const op = "ldap.(*Directory).SetPassword"
 	if err := d.refuseInsecure(op); err != nil {
 		return err
@@ -69,32 +76,38 @@ func (d *Directory) SetPassword(ctx context.Context, acct identity.Account, pass
 	if err != nil {
 		return err
 	}
-	pw := password.Reveal()
+	pw := c.Password.Reveal()
 	if err := checkPassword(pw); err != nil {
 		return identity.E(op, identity.KindInvalid, "The new password "+err.Error()+".", fmt.Errorf("%w: password %w", identity.ErrPolicy, err))
 	}
-	err = d.with(ctx, func(c *ldap.Conn) error {
+	err = d.with(ctx, func(conn *ldap.Conn) error {
 		if d.cfg.Kind == KindAD {
 			pwdLastSet := "-1"
-			if temporary {
+			if c.Temporary {
 				pwdLastSet = "0"
 			}
 			req := ldap.NewModifyRequest(dn, nil)
 			req.Replace("unicodePwd", []string{string(adPassword(pw))})
 			req.Replace("pwdLastSet", []string{pwdLastSet})
-			return c.Modify(req)
+			if c.Unlock {
+				req.Replace("lockoutTime", []string{"0"})
+			}
+			return conn.Modify(req)
 		}
-		if _, err := c.PasswordModify(ldap.NewPasswordModifyRequest(dn, "", pw)); err != nil {
+		if _, err := conn.PasswordModify(ldap.NewPasswordModifyRequest(dn, "", pw)); err != nil {
 			return err
 		}
 		req := ldap.NewModifyRequest(dn, nil)
-		if temporary {
+		if c.Temporary {
 			req.Replace("pwdReset", []string{"TRUE"})
 		} else {
 			req.Delete("pwdReset", nil)
 		}
-		if err := c.Modify(req); err != nil && !ldap.IsErrorWithCode(err, codeNoSuchAttribute) {
+		if err := conn.Modify(req); err != nil && !ldap.IsErrorWithCode(err, codeNoSuchAttribute) {
 			return err
+		}
+		if c.Unlock {
+			return ppolicyUnlock(conn, dn)
 		}
 		return nil
 	})

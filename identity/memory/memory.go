@@ -7,6 +7,7 @@ package memory
 import (
 	"context"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,7 @@ type Directory struct {
 	// FailNext, when set, is returned (once) by the next call of that name.
 	failNext map[string]error
 	slowNext map[string]time.Duration
+	stamp    int // password writes so far, the PasswordStamp source
 }
 
 // New returns a directory holding users (copied).
@@ -202,24 +204,31 @@ func (d *Directory) Unlock(_ context.Context, a identity.Account) error {
 	return nil
 }
 
-// SetPassword implements identity.Directory.
-func (d *Directory) SetPassword(_ context.Context, a identity.Account, pw identity.Secret, temporary bool) error {
+// SetPassword implements identity.Directory: like AD, a refused password
+// changes nothing, and an unlock asked for with it happens only with it.
+func (d *Directory) SetPassword(_ context.Context, a identity.Account, c identity.PasswordChange) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	u, err := d.get("SetPassword", a)
 	if err != nil {
 		return err
 	}
-	if len(pw.Reveal()) < 7 {
+	if len(c.Password.Reveal()) < 7 {
 		return identity.E("memory.SetPassword", identity.KindInvalid, "The directory rejected the password: the password is too short.", identity.ErrPolicy)
 	}
 	d.Calls.SetPassword++
-	u.Password = pw.Reveal()
+	if c.Unlock {
+		d.Calls.Unlock++
+		u.Lock = identity.LockState{}
+	}
+	u.Password = c.Password.Reveal()
 	u.Lock.BadCount = 0
 	u.PasswordLastSet = time.Now()
-	if temporary {
+	if c.Temporary {
 		u.PasswordLastSet = time.Time{}
 	}
+	d.stamp++
+	u.PasswordStamp = strconv.Itoa(d.stamp)
 	return nil
 }
 

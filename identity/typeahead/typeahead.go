@@ -167,6 +167,23 @@ func (d *Directory) Unlock(ctx context.Context, a identity.Account) error {
 	if err := d.Directory.Unlock(ctx, a); err != nil {
 		return err
 	}
+	d.unlocked(a)
+	return nil
+}
+
+// SetPassword passes through; with an unlock it updates the lock hint too.
+func (d *Directory) SetPassword(ctx context.Context, a identity.Account, c identity.PasswordChange) error {
+	if err := d.Directory.SetPassword(ctx, a, c); err != nil {
+		return err
+	}
+	if c.Unlock {
+		d.unlocked(a)
+	}
+	return nil
+}
+
+// unlocked drops the lock hint of a in the snapshot.
+func (d *Directory) unlocked(a identity.Account) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i := range d.snap {
@@ -176,5 +193,4 @@ func (d *Directory) Unlock(ctx context.Context, a identity.Account) error {
 			break
 		}
 	}
-	return nil
 }
