@@ -52,6 +52,13 @@ type Tickets interface {
 	Create(ctx context.Context, t NewTicket) (Ticket, error)
 	AddNote(ctx context.Context, ticketID string, n Note) error
 	Resolve(ctx context.Context, ticketID, comment string) error
+	// FindCreated returns the ticket an earlier Create made with this
+	// idempotency key, if any. The reset service asks before repeating a
+	// create whose worker died between the call and its record.
+	FindCreated(ctx context.Context, companyID, key string) (Ticket, bool, error)
+	// HasNote reports whether the ticket already carries a note added with
+	// this idempotency key (the same question, for AddNote).
+	HasNote(ctx context.Context, ticketID, key string) (bool, error)
 	Health(ctx context.Context) error
 }
 

@@ -130,7 +130,7 @@ func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, err
 		return psa.Ticket{}, err
 	}
 	if nt.IdempotencyKey != "" {
-		ik := "psa:" + t.ns + ":idem:" + nt.IdempotencyKey
+		ik := t.idemKey(nt.IdempotencyKey)
 		if _, err := t.st.Create(ctx, ik, []byte(id), ttl); errors.Is(err, store.ErrConflict) {
 			prev, gerr := t.st.Get(ctx, ik)
 			if gerr != nil {
@@ -150,6 +150,42 @@ func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, err
 		return psa.Ticket{}, err
 	}
 	return rec.Ticket, nil
+}
+
+func (t *Tickets) idemKey(key string) string { return "psa:" + t.ns + ":idem:" + key }
+
+// FindCreated implements psa.Tickets from the idempotency index Create
+// writes first; a key reserved but never written is "not created".
+func (t *Tickets) FindCreated(ctx context.Context, companyID, key string) (psa.Ticket, bool, error) {
+	prev, err := t.st.Get(ctx, t.idemKey(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return psa.Ticket{}, false, nil
+	}
+	if err != nil {
+		return psa.Ticket{}, false, err
+	}
+	tk, err := t.Get(ctx, string(prev.Value))
+	if errors.Is(err, psa.ErrNotFound) {
+		return psa.Ticket{}, false, nil
+	}
+	if err != nil || tk.CompanyID != companyID {
+		return psa.Ticket{}, false, err
+	}
+	return tk, true, nil
+}
+
+// HasNote implements psa.Tickets.
+func (t *Tickets) HasNote(ctx context.Context, ticketID, key string) (bool, error) {
+	rec, _, err := t.load(ctx, ticketID)
+	if err != nil {
+		return false, err
+	}
+	for _, n := range rec.Notes {
+		if key != "" && n.Key == key {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // nextID hands out 1001, 1002, ... per org with compare-and-swap.

@@ -77,3 +77,39 @@ func TestLocalTickets(t *testing.T) {
 		t.Fatal("a password was stored without a sealing key")
 	}
 }
+
+// TestFindCreatedAndHasNote are the questions a worker taking over asks
+// before it repeats a create or a note.
+func TestFindCreatedAndHasNote(t *testing.T) {
+	ctx := context.Background()
+	tk := New(memstore.New(), "acme", reversing)
+	if _, found, err := tk.FindCreated(ctx, "acme-co", "r9"); found || err != nil {
+		t.Fatalf("before any create: found=%t err=%v", found, err)
+	}
+	a, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out", IdempotencyKey: "r9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, found, err := tk.FindCreated(ctx, "acme-co", "r9")
+	if err != nil || !found || got.ID != a.ID {
+		t.Fatalf("after the create: %+v found=%t err=%v", got, found, err)
+	}
+	if _, found, _ := tk.FindCreated(ctx, "globex-co", "r9"); found {
+		t.Fatal("a ticket of another company was reported as created for this key")
+	}
+	if has, err := tk.HasNote(ctx, a.ID, "r9:note"); has || err != nil {
+		t.Fatalf("before the note: has=%t err=%v", has, err)
+	}
+	if err := tk.AddNote(ctx, a.ID, psa.Note{Text: "reset", Internal: true, IdempotencyKey: "r9:note"}); err != nil {
+		t.Fatal(err)
+	}
+	if has, err := tk.HasNote(ctx, a.ID, "r9:note"); !has || err != nil {
+		t.Fatalf("after the note: has=%t err=%v", has, err)
+	}
+	if has, _ := tk.HasNote(ctx, a.ID, "other"); has {
+		t.Fatal("a note with another key was found")
+	}
+	if _, err := tk.HasNote(ctx, "nope", "r9:note"); !errors.Is(err, psa.ErrNotFound) {
+		t.Fatalf("a missing ticket: %v", err)
+	}
+}
