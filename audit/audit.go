@@ -9,20 +9,36 @@ import (
 
 // Event is one line of the trail.
 type Event struct {
-	Time      time.Time         `json:"time"`
-	Type      string            `json:"type"` // request.submitted, request.approved, reset.unlocked, ...
-	RequestID string            `json:"request_id,omitempty"`
-	Org       string            `json:"org,omitempty"`
-	Actor     string            `json:"actor,omitempty"`  // who did it (platform:user id or cli:operator)
-	Target    string            `json:"target,omitempty"` // the directory account
-	Outcome   string            `json:"outcome"`          // ok, refused, failed
-	Detail    map[string]string `json:"detail,omitempty"`
+	Time      time.Time `json:"time"`
+	Type      string    `json:"type"` // request.submitted, request.approved, reset.password_set, ...
+	RequestID string    `json:"request_id,omitempty"`
+	Org       string    `json:"org,omitempty"`
+	Actor     string    `json:"actor,omitempty"`  // who did it (platform:user id or cli:operator)
+	Target    string    `json:"target,omitempty"` // the directory account as typed or picked
+	// TargetDN is the account's directory handle once it was resolved, so a
+	// refused attempt on an admin still says whose account it was.
+	TargetDN string            `json:"target_dn,omitempty"`
+	Outcome  string            `json:"outcome"` // ok, refused, failed
+	Detail   map[string]string `json:"detail,omitempty"`
 }
 
-// Sink records events. Write must be durable before it returns nil: the flow
-// treats a failed audit write as a failed step.
+// Sink records events. Write must be durable before it returns nil, and so
+// must every event appended before it: the flow treats a failed audit
+// write as a failed step, and writes durably right before each change to a
+// directory.
 type Sink interface {
 	Write(ctx context.Context, e Event) error
+}
+
+// Appender is a Sink that can also take an event without waiting for the
+// disk: Append returns once the event is handed to the operating system (it
+// survives the process being killed) and the sink makes it durable soon
+// after, and at the latest with the next Write. The flow appends the events
+// that report a change already made, so a reset pays for one disk flush
+// before its directory write and one at its end instead of one per event.
+type Appender interface {
+	Sink
+	Append(ctx context.Context, e Event) error
 }
 
 // Outcomes.

@@ -1,5 +1,7 @@
-// Package jsonl writes the audit trail as JSON lines to an append-only file,
-// fsynced per event so an acknowledged event survives a crash.
+// Package jsonl writes the audit trail as JSON lines to an append-only file.
+// Write fsyncs before it returns; Append hands the line to the kernel and
+// fsyncs within FlushDelay (or with the next Write), so a reset waits for
+// the disk only where the flow needs it.
 package jsonl
 
 import (
@@ -9,17 +11,27 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
 )
 
+// FlushDelay bounds how long an appended event may wait for its fsync.
+const FlushDelay = 100 * time.Millisecond
+
 // Sink appends events to a file or any writer.
 type Sink struct {
-	mu   sync.Mutex
-	w    io.Writer
-	f    *os.File
-	sync bool
+	mu    sync.Mutex
+	w     io.Writer
+	f     *os.File
+	sync  bool
+	dirty bool        // appended since the last fsync
+	timer *time.Timer // pending delayed fsync
+	err   error       // a delayed fsync that failed, reported by the next call
+	fsync func() error
 }
+
+var _ audit.Appender = (*Sink)(nil)
 
 // Open appends to path (created 0600: the trail names people and accounts).
 func Open(path string) (*Sink, error) {
@@ -27,36 +39,90 @@ func Open(path string) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audit: open %s: %w", path, err)
 	}
-	return &Sink{w: f, f: f, sync: true}, nil
+	return &Sink{w: f, f: f, sync: true, fsync: f.Sync}, nil
 }
 
 // New writes to w (tests, stdout).
 func New(w io.Writer) *Sink { return &Sink{w: w} }
 
-// Write implements audit.Sink.
+// Write implements audit.Sink: the event and everything appended before it
+// are on disk when it returns nil.
 func (s *Sink) Write(_ context.Context, e audit.Event) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("audit: encode: %w", err)
-	}
-	b = append(b, '\n')
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.w.Write(b); err != nil {
-		return fmt.Errorf("audit: write: %w", err)
+	if err := s.append(e); err != nil {
+		return err
 	}
-	if s.sync {
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("audit: sync: %w", err)
-		}
+	return s.flush()
+}
+
+// Append implements audit.Appender.
+func (s *Sink) Append(_ context.Context, e audit.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.append(e); err != nil {
+		return err
+	}
+	if s.sync && s.timer == nil {
+		s.timer = time.AfterFunc(FlushDelay, s.delayedFlush)
 	}
 	return nil
 }
 
-// Close closes the file, if any.
+// append writes one line; s.mu is held.
+func (s *Sink) append(e audit.Event) error {
+	if s.err != nil {
+		err := s.err
+		s.err = nil
+		return err
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("audit: encode: %w", err)
+	}
+	if _, err := s.w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("audit: write: %w", err)
+	}
+	s.dirty = true
+	return nil
+}
+
+// flush fsyncs what was written; s.mu is held.
+func (s *Sink) flush() error {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	if !s.sync || !s.dirty {
+		return nil
+	}
+	if err := s.fsync(); err != nil {
+		return fmt.Errorf("audit: sync: %w", err)
+	}
+	s.dirty = false
+	return nil
+}
+
+func (s *Sink) delayedFlush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.timer = nil
+	if err := s.flush(); err != nil {
+		s.err = err // the next Write or Append reports it
+	}
+}
+
+// Close flushes and closes the file, if any.
 func (s *Sink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.f == nil {
 		return nil
 	}
-	return s.f.Close()
+	err := s.flush()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	s.f = nil
+	return err
 }
