@@ -50,6 +50,10 @@ type Store interface {
 	// It returns whether the member is in the window and the count after.
 	// The caller passes now so the window is testable; window must be > 0.
 	Reserve(ctx context.Context, key, member string, now time.Time, window time.Duration, limit int) (bool, int, error)
+	// Release takes member out of the window at key, freeing its place
+	// (an open request that ended). A member or key that is not there is
+	// not an error.
+	Release(ctx context.Context, key, member string) error
 	// List returns the keys with the given prefix, of every kind, in no
 	// promised order (small sets only: an org's local tickets, a sweep of
 	// requests; Redis scans its whole key space).

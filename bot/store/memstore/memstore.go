@@ -195,6 +195,24 @@ func (s *Store) Reserve(ctx context.Context, key, member string, now time.Time, 
 	return true, len(it.members), nil
 }
 
+// Release implements store.Store.
+func (s *Store) Release(ctx context.Context, key, member string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, err := s.lookup(ctx, key, kindWindow)
+	if err != nil {
+		return fmt.Errorf("memstore.Release %q: %w", key, err)
+	}
+	if it == nil {
+		return nil
+	}
+	delete(it.members, member)
+	if len(it.members) == 0 {
+		delete(s.items, key) // an empty window is no key, as in Redis
+	}
+	return nil
+}
+
 // List returns the live keys with the prefix, sorted.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	s.mu.Lock()

@@ -171,6 +171,14 @@ func (s *Store) Reserve(ctx context.Context, key, member string, now time.Time, 
 	return res[0] == 1, int(res[1]), nil
 }
 
+// Release is ZREM; Redis deletes a sorted set left empty.
+func (s *Store) Release(ctx context.Context, key, member string) error {
+	if err := s.c.ZRem(ctx, s.prefix+key, member).Err(); err != nil {
+		return fmt.Errorf("redisstore.Release %q: %w", key, err)
+	}
+	return nil
+}
+
 // List scans the whole key space (every primary of a cluster), so keep it
 // to small, occasional sweeps. Keys come back sorted, without the prefix.
 func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Mark", testMark},
 		{"Reserve", testReserve},
 		{"ReserveCountOnly", testReserveCountOnly},
+		{"Release", testRelease},
 		{"List", testList},
 		{"CanceledContext", testCanceled},
 		{"RaceCASOneWinner", testCASRace},
@@ -222,6 +223,43 @@ func testReserve(t *testing.T, s store.Store) {
 	}
 	if _, _, err := s.Reserve(t.Context(), "rl:bad", "a", base, 0, 3); err == nil {
 		t.Fatal("Reserve with zero window: want an error")
+	}
+}
+
+// testRelease: a released member frees its place at once, others keep
+// theirs, and releasing what is not there is quiet.
+func testRelease(t *testing.T, s store.Store) {
+	now := time.Now()
+	const w = time.Hour
+	for _, m := range []string{"a", "b"} {
+		if ok, _ := mustReserve(t, s, "open:tech", m, now, w, 2); !ok {
+			t.Fatalf("reserve %s refused", m)
+		}
+	}
+	if ok, n := mustReserve(t, s, "open:tech", "c", now, w, 2); ok || n != 2 {
+		t.Fatalf("a full window took c: %v, %d", ok, n)
+	}
+	if err := s.Release(t.Context(), "open:tech", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, n := mustReserve(t, s, "open:tech", "c", now, w, 2); !ok || n != 2 {
+		t.Fatalf("after releasing a, c = %v, %d; want true, 2", ok, n)
+	}
+	for _, k := range [][2]string{{"open:tech", "a"}, {"open:none", "x"}} {
+		if err := s.Release(t.Context(), k[0], k[1]); err != nil {
+			t.Fatalf("Release(%s, %s) of nothing: %v", k[0], k[1], err)
+		}
+	}
+	for _, m := range []string{"b", "c"} {
+		if err := s.Release(t.Context(), "open:tech", m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, n := mustReserve(t, s, "open:tech", "", now, w, 0); n != 0 {
+		t.Fatalf("after releasing everyone the window counts %d", n)
+	}
+	if keys, _ := s.List(t.Context(), "open:tech"); len(keys) != 0 {
+		t.Fatalf("an emptied window is still a key: %v", keys)
 	}
 }
 
