@@ -4,24 +4,40 @@ package bot
 // resolved by the adapter (Slack user groups, Teams/Entra groups) before the
 // flow sees the actor, so bot/ never calls a chat API to check a role.
 type Actor struct {
-	Platform string   `json:"platform"` // "slack", "teams", "cli", "demo"
-	ID       string   `json:"id"`
-	Name     string   `json:"name,omitempty"`
-	Groups   []string `json:"-"`
+	Platform string `json:"platform"` // "slack", "teams", "cli", "demo"
+	// Tenant is the workspace or directory tenant the id belongs to (Slack
+	// team id, Entra tenant id); empty where the platform has none (cli).
+	// A user id means nothing without it: the same id in another
+	// workspace is another person.
+	Tenant string   `json:"tenant,omitempty"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name,omitempty"`
+	Groups []string `json:"-"`
 }
 
-// Key is the platform-qualified id used in config and audit: "slack:U123".
-func (a Actor) Key() string { return a.Platform + ":" + a.ID }
+// Key is the qualified id used in config and audit: "slack:T1:U123", or
+// "cli:ops" without a tenant.
+func (a Actor) Key() string { return a.qualify(a.ID) }
 
-// Same reports whether a and b are the same person on the same platform.
-func (a Actor) Same(b Actor) bool { return a.Platform == b.Platform && a.ID == b.ID }
+func (a Actor) qualify(id string) string {
+	if a.Tenant == "" {
+		return a.Platform + ":" + id
+	}
+	return a.Platform + ":" + a.Tenant + ":" + id
+}
+
+// Same reports whether a and b are the same person on the same platform
+// and tenant.
+func (a Actor) Same(b Actor) bool {
+	return a.Platform == b.Platform && a.Tenant == b.Tenant && a.ID == b.ID
+}
 
 // principals lists every config entry that can grant this actor a role.
 func (a Actor) principals() []string {
 	p := make([]string, 0, 1+len(a.Groups))
 	p = append(p, a.Key())
 	for _, g := range a.Groups {
-		p = append(p, a.Platform+":"+g)
+		p = append(p, a.qualify(g))
 	}
 	return p
 }
