@@ -239,7 +239,7 @@ func (s *Service) unlock(ctx context.Context, o *Org, r *Request, acct identity.
 }
 
 func (s *Service) setPassword(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) error {
-	if err := o.Directory.SetPassword(ctx, acct, pw, r.Temporary); err != nil {
+	if err := o.Directory.SetPassword(ctx, acct, identity.PasswordChange{Password: pw, Temporary: r.Temporary}); err != nil {
 		return s.dirError("set_password", err)
 	}
 	return s.record(ctx, "reset.password_set", audit.OK, r, r.Requester.Key(), map[string]string{"temporary": boolStr(r.Temporary)})

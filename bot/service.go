@@ -148,6 +148,22 @@ func (s *Service) record(ctx context.Context, typ, outcome string, r *Request, a
 	return nil
 }
 
+// append writes an event that reports something already done or refused:
+// it need not be on disk before the flow goes on, because the next durable
+// Write (before the next directory change, or at the end) flushes it.
+func (s *Service) append(ctx context.Context, e audit.Event) error {
+	var err error
+	if a, ok := s.audit.(audit.Appender); ok {
+		err = a.Append(ctx, e)
+	} else {
+		err = s.audit.Write(ctx, e)
+	}
+	if err != nil {
+		s.log.Error().Err(err).Str("event", e.Type).Msg("audit write failed")
+	}
+	return err
+}
+
 func (s *Service) reqLog(r *Request) *zerolog.Logger {
 	l := s.log.With().Str("request", r.ID).Str("org", r.OrgID).Str("actor", r.Requester.Key()).Str("target", r.Account.Username).Logger()
 	return &l
