@@ -42,10 +42,11 @@ func (a Actor) principals() []string {
 	return p
 }
 
-// Label is how the actor is named in messages.
+// Label is how the actor is named in text: the display name, which anyone
+// can change to a colleague's, always with the immutable id beside it.
 func (a Actor) Label() string {
-	if a.Name != "" {
-		return a.Name
+	if a.Name == "" || a.Name == a.ID {
+		return a.ID
 	}
-	return a.ID
+	return a.Name + " (" + a.ID + ")"
 }

@@ -44,10 +44,14 @@ type Card struct {
 	Tone    Tone     `json:"tone,omitempty"`
 }
 
-// Field is a label/value pair.
+// Field is a label/value pair. A field naming a person carries the actor
+// too, so a platform can show them the way it cannot fake (Slack renders a
+// mention of the user id); Value then is the text fallback, which names
+// the immutable id beside the editable display name.
 type Field struct {
-	Label string `json:"label"`
-	Value string `json:"value"`
+	Label  string `json:"label"`
+	Value  string `json:"value"`
+	Person *Actor `json:"person,omitempty"`
 }
 
 // Action is a button.

@@ -7,12 +7,19 @@ import (
 
 // Cards say what happened in a few plain words and what to do next. None of
 // them ever holds a password: the only path for one is RevealPassword.
+// People are named in fields that carry the actor (a platform shows them
+// as it cannot fake), never inside a sentence by their editable name.
 
 func yesNo(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
+}
+
+func person(label string, a Actor) Field {
+	p := a
+	return Field{Label: label, Value: a.Label(), Person: &p}
 }
 
 func requestFields(o *Org, r *Request) []Field {
@@ -26,19 +33,29 @@ func requestFields(o *Org, r *Request) []Field {
 	if r.Account.WasLocked {
 		lock = "locked"
 	}
-	pw := "typed by technician"
-	if r.Generated {
-		pw = "generated, shown only to the technician"
+	fs := []Field{
+		{Label: "Organization", Value: o.Name},
+		{Label: "Action", Value: modeLabel(r.Mode)},
+		{Label: "Account", Value: r.Account.Label() + " — " + lock},
+		person("Requested by", r.Requester),
+		{Label: "Ticket", Value: ticket},
 	}
-	return []Field{
-		{"Organization", o.Name},
-		{"Account", r.Account.Label() + " — " + lock},
-		{"Requested by", r.Requester.Label()},
-		{"Ticket", ticket},
-		{"Password", pw},
-		{"Must change at next logon", yesNo(r.Temporary)},
-		{"Reason", r.Reason},
+	if r.setsPassword() {
+		pw := "typed by the technician"
+		if r.Generated {
+			pw = "generated, shown only to the technician"
+		}
+		fs = append(fs, Field{Label: "Password", Value: pw}, Field{Label: "Must change at next logon", Value: yesNo(r.Temporary)})
 	}
+	fs = append(fs, Field{Label: "Reason", Value: r.Reason})
+	return append(fs, factFields(r.Account.Facts, r.Account.WasLocked)...)
+}
+
+func modeLabel(m Mode) string {
+	if m == ModeUnlock {
+		return "Unlock only (password unchanged)"
+	}
+	return "Unlock and reset password"
 }
 
 // Label is the account as shown in cards.
@@ -51,47 +68,55 @@ func (a AccountRef) Label() string {
 
 // approvalCard is the channel message; it changes with the request state.
 func approvalCard(o *Org, r *Request) Card {
-	c := Card{Title: "Password reset request: " + r.Account.Label(), Fields: requestFields(o, r), Footer: "Request " + r.ID}
-	by := ""
+	title := "Password reset request: "
+	if r.UnlockOnly() {
+		title = "Unlock request: "
+	}
+	c := Card{Title: title + r.Account.Label(), Fields: requestFields(o, r), Footer: "Request " + r.ID}
 	if r.Approver != nil {
-		by = r.Approver.Label()
+		label := "Approved by"
+		if r.State == StateDenied {
+			label = "Denied by"
+		}
+		c.Fields = append(c.Fields, person(label, *r.Approver))
 	}
 	switch r.State {
 	case StatePendingApproval:
+		warn, _ := factWarning(r.Account.Facts, r.Account.WasLocked)
 		c.Tone = ToneWarning
-		c.Text = fmt.Sprintf("%s asks to unlock and reset this account. An approver of %s (not the requester) decides below; expires %s UTC.", r.Requester.Label(), o.Name, r.ExpiresAt.UTC().Format("15:04"))
+		c.Text = strings.TrimSpace(warn + fmt.Sprintf(" An approver of %s (not the requester) decides below; expires %s UTC.", o.Name, r.ExpiresAt.UTC().Format("15:04")))
 		c.Actions = []Action{
 			{ID: ActionApprove, Label: "Approve", RequestID: r.ID, Style: StylePrimary},
 			{ID: ActionDeny, Label: "Deny", RequestID: r.ID, Style: StyleDanger},
 		}
 	case StateApproved, StateExecuting:
-		c.Tone, c.Text = ToneInfo, "Approved by "+by+". Resetting now…"
+		c.Tone, c.Text = ToneInfo, "Approved. Working on it…"
 	case StateDone:
-		c.Tone, c.Text = ToneGood, doneSentence(r, by)
+		c.Tone, c.Text = ToneGood, "Done: "+didSentence(r)+", verified in the directory."
 	case StateFailed:
 		c.Tone, c.Text = ToneDanger, "Not completed: "+r.Failure
 		if r.Retryable {
 			c.Actions = []Action{{ID: ActionRetry, Label: "Retry", RequestID: r.ID, Style: StylePrimary}}
 		}
 	case StateDenied:
-		c.Tone, c.Text = ToneDanger, "Denied by "+by+"."+reasonSuffix(r.DenyReason)
+		c.Tone, c.Text = ToneDanger, "Denied. Nothing was changed."+reasonSuffix(r.DenyReason)
 	case StateExpired:
 		c.Tone, c.Text = ToneDanger, "Expired without a decision. The technician can submit it again."
 	}
 	return c
 }
 
-func doneSentence(r *Request, by string) string {
-	var did []string
-	if r.Steps.Unlocked {
-		did = append(did, "unlocked")
+// didSentence says what the reset service changed.
+func didSentence(r *Request) string {
+	switch {
+	case r.UnlockOnly() && r.Steps.UnlockSkipped:
+		return "the account was no longer locked; the password is unchanged"
+	case r.UnlockOnly():
+		return "account unlocked; the password is unchanged"
+	case r.Steps.Unlocked:
+		return "account unlocked and password reset"
 	}
-	did = append(did, "password reset")
-	s := "Done: " + strings.Join(did, " and ") + ", verified in the directory"
-	if by != "" {
-		s += "; approved by " + by
-	}
-	return s + "."
+	return "password reset (the account was not locked)"
 }
 
 func reasonSuffix(reason string) string {
@@ -103,7 +128,10 @@ func reasonSuffix(reason string) string {
 
 func doneCard(o *Org, r *Request) Card {
 	t := fmt.Sprintf("%s can sign in again.", r.Account.Label())
-	if r.Temporary {
+	switch {
+	case r.UnlockOnly():
+		t = fmt.Sprintf("%s can sign in again with their current password.", r.Account.Label())
+	case r.Temporary:
 		t += " They must choose a new password at next sign-in."
 	}
 	if r.Steps.TicketCreated {
@@ -111,36 +139,43 @@ func doneCard(o *Org, r *Request) Card {
 	} else {
 		t += fmt.Sprintf(" Internal note added to ticket #%s.", r.Steps.TicketID)
 	}
-	return Card{Title: "✅ Reset complete", Text: t, Tone: ToneGood, Footer: "Request " + r.ID}
+	title := "✅ Reset complete"
+	if r.UnlockOnly() {
+		title = "✅ Unlock complete"
+	}
+	return Card{Title: title, Text: t, Tone: ToneGood, Footer: "Request " + r.ID}
 }
 
 // privateDoneCard goes to the requester only. It offers the password behind
 // a button rather than in the message, so it never sits in chat history.
 func privateDoneCard(o *Org, r *Request) Card {
 	c := doneCard(o, r)
-	if r.Generated {
-		c.Text += " Press Reveal password to see the new password once, then read it to the user."
+	switch {
+	case r.UnlockOnly():
+	case r.Generated:
+		c.Text += " Press Reveal password to see the new password, then read it to the user. It is shown once only: if the window does not open, submit a new request with /unlock (it needs a new approval)."
 		c.Actions = []Action{{ID: ActionReveal, Label: "Reveal password", RequestID: r.ID, Style: StylePrimary}}
-	} else {
+	default:
 		c.Text += " Give the user the password you typed."
 	}
 	return c
 }
 
 func denyCard(r *Request) Card {
-	by := ""
+	c := Card{Title: "Request denied", Text: fmt.Sprintf("The request for %s was denied. Nothing was changed.%s", r.Account.Label(), reasonSuffix(r.DenyReason)),
+		Tone: ToneDanger, Footer: "Request " + r.ID}
 	if r.Approver != nil {
-		by = r.Approver.Label()
+		c.Fields = []Field{person("Denied by", *r.Approver)}
 	}
-	return Card{Title: "Request denied", Text: fmt.Sprintf("%s denied the reset of %s.%s Nothing was changed.", by, r.Account.Label(), reasonSuffix(r.DenyReason)), Tone: ToneDanger, Footer: "Request " + r.ID}
+	return c
 }
 
 func expiredCard(r *Request) Card {
-	return Card{Title: "Request expired", Text: fmt.Sprintf("Nobody decided on the reset of %s in time. Nothing was changed; submit it again with /unlock.", r.Account.Label()), Tone: ToneWarning, Footer: "Request " + r.ID}
+	return Card{Title: "Request expired", Text: fmt.Sprintf("Nobody decided on the request for %s in time. Nothing was changed; submit it again with /unlock.", r.Account.Label()), Tone: ToneWarning, Footer: "Request " + r.ID}
 }
 
 func failedCard(r *Request) Card {
-	c := Card{Title: "Reset not completed", Text: r.Failure, Tone: ToneDanger, Footer: "Request " + r.ID}
+	c := Card{Title: "Not completed", Text: r.Failure, Tone: ToneDanger, Footer: "Request " + r.ID}
 	if r.Retryable {
 		c.Text += " Press Retry to continue; steps already done are not repeated."
 		c.Actions = []Action{{ID: ActionRetry, Label: "Retry", RequestID: r.ID, Style: StylePrimary}}
@@ -148,18 +183,8 @@ func failedCard(r *Request) Card {
 	return c
 }
 
-// ticketText is the note written to the PSA. It names people and facts;
-// the password, when asked for, is added by the PSA client to an internal
-// note only.
-func ticketText(r *Request) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Account %s: unlocked and password reset by unlockbot.\n", r.Account.Label())
-	fmt.Fprintf(&b, "Requested by: %s\n", r.Requester.Label())
-	if r.Approver != nil {
-		fmt.Fprintf(&b, "Approved by: %s\n", r.Approver.Label())
-	}
-	fmt.Fprintf(&b, "Reason: %s\n", r.Reason)
-	fmt.Fprintf(&b, "Must change at next logon: %s\n", yesNo(r.Temporary))
-	fmt.Fprintf(&b, "unlockbot request: %s", r.ID)
-	return b.String()
+func tamperCard(id string) Card {
+	return Card{Title: "⚠️ Tampered request refused", Tone: ToneDanger, Footer: "Request " + id,
+		Text: "The stored record of request " + id + " failed its integrity check, so unlockbot will not act on it. " +
+			"Someone who can write to unlockbot's Redis may have changed it: check who can reach Redis, and the audit trail."}
 }

@@ -57,7 +57,7 @@ func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause 
 	r.State, r.Failure, r.UpdatedAt = StateFailed, msg, s.now()
 	_ = s.repo.save(ctx, r)
 	_ = s.repo.dropPassword(ctx, r.ID)
-	_ = s.record(ctx, "request.failed", audit.Failed, r, r.Requester.Key(), map[string]string{"why": msg})
+	_ = s.recordAfter(ctx, "request.failed", audit.Failed, r, r.Requester.Key(), map[string]string{"why": msg})
 	return nil, errorf("bot.Submit", KindUnavailable, cause, "%s", msg)
 }
 
@@ -110,7 +110,7 @@ func (s *Service) Deny(ctx context.Context, id string, approver Actor, reason st
 // this is for the person's sake, not the security check.
 func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
 	const op = "bot.CanDecide"
-	r, err := s.repo.load(ctx, id)
+	r, err := s.load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
 func (s *Service) decide(ctx context.Context, id string, who Actor, to State, reason string) (*Request, error) {
 	const op = "bot.decide"
 	for {
-		r, err := s.repo.load(ctx, id)
+		r, err := s.load(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -141,7 +141,7 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 			return r, errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
 		}
 		if why := s.checkApprover(o, r, who); why != "" {
-			_ = s.record(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})
+			_ = s.recordAfter(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})
 			return r, errorf(op, KindForbidden, nil, "%s", why)
 		}
 		if r.State != StatePendingApproval {
@@ -170,7 +170,13 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 		if to == StateDenied {
 			typ = "request.denied"
 		}
-		if err := s.record(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason}); err != nil {
+		// An approval is durable before anything acts on it; a denial only
+		// reports.
+		rec := s.recordAfter
+		if to == StateApproved {
+			rec = s.record
+		}
+		if err := rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason}); err != nil {
 			if to == StateApproved {
 				s.unapprove(ctx, r)
 			}
@@ -234,10 +240,10 @@ func (s *Service) expire(ctx context.Context, r *Request) {
 		return // another replica got there first
 	}
 	_ = s.repo.dropPassword(ctx, r.ID)
-	_ = s.record(ctx, "request.expired", audit.OK, r, "system", nil)
+	_ = s.recordAfter(ctx, "request.expired", audit.OK, r, "system", nil)
 	s.updateCard(ctx, r)
 	s.tell(ctx, r, r.Requester, expiredCard(r))
 }
 
 // Get returns a request (for adapters answering a click).
-func (s *Service) Get(ctx context.Context, id string) (*Request, error) { return s.repo.load(ctx, id) }
+func (s *Service) Get(ctx context.Context, id string) (*Request, error) { return s.load(ctx, id) }

@@ -57,7 +57,7 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 			saved = true
 		} else if !errors.Is(err, store.ErrConflict) {
 			break
-		} else if r, err = s.repo.load(ctx, r.ID); err != nil {
+		} else if r, err = s.load(ctx, r.ID); err != nil {
 			break
 		}
 	}
@@ -90,7 +90,7 @@ func kindFor(refused bool) Kind {
 func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, error) {
 	const op = "bot.Retry"
 	for {
-		r, err := s.repo.load(ctx, id)
+		r, err := s.load(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -102,8 +102,9 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 			return r, errorf(op, KindConflict, nil, "There is nothing to retry: %s", alreadyDecided(r))
 		}
 		// An approval is for now, not for next week: past the org's approval
-		// window a retry needs a new request and a new approval.
-		if s.now().After(r.ApprovedAt.Add(o.Policy.ApprovalTTL)) {
+		// window a retry needs a new request and a new approval (claim says
+		// the same to the sweeper).
+		if s.approvalStale(o, r) {
 			return r, errorf(op, KindConflict, nil, "This approval is older than %s, so it cannot be retried. Submit a new request with /unlock.", o.Policy.ApprovalTTL)
 		}
 		if err := r.move(StateApproved, s.now()); err != nil {
@@ -116,64 +117,58 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 		if err != nil {
 			return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 		}
-		_ = s.record(ctx, "request.retried", audit.OK, r, who.Key(), nil)
+		_ = s.recordAfter(ctx, "request.retried", audit.OK, r, who.Key(), nil)
 		return s.Execute(ctx, id)
 	}
 }
 
 // RevealPassword hands a generated password to the requester, once. The
-// request is marked revealed (so a second click gets nothing) and the reveal
-// audited; the sealed copy stays until the adapter reports with
-// ConfirmReveal whether the person actually saw it, so a chat error at that
-// moment does not lose the password of an account that was just reset.
+// request is marked revealed and the sealed copy deleted before the
+// password is returned, and the reveal is audited durably: whatever the
+// chat platform then does (shows it, fails, times out after showing it),
+// nobody can see it a second time without a new request and a new
+// approval.
 func (s *Service) RevealPassword(ctx context.Context, id string, who Actor) (identity.Secret, *Request, error) {
 	const op = "bot.RevealPassword"
-	r, err := s.repo.load(ctx, id)
+	r, err := s.load(ctx, id)
 	if err != nil {
 		return identity.Secret{}, nil, err
 	}
 	if !who.Same(r.Requester) {
-		_ = s.record(ctx, "password.reveal_refused", audit.Refused, r, who.Key(), nil)
+		_ = s.recordAfter(ctx, "password.reveal_refused", audit.Refused, r, who.Key(), nil)
 		return identity.Secret{}, r, errorf(op, KindForbidden, nil, "Only the technician who asked for this reset can see the password.")
 	}
 	if r.State != StateDone || !r.Generated || r.Revealed {
-		return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new reset.")
+		return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new request with /unlock.")
 	}
 	pw, err := s.repo.password(ctx, r.ID)
 	if err != nil {
-		return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept (it is held for one hour). Submit a new reset if it was lost.")
+		return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept (it is held for one hour). Submit a new request with /unlock.")
 	}
 	r.Revealed = true
 	if err := s.repo.save(ctx, r); err != nil {
-		return identity.Secret{}, r, errorf(op, KindConflict, err, "The password can be shown only once. If it was lost, submit a new reset.")
+		return identity.Secret{}, r, errorf(op, KindConflict, err, "The password can be shown only once. If it was lost, submit a new request with /unlock.")
 	}
-	_ = s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil)
+	if err := s.repo.dropPassword(ctx, r.ID); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not delete the revealed password; it expires within the hour")
+	}
+	if err := s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil); err != nil {
+		return identity.Secret{}, r, err
+	}
 	return pw, r, nil
 }
 
-// ConfirmReveal ends a reveal: shown, the sealed copy is deleted; not shown
-// (the chat platform failed), the request may be revealed again.
+// ConfirmReveal records whether the platform showed the password. It does
+// not re-arm Reveal: a platform that reports a failure may have shown it.
 func (s *Service) ConfirmReveal(ctx context.Context, id string, shown bool) error {
 	if shown {
-		return s.repo.dropPassword(ctx, id)
+		return nil
 	}
-	for {
-		r, err := s.repo.load(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !r.Revealed {
-			return nil
-		}
-		r.Revealed = false
-		err = s.repo.save(ctx, r)
-		if !errors.Is(err, store.ErrConflict) {
-			if err == nil {
-				_ = s.record(ctx, "password.reveal_failed", audit.Failed, r, "system", nil)
-			}
-			return err
-		}
+	r, err := s.load(ctx, id)
+	if err != nil {
+		return err
 	}
+	return s.recordAfter(ctx, "password.reveal_failed", audit.Failed, r, "system", nil)
 }
 
 func (s *Service) updateCard(ctx context.Context, r *Request) {

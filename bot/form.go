@@ -6,6 +6,7 @@ type FieldID string
 
 const (
 	FieldOrg       FieldID = "org"
+	FieldMode      FieldID = "mode"
 	FieldTicket    FieldID = "ticket"
 	FieldAccount   FieldID = "account"
 	FieldPassword  FieldID = "password"
@@ -15,7 +16,7 @@ const (
 )
 
 // formOrder is the order fields appear in, used to pick the first error.
-var formOrder = []FieldID{FieldOrg, FieldTicket, FieldAccount, FieldPassword, FieldTemporary, FieldNote, FieldReason}
+var formOrder = []FieldID{FieldOrg, FieldMode, FieldTicket, FieldAccount, FieldPassword, FieldTemporary, FieldNote, FieldReason}
 
 // FieldKind tells the adapter which widget to render.
 type FieldKind string

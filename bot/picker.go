@@ -22,7 +22,8 @@ const (
 func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string) (Form, error) {
 	orgs := s.OrgsFor(a)
 	if len(orgs) == 0 {
-		_ = s.record(ctx, "request.refused", audit.Refused, nil, a.Key(), map[string]string{"why": "not_technician", "channel": channel})
+		_ = s.append(ctx, audit.Event{Time: s.now().UTC(), Type: "request.refused", Outcome: audit.Refused, Actor: a.Key(),
+			Target: strings.TrimSpace(account), Detail: map[string]string{"why": "not_technician", "channel": channel}})
 		return Form{}, errorf("bot.NewForm", KindForbidden, nil, "You are not a technician for any organization. Ask an unlockbot admin to add you.")
 	}
 	orgField := FormField{ID: FieldOrg, Label: "Organization", Kind: KindSelect}
@@ -43,6 +44,8 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 		Submit: "Submit",
 		Fields: []FormField{
 			orgField,
+			{ID: FieldMode, Label: "What to do", Kind: KindSelect, Options: modeOptions, Initial: &modeOptions[0],
+				Hint: "Unlock only keeps the user's current password: leave New password empty."},
 			{ID: FieldTicket, Label: "Existing ticket", Kind: KindTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
 			acct,
 			{ID: FieldPassword, Label: "New password", Kind: KindSecretText, Optional: true, Hint: "Leave empty to generate one; it is shown only to you."},
@@ -51,6 +54,13 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 			{ID: FieldReason, Label: "Reason", Kind: KindLongText, Hint: "How did you verify the caller? e.g. called back on the number in the HR record."},
 		},
 	}, nil
+}
+
+// modeOptions are the two things a technician can ask for; resetting is
+// the common case, so it comes first.
+var modeOptions = []Option{
+	{Value: string(ModeReset), Label: "Unlock and reset password"},
+	{Value: string(ModeUnlock), Label: "Unlock only"},
 }
 
 // AccountOptions answers the account type-ahead.

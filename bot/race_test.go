@@ -63,22 +63,22 @@ func TestConcurrentApprovalsExecuteOnce(t *testing.T) {
 	}
 }
 
-// A failure injected right after the unlock stops the reset; Retry finishes
-// it without unlocking twice or creating a second ticket.
+// A failure injected right after the directory write stops the reset;
+// Retry finishes it without writing twice or creating a second ticket.
 func TestRetryAfterInjectedFailureSkipsDoneSteps(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
 		ctx := context.Background()
 		boom := errors.New("injected failure")
 		h.svc.afterStep = func(step string) error {
-			if step == "unlock" {
+			if step == "write" {
 				return errorf("test", KindUnavailable, boom, "Injected failure.")
 			}
 			return nil
 		}
 		r := h.mustSubmit("alice", "")
 		r, err := h.svc.Approve(ctx, r.ID, approver)
-		if !errors.Is(err, boom) || r.State != StateFailed || !r.Retryable || !r.Steps.Unlocked || r.Steps.PasswordSet {
+		if !errors.Is(err, boom) || r.State != StateFailed || !r.Retryable || !r.Steps.Unlocked || !r.Steps.PasswordSet || r.Steps.Verified {
 			t.Fatalf("after injected failure: err %v state %s steps %+v", err, r.State, r.Steps)
 		}
 		h.svc.afterStep = nil
@@ -143,7 +143,7 @@ func TestStalledWorkerDoesNotFailTheTakeover(t *testing.T) {
 		ctx := context.Background()
 		other := h.replica(h.st)
 		h.svc.afterStep = func(step string) error {
-			if step == "unlock" {
+			if step == "write" {
 				h.clock.add(3 * time.Minute) // A stalls past its lease…
 				if r, err := other.Execute(ctx, h.lastID); err != nil || r.State != StateDone {
 					t.Errorf("takeover: %v", err) // …and B completes the reset

@@ -32,6 +32,9 @@ func (r repo) create(ctx context.Context, req *Request) error {
 	if err != nil {
 		return err
 	}
+	if b, err = r.sealer.sealRecord(requestKey(req.ID), 1, b); err != nil {
+		return err
+	}
 	rec, err := r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
 	if err != nil {
 		return fmt.Errorf("save request %s: %w", req.ID, err)
@@ -48,9 +51,13 @@ func (r repo) load(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, errorf("bot.load", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
+	body, err := r.sealer.openRecord(requestKey(id), rec.Version, rec.Value)
+	if err != nil {
+		return nil, &TamperedError{ID: id, Version: rec.Version, Org: claimedOrg(rec.Value), Why: err.Error()}
+	}
 	var req Request
-	if err := json.Unmarshal(rec.Value, &req); err != nil {
-		return nil, fmt.Errorf("decode request %s: %w", id, err)
+	if err := json.Unmarshal(body, &req); err != nil || req.ID != id {
+		return nil, &TamperedError{ID: id, Version: rec.Version, Org: claimedOrg(rec.Value), Why: "record does not decode as this request"}
 	}
 	req.version = rec.Version
 	return &req, nil
@@ -58,10 +65,14 @@ func (r repo) load(ctx context.Context, id string) (*Request, error) {
 
 // save writes req if nobody changed it since it was read; on success req
 // carries the new version. store.ErrConflict means another click or replica
-// won: reload and decide again.
+// won: reload and decide again. A request that has ended gives back its
+// place among its technician's open requests.
 func (r repo) save(ctx context.Context, req *Request) error {
 	b, err := json.Marshal(req)
 	if err != nil {
+		return err
+	}
+	if b, err = r.sealer.sealRecord(requestKey(req.ID), req.version+1, b); err != nil {
 		return err
 	}
 	rec, err := r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
@@ -69,6 +80,10 @@ func (r repo) save(ctx context.Context, req *Request) error {
 		return fmt.Errorf("save request %s v%d: %w", req.ID, req.version, err)
 	}
 	req.version = rec.Version
+	if req.ended() {
+		// Best effort: a place not given back ages out of the window.
+		_ = r.st.Release(ctx, openKey(req.Requester), req.ID)
+	}
 	return nil
 }
 

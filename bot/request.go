@@ -50,6 +50,19 @@ func (s State) Final() bool {
 	return s == StateDone || s == StateDenied || s == StateExpired
 }
 
+// Mode is what the technician asked for.
+type Mode string
+
+const (
+	// ModeReset unlocks the account (when locked) and sets a new password,
+	// in one directory write.
+	ModeReset Mode = "reset"
+	// ModeUnlock only clears the lockout; the password is never touched
+	// (ServiceNow's "Unlock account"): for a user who knows the password
+	// but mistyped it, or whose phone kept trying an old one.
+	ModeUnlock Mode = "unlock"
+)
+
 // AccountRef is the target as found in the directory at submit time. ID is
 // the directory's handle (a DN from a search result, never user input).
 type AccountRef struct {
@@ -57,23 +70,54 @@ type AccountRef struct {
 	Username    string `json:"username"`
 	DisplayName string `json:"display_name,omitempty"`
 	WasLocked   bool   `json:"was_locked"`
+	// Facts were read fresh when the request was submitted, for the
+	// approver to judge by.
+	Facts Facts `json:"facts"`
 }
 
-// Steps records each side effect of the reset service once it is done, so a
-// retry or a second replica continues where the last attempt stopped.
+// Facts are what an approver needs to judge a lockout: since when, how
+// many bad passwords, the password's age, the last logon, and how often
+// the bot itself unlocked the account lately (a device holding an old
+// password locks it again and again).
+type Facts struct {
+	LockedAt        time.Time `json:"locked_at,omitempty"`
+	BadCount        int       `json:"bad_count,omitempty"`
+	LastBadAt       time.Time `json:"last_bad_at,omitempty"`
+	PasswordLastSet time.Time `json:"pwd_last_set,omitempty"` // zero: must change at next logon
+	PasswordExpires time.Time `json:"pwd_expires,omitempty"`  // zero: never, or not known
+	LastLogon       time.Time `json:"last_logon,omitempty"`
+	UnlocksThisWeek int       `json:"unlocks_week"` // by unlockbot, from its own records
+}
+
+// Steps records each side effect of the reset service, so a retry or a
+// second replica continues where the last attempt stopped. A directory or
+// ticket write first records its intent; a worker that finds an intent
+// without its outcome asks the directory or the PSA whether the write
+// happened before it repeats it.
 type Steps struct {
-	Reserved       bool   `json:"reserved,omitempty"`
-	PasswordReady  bool   `json:"password_ready,omitempty"` // sealed password stored
-	Unlocked       bool   `json:"unlocked,omitempty"`
-	UnlockSkipped  bool   `json:"unlock_skipped,omitempty"` // was not locked
-	PasswordSet    bool   `json:"password_set,omitempty"`
-	Verified       bool   `json:"verified,omitempty"`
-	TicketID       string `json:"ticket_id,omitempty"`
-	TicketCreated  bool   `json:"ticket_created,omitempty"`
-	TicketNoted    bool   `json:"ticket_noted,omitempty"`
-	TicketResolved bool   `json:"ticket_resolved,omitempty"`
-	Audited        bool   `json:"audited,omitempty"`
-	Notified       bool   `json:"notified,omitempty"`
+	Reserved      bool `json:"reserved,omitempty"`
+	PasswordReady bool `json:"password_ready,omitempty"` // sealed password stored
+	// WriteIntent is recorded right before the directory write, with the
+	// password stamp read just before it and whether the write unlocks.
+	WriteIntent   bool   `json:"write_intent,omitempty"`
+	WriteStamp    string `json:"write_stamp,omitempty"`
+	WriteUnlocks  bool   `json:"write_unlocks,omitempty"`
+	Unlocked      bool   `json:"unlocked,omitempty"`
+	UnlockSkipped bool   `json:"unlock_skipped,omitempty"` // was not locked
+	PasswordSet   bool   `json:"password_set,omitempty"`
+	Verified      bool   `json:"verified,omitempty"`
+	TicketIntent  bool   `json:"ticket_intent,omitempty"`
+	TicketID      string `json:"ticket_id,omitempty"`
+	TicketCreated bool   `json:"ticket_created,omitempty"`
+	NoteIntent    bool   `json:"note_intent,omitempty"`
+	TicketNoted   bool   `json:"ticket_noted,omitempty"`
+	// TicketResolved: resolving twice is harmless, so it needs no intent.
+	TicketResolved bool `json:"ticket_resolved,omitempty"`
+	Audited        bool `json:"audited,omitempty"`
+	Notified       bool `json:"notified,omitempty"`
+	// Recovered lists the steps a worker taking over found already done
+	// in the directory or the PSA, and recorded without repeating.
+	Recovered []string `json:"recovered,omitempty"`
 }
 
 // Request is one reset from submission to outcome. It is stored as JSON and
@@ -83,6 +127,7 @@ type Request struct {
 	OrgID     string     `json:"org"`
 	Platform  string     `json:"platform"`
 	Requester Actor      `json:"requester"`
+	Mode      Mode       `json:"mode"`
 	Account   AccountRef `json:"account"`
 	TicketID  string     `json:"ticket_id,omitempty"` // existing ticket chosen in the form
 	Temporary bool       `json:"temporary"`
@@ -111,6 +156,12 @@ type Request struct {
 
 	version int64 // store version this copy was read at
 }
+
+// UnlockOnly reports whether the password is left alone.
+func (r *Request) UnlockOnly() bool { return r.Mode == ModeUnlock }
+
+// setsPassword reports whether this request writes a password.
+func (r *Request) setsPassword() bool { return !r.UnlockOnly() }
 
 // move changes the state if allowed.
 func (r *Request) move(to State, now time.Time) error {

@@ -4,18 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
-	"github.com/unlockbot/unlockbot/psa"
 )
 
 // Execute runs the shared reset service for an approved request: check the
-// account, unlock, set the password, verify, ticket, audit, confirm. Each
-// side effect is recorded in the request before the next starts, so a retry
-// (or another replica after a crash) continues without repeating one. The
-// Slack handler, the Teams handler and `unlockbot reset` all end here.
+// account, write (unlock, and set the password unless unlock-only), verify,
+// ticket, audit, confirm. Each side effect records its intent before it
+// starts and its outcome after, so a retry (or another replica after a
+// crash) neither repeats one nor loses one. The Slack handler, the Teams
+// handler and `unlockbot reset` all end here.
 func (s *Service) Execute(ctx context.Context, id string) (*Request, error) {
 	return s.execute(ctx, id, nil)
 }
@@ -35,11 +36,13 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 }
 
 // claim takes the request for this executor: approved → executing, or
-// executing whose lease ran out (its executor died).
+// executing whose lease ran out (its executor died). An approval older
+// than the org's approval window is not acted on, whoever finds it: a click,
+// a retry or the sweeper.
 func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) {
 	const op = "bot.claim"
 	for {
-		r, err := s.repo.load(ctx, id)
+		r, err := s.load(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -55,6 +58,9 @@ func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) 
 			return r, o, errorf(op, KindConflict, nil, "This reset is already running.")
 		default:
 			return r, o, errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
+		}
+		if s.approvalStale(o, r) {
+			return s.refuseStale(ctx, o, r)
 		}
 		if err := r.move(StateExecuting, s.now()); err != nil {
 			return r, o, err
@@ -73,31 +79,38 @@ func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) 
 	}
 }
 
-// step runs fn unless done, then records done. Before the side effect it
-// renews its lease with a compare-and-swap: a worker that stalled and lost
-// the request to another stops here instead of repeating the effect. (The
-// lease, 2 minutes, is far longer than any one directory or PSA call's
-// timeout, so a takeover during fn itself would need a stall beyond that.)
-func (s *Service) step(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
-	if *done {
-		return nil
+// approvalStale reports whether r's approval is older than the org allows:
+// an approval is for now, not for next week.
+func (s *Service) approvalStale(o *Org, r *Request) bool {
+	return !r.ApprovedAt.IsZero() && s.now().After(r.ApprovedAt.Add(o.Policy.ApprovalTTL))
+}
+
+// refuseStale ends a request whose approval ran out before it could run.
+func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request, *Org, error) {
+	msg := fmt.Sprintf("This approval is older than %s, so unlockbot will not act on it%s. Submit a new request with /unlock.", o.Policy.ApprovalTTL, doneSoFar(r))
+	if err := r.move(StateFailed, s.now()); err != nil {
+		return r, o, err
 	}
-	r.LeaseUntil = s.now().Add(s.lease)
+	r.Failure, r.Retryable = msg, false
 	if err := s.repo.save(ctx, r); err != nil {
-		return errorf("bot.step", KindConflict, err, "Another unlockbot worker took over this reset; see its messages in this thread.")
+		return r, o, errorf("bot.claim", KindConflict, err, "Another unlockbot worker is handling this request.")
 	}
-	if err := fn(); err != nil {
-		return err
+	_ = s.repo.dropPassword(ctx, r.ID)
+	_ = s.record(ctx, "reset.refused", audit.Refused, r, "system", map[string]string{"code": "approval_stale", "why": msg})
+	s.updateCard(ctx, r)
+	s.tell(ctx, r, r.Requester, failedCard(r))
+	return r, o, errorf("bot.claim", KindConflict, nil, "%s", msg)
+}
+
+// doneSoFar says what an interrupted request already changed.
+func doneSoFar(r *Request) string {
+	switch {
+	case r.Steps.PasswordSet:
+		return " (the password was already set; the rest was not done)"
+	case r.Steps.Unlocked:
+		return " (the account was already unlocked; the rest was not done)"
 	}
-	*done = true
-	r.LeaseUntil = s.now().Add(s.lease)
-	if err := s.repo.save(ctx, r); err != nil {
-		return errorf("bot.step", KindConflict, err, "Another unlockbot worker took over this reset; see its messages in this thread.")
-	}
-	if s.afterStep != nil {
-		return s.afterStep(name)
-	}
-	return nil
+	return " (nothing was changed)"
 }
 
 func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account) error {
@@ -111,40 +124,40 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 	} else if acct, err = s.recheck(ctx, o, r); err != nil {
 		return err
 	}
-	var pw identity.Secret
-	steps := []struct {
-		name string
-		done *bool
-		fn   func() error
-	}{
-		{"reserve", &r.Steps.Reserved, func() error { return s.reserve(ctx, o, r) }},
-		{"password", &r.Steps.PasswordReady, func() error { return nil }},
-		{"unlock", &r.Steps.Unlocked, func() error { return s.unlock(ctx, o, r, acct) }},
-		{"set_password", &r.Steps.PasswordSet, func() error { return s.setPassword(ctx, o, r, acct, pw) }},
-		{"verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }},
-		{"ticket", new(bool), func() error { return s.ticket(ctx, o, r) }},
-		{"note", &r.Steps.TicketNoted, func() error { return s.note(ctx, o, r, pw) }},
-		{"resolve", &r.Steps.TicketResolved, func() error { return s.resolve(ctx, o, r) }},
-		{"audit", &r.Steps.Audited, func() error {
-			return s.record(ctx, "reset.completed", audit.OK, r, r.Requester.Key(), map[string]string{"ticket": r.Steps.TicketID, "attempts": fmt.Sprint(r.Attempts)})
-		}},
+	if err := s.step(ctx, r, "reserve", &r.Steps.Reserved, func() error { return s.reserve(ctx, o, r) }); err != nil {
+		return err
 	}
-	for i, st := range steps {
-		if st.name == "password" {
-			// Loaded (or generated and sealed) on every attempt: a retry
-			// must set the same password the first attempt may have set.
-			if pw, err = s.password(ctx, o, r); err != nil {
-				return err
-			}
+	var pw identity.Secret
+	if r.setsPassword() {
+		// Loaded (or generated and sealed) on every attempt: a retry must
+		// set the same password the first attempt may have set.
+		if pw, err = s.password(ctx, o, r); err != nil {
+			return err
 		}
-		if st.name == "ticket" && r.Steps.TicketID != "" {
-			continue
-		}
-		if err := s.step(ctx, r, st.name, steps[i].done, st.fn); err != nil {
+		if err := s.step(ctx, r, "password", &r.Steps.PasswordReady, func() error { return nil }); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := s.write(ctx, o, r, acct, pw); err != nil {
+		return err
+	}
+	if err := s.step(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
+		return err
+	}
+	if err := s.ticket(ctx, o, r); err != nil {
+		return err
+	}
+	if err := s.note(ctx, o, r, pw); err != nil {
+		return err
+	}
+	if err := s.step(ctx, r, "resolve", &r.Steps.TicketResolved, func() error { return s.resolve(ctx, o, r) }); err != nil {
+		return err
+	}
+	return s.step(ctx, r, "audit", &r.Steps.Audited, func() error {
+		return s.record(ctx, string(r.Mode)+".completed", audit.OK, r, r.Requester.Key(), map[string]string{
+			"ticket": r.Steps.TicketID, "attempts": fmt.Sprint(r.Attempts), "unlocked": boolStr(r.Steps.Unlocked),
+			"password_set": boolStr(r.Steps.PasswordSet), "recovered": fmt.Sprint(r.Steps.Recovered)})
+	})
 }
 
 // recheck reads the account again: membership or state may have changed
@@ -176,87 +189,9 @@ func (s *Service) reserve(ctx context.Context, o *Org, r *Request) error {
 		return errorf("bot.reserve", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
 	if !ok {
-		return refusal("rate_limit", fmt.Sprintf("%s was reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", r.Account.Username, n, o.Name))
+		return refusal("rate_limit", fmt.Sprintf("%s was unlocked or reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", r.Account.Username, n, o.Name))
 	}
 	return nil
-}
-
-func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Secret, error) {
-	if !r.Generated || r.Steps.PasswordReady {
-		// A generated password already made must be the one reused: a new
-		// one would not match what an earlier attempt may have set.
-		pw, err := s.repo.password(ctx, r.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return pw, refusal("password_expired", "The password for this request is no longer kept (passwords are held only briefly). Submit a new request.")
-		}
-		if err != nil {
-			return pw, errorf("bot.password", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-		}
-		return pw, nil
-	}
-	gen, err := generate(o.Policy, r.Account)
-	if err != nil {
-		return gen, errorf("bot.password", KindInternal, err, "A password could not be generated. Try again.")
-	}
-	pw, err := s.repo.storePassword(ctx, r.ID, gen, revealTTL)
-	if err != nil {
-		return pw, errorf("bot.password", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-	}
-	return pw, nil
-}
-
-// generate makes a password that passes the org's own policy for this
-// account (a passphrase could fall short of min_password_length, or either
-// could by chance contain the account name): a few tries, then an error.
-func generate(p Policy, acct AccountRef) (identity.Secret, error) {
-	for range 20 {
-		var pw identity.Secret
-		var err error
-		if p.PassphraseWords > 0 {
-			pw, err = GeneratePassphrase(p.PassphraseWords)
-		} else {
-			pw, err = GeneratePassword(p.GeneratedLength)
-		}
-		if err != nil {
-			return pw, err
-		}
-		if CheckPassword(pw, p, acct) == "" {
-			return pw, nil
-		}
-	}
-	return identity.Secret{}, errors.New("no generated password met the policy in 20 tries; raise passphrase_words or generated_length")
-}
-
-func (s *Service) unlock(ctx context.Context, o *Org, r *Request, acct identity.Account) error {
-	if !acct.Lock.Locked {
-		r.Steps.UnlockSkipped = true
-		return nil
-	}
-	if err := o.Directory.Unlock(ctx, acct); err != nil {
-		return s.dirError("unlock", err)
-	}
-	return s.record(ctx, "reset.unlocked", audit.OK, r, r.Requester.Key(), nil)
-}
-
-func (s *Service) setPassword(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) error {
-	if err := o.Directory.SetPassword(ctx, acct, identity.PasswordChange{Password: pw, Temporary: r.Temporary}); err != nil {
-		return s.dirError("set_password", err)
-	}
-	return s.record(ctx, "reset.password_set", audit.OK, r, r.Requester.Key(), map[string]string{"temporary": boolStr(r.Temporary)})
-}
-
-func (s *Service) verify(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) error {
-	v, err := o.Directory.Verify(ctx, acct, pw, r.Temporary)
-	if err != nil {
-		return s.dirError("verify", err)
-	}
-	ok := v.Unlocked && (v.PasswordWorks || v.PasswordCheckSkip) && v.MustChange == r.Temporary
-	detail := map[string]string{"unlocked": boolStr(v.Unlocked), "password_works": boolStr(v.PasswordWorks), "must_change": boolStr(v.MustChange)}
-	if !ok {
-		_ = s.record(ctx, "reset.verify_failed", audit.Failed, r, "system", detail)
-		return errorf("bot.verify", KindUnavailable, nil, "The directory does not yet show the change (read back: unlocked=%t, new password accepted=%t). Retry in a minute; if it persists, check the account by hand.", v.Unlocked, v.PasswordWorks)
-	}
-	return s.record(ctx, "reset.verified", audit.OK, r, "system", detail)
 }
 
 // dirError keeps the directory's own sentence; only "unavailable" errors are
@@ -268,41 +203,5 @@ func (s *Service) dirError(step string, err error) error {
 	return refusal(step+"_refused", SafeMessage(err))
 }
 
-func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
-	if r.TicketID != "" {
-		r.Steps.TicketID = r.TicketID
-		return nil
-	}
-	t, err := o.Tickets.Create(ctx, psa.NewTicket{
-		CompanyID:      o.PSACompanyID,
-		Summary:        truncate("Account unlock / password reset: "+r.Account.Label(), 100),
-		Description:    ticketText(r),
-		IdempotencyKey: r.ID,
-	})
-	if err != nil {
-		return errorf("bot.ticket", KindUnavailable, err, "The ticket could not be created in %s's ticket system: %s", o.Name, SafeMessage(err))
-	}
-	r.Steps.TicketID, r.Steps.TicketCreated = t.ID, true
-	return s.record(ctx, "ticket.created", audit.OK, r, "system", map[string]string{"ticket": t.ID})
-}
-
-func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secret) error {
-	n := psa.Note{Text: ticketText(r), Internal: true, IdempotencyKey: r.ID + ":note"}
-	if r.NoteToPSA {
-		n.Password = pw
-	}
-	if err := o.Tickets.AddNote(ctx, r.Steps.TicketID, n); err != nil {
-		return errorf("bot.note", KindUnavailable, err, "The note could not be added to ticket %s: %s", r.Steps.TicketID, SafeMessage(err))
-	}
-	return s.record(ctx, "ticket.noted", audit.OK, r, "system", map[string]string{"ticket": r.Steps.TicketID, "internal": "true", "with_password": boolStr(r.NoteToPSA)})
-}
-
-func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {
-	if !r.Steps.TicketCreated {
-		return nil // an existing ticket stays as the technician left it
-	}
-	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: account unlocked and password reset."); err != nil {
-		return errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err))
-	}
-	return nil
-}
+// unlockHistory is how far back "unlocked N× this week" looks.
+const unlockHistory = 7 * 24 * time.Hour

@@ -3,7 +3,9 @@ package bot
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -12,8 +14,16 @@ import (
 
 // Sealer encrypts pending passwords with AES-256-GCM before they touch the
 // store. The request id is the additional data, so a sealed value moved to
-// another request's key does not open.
-type Sealer struct{ aead cipher.AEAD }
+// another request's key does not open. It also holds the key, derived from
+// the same secret, that authenticates request records (integrity.go).
+type Sealer struct {
+	aead   cipher.AEAD
+	macKey []byte
+}
+
+// macInfo separates the record-MAC key from the encryption key: one secret
+// in config, two keys that never double for each other.
+const macInfo = "unlockbot request records v1"
 
 // NewSealer takes a 32-byte key.
 func NewSealer(key []byte) (*Sealer, error) {
@@ -28,7 +38,11 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Sealer{aead: aead}, nil
+	mk, err := hkdf.Key(sha256.New, key, nil, macInfo, 32)
+	if err != nil {
+		return nil, err
+	}
+	return &Sealer{aead: aead, macKey: mk}, nil
 }
 
 // NewEphemeralSealer makes a random key that lives as long as the process:

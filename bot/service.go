@@ -31,6 +31,8 @@ type Config struct {
 	// Lease is how long one executor owns a reset before another may take
 	// it over (a crashed replica).
 	Lease time.Duration
+	// Limits per technician (zero values: the defaults).
+	Limits Limits
 }
 
 // Service runs the flow. It is safe for concurrent use and holds no request
@@ -45,10 +47,13 @@ type Service struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	lease     time.Duration
+	limits    Limits
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
-	// an error simulates a crash at that point.
-	afterStep func(step string) error
+	// an error simulates a crash at that point. afterEffect runs between a
+	// side effect and its record, the moment a crash must not repeat it.
+	afterStep   func(step string) error
+	afterEffect func(step string) error
 }
 
 // New checks the wiring and returns a Service.
@@ -64,6 +69,7 @@ func New(c Config) (*Service, error) {
 		log:       c.Log,
 		now:       c.Now,
 		lease:     c.Lease,
+		limits:    c.Limits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -134,18 +140,38 @@ func newID() string {
 	return "r" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
-// record writes an audit event; its error is returned because a step whose
-// trail cannot be written is not done.
+// record writes an audit event durably: its error is returned because a
+// step whose trail cannot be written is not done. The flow records this
+// way what must be on disk before it acts: an approval, the intent right
+// before a directory write, the outcome at the end.
 func (s *Service) record(ctx context.Context, typ, outcome string, r *Request, actor string, detail map[string]string) error {
-	e := audit.Event{Time: s.now().UTC(), Type: typ, Outcome: outcome, Actor: actor, Detail: detail}
-	if r != nil {
-		e.RequestID, e.Org, e.Target = r.ID, r.OrgID, r.Account.Username
-	}
+	e := s.event(typ, outcome, r, actor, detail)
 	if err := s.audit.Write(ctx, e); err != nil {
 		s.log.Error().Err(err).Str("event", typ).Msg("audit write failed")
-		return errorf("bot.audit", KindUnavailable, err, "The audit trail could not be written, so nothing more was done. Ask an admin to check the audit file.")
+		return auditFailed(err)
 	}
 	return nil
+}
+
+// recordAfter appends an event reporting what is already done; the next
+// record (at the latest the request's end) makes it durable.
+func (s *Service) recordAfter(ctx context.Context, typ, outcome string, r *Request, actor string, detail map[string]string) error {
+	if err := s.append(ctx, s.event(typ, outcome, r, actor, detail)); err != nil {
+		return auditFailed(err)
+	}
+	return nil
+}
+
+func auditFailed(err error) error {
+	return errorf("bot.audit", KindUnavailable, err, "The audit trail could not be written, so nothing more was done. Ask an admin to check the audit file.")
+}
+
+func (s *Service) event(typ, outcome string, r *Request, actor string, detail map[string]string) audit.Event {
+	e := audit.Event{Time: s.now().UTC(), Type: typ, Outcome: outcome, Actor: actor, Detail: detail}
+	if r != nil {
+		e.RequestID, e.Org, e.Target, e.TargetDN = r.ID, r.OrgID, r.Account.Username, r.Account.ID
+	}
+	return e
 }
 
 // append writes an event that reports something already done or refused:

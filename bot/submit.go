@@ -14,13 +14,17 @@ import (
 type Submission struct {
 	Requester Actor
 	OrgID     string
+	Mode      Mode            // empty = ModeReset
 	Account   string          // username from the picker (or typed)
 	TicketID  string          // empty = create a new ticket
-	Password  identity.Secret // empty = generate
+	Password  identity.Secret // empty = generate (never set with ModeUnlock)
 	Temporary bool
 	NoteToPSA bool
 	Reason    string
 	Origin    string // channel the command came from
+	// Flags are operator overrides (the CLI's --force-no-limit), recorded
+	// in the audit trail with the submission.
+	Flags []string
 }
 
 const maxReasonLen = 500
@@ -28,21 +32,24 @@ const maxReasonLen = 500
 // Submit validates a submission and starts the request. Errors meant for a
 // form field come back as *ValidationError; other errors carry a safe
 // sentence. A refused submission leaves no request behind, only an audit
-// record of the refusal.
+// record of the refusal naming the account as typed and, once the
+// directory resolved it, its DN.
 func (s *Service) Submit(ctx context.Context, sub Submission) (*Request, error) {
 	return s.submit(ctx, sub, false)
 }
 
 // BreakGlass runs a reset for an operator at a terminal (`unlockbot reset`).
-// Whoever can run it holds the config and its secrets already, so chat roles
-// and the approval step do not apply; the guard, the password policy, the
-// daily limit, verification and the audit trail all do.
+// Whoever can run it holds the config and its secrets already, so chat roles,
+// the approval step and the per-technician limits do not apply; the guard,
+// the password policy, the per-account daily limit, verification and the
+// audit trail all do.
 func (s *Service) BreakGlass(ctx context.Context, sub Submission) (*Request, error) {
 	sub.Requester.Platform = "cli"
 	return s.submit(ctx, sub, true)
 }
 
 func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (*Request, error) {
+	typed := strings.TrimSpace(sub.Account)
 	o, err := s.techOrg("bot.Submit", sub.Requester, sub.OrgID)
 	if breakGlass {
 		o, err = s.orgs[sub.OrgID], nil
@@ -51,34 +58,51 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 		}
 	}
 	if err != nil {
-		_ = s.record(ctx, "request.refused", audit.Refused, nil, sub.Requester.Key(), map[string]string{"org": sub.OrgID, "why": "not_technician"})
+		s.refused(ctx, nil, sub, typed, "", "not_technician", err)
 		return nil, err
 	}
+	mode := sub.Mode
+	if mode == "" {
+		mode = ModeReset
+	}
 	req := &Request{
-		ID: newID(), OrgID: o.ID, Platform: sub.Requester.Platform, Requester: sub.Requester,
+		ID: newID(), OrgID: o.ID, Platform: sub.Requester.Platform, Requester: sub.Requester, Mode: mode,
 		TicketID: strings.TrimSpace(sub.TicketID), Temporary: sub.Temporary, NoteToPSA: sub.NoteToPSA,
 		Reason: strings.TrimSpace(sub.Reason), Origin: sub.Origin, Generated: sub.Password.IsZero(),
 		State: StateDraft,
 	}
+	if mode == ModeUnlock {
+		// Nothing about a password applies: none is set, shown or noted.
+		req.Generated, req.Temporary, req.NoteToPSA = false, false, false
+	}
 	acct, verr := s.validate(ctx, o, sub, req)
 	if verr != nil {
-		why := "invalid"
-		var v *ValidationError
-		if errors.As(verr, &v) {
-			for f := range v.Fields {
-				why = "invalid_" + string(f)
-			}
-		}
-		_ = s.record(ctx, "request.refused", audit.Refused, req, sub.Requester.Key(), map[string]string{"why": why, "message": SafeMessage(verr)})
+		s.refused(ctx, req, sub, typed, acct.ID, refusalWhy(verr), verr)
 		return nil, verr
 	}
+	if !breakGlass {
+		if why, err := s.reserveTechnician(ctx, req); err != nil {
+			s.refused(ctx, req, sub, typed, acct.ID, why, err)
+			return nil, err
+		}
+	}
+	r, err := s.start(ctx, o, req, sub, acct, breakGlass)
+	if err != nil && r == nil {
+		_ = s.repo.st.Release(ctx, openKey(req.Requester), req.ID)
+	}
+	return r, err
+}
+
+// start records a validated request and sends it on: to an approver, or
+// straight to the reset service.
+func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool) (*Request, error) {
 	now := s.now()
 	req.CreatedAt, req.UpdatedAt = now, now
 	req.ExpiresAt = now.Add(o.Policy.ApprovalTTL)
 	if err := req.move(StateSubmitted, now); err != nil {
 		return nil, err
 	}
-	if !req.Generated {
+	if req.setsPassword() && !req.Generated {
 		// Sealed before the request exists, so no request ever points at a
 		// password that was not stored.
 		if _, err := s.repo.storePassword(ctx, req.ID, sub.Password, o.Policy.ApprovalTTL+s.lease*2); err != nil {
@@ -88,12 +112,17 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	if err := s.repo.create(ctx, req); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
-	if err := s.record(ctx, "request.submitted", audit.OK, req, sub.Requester.Key(), map[string]string{
-		"ticket": req.TicketID, "temporary": boolStr(req.Temporary), "generated": boolStr(req.Generated), "reason": req.Reason,
-	}); err != nil {
+	detail := map[string]string{
+		"mode": string(req.Mode), "ticket": req.TicketID, "temporary": boolStr(req.Temporary),
+		"generated": boolStr(req.Generated), "reason": req.Reason,
+	}
+	if len(sub.Flags) > 0 {
+		detail["flags"] = strings.Join(sub.Flags, ",")
+	}
+	if err := s.recordAfter(ctx, "request.submitted", audit.OK, req, sub.Requester.Key(), detail); err != nil {
 		return nil, err
 	}
-	s.reqLog(req).Info().Msg("request submitted")
+	s.reqLog(req).Info().Str("mode", string(req.Mode)).Msg("request submitted")
 	switch {
 	case breakGlass:
 		return s.autoApprove(ctx, req, "break_glass:"+sub.Requester.Key(), acct)
@@ -103,16 +132,43 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	return s.autoApprove(ctx, req, "policy:no_approval_required", acct)
 }
 
-// validate fills req.Account and answers per field.
+// refused audits a submission that will not become a request: who, which
+// org, what was typed and, when the directory resolved it, the DN.
+func (s *Service) refused(ctx context.Context, req *Request, sub Submission, typed, dn, why string, err error) {
+	e := audit.Event{Time: s.now().UTC(), Type: "request.refused", Outcome: audit.Refused, Actor: sub.Requester.Key(),
+		Org: sub.OrgID, Target: typed, TargetDN: dn, Detail: map[string]string{"why": why, "message": SafeMessage(err)}}
+	if req != nil {
+		e.RequestID, e.Detail["mode"] = req.ID, string(req.Mode)
+	}
+	_ = s.append(ctx, e)
+}
+
+func refusalWhy(err error) string {
+	var v *ValidationError
+	if errors.As(err, &v) {
+		for _, f := range formOrder {
+			if _, ok := v.Fields[f]; ok {
+				return "invalid_" + string(f)
+			}
+		}
+	}
+	return "invalid"
+}
+
+// validate fills req.Account and answers per field. The account it returns
+// is whatever the directory resolved, also on a refusal (for the audit).
 func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request) (identity.Account, error) {
 	name := strings.TrimSpace(sub.Account)
-	if name == "" {
+	switch {
+	case req.Mode != ModeReset && req.Mode != ModeUnlock:
+		return identity.Account{}, invalid(FieldMode, "Choose Unlock only or Unlock and reset password.")
+	case name == "":
 		return identity.Account{}, invalid(FieldAccount, "Pick the account to unlock.")
-	}
-	if len(req.Reason) < 5 {
+	case req.UnlockOnly() && !sub.Password.IsZero():
+		return identity.Account{}, invalid(FieldPassword, "You chose Unlock only, which keeps the current password. Clear this field, or choose Unlock and reset password.")
+	case len(req.Reason) < 5:
 		return identity.Account{}, invalid(FieldReason, "Say why, and how you verified the caller (at least a few words).")
-	}
-	if len(req.Reason) > maxReasonLen {
+	case len(req.Reason) > maxReasonLen:
 		return identity.Account{}, invalid(FieldReason, "Keep the reason under %d characters.", maxReasonLen)
 	}
 	acct, err := o.Directory.Lookup(ctx, name)
@@ -127,35 +183,53 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 		return identity.Account{}, errorf("bot.Submit", KindUnavailable, err, "%s's directory did not answer: %s", o.Name, SafeMessage(err))
 	}
 	if r := guard(acct); r != nil {
-		return identity.Account{}, invalid(FieldAccount, "%s", r.Message)
+		return acct, invalid(FieldAccount, "%s", r.Message)
+	}
+	if req.UnlockOnly() && !acct.Lock.Locked {
+		return acct, invalid(FieldAccount, "%s is not locked, so there is nothing to unlock. If the user forgot the password, choose Unlock and reset password.", acct.Label())
 	}
 	req.Account = AccountRef{ID: acct.ID, Username: acct.Username, DisplayName: acct.DisplayName, WasLocked: acct.Lock.Locked}
-	if !sub.Password.IsZero() {
+	if req.setsPassword() && !sub.Password.IsZero() {
 		if msg := CheckPassword(sub.Password, o.Policy, req.Account); msg != "" {
-			return identity.Account{}, invalid(FieldPassword, "%s", msg)
+			return acct, invalid(FieldPassword, "%s", msg)
 		}
 	}
-	if req.TicketID != "" {
-		t, err := o.Tickets.Get(ctx, req.TicketID)
-		switch {
-		case errors.Is(err, psa.ErrNotFound):
-			return identity.Account{}, invalid(FieldTicket, "Ticket %s was not found. Pick one from the list, or leave it empty to create a new one.", truncate(req.TicketID, 20))
-		case err != nil:
-			return identity.Account{}, errorf("bot.Submit", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
-		case t.CompanyID != o.PSACompanyID:
-			return identity.Account{}, invalid(FieldTicket, "Ticket %s belongs to another organization. Pick a ticket of %s.", truncate(req.TicketID, 20), o.Name)
-		case t.Closed:
-			return identity.Account{}, invalid(FieldTicket, "Ticket %s is closed. Pick an open ticket, or leave it empty to create a new one.", truncate(req.TicketID, 20))
-		}
+	if err := s.checkTicket(ctx, o, req.TicketID); err != nil {
+		return acct, err
 	}
 	n, err := s.resetsToday(ctx, o, req.Account.Username)
 	if err != nil {
-		return identity.Account{}, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		return acct, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
 	if n >= o.Policy.MaxResetsPerAccountPerDay {
-		return identity.Account{}, invalid(FieldAccount, "%s was reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
+		return acct, invalid(FieldAccount, "%s was unlocked or reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
 	}
+	facts, err := s.facts(ctx, o, acct)
+	if err != nil {
+		return acct, err
+	}
+	req.Account.Facts = facts
 	return acct, nil
+}
+
+// checkTicket refuses a ticket that does not exist, is closed or belongs
+// to another organization.
+func (s *Service) checkTicket(ctx context.Context, o *Org, id string) error {
+	if id == "" {
+		return nil
+	}
+	t, err := o.Tickets.Get(ctx, id)
+	switch {
+	case errors.Is(err, psa.ErrNotFound):
+		return invalid(FieldTicket, "Ticket %s was not found. Pick one from the list, or leave it empty to create a new one.", truncate(id, 20))
+	case err != nil:
+		return errorf("bot.Submit", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
+	case t.CompanyID != o.PSACompanyID:
+		return invalid(FieldTicket, "Ticket %s belongs to another organization. Pick a ticket of %s.", truncate(id, 20), o.Name)
+	case t.Closed:
+		return invalid(FieldTicket, "Ticket %s is closed. Pick an open ticket, or leave it empty to create a new one.", truncate(id, 20))
+	}
+	return nil
 }
 
 func boolStr(b bool) string {

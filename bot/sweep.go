@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/unlockbot/unlockbot/audit"
 )
 
 // Sweep finds requests nobody is moving any more and moves them: an
@@ -23,7 +25,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		r, err := s.repo.load(ctx, strings.TrimPrefix(k, "req:"))
+		r, err := s.load(ctx, strings.TrimPrefix(k, "req:"))
 		if err != nil {
 			continue // expired or deleted since the listing
 		}
@@ -60,7 +62,7 @@ func (s *Service) expireSubmitted(ctx context.Context, r *Request) {
 		return
 	}
 	_ = s.repo.dropPassword(ctx, r.ID)
-	_ = s.record(ctx, "request.failed", "failed", r, "system", map[string]string{"why": "never reached an approver"})
+	_ = s.recordAfter(ctx, "request.failed", audit.Failed, r, "system", map[string]string{"why": "never reached an approver"})
 	s.tell(ctx, r, r.Requester, failedCard(r))
 }
 

@@ -18,7 +18,7 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		waiting := h.mustSubmit("bob", "")
 		crashed := h.mustSubmit("alice", "")
 		h.svc.afterStep = func(step string) error {
-			if step == "set_password" {
+			if step == "write" {
 				runtime.Goexit() // the worker dies mid-reset
 			}
 			return nil
@@ -30,10 +30,14 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		if n, err := sweeper.Sweep(ctx); err != nil || n != 0 {
 			t.Fatalf("inside the lease and before expiry nothing moves: %d %v", n, err)
 		}
-		h.clock.add(61 * time.Minute)
+		h.clock.add(3 * time.Minute) // past the lease: the dead worker's reset is resumed
 		n, err := sweeper.Sweep(ctx)
-		if err != nil || n != 2 {
-			t.Fatalf("sweep moved %d, %v; want 2", n, err)
+		if err != nil || n != 1 {
+			t.Fatalf("sweep moved %d, %v; want 1", n, err)
+		}
+		h.clock.add(58 * time.Minute) // past the approval window: the undecided one expires
+		if n, err := sweeper.Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("second sweep moved %d, %v; want 1", n, err)
 		}
 		if r, _ := sweeper.Get(ctx, waiting.ID); r.State != StateExpired {
 			t.Fatalf("undecided request is %s", r.State)
@@ -79,7 +83,7 @@ func TestRetryNeedsAFreshApproval(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	r := h.mustSubmit("alice", "")
-	h.dir.FailNext("Unlock", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
+	h.dir.FailNext("SetPassword", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
 	if r, _ = h.svc.Approve(ctx, r.ID, approver); !r.Retryable {
 		t.Fatal("not retryable")
 	}

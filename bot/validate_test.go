@@ -151,7 +151,7 @@ func TestDirectoryOutageIsRetryable(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
 	r := h.mustSubmit("alice", "")
-	h.dir.FailNext("Unlock", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
+	h.dir.FailNext("SetPassword", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
 	r, _ = h.svc.Approve(ctx, r.ID, approver)
 	if r.State != StateFailed || !r.Retryable || !strings.Contains(h.chat.all(), "unlockbot.retry") {
 		t.Fatalf("state %s retryable %t", r.State, r.Retryable)
@@ -174,7 +174,16 @@ func TestNewFormRefusesStrangersAndAudits(t *testing.T) {
 		t.Fatalf("refusal not audited: %s", h.audit.String())
 	}
 	f, err := h.svc.NewForm(ctx, tech, "C-acme", "alice")
-	if err != nil || f.Fields[0].Initial == nil || f.Fields[0].Initial.Value != "acme" || f.Fields[2].Initial.Value != "alice" {
-		t.Fatalf("form: %+v %v", f, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := map[FieldID]string{}
+	for _, fd := range f.Fields {
+		if fd.Initial != nil {
+			initial[fd.ID] = fd.Initial.Value
+		}
+	}
+	if initial[FieldOrg] != "acme" || initial[FieldAccount] != "alice" || initial[FieldMode] != string(ModeReset) {
+		t.Fatalf("form preselects %v", initial)
 	}
 }

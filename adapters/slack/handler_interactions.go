@@ -125,16 +125,16 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 	}
 }
 
-// reveal hands the generated password to its requester in a modal. The
-// service keeps the sealed copy until it hears whether Slack showed it.
+// reveal hands the generated password to its requester in a modal, once:
+// the service has forgotten it by the time views.open is called.
 func (a *Adapter) reveal(ctx context.Context, cb *slack.InteractionCallback, id string) error {
 	pw, req, err := a.svc.RevealPassword(ctx, id, a.person(ctx, cb.User.ID, cb.User.Name))
 	if err != nil {
 		return err
 	}
 	openErr := a.openView(ctx, cb.TriggerID, revealView(req.Account.Label(), pw.Reveal()))
-	// Its own budget: views.open may have used up ctx, and an unrecorded
-	// failure would leave the password marked shown when it was not.
+	// Its own budget: views.open may have used up ctx, and the outcome
+	// belongs in the audit trail either way.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if err := a.svc.ConfirmReveal(cctx, id, openErr == nil); err != nil {
@@ -146,14 +146,14 @@ func (a *Adapter) reveal(ctx context.Context, cb *slack.InteractionCallback, id 
 	return nil
 }
 
-// revealFailed: Slack did not show the password; it is still kept, sealed,
-// so the requester can press Reveal again.
+// revealFailed: Slack did not confirm it showed the password. It may have
+// (a timeout after the modal opened), so it is not shown again.
 type revealFailed struct{ err error }
 
 func (e *revealFailed) Error() string { return "reveal modal not opened: " + e.err.Error() }
 func (e *revealFailed) Unwrap() error { return e.err }
 func (e *revealFailed) SafeMessage() string {
-	return "Slack did not open the password window. Press Reveal password again."
+	return "Slack did not confirm the password window opened. The password is shown only once, so it cannot be shown again: if you did not see it, submit a new request with /unlock (it needs a new approval)."
 }
 
 func (a *Adapter) tellClicker(ctx context.Context, ch, user string, err error) {

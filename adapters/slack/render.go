@@ -69,7 +69,7 @@ func renderCard(c bot.Card) []slack.Block {
 		end := min(i+maxFieldsPerSect, len(c.Fields))
 		var fs []*slack.TextBlockObject
 		for _, f := range c.Fields[i:end] {
-			fs = append(fs, mrkdwn("*"+esc(f.Label)+"*\n"+esc(f.Value), maxFieldText))
+			fs = append(fs, mrkdwn("*"+esc(f.Label)+"*\n"+fieldValue(f), maxFieldText))
 		}
 		blocks = append(blocks, slack.NewSectionBlock(nil, fs, nil))
 	}
@@ -91,6 +91,30 @@ func renderCard(c bot.Card) []slack.Block {
 		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(esc(c.Footer), maxContextText)))
 	}
 	return blocks
+}
+
+// fieldValue renders a person as a Slack mention of their user id, which
+// Slack draws from the account itself: a display name anyone can set to a
+// colleague's is not what an approver reads. Other values are escaped text.
+func fieldValue(f bot.Field) string {
+	if p := f.Person; p != nil && p.Platform == Platform && isSlackUserID(p.ID) {
+		return "<@" + p.ID + ">"
+	}
+	return esc(f.Value)
+}
+
+// isSlackUserID accepts what Slack issues (U… or W…, upper-case letters
+// and digits), so nothing else can reach mrkdwn unescaped.
+func isSlackUserID(id string) bool {
+	if len(id) < 2 || len(id) > 24 || (id[0] != 'U' && id[0] != 'W') {
+		return false
+	}
+	for _, c := range id {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // fallback is the notification text (and what screen readers and old

@@ -1,0 +1,96 @@
+package bot
+
+import (
+	"context"
+)
+
+// testPoint, when set, is called right after a side effect and before its
+// outcome is recorded: the worst moment to crash. Only the crash-test
+// build sets it (testpoint_crashtest.go), to hold a real process there
+// until the test kills it.
+var testPoint func(point string)
+
+// step runs fn unless done, then records done. Before fn it renews its
+// lease with a compare-and-swap: a worker that stalled and lost the request
+// to another stops here instead of going on. fn must have no side effect
+// outside the request itself (those go through once).
+func (s *Service) step(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
+	if *done {
+		return nil
+	}
+	if err := s.renew(ctx, r); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	*done = true
+	return s.recorded(ctx, r, name)
+}
+
+// once runs a side effect in the directory or the PSA at most once across
+// workers and crashes. The intent is saved (compare-and-swap, which also
+// renews the lease) before do runs, so a worker that finds an intent
+// without its outcome knows the effect may have happened and asks happened
+// instead of repeating it. record marks the outcome in r and audits it;
+// recovered says it was found done rather than done now.
+func (s *Service) once(ctx context.Context, r *Request, name string, intent *bool, done bool,
+	happened func() (bool, error), do func() error, record func(recovered bool) error) error {
+	if done {
+		return nil
+	}
+	if *intent {
+		did, err := happened()
+		if err != nil {
+			return err
+		}
+		if did {
+			if err := record(true); err != nil {
+				return err
+			}
+			r.Steps.Recovered = append(r.Steps.Recovered, name)
+			s.reqLog(r).Warn().Str("step", name).Msg("found done by a worker that stopped before recording it; not repeated")
+			return s.recorded(ctx, r, name)
+		}
+	}
+	*intent = true
+	if err := s.renew(ctx, r); err != nil {
+		return err
+	}
+	if err := do(); err != nil {
+		return err
+	}
+	if testPoint != nil {
+		testPoint(name)
+	}
+	if s.afterEffect != nil {
+		if err := s.afterEffect(name); err != nil {
+			return err
+		}
+	}
+	if err := record(false); err != nil {
+		return err
+	}
+	return s.recorded(ctx, r, name)
+}
+
+// renew extends the lease with a compare-and-swap before a step.
+func (s *Service) renew(ctx context.Context, r *Request) error {
+	r.LeaseUntil = s.now().Add(s.lease)
+	if err := s.repo.save(ctx, r); err != nil {
+		return errorf("bot.step", KindConflict, err, "Another unlockbot worker took over this reset; see its messages in this thread.")
+	}
+	return nil
+}
+
+// recorded saves a finished step (renewing the lease) and runs the test
+// hook that may stop the worker there.
+func (s *Service) recorded(ctx context.Context, r *Request, name string) error {
+	if err := s.renew(ctx, r); err != nil {
+		return err
+	}
+	if s.afterStep != nil {
+		return s.afterStep(name)
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// repeatUnlocks is when the unlock history becomes a warning: an account
+// unlocked twice in a week usually has a device trying an old password.
+const repeatUnlocks = 2
+
+func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
+// factFields are the lockout facts as card fields, in the order a
+// technician reads them: is it locked, why, how old is the password, is
+// the person active, has this happened before.
+func factFields(f Facts, locked bool) []Field {
+	lock := "no"
+	if locked {
+		lock = "yes"
+		if !f.LockedAt.IsZero() {
+			lock = "since " + when(f.LockedAt)
+		}
+	}
+	bad := fmt.Sprint(f.BadCount)
+	if !f.LastBadAt.IsZero() {
+		bad += ", last " + when(f.LastBadAt)
+	}
+	pw := "must change at next logon"
+	if !f.PasswordLastSet.IsZero() {
+		pw = when(f.PasswordLastSet)
+	}
+	if !f.PasswordExpires.IsZero() {
+		pw += "; expires " + when(f.PasswordExpires)
+	}
+	logon := "not recorded"
+	if !f.LastLogon.IsZero() {
+		logon = when(f.LastLogon)
+	}
+	return []Field{
+		{Label: "Locked", Value: lock},
+		{Label: "Bad passwords", Value: bad},
+		{Label: "Password set", Value: pw},
+		{Label: "Last logon", Value: logon},
+		{Label: "Unlocked by unlockbot (7 days)", Value: fmt.Sprintf("%d×", f.UnlocksThisWeek)},
+	}
+}
+
+// factWarning is the sentence that should make an approver stop and ask.
+func factWarning(f Facts, locked bool) (string, Tone) {
+	var w []string
+	if f.UnlocksThisWeek >= repeatUnlocks {
+		w = append(w, fmt.Sprintf("Unlocked %d× this week: a device (phone, mapped drive, service) may hold an old password.", f.UnlocksThisWeek))
+	}
+	if !locked {
+		w = append(w, "The account is not locked now.")
+	}
+	if len(w) == 0 {
+		return "", ToneInfo
+	}
+	return strings.Join(w, " "), ToneWarning
+}
+
+// lockoutLine is the facts in one line for a ticket note.
+func lockoutLine(f Facts, locked bool) string {
+	var parts []string
+	if locked {
+		s := "locked"
+		if !f.LockedAt.IsZero() {
+			s += " since " + when(f.LockedAt)
+		}
+		parts = append(parts, s)
+	} else {
+		parts = append(parts, "not locked")
+	}
+	parts = append(parts, fmt.Sprintf("%d bad passwords", f.BadCount))
+	if f.UnlocksThisWeek > 0 {
+		parts = append(parts, fmt.Sprintf("unlocked %d× by unlockbot in the last 7 days", f.UnlocksThisWeek))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,116 @@
+package bot
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/unlockbot/unlockbot/audit"
+)
+
+// A request record is stored as an envelope: its JSON and an HMAC over the
+// JSON, the key it is stored under and the store version it will have. The
+// HMAC key comes from the seal key, so whoever can write Redis but does not
+// hold that key cannot make a record the service acts on: not a planted
+// one, not an edited one, not an old one put back over a newer version, not
+// one moved to another request's key.
+type envelope struct {
+	MAC []byte          `json:"mac"`
+	Rec json.RawMessage `json:"rec"`
+}
+
+func (s *Sealer) recordMAC(key string, version int64, rec []byte) []byte {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write([]byte("unlockbot.record\x00" + key + "\x00" + strconv.FormatInt(version, 10) + "\x00"))
+	m.Write(rec)
+	return m.Sum(nil)
+}
+
+// seal wraps rec for storage at version.
+func (s *Sealer) sealRecord(key string, version int64, rec []byte) ([]byte, error) {
+	return json.Marshal(envelope{MAC: s.recordMAC(key, version, rec), Rec: rec})
+}
+
+// openRecord returns the record JSON if its MAC holds for key and version.
+func (s *Sealer) openRecord(key string, version int64, stored []byte) ([]byte, error) {
+	var env envelope
+	if err := json.Unmarshal(stored, &env); err != nil || len(env.Rec) == 0 {
+		return nil, errors.New("not an authenticated record")
+	}
+	if !hmac.Equal(env.MAC, s.recordMAC(key, version, env.Rec)) {
+		return nil, errors.New("record MAC does not match")
+	}
+	return env.Rec, nil
+}
+
+// TamperedError is a stored request that failed its integrity check. What
+// it claims (org, platform) is untrusted and used only to alert.
+type TamperedError struct {
+	ID      string
+	Version int64
+	Org     string // as claimed by the record, if readable
+	Why     string
+}
+
+func (e *TamperedError) Error() string {
+	return "request " + e.ID + " v" + strconv.FormatInt(e.Version, 10) + " failed its integrity check: " + e.Why
+}
+
+func (e *TamperedError) SafeMessage() string {
+	return "This request's stored record failed its integrity check, so unlockbot will not act on it. The organization's approvers were alerted; submit a new request with /unlock."
+}
+
+// claimedOrg reads the org a record says it belongs to, for the alert only.
+func claimedOrg(stored []byte) string {
+	var probe struct {
+		Org string `json:"org"`
+		Rec struct {
+			Org string `json:"org"`
+		} `json:"rec"`
+	}
+	_ = json.Unmarshal(stored, &probe)
+	if probe.Rec.Org != "" {
+		return probe.Rec.Org
+	}
+	return probe.Org
+}
+
+// load reads a request for the flow. A record that fails its integrity
+// check is never returned: it is audited, its org's approval channel is
+// alerted (once per stored version, however often it is read), and the
+// caller gets an error saying nothing will be done.
+func (s *Service) load(ctx context.Context, id string) (*Request, error) {
+	r, err := s.repo.load(ctx, id)
+	var te *TamperedError
+	if errors.As(err, &te) {
+		s.tampered(ctx, te)
+		return nil, errorf("bot.load", KindForbidden, te, "%s", te.SafeMessage())
+	}
+	return r, err
+}
+
+func (s *Service) tampered(ctx context.Context, te *TamperedError) {
+	s.log.Error().Str("request", te.ID).Int64("version", te.Version).Str("claimed_org", te.Org).Str("why", te.Why).
+		Str("event", "request.tampered").Msg("a stored request failed its integrity check; not acting on it")
+	first, err := s.repo.st.Mark(ctx, "tamper:"+te.ID+":"+strconv.FormatInt(te.Version, 10), requestTTL)
+	if err != nil || !first {
+		return
+	}
+	_ = s.audit.Write(ctx, audit.Event{Time: s.now().UTC(), Type: "request.tampered", RequestID: te.ID, Org: te.Org,
+		Actor: "system", Outcome: audit.Refused, Detail: map[string]string{"version": strconv.FormatInt(te.Version, 10), "why": te.Why}})
+	o, ok := s.orgs[te.Org]
+	if !ok {
+		return
+	}
+	c := tamperCard(te.ID)
+	for platform, ch := range o.ApprovalChannel {
+		if n := s.notifiers[platform]; n != nil && ch != "" {
+			if _, err := n.PostApproval(ctx, ch, c); err != nil {
+				s.log.Warn().Err(err).Str("request", te.ID).Msg("could not alert the approval channel")
+			}
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package bot
+
+import (
+	"context"
+
+	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
+)
+
+// ticket creates the ticket when the technician picked none. The create
+// records its intent first; a worker taking over asks the PSA for the
+// ticket made with this request's key before creating another.
+func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
+	if r.Steps.TicketID == "" && r.TicketID != "" {
+		r.Steps.TicketID = r.TicketID // an existing ticket: nothing to create
+		return s.recorded(ctx, r, "ticket")
+	}
+	var made psa.Ticket
+	happened := func() (bool, error) {
+		t, found, err := o.Tickets.FindCreated(ctx, o.PSACompanyID, r.ID)
+		if err != nil {
+			return false, errorf("bot.ticket", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
+		}
+		made = t
+		return found, nil
+	}
+	do := func() error {
+		t, err := o.Tickets.Create(ctx, psa.NewTicket{
+			CompanyID:      o.PSACompanyID,
+			Summary:        truncate(ticketSummary(r), 100),
+			Description:    ticketText(r),
+			IdempotencyKey: r.ID,
+		})
+		if err != nil {
+			return errorf("bot.ticket", KindUnavailable, err, "The ticket could not be created in %s's ticket system: %s", o.Name, SafeMessage(err))
+		}
+		made = t
+		return nil
+	}
+	record := func(recovered bool) error {
+		r.Steps.TicketID, r.Steps.TicketCreated = made.ID, true
+		return s.recordAfter(ctx, "ticket.created", audit.OK, r, "system", recoveredDetail(recovered, map[string]string{"ticket": made.ID}))
+	}
+	return s.once(ctx, r, "ticket", &r.Steps.TicketIntent, r.Steps.TicketID != "", happened, do, record)
+}
+
+// note adds the internal note; a worker taking over asks whether the
+// ticket already carries it (by this request's key) before adding it.
+func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secret) error {
+	key := r.ID + ":note"
+	happened := func() (bool, error) {
+		has, err := o.Tickets.HasNote(ctx, r.Steps.TicketID, key)
+		if err != nil {
+			return false, errorf("bot.note", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
+		}
+		return has, nil
+	}
+	do := func() error {
+		n := psa.Note{Text: ticketText(r), Internal: true, IdempotencyKey: key}
+		if r.NoteToPSA && r.setsPassword() {
+			n.Password = pw
+		}
+		if err := o.Tickets.AddNote(ctx, r.Steps.TicketID, n); err != nil {
+			return errorf("bot.note", KindUnavailable, err, "The note could not be added to ticket %s: %s", r.Steps.TicketID, SafeMessage(err))
+		}
+		return nil
+	}
+	record := func(recovered bool) error {
+		r.Steps.TicketNoted = true
+		return s.recordAfter(ctx, "ticket.noted", audit.OK, r, "system", recoveredDetail(recovered, map[string]string{
+			"ticket": r.Steps.TicketID, "internal": "true", "with_password": boolStr(r.NoteToPSA && r.setsPassword())}))
+	}
+	return s.once(ctx, r, "note", &r.Steps.NoteIntent, r.Steps.TicketNoted, happened, do, record)
+}
+
+func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {
+	if !r.Steps.TicketCreated {
+		return nil // an existing ticket stays as the technician left it
+	}
+	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: "+didSentence(r)+"."); err != nil {
+		return errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err))
+	}
+	return nil
+}
+
+func recoveredDetail(recovered bool, d map[string]string) map[string]string {
+	if recovered {
+		d["recovered"] = "true"
+	}
+	return d
+}
