@@ -3,22 +3,40 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 )
 
-// labConfig writes a config for the Samba lab with the in-memory store.
+// labConfig writes a config for the Samba lab on the test Redis (its own
+// key prefix), as an operator's break-glass config points at the bot's.
 func labConfig(t testing.TB, lab *ldaptest.Server) string {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	t.Setenv("LAB_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
+	return writeLabConfig(t, lab, "redis_url: "+storetest.RedisURL(t)+"\nredis_prefix: \"cli:"+rand.Text()+":\"\nseal_key_env: LAB_SEAL_KEY\n")
+}
+
+// memoryLabConfig is the lab config without Redis: nothing survives a run.
+func memoryLabConfig(t testing.TB, lab *ldaptest.Server) string {
+	t.Helper()
+	return writeLabConfig(t, lab, "")
+}
+
+func writeLabConfig(t testing.TB, lab *ldaptest.Server, head string) string {
 	t.Helper()
 	t.Setenv("LAB_BIND_PASSWORD", lab.BotPassword)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "unlockbot.yaml")
-	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + " }\norgs:\n  - id: lab\n    directory:\n" +
+	y := head + "audit: { file: " + filepath.Join(dir, "audit.jsonl") + " }\norgs:\n  - id: lab\n    directory:\n" +
 		"      kind: ad\n      url: " + lab.URL + "\n      ca_file: " + lab.CAFile + "\n      bind_dn: \"" + lab.BotDN + "\"\n" +
 		"      bind_password_env: LAB_BIND_PASSWORD\n      base_dn: \"" + lab.UsersDN + "\"\n" +
 		"      intentional_lock_group: \"" + lab.IntentionalLockDN + "\"\n"
@@ -105,7 +123,7 @@ func TestCheckReportsRights(t *testing.T) {
 		!strings.Contains(out.String(), "right write lockoutTime: granted") {
 		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "✓ state store: embedded in-memory store") || !strings.Contains(out.String(), "✓ slack: SLACK_BOT_TOKEN not set") {
+	if !strings.Contains(out.String(), "✓ state store: Redis answers") || !strings.Contains(out.String(), "✓ slack: SLACK_BOT_TOKEN not set") {
 		t.Fatalf("check output:\n%s", out.String())
 	}
 
@@ -146,4 +164,78 @@ func accountState(t *testing.T, lab *ldaptest.Server, args []string) string {
 		strings.Join(lab.Attr(t, dn, "pwdLastSet"), ","), strings.Join(lab.Attr(t, dn, "lockoutTime"), ","),
 		strings.Join(lab.Attr(t, dn, "uSNChanged"), ","),
 	}, "/")
+}
+
+// --unlock-only clears the lockout and leaves the password alone: the old
+// password binds afterwards and pwdLastSet has not moved.
+func TestBreakGlassUnlockOnly(t *testing.T) {
+	lab := ldaptest.AD(t)
+	cfg := labConfig(t, lab)
+	name, dn := newLabUser(t, lab)
+	lab.Lock(t, dn)
+	before := lab.Attr(t, dn, "pwdLastSet")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"reset", "--config", cfg, "--org", "lab", "--account", name, "--as", "ops", "--unlock-only"}, strings.NewReader(""), &out, &errb)
+	if code != 0 || out.Len() != 0 || !strings.Contains(errb.String(), "unlocked and verified, password unchanged") {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, out.String(), errb.String())
+	}
+	if lab.Locked(t, dn) {
+		t.Fatal("still locked")
+	}
+	if after := lab.Attr(t, dn, "pwdLastSet"); strings.Join(after, "") != strings.Join(before, "") {
+		t.Fatalf("pwdLastSet moved from %v to %v: the password was touched", before, after)
+	}
+	if err := lab.Bind(dn, lab.UserPassword); err != nil {
+		t.Fatalf("the old password no longer binds: %v", err)
+	}
+	audit, _ := os.ReadFile(filepath.Join(filepath.Dir(cfg), "audit.jsonl"))
+	if !strings.Contains(string(audit), `"type":"unlock.completed"`) || strings.Contains(string(audit), "reset.password_set") {
+		t.Fatal("the unlock is not audited as an unlock only")
+	}
+	code = run(context.Background(), []string{"reset", "--config", cfg, "--org", "lab", "--account", name, "--as", "ops", "--unlock-only", "--temporary"}, strings.NewReader(""), &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "--unlock-only keeps the current password") {
+		t.Fatalf("--unlock-only with --temporary: exit %d %s", code, errb.String())
+	}
+}
+
+// Without a shared store nothing counts earlier resets, so the CLI refuses
+// unless the operator takes that on with --force-no-limit, which is audited;
+// with Redis the per-account daily limit holds across runs.
+func TestBreakGlassDailyLimit(t *testing.T) {
+	lab := ldaptest.AD(t)
+	name, dn := newLabUser(t, lab)
+	mem := memoryLabConfig(t, lab)
+	before := accountState(t, lab, []string{"--account", name})
+	var out, errb bytes.Buffer
+	args := []string{"reset", "--config", mem, "--org", "lab", "--account", name, "--as", "ops"}
+	if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code == 0 || !strings.Contains(errb.String(), "--force-no-limit") {
+		t.Fatalf("without Redis: exit %d %s", code, errb.String())
+	}
+	if accountState(t, lab, []string{"--account", name}) != before {
+		t.Fatal("the refused run changed the account")
+	}
+	if code := run(context.Background(), append(args, "--force-no-limit"), strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("with --force-no-limit: exit %d %s", code, errb.String())
+	}
+	audit, _ := os.ReadFile(filepath.Join(filepath.Dir(mem), "audit.jsonl"))
+	if !strings.Contains(string(audit), `"flags":"force_no_limit"`) {
+		t.Fatal("--force-no-limit is not in the audit trail")
+	}
+
+	cfg := labConfig(t, lab)
+	args = []string{"reset", "--config", cfg, "--org", "lab", "--account", name, "--as", "ops"}
+	for i := range 3 {
+		out.Reset()
+		if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code != 0 {
+			t.Fatalf("reset %d of the day: exit %d %s", i+1, code, errb.String())
+		}
+	}
+	pw := strings.TrimSpace(out.String())
+	errb.Reset()
+	if code := run(context.Background(), args, strings.NewReader(""), &out, &errb); code == 0 || !strings.Contains(errb.String(), "limit") {
+		t.Fatalf("a fourth reset in a day: exit %d %s", code, errb.String())
+	}
+	if lab.Bind(dn, pw) != nil {
+		t.Fatal("the refused fourth reset changed the password")
+	}
 }

@@ -19,16 +19,30 @@ import (
 // *_env (name of an environment variable) or *_file (path) reference, so
 // the file can be committed and reviewed.
 type Config struct {
-	Listen       string      `yaml:"listen"`
-	RedisURL     string      `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
-	RedisURLEnv  string      `yaml:"redis_url_env"`
-	RedisURLFile string      `yaml:"redis_url_file"`
-	RedisPrefix  string      `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
-	SealKeyEnv   string      `yaml:"seal_key_env"`
-	SealKeyFile  string      `yaml:"seal_key_file"`
-	LogLevel     string      `yaml:"log_level"`
-	Audit        AuditConfig `yaml:"audit"`
-	Orgs         []OrgConfig `yaml:"orgs"`
+	Listen       string         `yaml:"listen"`
+	RedisURL     string         `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
+	RedisURLEnv  string         `yaml:"redis_url_env"`
+	RedisURLFile string         `yaml:"redis_url_file"`
+	RedisPrefix  string         `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
+	SealKeyEnv   string         `yaml:"seal_key_env"`
+	SealKeyFile  string         `yaml:"seal_key_file"`
+	LogLevel     string         `yaml:"log_level"`
+	Audit        AuditConfig    `yaml:"audit"`
+	Limits       LimitsConfig   `yaml:"limits"`
+	Recovery     RecoveryConfig `yaml:"recovery"`
+	Orgs         []OrgConfig    `yaml:"orgs"`
+}
+
+// LimitsConfig bounds one technician across all orgs.
+type LimitsConfig struct {
+	TechnicianOpenRequests    int `yaml:"technician_open_requests"`     // default 5
+	TechnicianRequestsPerHour int `yaml:"technician_requests_per_hour"` // default 20
+}
+
+// RecoveryConfig is how a replica takes over work another one left.
+type RecoveryConfig struct {
+	Lease         time.Duration `yaml:"lease"`          // a worker owns a reset this long (default 2m)
+	SweepInterval time.Duration `yaml:"sweep_interval"` // how often each replica looks for stuck requests (default 30s)
 }
 
 type AuditConfig struct {
@@ -151,6 +165,18 @@ func (c *Config) defaults() {
 	if c.Listen == "" {
 		c.Listen = ":8080"
 	}
+	if c.Limits.TechnicianOpenRequests == 0 {
+		c.Limits.TechnicianOpenRequests = 5
+	}
+	if c.Limits.TechnicianRequestsPerHour == 0 {
+		c.Limits.TechnicianRequestsPerHour = 20
+	}
+	if c.Recovery.Lease == 0 {
+		c.Recovery.Lease = 2 * time.Minute
+	}
+	if c.Recovery.SweepInterval == 0 {
+		c.Recovery.SweepInterval = 30 * time.Second
+	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
@@ -189,6 +215,18 @@ func (c *Config) Validate() error {
 	if c.usesRedis() && c.SealKeyEnv == "" && c.SealKeyFile == "" {
 		bad("seal_key_env", "is required with Redis: pending passwords are stored encrypted with this 32-byte key (base64), shared by all replicas")
 	}
+	if l := c.Limits; l.TechnicianOpenRequests < 1 || l.TechnicianOpenRequests > 100 {
+		bad("limits.technician_open_requests", "must be between 1 and 100 (got %d)", l.TechnicianOpenRequests)
+	}
+	if l := c.Limits; l.TechnicianRequestsPerHour < 1 || l.TechnicianRequestsPerHour > 1000 {
+		bad("limits.technician_requests_per_hour", "must be between 1 and 1000 (got %d)", l.TechnicianRequestsPerHour)
+	}
+	if r := c.Recovery; r.Lease < time.Second || r.Lease > 30*time.Minute {
+		bad("recovery.lease", "must be between 1s and 30m (got %s): a reset whose worker died waits this long before another replica takes it over", r.Lease)
+	}
+	if r := c.Recovery; r.SweepInterval < time.Second || r.SweepInterval > 10*time.Minute {
+		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
+	}
 	if len(c.Orgs) == 0 {
 		bad("orgs", "list at least one organization")
 	}
@@ -220,6 +258,7 @@ func (c *Config) Validate() error {
 			bad(k+".policy.generated_length", "must be between 12 and 64 (got %d)", p.GeneratedLength)
 		}
 	}
+	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
 }
 

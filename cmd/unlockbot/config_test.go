@@ -95,3 +95,74 @@ func TestResolveSecret(t *testing.T) {
 		t.Fatalf("file: %v", err)
 	}
 }
+
+// Two orgs with nested base DNs on one directory would let one org's
+// technicians reset the other's accounts under the wrong policy.
+func TestOverlappingBaseDNsAreRefused(t *testing.T) {
+	org := func(id, url, base string) string {
+		return "  - id: " + id + "\n    directory: {kind: ad, url: \"" + url + "\", bind_dn: \"CN=svc\", bind_password_env: X, base_dn: \"" + base + "\"}\n"
+	}
+	cases := []struct {
+		name, orgs, want string
+	}{
+		{"nested", org("msp", "ldaps://DC1.corp.test:636", "DC=corp,DC=test") + org("acme", "ldaps://dc1.corp.test", "OU=Acme,DC=corp,DC=test"),
+			`orgs[1].directory.base_dn: "OU=Acme,DC=corp,DC=test" overlaps orgs[0] (msp)`},
+		{"inner first", org("acme", "ldaps://dc1.corp.test", "ou=acme,dc=corp,dc=test") + org("msp", "ldaps://dc1.corp.test:3269", "DC=corp,DC=test"),
+			"orgs[1].directory.base_dn"},
+		{"same base", org("a", "ldaps://dc1.corp.test", "OU=X,DC=corp,DC=test") + org("b", "ldaps://dc1.corp.test", "OU=X,DC=corp,DC=test"),
+			"overlaps orgs[0] (a)"},
+		{"siblings", org("a", "ldaps://dc1.corp.test", "OU=A,DC=corp,DC=test") + org("b", "ldaps://dc1.corp.test", "OU=B,DC=corp,DC=test"), ""},
+		{"other servers", org("a", "ldaps://dc1.a.test", "DC=corp,DC=local") + org("b", "ldaps://dc1.b.test", "DC=corp,DC=local"), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			y := "orgs:\n" + tc.orgs
+			_, err := ParseConfig([]byte(y))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused a config without overlap: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("got %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Generic LDAP servers on one host but different ports are different
+// directories; AD is one directory whatever the port.
+func TestDirectoryServerIdentity(t *testing.T) {
+	s := func(kind, u string) server { v, _ := directoryServer(DirectoryConfig{Kind: kind, URL: u}); return v }
+	if !s("ad", "ldaps://dc1:636").same(s("ad", "ldap://DC1.:389")) {
+		t.Error("AD on 636 and 389 is one directory")
+	}
+	if s("ldap", "ldaps://h:6360").same(s("ldap", "ldaps://h:6361")) {
+		t.Error("two slapd ports are two directories")
+	}
+	if !s("ldap", "ldaps://h").same(s("ldap", "ldaps://h:636")) {
+		t.Error("the default ldaps port is 636")
+	}
+	if _, ok := directoryServer(DirectoryConfig{Kind: "demo"}); ok {
+		t.Error("the demo directory has no server")
+	}
+}
+
+func TestLimitsAndRecoveryConfig(t *testing.T) {
+	base := "orgs:\n  - id: a\n    directory: {kind: demo, dev_mode: true}\n"
+	c, err := ParseConfig([]byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.TechnicianOpenRequests != 5 || c.Limits.TechnicianRequestsPerHour != 20 || c.Recovery.Lease != 2*60e9 || c.Recovery.SweepInterval != 30e9 {
+		t.Fatalf("defaults: %+v %+v", c.Limits, c.Recovery)
+	}
+	for y, want := range map[string]string{
+		"limits: {technician_open_requests: 500}\n":    "limits.technician_open_requests: must be between 1 and 100",
+		"limits: {technician_requests_per_hour: -1}\n": "limits.technician_requests_per_hour",
+		"recovery: {lease: 100ms}\n":                   "recovery.lease: must be between 1s and 30m",
+		"recovery: {sweep_interval: 1h}\n":             "recovery.sweep_interval",
+	} {
+		if _, err := ParseConfig([]byte(y + base)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", y, err, want)
+		}
+	}
+}

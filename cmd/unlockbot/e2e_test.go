@@ -296,7 +296,7 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	if strings.Contains(e.logs.String(), pw) || strings.Contains(string(auditText), pw) {
 		t.Error("password in the log or the audit trail")
 	}
-	for _, ev := range []string{"reset.unlocked", "reset.verified", "ticket.created", "ticket.noted", "reset.completed", "password.revealed", "request.decision_refused"} {
+	for _, ev := range []string{"reset.write_started", "reset.password_set", "reset.verified", "ticket.created", "ticket.noted", "reset.completed", "password.revealed", "request.decision_refused"} {
 		if !strings.Contains(string(auditText), ev) {
 			t.Errorf("audit lacks %s", ev)
 		}

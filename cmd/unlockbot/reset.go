@@ -22,6 +22,8 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	org := fs.String("org", "", "organization id (required)")
 	account := fs.String("account", "", "account name: sAMAccountName or UPN (required)")
 	temporary := fs.Bool("temporary", false, "user must change the password at next logon")
+	unlockOnly := fs.Bool("unlock-only", false, "only clear the lockout; the password is not changed")
+	noLimit := fs.Bool("force-no-limit", false, "run without a shared store (no redis_url), where the per-account daily limit cannot be counted; recorded in the audit trail")
 	fromStdin := fs.Bool("password-stdin", false, "read the new password from the first line of stdin (default: generate one)")
 	ticket := fs.String("ticket", "", "existing ticket id to note (default: create and resolve one)")
 	as := fs.String("as", "", "operator name for the audit trail (required)")
@@ -38,6 +40,19 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("reset: %s required", strings.Join(missing, ", "))
+	}
+	if *unlockOnly && (*fromStdin || *temporary) {
+		return errors.New("reset: --unlock-only keeps the current password; drop --password-stdin and --temporary, or drop --unlock-only")
+	}
+	var flags []string
+	switch {
+	case !cfg.usesRedis() && !*noLimit:
+		return errors.New("reset: this config has no redis_url, so nothing remembers earlier resets and the per-account daily limit cannot be enforced; " +
+			"point the config at the Redis the bot uses, or pass --force-no-limit (recorded in the audit trail)")
+	case cfg.usesRedis() && *noLimit:
+		return errors.New("reset: --force-no-limit is only for a config without redis_url; with Redis the daily limit is counted and enforced")
+	case *noLimit:
+		flags = append(flags, "force_no_limit")
 	}
 	var pw identity.Secret
 	if *fromStdin {
@@ -56,15 +71,23 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	defer a.Close()
 	op := bot.Actor{Platform: "cli", ID: *as, Name: *as}
+	mode := bot.ModeReset
+	if *unlockOnly {
+		mode = bot.ModeUnlock
+	}
 	r, err := a.svc.BreakGlass(ctx, bot.Submission{
-		Requester: op, OrgID: *org, Account: *account, TicketID: *ticket,
-		Password: pw, Temporary: *temporary, Reason: *reason,
+		Requester: op, OrgID: *org, Mode: mode, Account: *account, TicketID: *ticket,
+		Password: pw, Temporary: *temporary, Reason: *reason, Flags: flags,
 	})
 	if err != nil {
 		return refusalError(err)
 	}
-	fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Must change at next logon: %s. Request %s.\n",
-		r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, yesNo(r.Temporary), r.ID)
+	if r.UnlockOnly() {
+		fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Request %s.\n", r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, r.ID)
+	} else {
+		fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Must change at next logon: %s. Request %s.\n",
+			r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, yesNo(r.Temporary), r.ID)
+	}
 	if r.Generated {
 		secret, _, err := a.svc.RevealPassword(ctx, r.ID, op)
 		if err != nil {
@@ -94,7 +117,12 @@ func refusalError(err error) error {
 }
 
 func didWhat(r *bot.Request) string {
-	if r.Steps.Unlocked {
+	switch {
+	case r.UnlockOnly() && r.Steps.UnlockSkipped:
+		return "no longer locked, nothing changed"
+	case r.UnlockOnly():
+		return "unlocked and verified, password unchanged"
+	case r.Steps.Unlocked:
 		return "unlocked, password reset and verified"
 	}
 	return "password reset and verified (it was not locked)"

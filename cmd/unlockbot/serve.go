@@ -25,7 +25,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	a.refreshTypeahead(ctx)
 	// Expire undecided requests and resume resets whose worker died; every
 	// replica may sweep, the compare-and-swap lets one act.
-	go a.svc.RunSweeper(ctx, 30*time.Second)
+	go a.svc.RunSweeper(ctx, cfg.Recovery.SweepInterval)
 	mux := http.NewServeMux()
 	a.routes(mux)
 	stopSlack, err := a.mountSlack(ctx, mux)

@@ -123,7 +123,9 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			ApprovalChannel: map[string]string{"slack": oc.Slack.ApprovalChannel},
 		})
 	}
-	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log})
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log,
+		Lease:  cfg.Recovery.Lease,
+		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
 		a.Close()
 		return nil, err
