@@ -78,6 +78,9 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 		return nil, err
 	}
 	tr.line("account picker", optionLabels(opts))
+	if facts, err := svc.AccountCard(ctx, dana, "acme", "alice"); err == nil {
+		tr.line("alice picked", factSummary(facts))
+	}
 
 	// A privileged account is refused inside the form.
 	_, err = svc.Submit(ctx, bot.Submission{Requester: dana, OrgID: "acme", Account: "dadmin", Temporary: true, Reason: "Caller says he is Dan, verified by call-back"})
@@ -116,6 +119,17 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 	_, _, err = svc.RevealPassword(ctx, req.ID, dana)
 	tr.line("@dana presses Reveal again", "refused: "+bot.SafeMessage(err))
 
+	// Bob knows his password; his phone locked him out. Unlock only.
+	tr.line("@dana submits bob", "Unlock only: the password stays as it is")
+	unlock, err := svc.Submit(ctx, bot.Submission{Requester: dana, OrgID: "acme", Mode: bot.ModeUnlock, Account: "bob",
+		Reason: "Bob's phone kept an old password; he knows the current one", Origin: "#acme-helpdesk"})
+	if err != nil {
+		return nil, fmt.Errorf("demo unlock-only submit: %w", err)
+	}
+	if _, err := svc.Approve(ctx, unlock.ID, lee); err != nil {
+		return nil, fmt.Errorf("demo unlock-only approve: %w", err)
+	}
+
 	u, _ := dir.User("alice")
 	tr.line("directory check", fmt.Sprintf("alice locked=%t must-change=%t new password works=%t", u.Lock.Locked, u.PasswordLastSet.IsZero(), u.Password == pw.Reveal()))
 	tk, err := tickets.Get(ctx, req.Steps.TicketID)
@@ -146,6 +160,14 @@ func formSummary(f bot.Form) string {
 			v = "=on"
 		}
 		parts = append(parts, fl.Label+v)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func factSummary(c bot.Card) string {
+	var parts []string
+	for _, f := range c.Fields {
+		parts = append(parts, f.Label+": "+f.Value)
 	}
 	return strings.Join(parts, " · ")
 }
