@@ -28,7 +28,17 @@ type Config struct {
 	SealKeyFile  string      `yaml:"seal_key_file"`
 	LogLevel     string      `yaml:"log_level"`
 	Audit        AuditConfig `yaml:"audit"`
+	Slack        SlackConfig `yaml:"slack"`
 	Orgs         []OrgConfig `yaml:"orgs"`
+}
+
+// SlackConfig pins the one workspace and app this unlockbot serves. Slack
+// requests from anywhere else are refused, and the user and group ids in
+// the orgs' slack blocks are taken as ids of this workspace.
+type SlackConfig struct {
+	TeamID       string `yaml:"team_id"`       // T…; required when SLACK_BOT_TOKEN is set
+	EnterpriseID string `yaml:"enterprise_id"` // E…; optional, pins the Enterprise Grid too
+	AppID        string `yaml:"app_id"`        // A…; required when SLACK_BOT_TOKEN is set
 }
 
 type AuditConfig struct {
@@ -189,6 +199,7 @@ func (c *Config) Validate() error {
 	if c.usesRedis() && c.SealKeyEnv == "" && c.SealKeyFile == "" {
 		bad("seal_key_env", "is required with Redis: pending passwords are stored encrypted with this 32-byte key (base64), shared by all replicas")
 	}
+	c.Slack.validate(bad)
 	if len(c.Orgs) == 0 {
 		bad("orgs", "list at least one organization")
 	}
