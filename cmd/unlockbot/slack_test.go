@@ -127,3 +127,17 @@ func TestSlackServesItsWorkspaceOnly(t *testing.T) {
 		t.Fatalf("refusal not audited:\n%s", audit)
 	}
 }
+
+// `unlockbot check` reports a bot token of another workspace as a problem.
+func TestCheckComparesSlackTeam(t *testing.T) {
+	path, fake := demoSlackConfig(t, pinned)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"check", "--config", path}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "✓ slack: bot token belongs to @unlockbot") || !strings.Contains(out.String(), "(T1)") {
+		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	fake.SetWorkspace(slacktest.Workspace{TeamID: "T2", TeamName: "Elsewhere", AppID: slacktest.DefaultAppID})
+	out.Reset()
+	if code := run(context.Background(), []string{"check", "--config", path}, nil, &out, &errb); code == 0 || !strings.Contains(out.String(), "✗ slack: the bot token belongs to workspace Elsewhere (T2), but slack.team_id is T1") {
+		t.Fatalf("check with another workspace's token: exit %d\n%s", code, out.String())
+	}
+}
