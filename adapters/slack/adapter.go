@@ -56,6 +56,10 @@ type Config struct {
 	UserGroups []string
 	// GroupTTL is how long group membership is cached (default 5 min).
 	GroupTTL time.Duration
+	// GroupMaxStale is how long a group Slack fails to list keeps its last
+	// known members (default DefaultGroupMaxStale, 15 min); after that it
+	// grants no role until Slack answers again.
+	GroupMaxStale time.Duration
 	// HTTPClient for the Web API (default: 10 s timeout).
 	HTTPClient *http.Client
 }
@@ -124,7 +128,7 @@ func New(cfg Config) (*Adapter, error) {
 		log:    cfg.Log.With().Str("adapter", Platform).Logger(),
 		now:    now,
 	}
-	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, now, a.log)
+	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
 	cfg.Service.SetNotifier(Platform, a)
 	return a, nil
