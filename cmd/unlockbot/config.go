@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/unlockbot/unlockbot/adapters/slack"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -39,6 +40,10 @@ type SlackConfig struct {
 	TeamID       string `yaml:"team_id"`       // T…; required when SLACK_BOT_TOKEN is set
 	EnterpriseID string `yaml:"enterprise_id"` // E…; optional, pins the Enterprise Grid too
 	AppID        string `yaml:"app_id"`        // A…; required when SLACK_BOT_TOKEN is set
+	// GroupMaxStale is how long a user group that Slack fails to list
+	// keeps its last known members (default 15m); then its roles lapse
+	// until Slack answers again.
+	GroupMaxStale time.Duration `yaml:"group_max_stale"`
 }
 
 type AuditConfig struct {
@@ -163,6 +168,9 @@ func (c *Config) defaults() {
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
+	}
+	if c.Slack.GroupMaxStale == 0 {
+		c.Slack.GroupMaxStale = slack.DefaultGroupMaxStale
 	}
 	for i := range c.Orgs {
 		o := &c.Orgs[i]

@@ -72,7 +72,7 @@ func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {
 		BotToken: token, SigningSecret: signing, AppToken: appToken,
 		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
 		TeamID: a.cfg.Slack.TeamID, EnterpriseID: a.cfg.Slack.EnterpriseID, AppID: a.cfg.Slack.AppID,
-		UserGroups: slack.UserGroupsOf(a.orgs),
+		UserGroups: slack.UserGroupsOf(a.orgs), GroupMaxStale: a.cfg.Slack.GroupMaxStale,
 	})
 	return ad, appToken, err
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Slack ids are upper-case letters and digits behind a one-letter kind.
@@ -30,6 +31,9 @@ func (s SlackConfig) validate(bad func(string, string, ...any)) {
 	}
 	if s.AppID != "" && !slackAppRe.MatchString(s.AppID) {
 		bad("slack.app_id", "must be a Slack app id (A…), got %q", s.AppID)
+	}
+	if s.GroupMaxStale < time.Minute || s.GroupMaxStale > 24*time.Hour {
+		bad("slack.group_max_stale", "must be between 1m and 24h (got %s)", s.GroupMaxStale)
 	}
 }
 
