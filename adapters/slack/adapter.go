@@ -39,16 +39,27 @@ type Config struct {
 	SigningSecret identity.Secret
 	AppToken      identity.Secret // xapp-…: when set, cmd runs RunSocketMode with it instead of Routes
 	APIURL        string          // default DefaultAPIURL; tests point it at slacktest
-	Service       *bot.Service
-	Store         store.Store // replay/retry markers
-	Log           zerolog.Logger
-	Now           func() time.Time
+	// TeamID (T…) and AppID (A…) are the one workspace and app this bot
+	// serves; EnterpriseID (E…), when set, pins the Enterprise Grid too.
+	// Requests from anywhere else are refused before they are handled,
+	// and every actor's Tenant is TeamID, so roles match on team + user.
+	TeamID       string
+	EnterpriseID string
+	AppID        string
+	Service      *bot.Service
+	Store        store.Store // replay/retry markers
+	Log          zerolog.Logger
+	Now          func() time.Time
 	// UserGroups are the Slack user-group ids (S…) named as technicians or
 	// approvers in the org config; their members are fetched periodically so
 	// actors carry their groups. cmd can collect them with UserGroupsOf.
 	UserGroups []string
 	// GroupTTL is how long group membership is cached (default 5 min).
 	GroupTTL time.Duration
+	// GroupMaxStale is how long a group Slack fails to list keeps its last
+	// known members (default DefaultGroupMaxStale, 15 min); after that it
+	// grants no role until Slack answers again.
+	GroupMaxStale time.Duration
 	// HTTPClient for the Web API (default: 10 s timeout).
 	HTTPClient *http.Client
 }
@@ -60,6 +71,7 @@ type Adapter struct {
 	st     store.Store
 	api    *webAPI
 	secret identity.Secret
+	ws     workspace // the one team and app served
 	log    zerolog.Logger
 	now    func() time.Time
 	groups *groupCache
@@ -83,6 +95,10 @@ func New(cfg Config) (*Adapter, error) {
 		return nil, fmt.Errorf("%s: the signing secret is required", op)
 	case !strings.HasPrefix(cfg.BotToken.Reveal(), "xoxb-"):
 		return nil, fmt.Errorf("%s: the bot token must be a bot token (xoxb-…)", op)
+	}
+	ws, err := newWorkspace(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	base := cfg.APIURL
 	if base == "" {
@@ -108,10 +124,11 @@ func New(cfg Config) (*Adapter, error) {
 		st:     cfg.Store,
 		api:    &webAPI{base: base, token: cfg.BotToken, http: hc, sleep: sleepCtx},
 		secret: cfg.SigningSecret,
+		ws:     ws,
 		log:    cfg.Log.With().Str("adapter", Platform).Logger(),
 		now:    now,
 	}
-	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, now, a.log)
+	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
 	cfg.Service.SetNotifier(Platform, a)
 	return a, nil
@@ -119,9 +136,9 @@ func New(cfg Config) (*Adapter, error) {
 
 // Routes mounts Slack's three request URLs.
 func (a *Adapter) Routes(mux *http.ServeMux) {
-	mux.Handle("POST /slack/commands", a.verified(a.handleCommand))
-	mux.Handle("POST /slack/interactions", a.verified(a.handleInteraction))
-	mux.Handle("POST /slack/options", a.verified(a.handleOptions))
+	mux.Handle("POST /slack/commands", a.verified(entryCommand, a.handleCommand))
+	mux.Handle("POST /slack/interactions", a.verified(entryPayload, a.handleInteraction))
+	mux.Handle("POST /slack/options", a.verified(entryPayload, a.handleOptions))
 }
 
 // Shutdown waits for work started after an ack (resets in progress) to end,
@@ -155,9 +172,15 @@ func (a *Adapter) background(fn func(ctx context.Context)) {
 
 // actor builds the bot actor for a Slack user, with their user groups. It
 // is for paths that show no names (the command, the type-ahead), which
-// must stay fast.
+// must stay fast. The tenant is the pinned team: served() has refused
+// every request from another one.
 func (a *Adapter) actor(ctx context.Context, userID, handle string) bot.Actor {
-	return bot.Actor{Platform: Platform, ID: userID, Name: handle, Groups: a.groups.groupsOf(ctx, userID)}
+	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: userID, Name: handle, Groups: a.groups.groupsOf(ctx, userID)}
+}
+
+// key is a user's qualified id for log fields ("slack:T1:U123").
+func (a *Adapter) key(userID string) string {
+	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: userID}.Key()
 }
 
 // person is actor with the name people know them by, for submissions and
@@ -169,13 +192,17 @@ func (a *Adapter) person(ctx context.Context, userID, handle string) bot.Actor {
 }
 
 // UserGroupsOf lists the Slack user-group ids (S…) named in the orgs'
-// technician and approver principals, for Config.UserGroups.
+// technician and approver principals ("slack:T1:S456"), for
+// Config.UserGroups.
 func UserGroupsOf(orgs []*bot.Org) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, o := range orgs {
 		for _, p := range append(append([]string{}, o.Technicians...), o.Approvers...) {
 			id, ok := strings.CutPrefix(p, Platform+":")
+			if _, rest, tenant := strings.Cut(id, ":"); tenant {
+				id = rest
+			}
 			if ok && strings.HasPrefix(id, "S") && !seen[id] {
 				seen[id] = true
 				out = append(out, id)

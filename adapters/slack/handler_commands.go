@@ -18,7 +18,7 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
 	defer cancel()
-	log := a.log.With().Str("actor", Platform+":"+cmd.UserID).Str("command", cmd.Command).Str("channel", cmd.ChannelID).Logger()
+	log := a.log.With().Str("actor", a.key(cmd.UserID)).Str("command", cmd.Command).Str("channel", cmd.ChannelID).Logger()
 
 	actor := a.actor(ctx, cmd.UserID, cmd.UserName)
 	form, err := a.svc.NewForm(ctx, actor, cmd.ChannelID, cmd.Text)

@@ -62,7 +62,7 @@ func (a *Adapter) handleInteraction(w http.ResponseWriter, r *http.Request, _ []
 }
 
 func (a *Adapter) clickLog(cb *slack.InteractionCallback, action, id string) zerolog.Logger {
-	return a.log.With().Str("actor", Platform+":"+cb.User.ID).Str("action", action).Str("request", id).Logger()
+	return a.log.With().Str("actor", a.key(cb.User.ID)).Str("action", action).Str("request", id).Logger()
 }
 
 func channelOf(cb *slack.InteractionCallback) string {

@@ -37,6 +37,9 @@ const (
 	uOther    = "UOTHER" // neither
 	gApprover = "SAPPR"
 
+	teamID = slacktest.DefaultTeamID // the workspace the adapter serves
+	appID  = slacktest.DefaultAppID
+
 	chAcme      = "CACME"
 	chApprovals = "CAPPROVALS"
 	dmTech      = "DTECH"
@@ -100,6 +103,12 @@ func users() []memory.User {
 
 func newEnv(t testing.TB, st store.Store) *env {
 	t.Helper()
+	return newEnvWith(t, st, nil)
+}
+
+// newEnvWith is newEnv with the adapter's config edited first.
+func newEnvWith(t testing.TB, st store.Store, edit func(*Config)) *env {
+	t.Helper()
 	if st == nil {
 		st = memstore.New()
 	}
@@ -110,8 +119,8 @@ func newEnv(t testing.TB, st store.Store) *env {
 	org := &bot.Org{
 		ID: "acme", Name: "Acme", Directory: e.dir, Tickets: local.New(st, "acme", sealer.SealBytes), PSACompanyID: "acme-co",
 		Policy:          bot.Policy{RequireApproval: true},
-		Technicians:     []string{"slack:" + uTech, "slack:" + gApprover},
-		Approvers:       []string{"slack:" + gApprover},
+		Technicians:     []string{"slack:" + teamID + ":" + uTech, "slack:" + teamID + ":" + gApprover},
+		Approvers:       []string{"slack:" + teamID + ":" + gApprover},
 		Channels:        []string{"slack:" + chAcme},
 		ApprovalChannel: map[string]string{"slack": chApprovals},
 	}
@@ -121,11 +130,15 @@ func newEnv(t testing.TB, st store.Store) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
-	e.a, err = New(Config{
+	cfg := Config{
 		BotToken: identity.NewSecret(testToken), SigningSecret: identity.NewSecret(testSecret),
-		APIURL: e.fake.APIURL(), Service: svc, Store: st, Log: log,
+		APIURL: e.fake.APIURL(), Service: svc, Store: st, Log: log, TeamID: teamID, AppID: appID,
 		UserGroups: UserGroupsOf([]*bot.Org{org}),
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e.a, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +172,20 @@ func (e *env) nextTrigger() string {
 
 func (e *env) command(user, channel, text string) url.Values {
 	return url.Values{"command": {"/unlock"}, "text": {text}, "user_id": {user}, "user_name": {strings.ToLower(user)},
-		"channel_id": {channel}, "team_id": {"T1"}, "trigger_id": {e.nextTrigger()}, "response_url": {"https://hooks.example/cmd"}}
+		"channel_id": {channel}, "team_id": {teamID}, "team_domain": {"test"}, "api_app_id": {appID}, "trigger_id": {e.nextTrigger()}, "response_url": {"https://hooks.example/cmd"}}
 }
 
+// payload form-encodes an interaction payload as Slack posts it, from our
+// workspace and app unless v names others.
 func payload(v any) url.Values {
+	if m, ok := v.(map[string]any); ok {
+		if _, ok := m["team"]; !ok {
+			m["team"] = map[string]any{"id": teamID, "domain": "test"}
+		}
+		if _, ok := m["api_app_id"]; !ok {
+			m["api_app_id"] = appID
+		}
+	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		panic(err)
@@ -170,7 +193,9 @@ func payload(v any) url.Values {
 	return url.Values{"payload": {string(raw)}}
 }
 
-func user(id string) map[string]any { return map[string]any{"id": id, "name": strings.ToLower(id)} }
+func user(id string) map[string]any {
+	return map[string]any{"id": id, "name": strings.ToLower(id), "team_id": teamID}
+}
 
 func sel(v string) map[string]any {
 	return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v, "text": map[string]any{"type": "plain_text", "text": v}}}

@@ -15,13 +15,15 @@ import (
 )
 
 // runEnvelope is verified() + the handler for one envelope: it refuses
-// replays, runs the HTTP handler for the envelope's type and returns the
-// ack payload (the handler's JSON answer, or nil). ok=false: do not ack (the
-// replay store failed; as over HTTP, Slack may try again).
+// other workspaces and replays, runs the HTTP handler for the envelope's
+// type and returns the ack payload (the handler's JSON answer, or nil).
+// ok=false: do not ack (the replay store failed; as over HTTP, Slack may
+// try again).
 func (a *Adapter) runEnvelope(ctx context.Context, log zerolog.Logger, f socketFrame) (payload json.RawMessage, ok bool) {
 	var (
 		h    func(http.ResponseWriter, *http.Request, []byte)
 		form url.Values
+		e    entry
 	)
 	switch f.Type {
 	case "slash_commands":
@@ -30,10 +32,10 @@ func (a *Adapter) runEnvelope(ctx context.Context, log zerolog.Logger, f socketF
 			log.Warn().Msg("unreadable slash command envelope")
 			return nil, true
 		}
-		h = a.handleCommand
+		h, e = a.handleCommand, entryCommand
 	case "interactive": // block_actions, view_submission, block_suggestion...
 		form = url.Values{"payload": {string(f.Payload)}}
-		h = a.handleInteraction
+		h, e = a.handleInteraction, entryPayload
 	default: // events_api and newer: unlockbot subscribes to none
 		log.Debug().Msg("socket mode envelope type not used; acknowledged")
 		return nil, true
@@ -41,6 +43,12 @@ func (a *Adapter) runEnvelope(ctx context.Context, log zerolog.Logger, f socketF
 	if len(f.EnvelopeID) > maxEnvelopeID {
 		log.Warn().Msg("socket mode envelope id too long; acknowledged, not run")
 		return nil, true
+	}
+	// The app token authenticates the link, not the workspace: an envelope
+	// from another one is answered (its refusal is the ack) and not run.
+	refusal := &ackRecorder{header: http.Header{}}
+	if !a.served(ctx, refusal, e, form, "socket_mode") {
+		return ackPayload(log, refusal.status(), refusal.body.Bytes()), true
 	}
 	// The id is Slack's delivery id: a retry (retry_attempt > 0) or a
 	// replayed frame carries the same one and must not run twice. A retry
@@ -55,18 +63,24 @@ func (a *Adapter) runEnvelope(ctx context.Context, log zerolog.Logger, f socketF
 		return nil, true
 	}
 	status, body := serveInline(ctx, h, form)
+	return ackPayload(log, status, body), true
+}
+
+// ackPayload is what of a handler's answer goes into the ack: its JSON
+// body, or nothing.
+func ackPayload(log zerolog.Logger, status int, body []byte) json.RawMessage {
 	body = bytes.TrimSpace(body)
 	switch {
 	case status != http.StatusOK:
 		log.Warn().Int("status", status).Msg("socket mode envelope refused by its handler")
-		return nil, true
+		return nil
 	case len(body) == 0:
-		return nil, true
+		return nil
 	case !json.Valid(body):
 		log.Error().Msg("handler answer is not JSON; acknowledged without it")
-		return nil, true
+		return nil
 	}
-	return json.RawMessage(body), true
+	return json.RawMessage(body)
 }
 
 // commandForm turns a slash_commands payload (a JSON object of the fields
@@ -98,10 +112,7 @@ func serveInline(ctx context.Context, h func(http.ResponseWriter, *http.Request,
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := &ackRecorder{header: http.Header{}}
 	h(w, r, []byte(body))
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.code, w.body.Bytes()
+	return w.status(), w.body.Bytes()
 }
 
 // ackRecorder is the http.ResponseWriter a handler writes its answer to.
@@ -112,6 +123,14 @@ type ackRecorder struct {
 }
 
 func (w *ackRecorder) Header() http.Header { return w.header }
+
+// status is the answer's HTTP status (200 when none was written).
+func (w *ackRecorder) status() int {
+	if w.code == 0 {
+		return http.StatusOK
+	}
+	return w.code
+}
 
 func (w *ackRecorder) WriteHeader(code int) {
 	if w.code == 0 {

@@ -313,9 +313,9 @@ func TestSocketOtherEnvelopesAcked(t *testing.T) {
 	for _, env := range []slacktest.Envelope{
 		{Type: "events_api", Payload: json.RawMessage(`{"event":{"type":"app_mention"}}`)},
 		{Type: "interactive", Payload: json.RawMessage(`"not an object"`), AcceptsResponsePayload: true},
-		{Type: "interactive", Payload: json.RawMessage(`{"type":"view_closed","user":{"id":"UTECH"}}`)},
+		{Type: "interactive", Payload: json.RawMessage(`{"type":"view_closed","user":{"id":"UTECH"},"team":{"id":"` + teamID + `"},"api_app_id":"` + appID + `"}`)},
 		{Type: "slash_commands", Payload: json.RawMessage(`[1,2]`), AcceptsResponsePayload: true},
-		{Type: "slash_commands", Payload: json.RawMessage(`{"command":"/unlock"}`), AcceptsResponsePayload: true}, // no user
+		{Type: "slash_commands", Payload: json.RawMessage(`{"command":"/unlock","team_id":"` + teamID + `","api_app_id":"` + appID + `"}`), AcceptsResponsePayload: true}, // no user
 	} {
 		id, err := s.sock.Send(env)
 		if err != nil {

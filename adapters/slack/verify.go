@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -64,10 +65,11 @@ func Sign(secret, ts string, body []byte) string {
 	return "v0=" + hex.EncodeToString(sign([]byte(secret), ts, body))
 }
 
-// verified wraps a handler: read at most 1 MiB, check the signature, drop
-// Slack retries and replays, then hand over the raw body. A request that
-// fails here is answered without being parsed.
-func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+// verified wraps a handler: read at most 1 MiB, check the signature,
+// refuse other workspaces (workspace.go), drop Slack retries and replays,
+// then hand over the raw body. A request that fails the signature is
+// answered without being parsed.
+func (a *Adapter) verified(e entry, next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
@@ -79,6 +81,14 @@ func (a *Adapter) verified(next func(w http.ResponseWriter, r *http.Request, bod
 			a.log.Warn().Str("path", r.URL.Path).Str("remote", r.RemoteAddr).Str("why", err.Error()).
 				Str("event", "slack.signature_refused").Msg("slack request refused: bad signature")
 			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		if !a.served(r.Context(), w, e, form, "http") {
 			return
 		}
 		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/unlockbot/unlockbot/adapters/slack"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -28,6 +29,7 @@ type Config struct {
 	SealKeyFile  string         `yaml:"seal_key_file"`
 	LogLevel     string         `yaml:"log_level"`
 	Audit        AuditConfig    `yaml:"audit"`
+	Slack        SlackConfig    `yaml:"slack"`
 	Limits       LimitsConfig   `yaml:"limits"`
 	Recovery     RecoveryConfig `yaml:"recovery"`
 	Orgs         []OrgConfig    `yaml:"orgs"`
@@ -43,6 +45,19 @@ type LimitsConfig struct {
 type RecoveryConfig struct {
 	Lease         time.Duration `yaml:"lease"`          // a worker owns a reset this long (default 2m)
 	SweepInterval time.Duration `yaml:"sweep_interval"` // how often each replica looks for stuck requests (default 30s)
+}
+
+// SlackConfig pins the one workspace and app this unlockbot serves. Slack
+// requests from anywhere else are refused, and the user and group ids in
+// the orgs' slack blocks are taken as ids of this workspace.
+type SlackConfig struct {
+	TeamID       string `yaml:"team_id"`       // T…; required when SLACK_BOT_TOKEN is set
+	EnterpriseID string `yaml:"enterprise_id"` // E…; optional, pins the Enterprise Grid too
+	AppID        string `yaml:"app_id"`        // A…; required when SLACK_BOT_TOKEN is set
+	// GroupMaxStale is how long a user group that Slack fails to list
+	// keeps its last known members (default 15m); then its roles lapse
+	// until Slack answers again.
+	GroupMaxStale time.Duration `yaml:"group_max_stale"`
 }
 
 type AuditConfig struct {
@@ -180,6 +195,9 @@ func (c *Config) defaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	if c.Slack.GroupMaxStale == 0 {
+		c.Slack.GroupMaxStale = slack.DefaultGroupMaxStale
+	}
 	for i := range c.Orgs {
 		o := &c.Orgs[i]
 		if o.Name == "" {
@@ -227,6 +245,7 @@ func (c *Config) Validate() error {
 	if r := c.Recovery; r.SweepInterval < time.Second || r.SweepInterval > 10*time.Minute {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
+	c.Slack.validate(bad)
 	if len(c.Orgs) == 0 {
 		bad("orgs", "list at least one organization")
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExampleConfigIsValid(t *testing.T) {
@@ -21,6 +22,14 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if len(c.Orgs) < 2 || !*c.Orgs[0].Policy.RequireApproval {
 		t.Fatalf("example parsed wrong: %+v", c.Orgs)
+	}
+	if c.Slack.TeamID == "" || c.Slack.AppID == "" || c.Slack.GroupMaxStale != 15*time.Minute {
+		t.Fatalf("example slack block parsed wrong: %+v", c.Slack)
+	}
+	// Unset, a failing Slack user group keeps its members for 15 minutes.
+	c, err = ParseConfig([]byte("orgs:\n  - id: x\n    directory: {kind: demo, dev_mode: true}\n"))
+	if err != nil || c.Slack.GroupMaxStale != 15*time.Minute {
+		t.Fatalf("default group_max_stale: %v, %v", c.Slack.GroupMaxStale, err)
 	}
 }
 
@@ -43,6 +52,10 @@ orgs:
 		"bad min length": {`orgs:`, "orgs[0].policy.min_password_length: must be between 8 and 128"},
 		"redis password": {`orgs:`, "redis_url: holds a password; secrets are never written in the file"},
 		"demo w/o dev":   {`kind: ad`, "orgs[0].directory.kind: demo is the built-in fake directory; set dev_mode: true"},
+		"slack team id":  {`orgs:`, `slack.team_id: must be a Slack team id (T… in capitals, e.g. T0123ABCD), got "U0DANA"`},
+		"slack app id":   {`orgs:`, `slack.app_id: must be a Slack app id (A…), got "a0bot"`},
+		"slack grid id":  {`orgs:`, `slack.enterprise_id: must be a Slack Enterprise Grid id (E…), got "T1"`},
+		"group stale":    {`orgs:`, `slack.group_max_stale: must be between 1m and 24h (got 30s)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			y := strings.ReplaceAll(base, "%CA%", ca)
@@ -63,6 +76,14 @@ orgs:
 				y = "redis_url: redis://127.0.0.1:6379/0\n" + y
 			case "redis password":
 				y = "redis_url: redis://:hunter2@127.0.0.1:6379/0\nseal_key_env: K\n" + y
+			case "slack team id":
+				y = "slack: {team_id: U0DANA, app_id: A0BOT}\n" + y
+			case "slack app id":
+				y = "slack: {team_id: T0ACME, app_id: a0bot}\n" + y
+			case "slack grid id":
+				y = "slack: {team_id: T0ACME, app_id: A0BOT, enterprise_id: T1}\n" + y
+			case "group stale":
+				y = "slack: {team_id: T0ACME, app_id: A0BOT, group_max_stale: 30s}\n" + y
 			case "demo w/o dev":
 				y = strings.Replace(y, tc.edit, `kind: demo`, 1)
 			case "bad min length":

@@ -69,6 +69,7 @@ redis_prefix: "e2e:%s:"
 seal_key_env: E2E_SEAL_KEY
 log_level: debug
 audit: { file: %q }
+slack: { team_id: %s, app_id: %s }
 orgs:
   - id: lab
     name: Lab Corp
@@ -81,7 +82,7 @@ orgs:
       base_dn: %q
       intentional_lock_group: %q
     slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
-`, redisURL, rand.Text(), audit, lab.URL, lab.CAFile, lab.BotDN, lab.UsersDN, lab.IntentionalLockDN, chHelp, chApprove, uTech)
+`, redisURL, rand.Text(), audit, slacktest.DefaultTeamID, slacktest.DefaultAppID, lab.URL, lab.CAFile, lab.BotDN, lab.UsersDN, lab.IntentionalLockDN, chHelp, chApprove, uTech)
 	cfg, err := ParseConfig([]byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +143,11 @@ func (e *e2e) post(path string, form url.Values) (int, string) {
 
 func (e *e2e) trigger() string { e.n++; return fmt.Sprintf("T%d.%d", time.Now().UnixNano(), e.n) }
 
-func jsonPayload(v any) url.Values {
+// jsonPayload form-encodes an interaction payload from the pinned
+// workspace and app, as Slack posts it.
+func jsonPayload(v map[string]any) url.Values {
+	v["team"] = map[string]any{"id": slacktest.DefaultTeamID, "domain": "lab"}
+	v["api_app_id"] = slacktest.DefaultAppID
 	raw, _ := json.Marshal(v)
 	return url.Values{"payload": {string(raw)}}
 }
@@ -210,7 +215,7 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	}
 
 	if code, body := e.post("/slack/commands", url.Values{"command": {"/unlock"}, "text": {name}, "user_id": {uTech}, "user_name": {"tess"},
-		"channel_id": {chHelp}, "team_id": {"T1"}, "trigger_id": {e.trigger()}, "response_url": {"https://hooks.example/x"}}); code != 200 {
+		"channel_id": {chHelp}, "team_id": {slacktest.DefaultTeamID}, "api_app_id": {slacktest.DefaultAppID}, "trigger_id": {e.trigger()}, "response_url": {"https://hooks.example/x"}}); code != 200 {
 		t.Fatalf("/unlock: %d %s", code, body)
 	}
 	if len(e.fake.Calls("views.open")) != 1 {

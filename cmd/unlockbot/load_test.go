@@ -47,11 +47,12 @@ redis_prefix: "load:%s:"
 seal_key_env: LOAD_SEAL_KEY
 log_level: warn
 audit: { file: %q }
+slack: { team_id: %s, app_id: %s }
 orgs:
   - id: acme
     directory: { kind: demo, dev_mode: true }
     slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [%s] }
-`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), chHelp, chApprove, uTech, uLead)), 0o600)
+`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), slacktest.DefaultTeamID, slacktest.DefaultAppID, chHelp, chApprove, uTech, uLead)), 0o600)
 	key := make([]byte, 32)
 	rand.Read(key)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,7 +82,7 @@ orgs:
 		<-tick.C
 		trigger := fmt.Sprintf("T%d", i)
 		body := url.Values{"command": {"/unlock"}, "text": {"alice"}, "user_id": {uTech}, "user_name": {"tess"},
-			"channel_id": {chHelp}, "team_id": {"T1"}, "trigger_id": {trigger}, "response_url": {"https://hooks.example/x"}}.Encode()
+			"channel_id": {chHelp}, "team_id": {slacktest.DefaultTeamID}, "api_app_id": {slacktest.DefaultAppID}, "trigger_id": {trigger}, "response_url": {"https://hooks.example/x"}}.Encode()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

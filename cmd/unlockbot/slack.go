@@ -61,6 +61,9 @@ func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {
 	if signing.IsZero() {
 		return nil, identity.Secret{}, fmt.Errorf("SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN: every Slack request is verified with it")
 	}
+	if err := a.cfg.Slack.requireIDs(); err != nil {
+		return nil, identity.Secret{}, err
+	}
 	appToken, err := envSecret("SLACK_APP_TOKEN")
 	if err != nil {
 		return nil, identity.Secret{}, err
@@ -68,7 +71,8 @@ func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {
 	ad, err := slack.New(slack.Config{
 		BotToken: token, SigningSecret: signing, AppToken: appToken,
 		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
-		UserGroups: slack.UserGroupsOf(a.orgs),
+		TeamID: a.cfg.Slack.TeamID, EnterpriseID: a.cfg.Slack.EnterpriseID, AppID: a.cfg.Slack.AppID,
+		UserGroups: slack.UserGroupsOf(a.orgs), GroupMaxStale: a.cfg.Slack.GroupMaxStale,
 	})
 	return ad, appToken, err
 }

@@ -117,9 +117,9 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 			},
-			Technicians:     qualify("slack", oc.Slack.Technicians),
-			Approvers:       qualify("slack", oc.Slack.Approvers),
-			Channels:        qualify("slack", oc.Slack.Channels),
+			Technicians:     qualify("slack", cfg.Slack.TeamID, oc.Slack.Technicians),
+			Approvers:       qualify("slack", cfg.Slack.TeamID, oc.Slack.Approvers),
+			Channels:        qualify("slack", "", oc.Slack.Channels),
 			ApprovalChannel: map[string]string{"slack": oc.Slack.ApprovalChannel},
 		})
 	}
@@ -143,10 +143,15 @@ func (a *app) refreshTypeahead(ctx context.Context) {
 	}
 }
 
-func qualify(platform string, ids []string) []string {
+// qualify turns the config's bare ids into principals the way bot.Actor
+// keys them: "slack:T1:U123" for a user or group of team T1. Channels are
+// qualified without the team ("slack:C123") because bot.Org.OwnsChannel
+// is asked with the platform alone; the adapter serves one team, so a
+// channel id cannot name a channel of another.
+func qualify(platform, tenant string, ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, platform+":"+id)
+		out = append(out, bot.Actor{Platform: platform, Tenant: tenant, ID: id}.Key())
 	}
 	return out
 }

@@ -47,21 +47,25 @@ type Server struct {
 	*httptest.Server
 	Token string
 
-	mu       sync.Mutex
-	calls    []Call
-	messages map[string]*Message // channel+"/"+ts
-	groups   map[string][]string
-	users    map[string]string // id → display name (users.info)
-	outside  map[string]bool   // channels the bot is not in
-	limited  map[string]int    // method → Retry-After seconds for the next call
-	failNext map[string]string
-	nextTS   int
-	nextView int
+	mu        sync.Mutex
+	calls     []Call
+	messages  map[string]*Message // channel+"/"+ts
+	groups    map[string][]string
+	groupFail map[string]string // group id → error code, every call
+	held      map[string]*Held  // group id → the next call waits
+	ws        Workspace
+	users     map[string]string // id → display name (users.info)
+	outside   map[string]bool   // channels the bot is not in
+	limited   map[string]int    // method → Retry-After seconds for the next call
+	failNext  map[string]string
+	nextTS    int
+	nextView  int
 }
 
 // New starts a fake that accepts token (an xoxb- bot token).
 func New(t testing.TB, token string) *Server {
 	s := &Server{Token: token, messages: map[string]*Message{}, groups: map[string][]string{},
+		groupFail: map[string]string{}, held: map[string]*Held{}, ws: defaultWorkspace(),
 		outside: map[string]bool{}, users: map[string]string{}, limited: map[string]int{}, failNext: map[string]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
@@ -206,7 +210,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case fail != "":
 		res = fail2(fail)
 	default:
-		res = s.dispatch(call)
+		code, ok := s.holdGroup(r, call)
+		switch {
+		case !ok:
+			return // the client gave up on a held call
+		case code != "":
+			res = fail2(code)
+		default:
+			res = s.dispatch(call)
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(res)
@@ -223,7 +235,9 @@ func fail2(code string, msgs ...string) answer {
 func (s *Server) dispatch(c Call) answer {
 	switch c.Method {
 	case "auth.test":
-		return answer{"ok": true, "user_id": "UBOT", "user": "unlockbot", "team_id": "T1", "bot_id": "BBOT"}
+		return s.authTest()
+	case "bots.info":
+		return s.botsInfo(c)
 	case "usergroups.users.list":
 		return s.groupUsers(c)
 	case "users.info":
@@ -238,20 +252,6 @@ func (s *Server) dispatch(c Call) answer {
 		return s.view(c)
 	}
 	return fail2("unknown_method")
-}
-
-func (s *Server) groupUsers(c Call) answer {
-	id := c.Str("usergroup")
-	if id == "" {
-		return fail2("missing_argument")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	users, ok := s.groups[id]
-	if !ok {
-		return fail2("no_such_subteam")
-	}
-	return answer{"ok": true, "users": append([]string{}, users...)}
 }
 
 // messageArgs checks what every message method needs.

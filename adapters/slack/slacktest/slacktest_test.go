@@ -9,6 +9,15 @@ import (
 
 func call(t *testing.T, s *Server, method, token, body string) map[string]any {
 	t.Helper()
+	out, err := try(s, method, token, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// try is call for goroutines, which must not stop the test themselves.
+func try(s *Server, method, token, body string) (map[string]any, error) {
 	req, _ := http.NewRequest(http.MethodPost, s.APIURL()+method, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
@@ -16,17 +25,17 @@ func call(t *testing.T, s *Server, method, token, body string) map[string]any {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	var out map[string]any
 	if resp.StatusCode == http.StatusTooManyRequests {
-		return map[string]any{"status": 429, "retry": resp.Header.Get("Retry-After")}
+		return map[string]any{"status": 429, "retry": resp.Header.Get("Retry-After")}, nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return out
+	return out, nil
 }
 
 // The fake refuses what Slack refuses, with Slack's error strings.

@@ -184,7 +184,7 @@ func (s *Socket) accept(w http.ResponseWriter, r *http.Request) {
 
 	hello := map[string]any{"type": "hello", "num_connections": open,
 		"debug_info":      map[string]any{"host": "slacktest", "approximate_connection_time": 18060},
-		"connection_info": map[string]any{"app_id": "A0FAKE"}}
+		"connection_info": map[string]any{"app_id": s.api.workspace().AppID}}
 	if err := c.write(hello); err != nil {
 		return
 	}
