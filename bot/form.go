@@ -48,6 +48,9 @@ type FormField struct {
 	Initial  *Option   `json:"initial,omitempty"` // preselected option or prefilled text (Value)
 	Checked  bool      `json:"checked,omitempty"`
 	MinQuery int       `json:"min_query,omitempty"` // type-ahead: characters before the first query
+	// Live asks the platform to report a change of this field at once, so
+	// the form can show what the choice means (the account's facts).
+	Live bool `json:"live,omitempty"`
 }
 
 // Form is the request form.

@@ -35,7 +35,7 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 	} else if len(orgs) == 1 {
 		orgField.Initial = &orgField.Options[0]
 	}
-	acct := FormField{ID: FieldAccount, Label: "Account", Kind: KindTypeahead, Hint: "Type a name; locked accounts are listed first.", MinQuery: 0}
+	acct := FormField{ID: FieldAccount, Label: "Account", Kind: KindTypeahead, Hint: "Type a name; locked accounts are listed first.", MinQuery: 0, Live: true}
 	if account = strings.TrimSpace(account); account != "" && len(account) <= maxQueryLen {
 		acct.Initial = &Option{Value: account, Label: account}
 	}

@@ -81,6 +81,11 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 		return
 	}
 	act := cb.ActionCallback.BlockActions[0]
+	if cb.View.CallbackID == callbackRequest && act.ActionID == string(bot.FieldAccount) {
+		w.WriteHeader(http.StatusOK)
+		a.accountPicked(cb, act)
+		return
+	}
 	id, ch, user, name := act.Value, channelOf(cb), cb.User.ID, cb.User.Name
 	log := a.clickLog(cb, act.ActionID, id)
 	switch bot.ActionID(act.ActionID) {
@@ -253,6 +258,7 @@ func readSubmission(cb *slack.InteractionCallback, actor bot.Actor) (bot.Submiss
 	sub := bot.Submission{
 		Requester: actor,
 		OrgID:     selected(bot.FieldOrg),
+		Mode:      bot.Mode(selected(bot.FieldMode)),
 		Account:   selected(bot.FieldAccount),
 		TicketID:  selected(bot.FieldTicket),
 		Temporary: checked(bot.FieldTemporary),

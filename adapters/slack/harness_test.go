@@ -203,7 +203,7 @@ func sel(v string) map[string]any {
 
 // form is what a technician fills in.
 type form struct {
-	org, ticket, account, password, reason string
+	org, mode, ticket, account, password, reason string
 	temporary, note                        bool
 }
 
@@ -212,6 +212,9 @@ func (e *env) submission(who string, f form) url.Values {
 	put := func(id bot.FieldID, v map[string]any) { vals[string(id)] = map[string]any{string(id): v} }
 	if f.org != "" {
 		put(bot.FieldOrg, sel(f.org))
+	}
+	if f.mode != "" {
+		put(bot.FieldMode, sel(f.mode))
 	}
 	if f.ticket != "" {
 		put(bot.FieldTicket, sel(f.ticket))

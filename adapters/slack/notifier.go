@@ -79,9 +79,36 @@ func (a *Adapter) ephemeral(ctx context.Context, channel, user, text string) {
 
 // openView calls views.open.
 func (a *Adapter) openView(ctx context.Context, triggerID string, v slack.ModalViewRequest) error {
+	_, err := a.openViewRef(ctx, triggerID, v)
+	return err
+}
+
+// viewRef is an open modal: its id and the hash that makes an update fail
+// if the view changed since (the person picked something else meanwhile).
+type viewRef struct {
+	ID   string `json:"id"`
+	Hash string `json:"hash"`
+}
+
+// openViewRef calls views.open and returns where the modal is.
+func (a *Adapter) openViewRef(ctx context.Context, triggerID string, v slack.ModalViewRequest) (viewRef, error) {
 	body := struct {
 		TriggerID string                 `json:"trigger_id"`
 		View      slack.ModalViewRequest `json:"view"`
 	}{triggerID, v}
-	return a.api.callJSON(ctx, "views.open", "", body, nil)
+	var out struct {
+		View viewRef `json:"view"`
+	}
+	err := a.api.callJSON(ctx, "views.open", "", body, &out)
+	return out.View, err
+}
+
+// updateView calls views.update, guarded by the view's hash.
+func (a *Adapter) updateView(ctx context.Context, ref viewRef, v slack.ModalViewRequest) error {
+	body := struct {
+		ViewID string                 `json:"view_id"`
+		Hash   string                 `json:"hash,omitempty"`
+		View   slack.ModalViewRequest `json:"view"`
+	}{ref.ID, ref.Hash, v}
+	return a.api.callJSON(ctx, "views.update", "", body, nil)
 }

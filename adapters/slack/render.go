@@ -32,6 +32,7 @@ const (
 	pickOrgFirst    = "unlockbot.pick_org"
 	checkedValue    = "yes"
 	denyReasonBlock = "deny_reason"
+	factsBlock      = "account_facts"
 )
 
 func cut(s string, n int) string {
@@ -133,91 +134,6 @@ func option(o bot.Option) *slack.OptionBlockObject {
 		desc = plain(o.Hint, maxOptionText)
 	}
 	return slack.NewOptionBlockObject(cut(o.Value, maxOptionValue), plain(o.Label, maxOptionText), desc)
-}
-
-// renderForm turns the neutral request form into the modal. Block and action
-// ids are the bot.FieldID values, so validation errors land on the field.
-func renderForm(f bot.Form, channel string) slack.ModalViewRequest {
-	v := slack.ModalViewRequest{
-		Type:            slack.VTModal,
-		Title:           plain(f.Title, maxViewTitle),
-		Submit:          plain(f.Submit, maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
-		CallbackID:      callbackRequest,
-		PrivateMetadata: channel,
-	}
-	for _, fd := range f.Fields {
-		id := string(fd.ID)
-		var el slack.BlockElement
-		hint := fd.Hint
-		switch fd.Kind {
-		case bot.KindSelect:
-			var opts []*slack.OptionBlockObject
-			for _, o := range fd.Options {
-				opts = append(opts, option(o))
-			}
-			s := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…", 150), id, opts...)
-			if fd.Initial != nil {
-				s.InitialOption = option(*fd.Initial)
-			}
-			el = s
-		case bot.KindTypeahead:
-			s := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain("Type to search…", 150), id)
-			mq := fd.MinQuery
-			s.MinQueryLength = &mq
-			if fd.Initial != nil {
-				s.InitialOption = option(*fd.Initial)
-			}
-			el = s
-		case bot.KindText, bot.KindSecretText:
-			t := slack.NewPlainTextInputBlockElement(nil, id)
-			t.MaxLength = 256
-			if fd.Kind == bot.KindSecretText {
-				// Slack has no masked input: say so next to the field.
-				hint = strings.TrimSpace(hint + " Slack shows what you type here; leave it empty to have a strong one generated.")
-			} else if fd.Initial != nil {
-				t.InitialValue = fd.Initial.Value
-			}
-			el = t
-		case bot.KindLongText:
-			t := slack.NewPlainTextInputBlockElement(nil, id)
-			t.Multiline, t.MaxLength = true, 500
-			el = t
-		case bot.KindCheckbox:
-			o := slack.NewOptionBlockObject(checkedValue, plain(fd.Label, maxOptionText), nil)
-			c := slack.NewCheckboxGroupsBlockElement(id, o)
-			if fd.Checked {
-				c.InitialOptions = []*slack.OptionBlockObject{o}
-			}
-			el = c
-		default:
-			continue
-		}
-		label := fd.Label
-		if fd.Kind == bot.KindCheckbox {
-			label = checkboxHeading(fd.ID)
-		}
-		var h *slack.TextBlockObject
-		if hint != "" {
-			h = plain(hint, maxLabel)
-		}
-		in := slack.NewInputBlock(id, plain(label, maxLabel), h, el)
-		in.Optional = fd.Optional || fd.Kind == bot.KindCheckbox
-		v.Blocks.BlockSet = append(v.Blocks.BlockSet, in)
-	}
-	return v
-}
-
-// checkboxHeading is the short label above a one-box checkbox group (the
-// box itself carries the form's sentence).
-func checkboxHeading(id bot.FieldID) string {
-	switch id {
-	case bot.FieldTemporary:
-		return "Temporary password"
-	case bot.FieldNote:
-		return "Ticket note"
-	}
-	return "Option"
 }
 
 // denyView asks an approver for an optional reason.

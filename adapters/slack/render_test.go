@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,7 +74,7 @@ func TestRenderGolden(t *testing.T) {
 		{ID: bot.FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: bot.KindCheckbox},
 		{ID: bot.FieldReason, Label: "Reason", Kind: bot.KindLongText},
 	}}
-	golden(t, "request_modal", renderForm(form, "C123"))
+	golden(t, "request_modal", renderForm(form, "C123", nil))
 	golden(t, "deny_modal", denyView("r123", "C456"))
 }
 
@@ -93,4 +94,33 @@ func TestRenderRespectsLimits(t *testing.T) {
 	if len(blocks) != 1+1+3+1 {
 		t.Fatalf("%d blocks, want header, text, 3 field sections, actions", len(blocks))
 	}
+}
+
+// TestRealCardsGolden pins what people see, rendered from the flow itself:
+// the request modal as NewForm builds it, the same modal with the picked
+// account's facts, and the approval card with those facts, as posted.
+// The request id and the expiry time are the only parts that vary.
+func TestRealCardsGolden(t *testing.T) {
+	e := newEnv(t, nil)
+	e.lockedAlice()
+	ctx := t.Context()
+	tech := e.a.actor(ctx, uTech, "utech")
+	f, err := e.svc.NewForm(ctx, tech, chAcme, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "request_modal_real", renderForm(f, chAcme, nil))
+	facts, err := e.svc.AccountCard(ctx, tech, "acme", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "request_modal_facts", renderForm(f, chAcme, &facts))
+	id, post := e.submitOK(uTech, validForm())
+	body := strings.ReplaceAll(post.Body, id, "rREQUEST")
+	body = regexp.MustCompile(`expires \d\d:\d\d UTC`).ReplaceAllString(body, "expires HH:MM UTC")
+	var v any
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "approval_card_facts", v)
 }

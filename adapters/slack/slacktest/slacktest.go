@@ -60,6 +60,7 @@ type Server struct {
 	failNext  map[string]string
 	nextTS    int
 	nextView  int
+	views     map[string]string // open view id -> current hash
 }
 
 // New starts a fake that accepts token (an xoxb- bot token).
@@ -346,6 +347,28 @@ func (s *Server) postEphemeral(c Call) answer {
 	return answer{"ok": true, "message_ts": "1700000000.999999"}
 }
 
+// LatestView returns the id and current hash of the view opened or updated
+// last, as a modal's later block_actions payload would carry them.
+func (s *Server) LatestView() (id, hash string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for vid, h := range s.views {
+		if vid > id {
+			id, hash = vid, h
+		}
+	}
+	return id, hash
+}
+
+// TouchView changes a view's hash, as the person editing it would.
+func (s *Server) TouchView(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.views[id]; ok {
+		s.views[id] += "+"
+	}
+}
+
 func (s *Server) view(c Call) answer {
 	if c.Method == "views.open" && c.Str("trigger_id") == "" {
 		return fail2("missing_argument")
@@ -361,10 +384,26 @@ func (s *Server) view(c Call) answer {
 		return fail2("invalid_arguments", errs...)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.views == nil {
+		s.views = map[string]string{}
+	}
 	s.nextView++
-	id := fmt.Sprintf("V%06d", s.nextView)
-	s.mu.Unlock()
-	out := map[string]any{"id": id}
+	id, hash := fmt.Sprintf("V%06d", s.nextView), fmt.Sprintf("%d.h%06d", 1700000000+s.nextView, s.nextView)
+	if c.Method == "views.update" {
+		// Slack updates the view it knows, and only if the caller's hash
+		// is the current one (someone changed the view since: hash_conflict).
+		id = c.Str("view_id")
+		cur, known := s.views[id]
+		switch {
+		case !known:
+			return fail2("not_found")
+		case c.Str("hash") != "" && c.Str("hash") != cur:
+			return fail2("hash_conflict")
+		}
+	}
+	s.views[id] = hash
+	out := map[string]any{"id": id, "hash": hash}
 	for k, val := range v {
 		out[k] = val
 	}

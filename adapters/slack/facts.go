@@ -1,0 +1,47 @@
+package slack
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+// showFacts reads the picked account fresh and redraws the request modal
+// with its facts under the account field. It runs after the ack, on its
+// own budget; the view's hash makes Slack refuse the update if the person
+// changed the form meanwhile (their newer pick brings its own update).
+// Input blocks keep their ids, so what was typed survives the redraw.
+func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID, account string, ref viewRef) {
+	if orgID == "" || strings.TrimSpace(account) == "" || ref.ID == "" {
+		return
+	}
+	card, err := a.svc.AccountCard(ctx, actor, orgID, account)
+	if err != nil {
+		a.log.Info().Str("actor", actor.Key()).Str("why", safe(err)).Msg("account facts not shown")
+		return
+	}
+	form, err := a.svc.NewForm(ctx, actor, channel, "")
+	if err != nil {
+		return
+	}
+	if err := a.updateView(ctx, ref, renderForm(form, channel, &card)); err != nil && errCode(err) != "hash_conflict" {
+		a.log.Warn().Err(err).Str("actor", actor.Key()).Msg("could not show the account's facts")
+	}
+}
+
+// accountPicked answers the account field's change inside the modal.
+func (a *Adapter) accountPicked(cb *slack.InteractionCallback, act *slack.BlockAction) {
+	var orgID string
+	if cb.View.State != nil {
+		orgID = cb.View.State.Values[string(bot.FieldOrg)][string(bot.FieldOrg)].SelectedOption.Value
+	}
+	user, name := cb.User.ID, cb.User.Name
+	account, channel := act.SelectedOption.Value, cb.View.PrivateMetadata
+	ref := viewRef{ID: cb.View.ID, Hash: cb.View.Hash}
+	a.background(func(ctx context.Context) {
+		a.showFacts(ctx, a.actor(ctx, user, name), channel, orgID, account, ref)
+	})
+}

@@ -1,0 +1,126 @@
+package slack
+
+import (
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+// renderForm turns the neutral request form into the modal. Block and action
+// ids are the bot.FieldID values, so validation errors land on the field.
+// facts, when set, is the picked account's card, shown under the account
+// field (see accountFactsBlock).
+func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequest {
+	v := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		Title:           plain(f.Title, maxViewTitle),
+		Submit:          plain(f.Submit, maxViewTitle),
+		Close:           plain("Cancel", maxViewTitle),
+		CallbackID:      callbackRequest,
+		PrivateMetadata: channel,
+	}
+	for _, fd := range f.Fields {
+		id := string(fd.ID)
+		var el slack.BlockElement
+		hint := fd.Hint
+		switch fd.Kind {
+		case bot.KindSelect:
+			var opts []*slack.OptionBlockObject
+			for _, o := range fd.Options {
+				opts = append(opts, option(o))
+			}
+			s := slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plain("Choose…", 150), id, opts...)
+			if fd.Initial != nil {
+				s.InitialOption = option(*fd.Initial)
+			}
+			el = s
+		case bot.KindTypeahead:
+			s := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain("Type to search…", 150), id)
+			mq := fd.MinQuery
+			s.MinQueryLength = &mq
+			if fd.Initial != nil {
+				s.InitialOption = option(*fd.Initial)
+			}
+			el = s
+		case bot.KindText, bot.KindSecretText:
+			t := slack.NewPlainTextInputBlockElement(nil, id)
+			t.MaxLength = 256
+			if fd.Kind == bot.KindSecretText {
+				// Slack has no masked input: say so next to the field.
+				hint = strings.TrimSpace(hint + " Slack shows what you type here; leave it empty to have a strong one generated.")
+			} else if fd.Initial != nil {
+				t.InitialValue = fd.Initial.Value
+			}
+			el = t
+		case bot.KindLongText:
+			t := slack.NewPlainTextInputBlockElement(nil, id)
+			t.Multiline, t.MaxLength = true, 500
+			el = t
+		case bot.KindCheckbox:
+			o := slack.NewOptionBlockObject(checkedValue, plain(fd.Label, maxOptionText), nil)
+			c := slack.NewCheckboxGroupsBlockElement(id, o)
+			if fd.Checked {
+				c.InitialOptions = []*slack.OptionBlockObject{o}
+			}
+			el = c
+		default:
+			continue
+		}
+		label := fd.Label
+		if fd.Kind == bot.KindCheckbox {
+			label = checkboxHeading(fd.ID)
+		}
+		var h *slack.TextBlockObject
+		if hint != "" {
+			h = plain(hint, maxLabel)
+		}
+		in := slack.NewInputBlock(id, plain(label, maxLabel), h, el)
+		in.Optional = fd.Optional || fd.Kind == bot.KindCheckbox
+		// A live field tells us when it changes (a block_actions event),
+		// so the account's facts can be shown as soon as it is picked.
+		in.DispatchAction = fd.Live
+		v.Blocks.BlockSet = append(v.Blocks.BlockSet, in)
+		if fd.ID == bot.FieldAccount && facts != nil {
+			v.Blocks.BlockSet = append(v.Blocks.BlockSet, accountFactsBlocks(*facts)...)
+		}
+	}
+	return v
+}
+
+// accountFactsBlocks shows what the directory says about the picked
+// account, right under the field, before anything is submitted: locked
+// since when, bad passwords, the password's age, the last logon, earlier
+// unlocks, or why unlockbot would refuse it.
+func accountFactsBlocks(c bot.Card) []slack.Block {
+	text := "*" + esc(c.Title) + "*"
+	if c.Text != "" {
+		mark := "⚠️ "
+		if c.Tone == bot.ToneDanger {
+			mark = "⛔ "
+		}
+		text += "\n" + mark + esc(c.Text)
+	}
+	var fs []*slack.TextBlockObject
+	for _, f := range c.Fields {
+		if len(fs) == maxFieldsPerSect {
+			break
+		}
+		fs = append(fs, mrkdwn("*"+esc(f.Label)+"*\n"+fieldValue(f), maxFieldText))
+	}
+	return []slack.Block{slack.NewSectionBlock(mrkdwn(text, maxSectionText), fs, nil, slack.SectionBlockOptionBlockID(factsBlock))}
+}
+
+// checkboxHeading is the short label above a one-box checkbox group (the
+// box itself carries the form's sentence).
+func checkboxHeading(id bot.FieldID) string {
+	switch id {
+	case bot.FieldTemporary:
+		return "Temporary password"
+	case bot.FieldNote:
+		return "Ticket note"
+	}
+	return "Option"
+}
+
