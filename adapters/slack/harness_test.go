@@ -204,7 +204,7 @@ func sel(v string) map[string]any {
 // form is what a technician fills in.
 type form struct {
 	org, mode, ticket, account, password, reason string
-	temporary, note                        bool
+	temporary, note                              bool
 }
 
 func (e *env) submission(who string, f form) url.Values {

@@ -123,4 +123,3 @@ func checkboxHeading(id bot.FieldID) string {
 	}
 	return "Option"
 }
-
