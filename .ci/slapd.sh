@@ -159,6 +159,9 @@ olcDbIndex: objectClass eq
 olcDbIndex: uid,mail,cn eq,sub
 olcDbIndex: member eq
 olcDbIndex: pwdAccountLockedTime pres
+# Keep pwdLastSuccess (the last successful bind) on every entry, so Lookup
+# can tell a technician when the account last signed in.
+olcLastBind: TRUE
 # The delegated bot may write exactly the attributes a reset needs, and only
 # on entries under ou=people; it is not the rootdn.
 olcAccess: {0}to dn.subtree="$PEOPLE_DN" attrs=userPassword,pwdAccountLockedTime,pwdReset by dn.exact="$BOT_DN" write by self write by anonymous auth by * none
