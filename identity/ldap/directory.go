@@ -29,8 +29,9 @@ type Directory struct {
 	idle  []pooled
 	done  bool
 
-	groups groupCache // AD: SIDs of the configured deny / intentional-lock groups
-	suffix suffixCache
+	groups   groupCache // AD: SIDs of the configured deny / intentional-lock groups
+	suffix   suffixCache
+	policies policyCache // ppolicy: pwdMaxAge of the policies accounts use
 }
 
 var _ identity.Directory = (*Directory)(nil)

@@ -141,6 +141,7 @@ func TestConfigValidateNamesKey(t *testing.T) {
 		"user_filter":            func(c *Config) { c.UserFilter = "(&(a=b)" },
 		"deny_groups[1]":         func(c *Config) { c.DenyGroups = []string{"CN=G,DC=x", "nope"} },
 		"intentional_lock_group": func(c *Config) { c.IntentionalLockGroup = "nope" },
+		"default_policy_dn":      func(c *Config) { c.DefaultPolicyDN = "nope" },
 		"max_conns":              func(c *Config) { c.MaxConns = 1000 },
 		"search_limit":           func(c *Config) { c.SearchLimit = -1 },
 	} {
