@@ -74,6 +74,13 @@ func (r CheckReport) Lines() []string {
 	return l
 }
 
+// warnNoDenyGroups: for AD the guard knows the privileged groups by SID;
+// generic LDAP has none, so an administrator the configuration does not
+// name is an ordinary account to the bot. (Generic LDAP has no disabled
+// flag the bot reads, so "disabled" is not among what it sees.)
+const warnNoDenyGroups = "generic LDAP has no built-in privileged groups: with no deny_groups the guard only sees " +
+	"accounts outside base_dn and accounts locked on purpose; list your administrators' groups in deny_groups"
+
 // Check binds as the bot, confirms the base DN exists and reports whether
 // the bot holds the rights a reset needs, and whether it holds more than it
 // should (membership of protected groups). It returns an error only when it
@@ -110,6 +117,9 @@ func (d *Directory) Check(ctx context.Context) (CheckReport, error) {
 	})
 	if err != nil {
 		return r, d.classify(op, actRead, err)
+	}
+	if d.cfg.Kind == KindLDAP && len(d.cfg.DenyGroups) == 0 {
+		r.Warnings = append(r.Warnings, warnNoDenyGroups)
 	}
 	if !r.Encrypted {
 		r.Problems = append([]string{"the connection is not encrypted: unlocks and resets are refused (use ldaps:// or start_tls)"}, r.Problems...)
