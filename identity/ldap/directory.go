@@ -32,6 +32,8 @@ type Directory struct {
 	groups   groupCache // AD: SIDs of the configured deny / intentional-lock groups
 	suffix   suffixCache
 	policies policyCache // ppolicy: pwdMaxAge of the policies accounts use
+	botID    botCache    // AD: the bot's own SIDs
+	guids    guidCache   // AD: which ACE GUIDs cover adminCount
 }
 
 var _ identity.Directory = (*Directory)(nil)

@@ -51,13 +51,20 @@ func (d *Directory) groupSIDs(c *ldap.Conn, dns []string) (map[string]string, er
 	return g.sids, nil
 }
 
+// adGuardAttrs are read in one base search: tokenGroups is computed only
+// for base searches.
+var adGuardAttrs = []string{"tokenGroups", "msDS-User-Account-Control-Computed", "objectSid", "userAccountControl",
+	"adminCount", "nTSecurityDescriptor"}
+
 // adGuard fills the group facts from tokenGroups, which AD computes with
 // nested groups and the primary group included (memberOf has neither).
 // Only a network failure is returned; anything else makes the facts
 // unknown, and the flow refuses an account whose facts are unknown.
 func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
+	// The DACL only (SD flags 4): an authenticated user may read it.
+	sdFlags := &ldap.ControlMicrosoftSDFlags{ControlValue: 4}
 	res, err := c.Search(ldap.NewSearchRequest(a.ID, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed", "objectSid", "userAccountControl"}, nil))
+		"(objectClass=user)", adGuardAttrs, []ldap.Control{sdFlags}))
 	if err != nil || len(res.Entries) != 1 {
 		a.GuardUnavailable = true
 		return networkOnly(err)
@@ -80,21 +87,26 @@ func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
 		bits, _ := strconv.ParseInt(computed, 10, 64)
 		a.Lock.Locked = bits&uacLockout != 0
 	}
-	token := map[string]bool{}
-	for _, raw := range e.GetRawAttributeValues("tokenGroups") {
-		sid, _, err := parseSID(raw)
-		if err != nil {
-			a.GuardUnavailable = true
-			return nil
-		}
-		token[sid] = true
-		if name, ok := protectedName(sid); ok && !slices.Contains(a.ProtectedGroups, name) {
+	token, protected, ok := tokenFacts(e.GetRawAttributeValues("tokenGroups"))
+	for _, name := range protected {
+		if !slices.Contains(a.ProtectedGroups, name) {
 			a.ProtectedGroups = append(a.ProtectedGroups, name)
 		}
 	}
-	if len(token) == 0 {
-		a.GuardUnavailable = true // every account has at least its primary group
+	if !ok {
+		a.GuardUnavailable = true
 		return nil
+	}
+	switch e.GetAttributeValue("adminCount") {
+	case "1":
+		a.AdminCount = true
+	case "":
+		// Absent, or hidden from the bot: only the DACL tells (adminread.go).
+		readable, err := d.adminCountReadable(c, e)
+		if err != nil || !readable {
+			a.GuardUnavailable = true
+			return networkOnly(err)
+		}
 	}
 	wanted := d.cfg.DenyGroups
 	if d.cfg.IntentionalLockGroup != "" {
@@ -117,4 +129,37 @@ func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
 		a.IntentionalLock = true
 	}
 	return nil
+}
+
+// tokenFacts reads tokenGroups: the SIDs of every group the account is in,
+// nested and the primary group included (a DC's primary group is 516,
+// Domain Controllers, with no memberOf entry). ok is false when a value
+// does not parse or there is none (every account has its primary group).
+func tokenFacts(raws [][]byte) (token map[string]bool, protected []string, ok bool) {
+	token = map[string]bool{}
+	for _, raw := range raws {
+		sid, _, err := parseSID(raw)
+		if err != nil {
+			return token, protected, false
+		}
+		token[sid] = true
+		if name, isProtected := protectedName(sid); isProtected && !slices.Contains(protected, name) {
+			protected = append(protected, name)
+		}
+	}
+	return token, protected, len(token) > 0
+}
+
+// adminCountReadable decides from the account's DACL whether the bot may
+// read adminCount; without the DACL or the bot's own SIDs it cannot tell.
+func (d *Directory) adminCountReadable(c *ldap.Conn, e *ldap.Entry) (bool, error) {
+	aces, err := parseDACL(e.GetRawAttributeValue("nTSecurityDescriptor"))
+	if err != nil {
+		return false, nil
+	}
+	bot, err := d.bot(c)
+	if err != nil || bot.sid == "" {
+		return false, err
+	}
+	return readsProperty(aces, bot, adminCountGUID, d.coversAdminCount(c))
 }

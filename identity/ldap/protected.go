@@ -17,11 +17,16 @@ var (
 		"S-1-5-32-550": "Print Operators",
 		"S-1-5-32-551": "Backup Operators",
 		"S-1-5-32-552": "Replicator",
+		"S-1-5-32-569": "Cryptographic Operators", // may change the DC's cryptographic configuration
+		"S-1-5-32-578": "Hyper-V Administrators",  // control the hosts of virtual DCs (Server 2012+)
 	}
 	// Domain-relative RIDs. Enterprise and Schema Admins live in the forest
 	// root domain, so the RID is matched under any domain SID.
 	domainProtected = map[uint32]string{
+		498: "Enterprise Read-only Domain Controllers", // forest root domain, like 519
 		512: "Domain Admins",
+		516: "Domain Controllers", // the primary group of every DC account: DCSync rights
+		521: "Read-only Domain Controllers",
 		518: "Schema Admins",
 		519: "Enterprise Admins",
 		520: "Group Policy Creator Owners",
