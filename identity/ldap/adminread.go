@@ -29,11 +29,11 @@ const (
 
 // readsProperty evaluates the ACEs in order, as Windows does for a single
 // right: the first ACE that applies to the bot and covers reading prop
-// decides. An allow counts only for a SID the bot is known to hold and
-// for all properties or prop itself. A deny counts for any SID the bot
-// might hold and for all properties, prop, or another GUID that covers
-// reports may include prop (a class, prop's property set, or a GUID it
-// cannot place). No deciding ACE: not readable.
+// decides. An allow counts only for a SID the bot is known to hold, on all
+// properties or on prop itself. A deny counts for any SID the bot might
+// hold, on all properties, on prop, or on another GUID for which covers
+// says it may include prop (a class, prop's property set, a GUID it cannot
+// place). No deciding ACE: not readable.
 func readsProperty(aces []ace, bot botIdentity, prop string, covers func(guid string) (bool, error)) (bool, error) {
 	for _, a := range aces {
 		if a.flags&aceInheritOnly != 0 || a.mask&(rightReadProperty|rightGenericRead|rightGenericAll) == 0 {

@@ -18,7 +18,8 @@ var (
 )
 
 // Lookup finds exactly one account by logon name (sAMAccountName or UPN for
-// AD, uid for LDAP) or by DN, and fills every guard fact. A DN is read only
+// AD, uid for LDAP) or by DN, and fills every guard fact and the facts only
+// Lookup reports (expiry, last logon, password stamp: facts.go). A DN is read only
 // when it lies below the base DN; the account's ID is always the DN the
 // server returned.
 func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, error) {
