@@ -92,8 +92,7 @@ start() {
 		die "another LDAP server already listens on 127.0.0.1:636; stop it first"
 	fi
 	mkdir -p "$DIR/run" "$DIR/log"
-	setsid nohup samba -s "$CONF" -F -M single --debug-stdout -d1 >>"$STDOUT_LOG" 2>&1 </dev/null &
-	pid=$!
+	pid=$(spawn samba -s "$CONF" -F -M single --debug-stdout -d1)
 	for i in $(seq 400); do
 		answers && break
 		if ! alive "$pid"; then

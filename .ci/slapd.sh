@@ -86,9 +86,7 @@ start() {
 	fi
 	mkdir -p "$DIR/run" "$DIR/log"
 	# -d 0 keeps slapd in the foreground (no fork), so nohup/setsid own it.
-	setsid nohup slapd -d 0 -s 0 -F "$DIR/slapd.d" -h "$LDAP_URL/ $LDAPS_URL/" \
-		>>"$STDOUT_LOG" 2>&1 </dev/null &
-	pid=$!
+	pid=$(spawn slapd -d 0 -s 0 -F "$DIR/slapd.d" -h "$LDAP_URL/ $LDAPS_URL/")
 	for i in $(seq 400); do
 		answers && break
 		if ! alive "$pid"; then
