@@ -27,6 +27,23 @@ ensure_policy_rc() {
 	chmod 755 "$p"
 }
 
+# spawn starts a server in the background, detached from this script (its
+# own session, no terminal, output to $STDOUT_LOG) and without any of our
+# descriptors above 2, and prints its pid. A caller running
+# `flock LOCKFILE .ci/samba.sh --reset` holds the lock on an inherited
+# descriptor: a server that kept it would hold the lab lock for as long as
+# it runs, and every other flock would wait forever.
+spawn() {
+	(
+		local fd
+		for fd in $(ls "/proc/$BASHPID/fd"); do
+			((fd > 2)) && eval "exec $fd>&-"
+		done 2>/dev/null
+		setsid nohup "$@" >>"$STDOUT_LOG" 2>&1 </dev/null &
+		echo $!
+	)
+}
+
 # alive: the process exists and is not a zombie.
 alive() {
 	local state

@@ -29,12 +29,16 @@ OUTSIDE_DN=OU=Outside,$BASE_DN
 ADMIN_PW='Lab-Passw0rd!Admin1'
 BOT_PW='Lab-Passw0rd!Bot1'
 USER_PW='Lab-Passw0rd!User1'
+# pso1's password: the fine-grained policy "PSO Strict" wants 24 characters.
+PSO_USER_PW='Lab-Passw0rd!User1-Strict-PSO24'
 
 # Schema GUIDs for the delegation on OU=Staff (MS-ADTS).
 GUID_USER_CLASS=bf967aba-0de6-11d0-a285-00aa003049e2
 GUID_RESET_PASSWORD=00299570-246d-11d0-a768-00aa006e0529
 GUID_LOCKOUT_TIME=28630ebf-41d5-11d1-a9c1-0000f80367c1
 GUID_PWD_LAST_SET=bf967a0a-0de6-11d0-a285-00aa003049e2
+GUID_ADMIN_COUNT=bf967918-0de6-11d0-a285-00aa003049e2
+PSO_DN="CN=Strict,CN=Password Settings Container,CN=System,$BASE_DN"
 
 T_START=$(date +%s%N)
 T_LAST=$T_START
@@ -88,8 +92,7 @@ start() {
 		die "another LDAP server already listens on 127.0.0.1:636; stop it first"
 	fi
 	mkdir -p "$DIR/run" "$DIR/log"
-	setsid nohup samba -s "$CONF" -F -M single --debug-stdout -d1 >>"$STDOUT_LOG" 2>&1 </dev/null &
-	pid=$!
+	pid=$(spawn samba -s "$CONF" -F -M single --debug-stdout -d1)
 	for i in $(seq 400); do
 		answers && break
 		if ! alive "$pid"; then
@@ -140,7 +143,7 @@ provision() {
 	# One Python process with Samba's own library (the calls behind samba-tool
 	# ou create / user create / dsacl set / group add / group addmembers): about
 	# 1 s instead of 0.6 s for each of twenty samba-tool runs.
-	SAMBA_CONF=$CONF LAB_USER_PW=$USER_PW LAB_BOT_PW=$BOT_PW /usr/bin/python3 - <<PY
+	SAMBA_CONF=$CONF LAB_USER_PW=$USER_PW LAB_BOT_PW=$BOT_PW LAB_PSO_USER_PW=$PSO_USER_PW /usr/bin/python3 - <<PY
 import os
 from samba.auth import system_session
 from samba.dcerpc import security
@@ -182,21 +185,53 @@ db.newgroup("Intentional Lock", groupou="OU=Staff")
 db.add_remove_group_members("Domain Admins", ["dadmin", "IT Tier0"])
 db.add_remove_group_members("IT Tier0", ["nadmin"])
 db.add_remove_group_members("Intentional Lock", ["intent1"])
+
+# cryptop: a member of the builtin Cryptographic Operators (S-1-5-32-569).
+db.newuser("cryptop", pw, userou="OU=Staff")
+db.add_remove_group_members("Cryptographic Operators", ["cryptop"])
+
+# hiddenac: adminCount=1 (written over LDAP below) that the bot may not read:
+# a deny-read ACE for the bot on adminCount, first in the DACL.
+db.newuser("hiddenac", pw, userou="OU=Staff")
+SDUtils(db).dacl_add_ace("CN=hiddenac,$STAFF_DN", "(OD;;RP;$GUID_ADMIN_COUNT;;%s)" % sid)
+
+# pso1 and a fine-grained password policy (PSO) stricter than the domain's:
+# 24 characters, complexity, a 10-day maximum age, the same lockout (3 bad
+# binds, 5 minutes) so ldaptest.Lock works on it too.
+db.newuser("pso1", os.environ["LAB_PSO_USER_PW"], userou="OU=Staff")
+db.newgroup("PSO Strict", groupou="OU=Staff")
+db.add_remove_group_members("PSO Strict", ["pso1"])
+minutes, days = 60 * 10**7, 86400 * 10**7  # negative 100 ns intervals, as AD stores them
+db.add({"dn": "$PSO_DN", "objectClass": "msDS-PasswordSettings",
+        "msDS-PasswordSettingsPrecedence": "10", "msDS-PasswordReversibleEncryptionEnabled": "FALSE",
+        "msDS-PasswordHistoryLength": "0", "msDS-PasswordComplexityEnabled": "TRUE",
+        "msDS-MinimumPasswordLength": "24", "msDS-MinimumPasswordAge": "0",
+        "msDS-MaximumPasswordAge": str(-10 * days), "msDS-LockoutThreshold": "3",
+        "msDS-LockoutObservationWindow": str(-5 * minutes), "msDS-LockoutDuration": str(-5 * minutes),
+        "msDS-PSOAppliesTo": "CN=PSO Strict,$STAFF_DN"})
 PY
-	lap "OUs, bot + delegation, users, groups"
+	lap "OUs, bot + delegation, users, groups, PSO"
 
 	write_env
 	start
 	# adminCount is set the way a real domain gets it: by an LDAP write.
-	printf 'dn: CN=acount,%s\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n' "$STAFF_DN" |
-		LDAPTLS_CACERT=$DIR/tls/ca.pem ldapmodify -x -H ldaps://127.0.0.1:636 \
-			-D "CN=Administrator,CN=Users,$BASE_DN" -w "$ADMIN_PW" >/dev/null
+	local u
+	for u in acount hiddenac; do
+		printf 'dn: CN=%s,%s\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n' "$u" "$STAFF_DN" |
+			LDAPTLS_CACERT=$DIR/tls/ca.pem ldapmodify -x -H ldaps://127.0.0.1:636 \
+				-D "CN=Administrator,CN=Users,$BASE_DN" -w "$ADMIN_PW" >/dev/null
+	done
 	# Prove the delegated bot can bind and sees the fixtures.
 	local n
 	n=$(LDAPTLS_CACERT=$DIR/tls/ca.pem ldapsearch -x -H ldaps://127.0.0.1:636 \
 		-D "CN=svc-unlockbot,CN=Users,$BASE_DN" -w "$BOT_PW" -b "$STAFF_DN" -LLL \
 		'(&(objectClass=user)(adminCount=1))' dn | grep -c '^dn: ' || true)
-	[[ $n == 1 ]] || die "fixture check failed: expected 1 adminCount=1 user in OU=Staff, got $n"
+	# hiddenac's adminCount is hidden from the bot: it sees one, the administrator two.
+	[[ $n == 1 ]] || die "fixture check failed: expected the bot to see 1 adminCount=1 user in OU=Staff, got $n"
+	n=$(LDAPTLS_CACERT=$DIR/tls/ca.pem ldapsearch -x -H ldaps://127.0.0.1:636 \
+		-D "CN=Administrator,CN=Users,$BASE_DN" -w "$ADMIN_PW" -b "$STAFF_DN" -LLL \
+		'(&(objectClass=user)(adminCount=1))' dn | grep -c '^dn: ' || true)
+	[[ $n == 2 ]] || die "fixture check failed: expected 2 adminCount=1 users in OU=Staff (acount, hiddenac), got $n"
 	n=$(LDAPTLS_CACERT=$DIR/tls/ca.pem ldapsearch -x -H ldaps://127.0.0.1:636 \
 		-D "CN=svc-unlockbot,CN=Users,$BASE_DN" -w "$BOT_PW" -b "CN=Alice Smith,$STAFF_DN" -s base -LLL \
 		'(objectClass=user)' allowedAttributesEffective | grep -ciE '^allowedAttributesEffective: (lockoutTime|pwdLastSet)$' || true)
@@ -232,6 +267,9 @@ LAB_AD_DOMAIN_ADMINS_DN='CN=Domain Admins,CN=Users,$BASE_DN'
 LAB_AD_TIER0_GROUP_DN='CN=IT Tier0,$STAFF_DN'
 LAB_AD_INTENTIONAL_LOCK_DN='CN=Intentional Lock,$STAFF_DN'
 LAB_AD_LOCKOUT_THRESHOLD='3'
+LAB_AD_PSO_DN='$PSO_DN'
+LAB_AD_PSO_GROUP_DN='CN=PSO Strict,$STAFF_DN'
+LAB_AD_PSO_USER_PASSWORD='$PSO_USER_PW'
 LAB_AD_SNAPSHOT='$SNAP'
 EOF
 	chmod 600 "$DIR/lab.env"

@@ -86,9 +86,7 @@ start() {
 	fi
 	mkdir -p "$DIR/run" "$DIR/log"
 	# -d 0 keeps slapd in the foreground (no fork), so nohup/setsid own it.
-	setsid nohup slapd -d 0 -s 0 -F "$DIR/slapd.d" -h "$LDAP_URL/ $LDAPS_URL/" \
-		>>"$STDOUT_LOG" 2>&1 </dev/null &
-	pid=$!
+	pid=$(spawn slapd -d 0 -s 0 -F "$DIR/slapd.d" -h "$LDAP_URL/ $LDAPS_URL/")
 	for i in $(seq 400); do
 		answers && break
 		if ! alive "$pid"; then
@@ -159,6 +157,9 @@ olcDbIndex: objectClass eq
 olcDbIndex: uid,mail,cn eq,sub
 olcDbIndex: member eq
 olcDbIndex: pwdAccountLockedTime pres
+# Keep pwdLastSuccess (the last successful bind) on every entry, so Lookup
+# can tell a technician when the account last signed in.
+olcLastBind: TRUE
 # The delegated bot may write exactly the attributes a reset needs, and only
 # on entries under ou=people; it is not the rootdn.
 olcAccess: {0}to dn.subtree="$PEOPLE_DN" attrs=userPassword,pwdAccountLockedTime,pwdReset by dn.exact="$BOT_DN" write by self write by anonymous auth by * none

@@ -32,6 +32,8 @@ type PasswordChange struct {
 	// Temporary means "must change at next logon".
 	Temporary bool
 	// Unlock clears the lockout in the same write: AD takes both in one
-	// modify, which it applies entirely or not at all.
+	// modify, which it applies entirely or not at all. OpenLDAP's ppolicy
+	// clears the lockout on any administrative password change, so there a
+	// reset unlocks even without it.
 	Unlock bool
 }

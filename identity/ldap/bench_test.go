@@ -14,21 +14,23 @@ import (
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 )
 
-// The two reset benchmarks send the same five LDAP operations to the Samba
-// DC, so their ratio is the cost of the Directory itself (pool, filters,
+// The two reset benchmarks send the same LDAP operations to the Samba DC,
+// so their ratio is the cost of the Directory itself (pool, filters,
 // paging control, classification, mapping):
 //
-//  1. subtree search for the account by sAMAccountName/UPN
-//  2. base read of tokenGroups (the guard; a raw script would skip it, but
-//     the bot must not, so the floor includes it)
-//  3. modify lockoutTime=0
-//  4. modify unicodePwd + pwdLastSet (one request)
-//  5. base read-back
+//  1. subtree search for the account by sAMAccountName/UPN, with the
+//     attributes Lookup reads (the lockout facts and replPropertyMetaData
+//     included)
+//  2. base read of tokenGroups, adminCount and the DACL (the guard; a raw
+//     script would skip it, but the bot must not, so the floor includes it)
+//  3. one modify: unicodePwd + pwdLastSet + lockoutTime=0 (the reset with
+//     the unlock in the same write); "unlock" sends lockoutTime=0 alone
+//  4. base read-back
 //
-// Modes: "unlock" leaves out 4 (no password hashing, so the Directory's own
-// overhead is visible), "reset" is all five, "reset+bind" adds the proof
-// bind as the user on a new TLS connection to both. In "reset" almost all
-// the time is Samba hashing the new password.
+// Modes: "unlock" sends the unlock alone (no password hashing, so the
+// Directory's own overhead is visible), "reset" is the combined write,
+// "reset+bind" adds the proof bind as the user on a new TLS connection to
+// both. In "reset" almost all the time is Samba hashing the new password.
 
 type benchMode struct {
 	name              string
@@ -39,9 +41,6 @@ type benchMode struct {
 // the timer) before each round, so the unlock write has work to do: the
 // floor for cmd/unlockbot BenchmarkServiceReset, which does the same.
 var benchModes = []benchMode{{"unlock", false, false, false}, {"reset", true, false, false}, {"reset+bind", true, true, false}, {"locked+reset+bind", true, true, true}}
-
-var benchAttrs = []string{"sAMAccountName", "userPrincipalName", "mail", "displayName", "userAccountControl",
-	"msDS-User-Account-Control-Computed", "lockoutTime", "badPwdCount", "pwdLastSet", "adminCount"}
 
 func BenchmarkRawReset(b *testing.B) {
 	for _, m := range benchModes {
@@ -67,29 +66,26 @@ func BenchmarkRawReset(b *testing.B) {
 // go-ldap on the bot's reused connection.
 func rawRound(tb testing.TB, c *goldap.Conn, s *ldaptest.Server, dn, filter, pw string, m benchMode) {
 	res, err := c.Search(goldap.NewSearchRequest(s.UsersDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-		2, 0, false, filter, benchAttrs, nil))
+		2, 0, false, filter, ldap.ADLookupAttrs, nil))
 	if err != nil || len(res.Entries) != 1 {
 		tb.Fatal(err)
 	}
+	dacl := []goldap.Control{&goldap.ControlMicrosoftSDFlags{ControlValue: 4}}
 	if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-		1, 0, false, "(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed"}, nil)); err != nil {
+		1, 0, false, "(objectClass=user)", ldap.ADGuardAttrs, dacl)); err != nil {
 		tb.Fatal(err)
 	}
-	unlock := goldap.NewModifyRequest(dn, nil)
-	unlock.Replace("lockoutTime", []string{"0"})
-	if err := c.Modify(unlock); err != nil {
-		tb.Fatal(err)
-	}
+	write := goldap.NewModifyRequest(dn, nil)
 	if m.reset {
-		reset := goldap.NewModifyRequest(dn, nil)
-		reset.Replace("unicodePwd", []string{string(ldaptest.UnicodePwd(pw))})
-		reset.Replace("pwdLastSet", []string{"-1"})
-		if err := c.Modify(reset); err != nil {
-			tb.Fatal(err)
-		}
+		write.Replace("unicodePwd", []string{string(ldaptest.UnicodePwd(pw))})
+		write.Replace("pwdLastSet", []string{"-1"})
+	}
+	write.Replace("lockoutTime", []string{"0"})
+	if err := c.Modify(write); err != nil {
+		tb.Fatal(err)
 	}
 	if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-		1, 0, false, "(objectClass=user)", benchAttrs, nil)); err != nil {
+		1, 0, false, "(objectClass=user)", ldap.ADReadBackAttrs, nil)); err != nil {
 		tb.Fatal(err)
 	}
 	if m.bind {
@@ -118,13 +114,12 @@ func BenchmarkDirectoryReset(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := d.Unlock(ctx, acct); err != nil {
-					b.Fatal(err)
-				}
 				if m.reset {
-					if err := d.SetPassword(ctx, acct, identity.PasswordChange{Password: pw}); err != nil {
+					if err := d.SetPassword(ctx, acct, identity.PasswordChange{Password: pw, Unlock: true}); err != nil {
 						b.Fatal(err)
 					}
+				} else if err := d.Unlock(ctx, acct); err != nil {
+					b.Fatal(err)
 				}
 				proof := identity.Secret{}
 				if m.bind {

@@ -74,6 +74,13 @@ func (r CheckReport) Lines() []string {
 	return l
 }
 
+// warnNoDenyGroups: for AD the guard knows the privileged groups by SID;
+// generic LDAP has none, so an administrator the configuration does not
+// name is an ordinary account to the bot. (Generic LDAP has no disabled
+// flag the bot reads, so "disabled" is not among what it sees.)
+const warnNoDenyGroups = "generic LDAP has no built-in privileged groups: with no deny_groups the guard only sees " +
+	"accounts outside base_dn and accounts locked on purpose; list your administrators' groups in deny_groups"
+
 // Check binds as the bot, confirms the base DN exists and reports whether
 // the bot holds the rights a reset needs, and whether it holds more than it
 // should (membership of protected groups). It returns an error only when it
@@ -111,6 +118,9 @@ func (d *Directory) Check(ctx context.Context) (CheckReport, error) {
 	if err != nil {
 		return r, d.classify(op, actRead, err)
 	}
+	if d.cfg.Kind == KindLDAP && len(d.cfg.DenyGroups) == 0 {
+		r.Warnings = append(r.Warnings, warnNoDenyGroups)
+	}
 	if !r.Encrypted {
 		r.Problems = append([]string{"the connection is not encrypted: unlocks and resets are refused (use ldaps:// or start_tls)"}, r.Problems...)
 	}
@@ -119,42 +129,16 @@ func (d *Directory) Check(ctx context.Context) (CheckReport, error) {
 
 func (d *Directory) checkAD(c *ldap.Conn, r *CheckReport) error {
 	// The bot's own SIDs: itself, its groups (nested), Everyone, Authenticated Users.
-	botFilter := "(objectClass=user)"
-	botBase, scope := d.cfg.BindDN, ldap.ScopeBaseObject
-	if !strings.Contains(d.cfg.BindDN, "=") { // a UPN
-		nc, err := d.namingContext(c)
-		if err != nil {
-			return err
-		}
-		v := ldap.EscapeFilter(d.cfg.BindDN)
-		botBase, scope = nc, ldap.ScopeWholeSubtree
-		botFilter = "(&(objectClass=user)(|(userPrincipalName=" + v + ")(sAMAccountName=" + v + ")))"
-	}
-	sids := map[string]bool{"S-1-1-0": true, "S-1-5-11": true}
-	botKnown := false
-	res, err := c.Search(ldap.NewSearchRequest(botBase, scope, ldap.NeverDerefAliases, 2, 0, false, botFilter,
-		[]string{"objectSid"}, nil))
-	if err == nil && len(res.Entries) == 1 {
-		r.BotDN = res.Entries[0].DN
-		if sid, _, err := parseSID(res.Entries[0].GetRawAttributeValue("objectSid")); err == nil {
-			sids[sid], botKnown = true, true
-		}
-		tg, err := c.Search(ldap.NewSearchRequest(r.BotDN, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-			"(objectClass=*)", []string{"tokenGroups"}, nil))
-		if err == nil && len(tg.Entries) == 1 {
-			for _, raw := range tg.Entries[0].GetRawAttributeValues("tokenGroups") {
-				sid, _, err := parseSID(raw)
-				if err != nil {
-					continue
-				}
-				sids[sid] = true
-				if name, ok := protectedName(sid); ok && !slices.Contains(r.BotProtectedGroups, name) {
-					r.BotProtectedGroups = append(r.BotProtectedGroups, name)
-				}
-			}
-		}
-	} else if isNetwork(err) {
+	bot, err := d.readBot(c)
+	if err != nil {
 		return err
+	}
+	r.BotDN = bot.dn
+	sids, botKnown := bot.token, bot.sid != ""
+	for _, sid := range bot.groups {
+		if name, ok := protectedName(sid); ok && !slices.Contains(r.BotProtectedGroups, name) {
+			r.BotProtectedGroups = append(r.BotProtectedGroups, name)
+		}
 	}
 	if len(r.BotProtectedGroups) > 0 {
 		r.Warnings = append(r.Warnings, "the bot account is a member of "+strings.Join(r.BotProtectedGroups, ", ")+
@@ -162,7 +146,7 @@ func (d *Directory) checkAD(c *ldap.Conn, r *CheckReport) error {
 	}
 
 	sdFlags := &ldap.ControlMicrosoftSDFlags{ControlValue: 4} // DACL only: readable with READ_CONTROL
-	res, err = c.Search(ldap.NewSearchRequest(r.SampleAccount, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+	res, err := c.Search(ldap.NewSearchRequest(r.SampleAccount, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
 		"(objectClass=*)", []string{"allowedAttributesEffective", "nTSecurityDescriptor"}, []ldap.Control{sdFlags}))
 	if err != nil {
 		return err

@@ -59,6 +59,11 @@ type Config struct {
 
 	DenyGroups           []string // deny_groups: DNs of groups whose (nested) members are refused
 	IntentionalLockGroup string   // intentional_lock_group: DN of the "locked on purpose" group
+	// DefaultPolicyDN (default_policy_dn, kind ldap) names the password
+	// policy entry slapd applies to accounts without pwdPolicySubentry
+	// (olcPPolicyDefault). The bot cannot read cn=config, so without it
+	// Lookup cannot say when such an account's password expires.
+	DefaultPolicyDN string
 
 	MaxConns    int           // max_conns: connections to the directory at once (default 4)
 	DialTimeout time.Duration // dial_timeout: connect + TLS + bind (default 5s)
@@ -153,6 +158,11 @@ func (c Config) Validate() error {
 	if c.IntentionalLockGroup != "" {
 		if dn, err := ldap.ParseDN(c.IntentionalLockGroup); err != nil || len(dn.RDNs) == 0 {
 			return bad("intentional_lock_group", "must be a group DN")
+		}
+	}
+	if c.DefaultPolicyDN != "" {
+		if dn, err := ldap.ParseDN(c.DefaultPolicyDN); err != nil || len(dn.RDNs) == 0 {
+			return bad("default_policy_dn", "must be the DN of a password policy entry")
 		}
 	}
 	switch {

@@ -29,8 +29,11 @@ type Directory struct {
 	idle  []pooled
 	done  bool
 
-	groups groupCache // AD: SIDs of the configured deny / intentional-lock groups
-	suffix suffixCache
+	groups   groupCache // AD: SIDs of the configured deny / intentional-lock groups
+	suffix   suffixCache
+	policies policyCache // ppolicy: pwdMaxAge of the policies accounts use
+	botID    botCache    // AD: the bot's own SIDs
+	guids    guidCache   // AD: which ACE GUIDs cover adminCount
 }
 
 var _ identity.Directory = (*Directory)(nil)

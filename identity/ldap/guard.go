@@ -1,12 +1,9 @@
 package ldap
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,80 +11,6 @@ import (
 
 	"github.com/unlockbot/unlockbot/identity"
 )
-
-// Protected groups are matched by well-known SID, never by name: names are
-// localized and can be renamed, SIDs cannot.
-var (
-	builtinProtected = map[string]string{
-		"S-1-5-32-544": "Administrators",
-		"S-1-5-32-548": "Account Operators",
-		"S-1-5-32-549": "Server Operators",
-		"S-1-5-32-550": "Print Operators",
-		"S-1-5-32-551": "Backup Operators",
-		"S-1-5-32-552": "Replicator",
-	}
-	// Domain-relative RIDs. Enterprise and Schema Admins live in the forest
-	// root domain, so the RID is matched under any domain SID.
-	domainProtected = map[uint32]string{
-		512: "Domain Admins",
-		518: "Schema Admins",
-		519: "Enterprise Admins",
-		520: "Group Policy Creator Owners",
-		526: "Key Admins", // may write msDS-KeyCredentialLink ("shadow credentials")
-		527: "Enterprise Key Admins",
-	}
-	// Accounts refused by their own RID, whatever their groups or adminCount
-	// (which SDProp sets only after it has run).
-	protectedAccounts = map[uint32]string{
-		500: "the built-in Administrator",
-		502: "krbtgt",
-	}
-)
-
-// ridOf returns the last sub-authority of a domain SID.
-func ridOf(sid string) (uint32, bool) {
-	if !strings.HasPrefix(sid, "S-1-5-21-") {
-		return 0, false
-	}
-	rid, err := strconv.ParseUint(sid[strings.LastIndexByte(sid, '-')+1:], 10, 32)
-	return uint32(rid), err == nil
-}
-
-// protectedName returns the well-known name of sid when it is a protected group.
-func protectedName(sid string) (string, bool) {
-	if n, ok := builtinProtected[sid]; ok {
-		return n, true
-	}
-	rid, ok := ridOf(sid)
-	if !ok {
-		return "", false
-	}
-	n, ok := domainProtected[rid]
-	return n, ok
-}
-
-// parseSID decodes a binary SID (MS-DTYP 2.4.2.2) into S-R-I-S-S... form
-// and returns the number of bytes it used.
-func parseSID(b []byte) (string, int, error) {
-	if len(b) < 8 {
-		return "", 0, errors.New("SID too short")
-	}
-	n := int(b[1])
-	size := 8 + 4*n
-	if b[0] != 1 || n > 15 || len(b) < size {
-		return "", 0, errors.New("malformed SID")
-	}
-	var auth uint64
-	for _, x := range b[2:8] {
-		auth = auth<<8 | uint64(x)
-	}
-	var s strings.Builder
-	s.WriteString("S-1-" + strconv.FormatUint(auth, 10))
-	for i := range n {
-		s.WriteString("-" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(b[8+4*i:])), 10))
-	}
-	return s.String(), size, nil
-}
 
 // groupCache remembers the SIDs of the configured deny and intentional-lock
 // groups. A group that cannot be resolved is not cached, so every Lookup
@@ -128,13 +51,20 @@ func (d *Directory) groupSIDs(c *ldap.Conn, dns []string) (map[string]string, er
 	return g.sids, nil
 }
 
+// adGuardAttrs are read in one base search: tokenGroups is computed only
+// for base searches.
+var adGuardAttrs = []string{"tokenGroups", "msDS-User-Account-Control-Computed", "objectSid", "userAccountControl",
+	"adminCount", "nTSecurityDescriptor"}
+
 // adGuard fills the group facts from tokenGroups, which AD computes with
 // nested groups and the primary group included (memberOf has neither).
 // Only a network failure is returned; anything else makes the facts
 // unknown, and the flow refuses an account whose facts are unknown.
 func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
+	// The DACL only (SD flags 4): an authenticated user may read it.
+	sdFlags := &ldap.ControlMicrosoftSDFlags{ControlValue: 4}
 	res, err := c.Search(ldap.NewSearchRequest(a.ID, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
-		"(objectClass=user)", []string{"tokenGroups", "msDS-User-Account-Control-Computed", "objectSid", "userAccountControl"}, nil))
+		"(objectClass=user)", adGuardAttrs, []ldap.Control{sdFlags}))
 	if err != nil || len(res.Entries) != 1 {
 		a.GuardUnavailable = true
 		return networkOnly(err)
@@ -157,21 +87,26 @@ func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
 		bits, _ := strconv.ParseInt(computed, 10, 64)
 		a.Lock.Locked = bits&uacLockout != 0
 	}
-	token := map[string]bool{}
-	for _, raw := range e.GetRawAttributeValues("tokenGroups") {
-		sid, _, err := parseSID(raw)
-		if err != nil {
-			a.GuardUnavailable = true
-			return nil
-		}
-		token[sid] = true
-		if name, ok := protectedName(sid); ok && !slices.Contains(a.ProtectedGroups, name) {
+	token, protected, ok := tokenFacts(e.GetRawAttributeValues("tokenGroups"))
+	for _, name := range protected {
+		if !slices.Contains(a.ProtectedGroups, name) {
 			a.ProtectedGroups = append(a.ProtectedGroups, name)
 		}
 	}
-	if len(token) == 0 {
-		a.GuardUnavailable = true // every account has at least its primary group
+	if !ok {
+		a.GuardUnavailable = true
 		return nil
+	}
+	switch e.GetAttributeValue("adminCount") {
+	case "1":
+		a.AdminCount = true
+	case "":
+		// Absent, or hidden from the bot: only the DACL tells (adminread.go).
+		readable, err := d.adminCountReadable(c, e)
+		if err != nil || !readable {
+			a.GuardUnavailable = true
+			return networkOnly(err)
+		}
 	}
 	wanted := d.cfg.DenyGroups
 	if d.cfg.IntentionalLockGroup != "" {
@@ -196,82 +131,35 @@ func (d *Directory) adGuard(c *ldap.Conn, a *identity.Account) error {
 	return nil
 }
 
-// ldapGuard finds the groups the account belongs to, nested, by walking
-// groupOfNames/groupOfUniqueNames upwards from the account (plus memberOf
-// when the server maintains it), and compares them with the configured DNs.
-func (d *Directory) ldapGuard(c *ldap.Conn, e *ldap.Entry, a *identity.Account) error {
-	if len(d.cfg.DenyGroups) == 0 && d.cfg.IntentionalLockGroup == "" {
-		return nil
+// tokenFacts reads tokenGroups: the SIDs of every group the account is in,
+// nested and the primary group included (a DC's primary group is 516,
+// Domain Controllers, with no memberOf entry). ok is false when a value
+// does not parse or there is none (every account has its primary group).
+func tokenFacts(raws [][]byte) (token map[string]bool, protected []string, ok bool) {
+	token = map[string]bool{}
+	for _, raw := range raws {
+		sid, _, err := parseSID(raw)
+		if err != nil {
+			return token, protected, false
+		}
+		token[sid] = true
+		if name, isProtected := protectedName(sid); isProtected && !slices.Contains(protected, name) {
+			protected = append(protected, name)
+		}
 	}
-	suffix, err := d.namingContext(c)
+	return token, protected, len(token) > 0
+}
+
+// adminCountReadable decides from the account's DACL whether the bot may
+// read adminCount; without the DACL or the bot's own SIDs it cannot tell.
+func (d *Directory) adminCountReadable(c *ldap.Conn, e *ldap.Entry) (bool, error) {
+	aces, err := parseDACL(e.GetRawAttributeValue("nTSecurityDescriptor"))
 	if err != nil {
-		a.GuardUnavailable = true
-		return networkOnly(err)
+		return false, nil
 	}
-	groups := append([]string(nil), e.GetAttributeValues("memberOf")...)
-	seen := map[string]bool{}
-	frontier := []string{e.DN}
-	for depth := 0; depth < 8 && len(frontier) > 0; depth++ {
-		var next []string
-		for chunk := range slices.Chunk(frontier, 50) {
-			var or strings.Builder
-			for _, m := range chunk {
-				v := ldap.EscapeFilter(m)
-				or.WriteString("(member=" + v + ")(uniqueMember=" + v + ")")
-			}
-			filter := "(&(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))(|" + or.String() + "))"
-			found, _, err := pagedSearch(c, suffix, ldap.ScopeWholeSubtree, filter, []string{"1.1"}, maxSearchLimit, d.cfg)
-			if err != nil {
-				a.GuardUnavailable = true
-				return networkOnly(err)
-			}
-			for _, g := range found {
-				if k := dnKey(g.DN); !seen[k] {
-					seen[k] = true
-					groups = append(groups, g.DN)
-					next = append(next, g.DN)
-				}
-			}
-		}
-		frontier = next
+	bot, err := d.bot(c)
+	if err != nil || bot.sid == "" {
+		return false, err
 	}
-	for _, g := range d.cfg.DenyGroups {
-		if dnIn(groups, g) {
-			a.DenyGroups = append(a.DenyGroups, g)
-		}
-	}
-	if g := d.cfg.IntentionalLockGroup; g != "" && dnIn(groups, g) {
-		a.IntentionalLock = true
-	}
-	return nil
-}
-
-// networkOnly keeps an error only when the connection failed, so the caller
-// retries or reports the directory as unavailable; other failures are
-// reported as GuardUnavailable.
-func networkOnly(err error) error {
-	if err != nil && isNetwork(err) {
-		return err
-	}
-	return nil
-}
-
-func dnKey(dn string) string {
-	if p, err := ldap.ParseDN(dn); err == nil {
-		return strings.ToLower(p.String())
-	}
-	return strings.ToLower(dn)
-}
-
-func dnIn(list []string, dn string) bool {
-	want, err := ldap.ParseDN(dn)
-	if err != nil {
-		return false
-	}
-	for _, s := range list {
-		if p, err := ldap.ParseDN(s); err == nil && p.EqualFold(want) {
-			return true
-		}
-	}
-	return false
+	return readsProperty(aces, bot, adminCountGUID, d.coversAdminCount(c))
 }

@@ -18,7 +18,8 @@ var (
 )
 
 // Lookup finds exactly one account by logon name (sAMAccountName or UPN for
-// AD, uid for LDAP) or by DN, and fills every guard fact. A DN is read only
+// AD, uid for LDAP) or by DN, and fills every guard fact and the facts only
+// Lookup reports (expiry, last logon, password stamp: facts.go). A DN is read only
 // when it lies below the base DN; the account's ID is always the DN the
 // server returned.
 func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, error) {
@@ -31,14 +32,18 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 
 	var acct identity.Account
 	err := d.with(ctx, func(c *ldap.Conn) error {
-		e, err := d.find(c, name)
+		e, err := d.find(c, name, d.lookupAttrs())
 		if err != nil {
 			return err
 		}
 		acct = d.account(e)
 		if d.cfg.Kind == KindLDAP {
+			if err := d.ldapLookupFacts(c, e, &acct); err != nil {
+				return err
+			}
 			return d.ldapGuard(c, e, &acct)
 		}
+		adLookupFacts(e, &acct)
 		return d.adGuard(c, &acct)
 	})
 	switch {
@@ -55,8 +60,8 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 	return acct, nil
 }
 
-// find returns the one entry name designates.
-func (d *Directory) find(c *ldap.Conn, name string) (*ldap.Entry, error) {
+// find returns the one entry name designates, with attrs.
+func (d *Directory) find(c *ldap.Conn, name string, attrs []string) (*ldap.Entry, error) {
 	if strings.Contains(name, "=") {
 		dn, err := ldap.ParseDN(name)
 		if err != nil {
@@ -66,7 +71,7 @@ func (d *Directory) find(c *ldap.Conn, name string) (*ldap.Entry, error) {
 			return nil, errOutside
 		}
 		res, err := c.Search(ldap.NewSearchRequest(name, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1,
-			int(d.cfg.OpTimeout.Seconds()), false, d.userClassFilter(), d.accountAttrs(), nil))
+			int(d.cfg.OpTimeout.Seconds()), false, d.userClassFilter(), attrs, nil))
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +83,7 @@ func (d *Directory) find(c *ldap.Conn, name string) (*ldap.Entry, error) {
 	// At most two entries can answer: no paging control, which costs Samba
 	// a second pass, just a size limit of 2 (exceeded means ambiguous).
 	res, err := c.Search(ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2,
-		int(d.cfg.OpTimeout.Seconds()), false, d.exactFilter(name), d.accountAttrs(), nil))
+		int(d.cfg.OpTimeout.Seconds()), false, d.exactFilter(name), attrs, nil))
 	switch {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) || (err == nil && len(res.Entries) > 1):
 		return nil, identity.ErrAmbiguous

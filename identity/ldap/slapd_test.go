@@ -2,6 +2,7 @@ package ldap_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -160,10 +161,20 @@ func TestSlapdSearchAndCheck(t *testing.T) {
 	_, err = d.Lookup(ctx, "bob")
 	wantKind(t, err, identity.KindConflict, identity.ErrAmbiguous)
 
+	// No deny groups: a warning (generic LDAP has no built-in privileged
+	// groups), not a problem.
 	r, err := d.Check(ctx)
-	if err != nil || !r.OK() || !r.BaseDNFound || len(r.Warnings) > 0 {
-		t.Errorf("check: %+v, %v", r, err)
+	if err != nil || !r.OK() || !r.BaseDNFound || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "deny_groups") {
+		t.Errorf("check without deny groups: %+v, %v", r, err)
 	}
+	if len(r.Warnings) > 0 && !slices.Contains(r.Lines(), "warning: "+r.Warnings[0]) {
+		t.Errorf("the warning is not in the printed report: %q", r.Lines())
+	}
+	withDeny, err := newDir(t, s, func(c *ldap.Config) { c.DenyGroups = []string{s.DenyGroupDN} }).Check(ctx)
+	if err != nil || !withDeny.OK() || len(withDeny.Warnings) > 0 {
+		t.Errorf("check with deny groups: %+v, %v", withDeny, err)
+	}
+	r = withDeny
 	for _, rc := range r.Rights {
 		if rc.State != ldap.RightUnknown {
 			t.Errorf("generic LDAP cannot know %s: %+v", rc.Name, rc)

@@ -107,6 +107,13 @@ func TestProtectedSIDs(t *testing.T) {
 		"S-1-5-21-1-2-3-526":           "Key Admins",
 		"S-1-5-21-1-2-3-527":           "Enterprise Key Admins",
 		"S-1-5-32-552":                 "Replicator",
+		"S-1-5-32-569":                 "Cryptographic Operators",
+		"S-1-5-32-578":                 "Hyper-V Administrators",
+		"S-1-5-21-1-2-3-516":           "Domain Controllers",
+		"S-1-5-21-1-2-3-521":           "Read-only Domain Controllers",
+		"S-1-5-21-9-9-9-498":           "Enterprise Read-only Domain Controllers", // forest root domain
+		"S-1-5-21-1-2-3-515":           "",                                        // Domain Computers
+		"S-1-5-32-568":                 "",                                        // IIS_IUSRS
 	} {
 		got, ok := protectedName(sid)
 		if got != want || ok != (want != "") {
@@ -141,6 +148,7 @@ func TestConfigValidateNamesKey(t *testing.T) {
 		"user_filter":            func(c *Config) { c.UserFilter = "(&(a=b)" },
 		"deny_groups[1]":         func(c *Config) { c.DenyGroups = []string{"CN=G,DC=x", "nope"} },
 		"intentional_lock_group": func(c *Config) { c.IntentionalLockGroup = "nope" },
+		"default_policy_dn":      func(c *Config) { c.DefaultPolicyDN = "nope" },
 		"max_conns":              func(c *Config) { c.MaxConns = 1000 },
 		"search_limit":           func(c *Config) { c.SearchLimit = -1 },
 	} {

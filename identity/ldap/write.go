@@ -50,7 +50,8 @@ func (d *Directory) Unlock(ctx context.Context, acct identity.Account) error {
 }
 
 // ppolicyUnlock deletes pwdAccountLockedTime; ppolicy clears pwdFailureTime
-// itself then (a client cannot write it). Nothing to delete is not an error.
+// itself then (a client cannot write it). Nothing to delete is not an error:
+// after a Password Modify on slapd there is nothing left (see SetPassword).
 func ppolicyUnlock(c *ldap.Conn, dn string) error {
 	req := ldap.NewModifyRequest(dn, nil)
 	req.Delete("pwdAccountLockedTime", nil)
@@ -67,6 +68,14 @@ func ppolicyUnlock(c *ldap.Conn, dn string) error {
 // leaves the account locked with its old password. LDAP: the Password
 // Modify extended operation (the server hashes), then pwdReset, then the
 // unlock, so a refused password stops before the lock is touched.
+//
+// OpenLDAP 2.5's ppolicy clears pwdAccountLockedTime and pwdFailureTime by
+// itself when a Password Modify by anyone but the user (the bot, or the
+// rootdn) succeeds, even an administrator's permanent lock 000001010000Z
+// (TestSlapdPasswordModifyUnlocks). So on slapd a reset unlocks whether or
+// not c.Unlock is set, and only the guard, before SetPassword, keeps an
+// intentional lock in place. The explicit unlock stays for servers that do
+// not do this; on slapd it finds nothing to delete.
 func (d *Directory) SetPassword(ctx context.Context, acct identity.Account, c identity.PasswordChange) error {
 	const op = "ldap.(*Directory).SetPassword"
 	if err := d.refuseInsecure(op); err != nil {

@@ -20,8 +20,11 @@ func (s *Server) DN(t testing.TB, name string) string {
 	}
 	res, err := s.Admin(t).Search(ldap.NewSearchRequest(s.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases,
 		2, 0, false, "("+attr+"="+ldap.EscapeFilter(name)+")", []string{"1.1"}, nil))
-	if err != nil || len(res.Entries) != 1 {
-		t.Fatalf("find %s: %v (%d entries)", name, err, len(res.Entries))
+	if err != nil {
+		t.Fatalf("find %s: %v", name, err)
+	}
+	if len(res.Entries) != 1 {
+		t.Fatalf("find %s: %d entries (a missing fixture? re-provision the lab with --fresh)", name, len(res.Entries))
 	}
 	return res.Entries[0].DN
 }
@@ -67,9 +70,16 @@ func (s *Server) Lock(t testing.TB, dn string) {
 // (cleared by a successful bind, which also proves the restore).
 func (s *Server) Restore(t testing.TB, dn string) {
 	t.Helper()
+	s.RestoreTo(t, dn, s.UserPassword)
+}
+
+// RestoreTo is Restore with another password, for a fixture user whose
+// password policy refuses the common one (pso1: PSOUserPassword).
+func (s *Server) RestoreTo(t testing.TB, dn, password string) {
+	t.Helper()
 	admin := s.Admin(t)
 	if s.Kind == "ldap" {
-		if _, err := admin.PasswordModify(ldap.NewPasswordModifyRequest(dn, "", s.UserPassword)); err != nil {
+		if _, err := admin.PasswordModify(ldap.NewPasswordModifyRequest(dn, "", password)); err != nil {
 			t.Fatalf("restore %s: password: %v", dn, err)
 		}
 		for _, attr := range []string{"pwdAccountLockedTime", "pwdReset"} {
@@ -81,14 +91,14 @@ func (s *Server) Restore(t testing.TB, dn string) {
 		}
 	} else {
 		req := ldap.NewModifyRequest(dn, nil)
-		req.Replace("unicodePwd", []string{string(UnicodePwd(s.UserPassword))})
+		req.Replace("unicodePwd", []string{string(UnicodePwd(password))})
 		req.Replace("pwdLastSet", []string{"-1"})
 		req.Replace("lockoutTime", []string{"0"})
 		if err := admin.Modify(req); err != nil {
 			t.Fatalf("restore %s: %v", dn, err)
 		}
 	}
-	if err := s.Bind(dn, s.UserPassword); err != nil {
+	if err := s.Bind(dn, password); err != nil {
 		t.Fatalf("restore %s: the restored password does not bind: %v", dn, err)
 	}
 }

@@ -41,6 +41,13 @@ type Server struct {
 	DenyGroupDN       string // AD: "IT Tier0" (nested into Domain Admins); ldap: cn=tier0
 	IntentionalLockDN string
 	LockoutThreshold  int
+
+	// AD only: the fine-grained password policy "Strict" (24 characters,
+	// complexity, 10-day maximum age), applied to the group "PSO Strict"
+	// whose member pso1 has its own password, long enough for it.
+	PSODN           string
+	PSOGroupDN      string
+	PSOUserPassword string
 }
 
 // LabDir is where the lab scripts keep their state.
@@ -61,6 +68,7 @@ func AD(t testing.TB) *Server {
 		AdminDN: env["LAB_AD_ADMIN_DN"], AdminPassword: env["LAB_AD_ADMIN_PASSWORD"],
 		BotDN: env["LAB_AD_BOT_DN"], BotPassword: env["LAB_AD_BOT_PASSWORD"], UserPassword: env["LAB_AD_USER_PASSWORD"],
 		DenyGroupDN: env["LAB_AD_TIER0_GROUP_DN"], IntentionalLockDN: env["LAB_AD_INTENTIONAL_LOCK_DN"],
+		PSODN: env["LAB_AD_PSO_DN"], PSOGroupDN: env["LAB_AD_PSO_GROUP_DN"], PSOUserPassword: env["LAB_AD_PSO_USER_PASSWORD"],
 	}
 	s.LockoutThreshold, _ = strconv.Atoi(env["LAB_AD_LOCKOUT_THRESHOLD"])
 	s.reachable(t, ".ci/samba.sh")
