@@ -69,20 +69,8 @@ redis_prefix: "e2e:%s:"
 seal_key_env: E2E_SEAL_KEY
 log_level: debug
 audit: { file: %q }
-slack: { team_id: %s, app_id: %s }
-orgs:
-  - id: lab
-    name: Lab Corp
-    directory:
-      kind: ad
-      url: %q
-      ca_file: %q
-      bind_dn: %q
-      bind_password_env: E2E_BIND_PASSWORD
-      base_dn: %q
-      intentional_lock_group: %q
-    slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
-`, redisURL, rand.Text(), audit, slacktest.DefaultTeamID, slacktest.DefaultAppID, lab.URL, lab.CAFile, lab.BotDN, lab.UsersDN, lab.IntentionalLockDN, chHelp, chApprove, uTech)
+%s
+`, redisURL, rand.Text(), audit, pinned) + labOrgYAML(lab, "E2E_BIND_PASSWORD")
 	cfg, err := ParseConfig([]byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -125,15 +113,21 @@ func (l *lockedBuffer) String() string {
 // post signs form like Slack and sends it to path.
 func (e *e2e) post(path string, form url.Values) (int, string) {
 	e.t.Helper()
+	return signedPost(e.t, e.srv.URL+path, form)
+}
+
+// signedPost sends form to url signed as Slack signs it.
+func signedPost(t testing.TB, url string, form url.Values) (int, string) {
+	t.Helper()
 	body := form.Encode()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Slack-Request-Timestamp", ts)
 	req.Header.Set("X-Slack-Signature", slack.Sign(e2eSigning, ts, []byte(body)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
@@ -154,12 +148,7 @@ func jsonPayload(v map[string]any) url.Values {
 
 func (e *e2e) click(who, channel, action, id string) {
 	e.t.Helper()
-	if code, _ := e.post("/slack/interactions", jsonPayload(map[string]any{
-		"type": "block_actions", "user": map[string]any{"id": who, "name": strings.ToLower(who)}, "trigger_id": e.trigger(),
-		"channel":   map[string]any{"id": channel},
-		"container": map[string]any{"type": "message", "channel_id": channel, "message_ts": "1.1"},
-		"actions":   []any{map[string]any{"type": "button", "action_id": action, "block_id": "actions", "value": id, "action_ts": "1"}},
-	})); code != http.StatusOK {
+	if code, _ := e.post("/slack/interactions", clickPayload(who, channel, action, id)); code != http.StatusOK {
 		e.t.Fatalf("click %s: %d", action, code)
 	}
 }
@@ -230,22 +219,7 @@ func TestSlackToActiveDirectory(t *testing.T) {
 		t.Fatalf("account type-ahead did not show %s as locked: %d %s", name, code, opts)
 	}
 
-	field := func(id string, v map[string]any) map[string]any { return map[string]any{id: v} }
-	sel := func(v string) map[string]any {
-		return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}
-	}
-	code, body := e.post("/slack/interactions", jsonPayload(map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": uTech, "name": "tess"}, "trigger_id": e.trigger(),
-		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": "unlockbot.request", "private_metadata": chHelp,
-			"state": map[string]any{"values": map[string]any{
-				"org":           field("org", sel("lab")),
-				"account":       field("account", sel(name)),
-				"password":      field("password", map[string]any{"type": "plain_text_input", "value": ""}),
-				"temporary":     field("temporary", map[string]any{"type": "checkboxes", "selected_options": []any{}}),
-				"note_password": field("note_password", map[string]any{"type": "checkboxes", "selected_options": []any{}}),
-				"reason":        field("reason", map[string]any{"type": "plain_text_input", "value": "Verified by call-back to the HR number"}),
-			}}},
-	}))
+	code, body := e.post("/slack/interactions", requestForm(name, "", e.trigger()))
 	if code != 200 || !strings.Contains(body, "clear") {
 		t.Fatalf("submission: %d %s", code, body)
 	}
@@ -306,6 +280,51 @@ func TestSlackToActiveDirectory(t *testing.T) {
 			t.Errorf("audit lacks %s", ev)
 		}
 	}
+}
+
+// labOrgYAML is the org "lab" on the Samba lab, bound as the delegated bot
+// (its password in the environment variable pwEnv), with its Slack roles:
+// uTech asks, the SLEADS group approves.
+func labOrgYAML(lab *ldaptest.Server, pwEnv string) string {
+	return fmt.Sprintf(`orgs:
+  - id: lab
+    name: Lab Corp
+    directory:
+      kind: ad
+      url: %q
+      ca_file: %q
+      bind_dn: %q
+      bind_password_env: %s
+      base_dn: %q
+      intentional_lock_group: %q
+    slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
+`, lab.URL, lab.CAFile, lab.BotDN, pwEnv, lab.UsersDN, lab.IntentionalLockDN, chHelp, chApprove, uTech)
+}
+
+// requestForm is the view_submission of the request modal as a technician
+// fills it for account: org lab, a generated password, a reason; mode ""
+// leaves "What to do" at its default.
+func requestForm(account, mode, trigger string) url.Values {
+	field := func(id string, v map[string]any) map[string]any { return map[string]any{id: v} }
+	sel := func(v string) map[string]any {
+		return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}
+	}
+	values := map[string]any{
+		"org":           field("org", sel("lab")),
+		"account":       field("account", sel(account)),
+		"password":      field("password", map[string]any{"type": "plain_text_input", "value": ""}),
+		"temporary":     field("temporary", map[string]any{"type": "checkboxes", "selected_options": []any{}}),
+		"note_password": field("note_password", map[string]any{"type": "checkboxes", "selected_options": []any{}}),
+		"reason":        field("reason", map[string]any{"type": "plain_text_input", "value": "Verified by call-back to the HR number"}),
+	}
+	if mode != "" {
+		values["mode"] = field("mode", sel(mode))
+	}
+	return jsonPayload(map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": uTech, "name": "tess"}, "trigger_id": trigger,
+		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": "unlockbot.request", "private_metadata": chHelp,
+			"state": map[string]any{"values": values}},
+	})
 }
 
 // requestIDIn finds the request id carried by the Approve button.

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unlockbot/unlockbot/adapters/slack"
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
 )
 
@@ -92,24 +91,12 @@ func TestSlackServesItsWorkspaceOnly(t *testing.T) {
 	defer srv.Close()
 	command := func(team string) string {
 		t.Helper()
-		body := url.Values{"command": {"/unlock"}, "text": {"alice"}, "user_id": {uTech}, "user_name": {"tess"}, "channel_id": {chHelp},
-			"team_id": {team}, "api_app_id": {slacktest.DefaultAppID}, "trigger_id": {"T" + team + strconv.FormatInt(time.Now().UnixNano(), 10)}}.Encode()
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/commands", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", slack.Sign(e2eSigning, ts, []byte(body)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		code, body := signedPost(t, srv.URL+"/slack/commands", url.Values{"command": {"/unlock"}, "text": {"alice"}, "user_id": {uTech}, "user_name": {"tess"},
+			"channel_id": {chHelp}, "team_id": {team}, "api_app_id": {slacktest.DefaultAppID}, "trigger_id": {"T" + team + strconv.FormatInt(time.Now().UnixNano(), 10)}})
+		if code != http.StatusOK {
+			t.Fatalf("status %d %s", code, body)
 		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("status %d %s", resp.StatusCode, b.String())
-		}
-		return b.String()
+		return body
 	}
 	if body := command("T2"); !strings.Contains(body, "not served") || len(fake.Calls("views.open")) != 0 {
 		t.Fatalf("another workspace: %q, %d views.open", body, len(fake.Calls("views.open")))

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
+)
+
+// TestKilledReplicaWritesOnce is the crash the review found, with real
+// processes: three `unlockbot serve` replicas share one Redis and the Samba
+// DC; the replica running an approved reset is killed with SIGKILL right
+// after its directory write and before it records it (the crash-test build
+// holds it there); another replica takes the reset over when the lease
+// runs out. AD then shows one password write and one unlock, and the
+// replicas' audit trails together hold the intent, the write (recovered
+// by the replica that took over) and the outcome; the password revealed
+// afterwards is the one in AD.
+func TestKilledReplicaWritesOnce(t *testing.T) {
+	lab := ldaptest.AD(t)
+	redisURL := storetest.RedisURL(t)
+	name, dn := newLabUser(t, lab)
+	lab.Lock(t, dn)
+	pwdBefore := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)
+	lockBefore := lab.MetaVersion(t, dn, ldaptest.AttLockoutTime)
+
+	bin := filepath.Join(t.TempDir(), "unlockbot-crashtest")
+	if out, err := exec.Command("go", "build", "-tags", "unlockbot_crashtest", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	fake := slacktest.New(t, e2eToken)
+	fake.SetGroup("SLEADS", uLead)
+	key := make([]byte, 32)
+	rand.Read(key)
+	shared := crashShared{lab: lab, redisURL: redisURL, prefix: "crash:" + rand.Text() + ":", bin: bin, fake: fake,
+		sealKey: base64.StdEncoding.EncodeToString(key)}
+	doomed := shared.start(t, "write") // holds right after the directory write
+	survivors := []*replica{shared.start(t, ""), shared.start(t, "")}
+
+	if code, body := signedPost(t, doomed.url+"/slack/interactions", requestForm(name, "", "T1.crash")); code != 200 || !strings.Contains(body, "clear") {
+		t.Fatalf("submission: %d %s", code, body)
+	}
+	posts := fake.Calls("chat.postMessage")
+	if len(posts) != 1 {
+		t.Fatalf("%d approval posts", len(posts))
+	}
+	id := requestIDIn(t, posts[0].Body)
+	if code, _ := signedPost(t, doomed.url+"/slack/interactions", clickPayload(uLead, chApprove, "unlockbot.approve", id)); code != 200 {
+		t.Fatal("approve click refused")
+	}
+	doomed.waitFor(t, "UNLOCKBOT_HELD write")
+	if lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd) != pwdBefore+1 {
+		t.Fatal("the replica is held, but AD shows no password write")
+	}
+	doomed.kill(t)
+
+	done := func() bool {
+		for _, c := range fake.Calls("chat.update") {
+			if strings.Contains(c.Body, "Done:") {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(60 * time.Second); !done(); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no replica finished the reset within 60 s; logs:\n%s\n%s", survivors[0].log(), survivors[1].log())
+		}
+	}
+	if got := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd); got != pwdBefore+1 {
+		t.Errorf("unicodePwd written %d times, want once", got-pwdBefore)
+	}
+	if got := lab.MetaVersion(t, dn, ldaptest.AttLockoutTime); got != lockBefore+1 {
+		t.Errorf("lockoutTime written %d times, want once", got-lockBefore)
+	}
+	if lab.Locked(t, dn) {
+		t.Error("the account is still locked")
+	}
+	var trail strings.Builder
+	for _, r := range append(survivors, doomed) {
+		b, _ := os.ReadFile(r.audit)
+		trail.Write(b)
+	}
+	for typ, want := range map[string]int{"reset.write_started": 1, "reset.password_set": 1, "reset.verified": 1, "reset.completed": 1} {
+		if n := strings.Count(trail.String(), `"type":"`+typ+`"`); n != want {
+			t.Errorf("%d %s records across the replicas' trails, want %d", n, typ, want)
+		}
+	}
+	if !strings.Contains(trail.String(), `"recovered":"true"`) {
+		t.Errorf("the write is not recorded as recovered:\n%s", trail.String())
+	}
+
+	// The revealed password is the one the killed replica wrote.
+	if code, _ := signedPost(t, survivors[0].url+"/slack/interactions", clickPayload(uTech, "DTECH", "unlockbot.reveal", id)); code != 200 {
+		t.Fatal("reveal click refused")
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, c := range fake.Calls("views.open") {
+			if strings.Contains(c.Body, "unlockbot.reveal") && passwordInView(t, c.Body, lab, dn) != "" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no reveal carried a password that binds")
+		}
+	}
+}
+
+// crashShared is what the replicas of the crash test share.
+type crashShared struct {
+	lab              *ldaptest.Server
+	redisURL, prefix string
+	bin, sealKey     string
+	fake             *slacktest.Server
+	mu               sync.Mutex
+	n                int
+}
+
+// replica is one `unlockbot serve` process.
+type replica struct {
+	url, audit string
+	cmd        *exec.Cmd
+	mu         sync.Mutex
+	lines      []string
+	seen       chan string
+}
+
+// start runs a replica with a 3 s lease and a 1 s sweep; holdAt names the
+// side effect after which it stops (the crash-test build's hook).
+func (s *crashShared) start(t *testing.T, holdAt string) *replica {
+	t.Helper()
+	s.mu.Lock()
+	s.n++
+	n := s.n
+	s.mu.Unlock()
+	dir := t.TempDir()
+	port := freePort(t)
+	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), audit: filepath.Join(dir, "audit.jsonl"), seen: make(chan string, 64)}
+	cfg := filepath.Join(dir, "unlockbot.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+redis_url: %q
+redis_prefix: %q
+seal_key_env: CRASH_SEAL_KEY
+log_level: info
+audit: { file: %q }
+recovery: { lease: 3s, sweep_interval: 1s }
+%s
+`, port, s.redisURL, s.prefix, r.audit, pinned)+labOrgYAML(s.lab, "CRASH_BIND_PASSWORD")), 0o600)
+	r.cmd = exec.Command(s.bin, "serve", "--config", cfg)
+	r.cmd.Env = append(os.Environ(), "CRASH_SEAL_KEY="+s.sealKey, "CRASH_BIND_PASSWORD="+s.lab.BotPassword,
+		"SLACK_BOT_TOKEN="+e2eToken, "SLACK_SIGNING_SECRET="+e2eSigning, "SLACK_API_URL="+s.fake.APIURL(), "UNLOCKBOT_HOLD_AT="+holdAt)
+	stderr, err := r.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go r.read(stderr)
+	t.Cleanup(func() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() })
+	waitHealthy(t, r.url)
+	t.Logf("replica %d on %s (hold at %q)", n, r.url, holdAt)
+	return r
+}
+
+func (r *replica) read(rd io.Reader) {
+	sc := bufio.NewScanner(rd)
+	for sc.Scan() {
+		r.mu.Lock()
+		r.lines = append(r.lines, sc.Text())
+		r.mu.Unlock()
+		select {
+		case r.seen <- sc.Text():
+		default:
+		}
+	}
+}
+
+func (r *replica) log() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.lines, "\n")
+}
+
+// waitFor waits up to 30 s for a line of the replica's stderr.
+func (r *replica) waitFor(t *testing.T, line string) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case l := <-r.seen:
+			if strings.Contains(l, line) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("replica never printed %q; its log:\n%s", line, r.log())
+		}
+	}
+}
+
+// kill ends the replica with SIGKILL: no deferred code, no cleanup runs.
+func (r *replica) kill(t *testing.T) {
+	t.Helper()
+	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { _ = r.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("the killed replica did not exit")
+	}
+}
+
+// clickPayload is a button click in Slack's block_actions shape.
+func clickPayload(who, channel, action, id string) url.Values {
+	return jsonPayload(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": who, "name": strings.ToLower(who)}, "trigger_id": fmt.Sprintf("T%d", time.Now().UnixNano()),
+		"channel":   map[string]any{"id": channel},
+		"container": map[string]any{"type": "message", "channel_id": channel, "message_ts": "1.1"},
+		"actions":   []any{map[string]any{"type": "button", "action_id": action, "block_id": "actions", "value": id, "action_ts": "1"}},
+	})
+}
