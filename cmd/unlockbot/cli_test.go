@@ -239,3 +239,36 @@ func TestBreakGlassDailyLimit(t *testing.T) {
 		t.Fatal("the refused fourth reset changed the password")
 	}
 }
+
+// A password the directory refuses (here a fine-grained policy demanding
+// 24 characters, which unlockbot's own 12-character policy lets through)
+// leaves the account exactly as it was: still locked, the password not
+// written (pwdLastSet and unicodePwd's version unchanged), and the
+// operator reads AD's reason.
+func TestBreakGlassRefusedByAPSOChangesNothing(t *testing.T) {
+	lab := ldaptest.AD(t)
+	cfg := labConfig(t, lab)
+	dn := lab.DN(t, "pso1")
+	t.Cleanup(func() { lab.RestoreTo(t, dn, lab.PSOUserPassword) })
+	lab.Lock(t, dn)
+	version := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)
+	pwdLastSet := strings.Join(lab.Attr(t, dn, "pwdLastSet"), "")
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"reset", "--config", cfg, "--org", "lab", "--account", "pso1", "--as", "ops", "--password-stdin"},
+		strings.NewReader("Sixteen-Chars-9x\n"), &out, &errb)
+	if code == 0 || !strings.Contains(errb.String(), "24 characters") {
+		t.Fatalf("exit %d; stderr %q should carry AD's reason", code, errb.String())
+	}
+	if !lab.Locked(t, dn) {
+		t.Fatal("the refused reset unlocked the account")
+	}
+	if v := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd); v != version {
+		t.Fatalf("unicodePwd version %d → %d", version, v)
+	}
+	if got := strings.Join(lab.Attr(t, dn, "pwdLastSet"), ""); got != pwdLastSet {
+		t.Fatalf("pwdLastSet %s → %s", pwdLastSet, got)
+	}
+	if err := lab.Bind(dn, lab.PSOUserPassword); err == nil || !strings.Contains(err.Error(), "775") {
+		t.Fatalf("the old password should still be the password of a locked account (775): %v", err)
+	}
+}

@@ -90,6 +90,7 @@ type DirectoryConfig struct {
 	BaseDN               string        `yaml:"base_dn"`
 	DenyGroups           []string      `yaml:"deny_groups"`
 	IntentionalLockGroup string        `yaml:"intentional_lock_group"`
+	DefaultPolicyDN      string        `yaml:"default_policy_dn"` // kind ldap: the ppolicy entry for accounts without pwdPolicySubentry
 	MaxConns             int           `yaml:"max_conns"`
 }
 

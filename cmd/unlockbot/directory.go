@@ -23,7 +23,7 @@ func newDirectory(oc OrgConfig) (identity.Directory, error) {
 		Kind: ldap.Kind(d.Kind), URL: d.URL, StartTLS: d.StartTLS, CAFile: d.CAFile,
 		InsecureSkipVerify: d.InsecureSkipVerify, DevMode: d.DevMode,
 		BindDN: d.BindDN, BindPassword: pw, BaseDN: d.BaseDN, UserFilter: d.UserFilter,
-		DenyGroups: d.DenyGroups, IntentionalLockGroup: d.IntentionalLockGroup,
+		DenyGroups: d.DenyGroups, IntentionalLockGroup: d.IntentionalLockGroup, DefaultPolicyDN: d.DefaultPolicyDN,
 		MaxConns: d.MaxConns, DialTimeout: d.DialTimeout, OpTimeout: d.OpTimeout,
 	})
 	var ce *ldap.ConfigError
