@@ -1,6 +1,9 @@
 package bot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode"
@@ -124,5 +127,69 @@ func TestGenerateMeetsPolicy(t *testing.T) {
 	}
 	if _, err := generate(Policy{PassphraseWords: 4, MinPasswordLength: 128}.withDefaults(), acct); err == nil {
 		t.Fatal("an impossible policy produced a password")
+	}
+}
+
+// The shipped list is EFF's long list as published: pinned by its hash,
+// checked line by line, and reduced only by the words holding a hyphen.
+func TestWordListIsEFFLongList(t *testing.T) {
+	sum := sha256.Sum256([]byte(effLongList))
+	if got := hex.EncodeToString(sum[:]); got != "addd35536511597a02fa0a9ff1e5284677b8883b83e986e43f15a3db996b903e" {
+		t.Fatalf("wordlist_eff_large.txt changed: sha256 %s", got)
+	}
+	lines := strings.Split(strings.TrimSuffix(effLongList, "\n"), "\n")
+	if len(lines) != 7776 {
+		t.Fatalf("%d lines, want 7776", len(lines))
+	}
+	line := regexp.MustCompile(`^[1-6]{5}\t[a-z]+(-[a-z]+)?$`)
+	var hyphenated []string
+	for i, l := range lines {
+		if !line.MatchString(l) {
+			t.Fatalf("line %d: %q", i+1, l)
+		}
+		// Five dice in order: 11111, 11112, ... 66666.
+		code, n := l[:5], i
+		for d := 4; d >= 0; d-- {
+			if code[d] != byte('1'+n%6) {
+				t.Fatalf("line %d: dice %s out of order", i+1, code)
+			}
+			n /= 6
+		}
+		if strings.Contains(l, "-") {
+			hyphenated = append(hyphenated, l[6:])
+		}
+	}
+	if got := strings.Join(hyphenated, " "); got != "drop-down felt-tip t-shirt yo-yo" {
+		t.Fatalf("hyphenated words: %s", got)
+	}
+	if len(wordList) != 7772 {
+		t.Fatalf("wordList has %d words, want 7772", len(wordList))
+	}
+	seen := map[string]bool{}
+	for _, w := range wordList {
+		if seen[w] || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("word %q repeated or not plain lowercase", w)
+		}
+		seen[w] = true
+	}
+	if wordList[0] != "abacus" || wordList[len(wordList)-1] != "zoom" {
+		t.Fatalf("list runs %q..%q", wordList[0], wordList[len(wordList)-1])
+	}
+}
+
+func TestParseWordList(t *testing.T) {
+	got := parseWordList("11111\tone\n11112\tt-shirt\n11113\ttwo words\n11114\tthree\n")
+	if strings.Join(got, ",") != "one,three" {
+		t.Fatalf("got %q", got)
+	}
+	for _, bad := range []string{"11111 one\n", "11111\t\n", "11111\tone\n\n11112\ttwo\n"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%q parsed without a panic", bad)
+				}
+			}()
+			parseWordList(bad)
+		}()
 	}
 }
