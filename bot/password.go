@@ -2,6 +2,7 @@ package bot
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -69,45 +70,52 @@ func count(bs ...bool) int {
 }
 
 // Character sets without look-alikes (0/O, 1/l/I, 5/S, 2/Z) so a password
-// read aloud over the phone is typed right the first time.
+// read aloud over the phone is typed right the first time. Passphrases take
+// their symbol from genPassSymbol: "-" already separates the words.
 const (
-	genUpper  = "ABCDEFGHJKLMNPQRTUVWXY"
-	genLower  = "abcdefghijkmnopqrstuvwxyz"
-	genDigit  = "346789"
-	genSymbol = "!#%+=?@*-"
+	genUpper      = "ABCDEFGHJKLMNPQRTUVWXY"
+	genLower      = "abcdefghijkmnopqrstuvwxyz"
+	genDigit      = "346789"
+	genPassSymbol = "!#%+=?@*"
+	genSymbol     = genPassSymbol + "-"
+	genAlphabet   = genUpper + genLower + genDigit + genSymbol
 )
 
-// GeneratePassword returns a random password of length n (at least 4) with
-// every class present, from crypto/rand.
+// genClasses: a generated random password holds a character of each.
+var genClasses = [...]string{genUpper, genLower, genDigit, genSymbol}
+
+// GeneratePassword returns a random password of length n (at least 4) from
+// crypto/rand: n characters drawn uniformly from genAlphabet, drawn again
+// until every class is present. Redrawing, rather than planting one
+// character of each class, keeps the result uniform over all the strings
+// that qualify, so Entropy can count them exactly.
 func GeneratePassword(n int) (identity.Secret, error) {
-	if n < 4 {
-		n = 4
-	}
-	all := genUpper + genLower + genDigit + genSymbol
+	n = max(n, 4)
 	out := make([]byte, n)
-	for i, set := range []string{genUpper, genLower, genDigit, genSymbol} {
-		c, err := pick(set)
-		if err != nil {
-			return identity.Secret{}, err
+	// Even at n = 4 one draw in 21 qualifies; 1,000 draws failing means
+	// the character sets are broken, not bad luck (odds below 1e-21).
+	for range 1000 {
+		for i := range out {
+			c, err := pick(genAlphabet)
+			if err != nil {
+				return identity.Secret{}, err
+			}
+			out[i] = c
 		}
-		out[i] = c
-	}
-	for i := 4; i < n; i++ {
-		c, err := pick(all)
-		if err != nil {
-			return identity.Secret{}, err
+		if hasEveryClass(out) {
+			return identity.NewSecret(string(out)), nil
 		}
-		out[i] = c
 	}
-	// Fisher–Yates so the guaranteed classes are not always in front.
-	for i := n - 1; i > 0; i-- {
-		j, err := randInt(i + 1)
-		if err != nil {
-			return identity.Secret{}, err
+	return identity.Secret{}, errors.New("random: no draw held every character class")
+}
+
+func hasEveryClass(b []byte) bool {
+	for _, set := range genClasses {
+		if !strings.ContainsAny(string(b), set) {
+			return false
 		}
-		out[i], out[j] = out[j], out[i]
 	}
-	return identity.NewSecret(string(out)), nil
+	return true
 }
 
 // GeneratePassphrase joins words from a short list with a digit and a
@@ -132,7 +140,7 @@ func GeneratePassphrase(words int) (identity.Secret, error) {
 	if err != nil {
 		return identity.Secret{}, err
 	}
-	s, err := pick(strings.Trim(genSymbol, "-")) // "-" separates the words
+	s, err := pick(genPassSymbol)
 	if err != nil {
 		return identity.Secret{}, err
 	}

@@ -193,3 +193,73 @@ func TestParseWordList(t *testing.T) {
 		}()
 	}
 }
+
+func TestGeneratorAlphabet(t *testing.T) {
+	if len(genAlphabet) != 62 {
+		t.Fatalf("alphabet has %d characters, want 62", len(genAlphabet))
+	}
+	seen := map[rune]bool{}
+	for _, r := range genAlphabet {
+		if seen[r] || strings.ContainsRune("0O1lI5S2Z", r) {
+			t.Fatalf("%q repeated or a look-alike", r)
+		}
+		seen[r] = true
+	}
+	for i, set := range genClasses {
+		for _, r := range set {
+			var ok bool
+			switch i {
+			case 0:
+				ok = unicode.IsUpper(r)
+			case 1:
+				ok = unicode.IsLower(r)
+			case 2:
+				ok = unicode.IsDigit(r)
+			default:
+				ok = !unicode.IsLetter(r) && !unicode.IsDigit(r)
+			}
+			if !ok {
+				t.Fatalf("%q is in the wrong class", r)
+			}
+		}
+	}
+	if genSymbol != genPassSymbol+"-" || strings.Contains(genPassSymbol, "-") {
+		t.Fatalf("passphrase symbols %q must be the symbols less the separator", genPassSymbol)
+	}
+}
+
+func TestGeneratePasswordLengthAndClasses(t *testing.T) {
+	for n, want := range map[int]int{-1: 4, 0: 4, 3: 4, 4: 4, 5: 5, 12: 12, 64: 64} {
+		pw, err := GeneratePassword(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := pw.Reveal(); len(s) != want || !hasEveryClass([]byte(s)) || strings.Trim(s, genAlphabet) != "" {
+			t.Errorf("GeneratePassword(%d) = %d characters, classes %v", n, len(s), hasEveryClass([]byte(s)))
+		}
+	}
+	if hasEveryClass([]byte("Abc3")) || !hasEveryClass([]byte("Abc3-")) || hasEveryClass([]byte("bc3-")) || hasEveryClass([]byte("Ab-c")) {
+		t.Fatal("hasEveryClass misjudges")
+	}
+	// Every character of the alphabet turns up in every position, so none
+	// is left out and no class is pinned to a place.
+	const n = 4
+	seen := make([]map[byte]bool, n)
+	for i := range seen {
+		seen[i] = map[byte]bool{}
+	}
+	for range 3000 {
+		pw, err := GeneratePassword(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range []byte(pw.Reveal()) {
+			seen[i][c] = true
+		}
+	}
+	for i := range seen {
+		if len(seen[i]) != len(genAlphabet) {
+			t.Fatalf("position %d saw %d of %d characters", i, len(seen[i]), len(genAlphabet))
+		}
+	}
+}
