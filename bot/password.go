@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 	"unicode"
@@ -22,8 +23,8 @@ func CheckPassword(pw identity.Secret, p Policy, acct AccountRef) string {
 	if n := len([]rune(s)); n < p.MinPasswordLength {
 		return fmt.Sprintf("Use at least %d characters (this one has %d), or leave the field empty to generate one.", p.MinPasswordLength, n)
 	}
-	if len(s) > 256 {
-		return "Use at most 256 characters."
+	if len(s) > maxPasswordBytes {
+		return fmt.Sprintf("Use at most %d characters.", maxPasswordBytes)
 	}
 	var upper, lower, digit, other bool
 	for _, r := range s {
@@ -54,6 +55,10 @@ func CheckPassword(pw identity.Secret, p Policy, acct AccountRef) string {
 	}
 	return ""
 }
+
+// maxPasswordBytes is the longest password CheckPassword accepts, counted
+// in bytes.
+const maxPasswordBytes = 256
 
 func isNameSeparator(r rune) bool {
 	return strings.ContainsRune(",.-_# \t", r)
@@ -118,14 +123,22 @@ func hasEveryClass(b []byte) bool {
 	return true
 }
 
-// GeneratePassphrase joins words from a short list with a digit and a
-// symbol, e.g. "Maple-river-7-Quiet!". Easier to read over the phone.
+// MinEntropyBits is the floor for a generated password. MinPassphraseWords
+// is the fewest words that reach it: 5 × log2(7772) + log2(6) + log2(8) ≈
+// 70.2 bits, where 4 words give only 57.3.
+const (
+	MinEntropyBits     = 60
+	MinPassphraseWords = 5
+)
+
+// GeneratePassphrase joins words drawn uniformly from the EFF long list
+// (crypto/rand), the first capitalised, then a digit and a symbol, e.g.
+// "Panoramic-nectar-precut-smith-banana-7!". Easier to read over the
+// phone. Fewer than MinPassphraseWords words are raised to it.
 func GeneratePassphrase(words int) (identity.Secret, error) {
-	if words < 4 {
-		words = 4
-	}
+	words = max(words, MinPassphraseWords)
 	parts := make([]string, 0, words+1)
-	for i := 0; i < words; i++ {
+	for i := range words {
 		j, err := randInt(len(wordList))
 		if err != nil {
 			return identity.Secret{}, err
@@ -162,4 +175,79 @@ func randInt(n int) (int, error) {
 		return 0, fmt.Errorf("random: %w", err)
 	}
 	return int(v.Int64()), nil
+}
+
+// Entropy is the number of bits in a password generated for policy p, for
+// the README and `unlockbot check` to state. It is exact for the generator
+// and the policy's length rules: a random password is uniform over the
+// strings of its length that hold every class; a passphrase is uniform
+// over its words, digit and symbol (a word never holds "-", so each
+// passphrase has one reading), less those that CheckPassword would refuse
+// as too short or too long. generate() also redraws a password that holds
+// the person's account or display name; that takes a little more off for
+// that person (a few hundredths of a bit for names such as "Ann" or "Ted"),
+// which no figure for the whole org can know. 0 means no generated
+// password can pass the policy.
+func Entropy(p Policy) float64 {
+	p = p.withDefaults()
+	if p.PassphraseWords > 0 {
+		return passphraseEntropy(max(p.PassphraseWords, MinPassphraseWords), p.MinPasswordLength)
+	}
+	return randomEntropy(max(p.GeneratedLength, 4))
+}
+
+// randomEntropy counts the n-character strings over genAlphabet that hold
+// every class, by inclusion–exclusion over the classes left out.
+func randomEntropy(n int) float64 {
+	if n > maxPasswordBytes {
+		return 0
+	}
+	var total float64
+	for mask := range 1 << len(genClasses) {
+		size, sign := len(genAlphabet), 1.0
+		for i, set := range genClasses {
+			if mask&(1<<i) != 0 {
+				size -= len(set)
+				sign = -sign
+			}
+		}
+		total += sign * math.Pow(float64(size), float64(n))
+	}
+	return math.Log2(total)
+}
+
+// passphraseEntropy counts the passphrases of k words whose length, the
+// letters plus k separators plus digit and symbol, CheckPassword accepts.
+func passphraseEntropy(k, minLen int) float64 {
+	if 2*k+2 > maxPasswordBytes {
+		return 0 // a letter and a separator per word already make it too long
+	}
+	var byLen []float64 // byLen[l]: how many words have l letters
+	for _, w := range wordList {
+		for len(byLen) <= len(w) {
+			byLen = append(byLen, 0)
+		}
+		byLen[len(w)]++
+	}
+	// ways[s]: how many sequences of the words drawn so far have s letters.
+	ways := []float64{1}
+	for range k {
+		next := make([]float64, len(ways)+len(byLen)) // room for every sum
+		for s, n := range ways {
+			for l, m := range byLen {
+				next[s+l] += n * m
+			}
+		}
+		ways = next
+	}
+	var total float64
+	for s, n := range ways {
+		if l := s + k + 2; l >= minLen && l <= maxPasswordBytes {
+			total += n
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return math.Log2(total * float64(len(genDigit)*len(genPassSymbol)))
 }

@@ -3,6 +3,8 @@ package bot
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,7 +113,7 @@ type errString string
 
 func (e errString) Error() string { return string(e) }
 
-// Generated passwords meet the org's own policy: a 4-word passphrase with a
+// Generated passwords meet the org's own policy: a passphrase with a
 // 30-character minimum is retried until it is long enough, or refused.
 func TestGenerateMeetsPolicy(t *testing.T) {
 	acct := AccountRef{Username: "maple", DisplayName: "Maple River"}
@@ -261,5 +263,182 @@ func TestGeneratePasswordLengthAndClasses(t *testing.T) {
 		if len(seen[i]) != len(genAlphabet) {
 			t.Fatalf("position %d saw %d of %d characters", i, len(seen[i]), len(genAlphabet))
 		}
+	}
+}
+
+func TestGeneratePassphraseShape(t *testing.T) {
+	inList := map[string]bool{}
+	for _, w := range wordList {
+		inList[w] = true
+	}
+	digits, symbols, first := map[byte]bool{}, map[byte]bool{}, map[string]bool{}
+	for _, words := range []int{-1, 0, 4, 5, 7, 10} {
+		for range 300 {
+			pw, err := GeneratePassphrase(words)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := pw.Reveal()
+			parts := strings.Split(s, "-")
+			if want := max(words, MinPassphraseWords); len(parts) != want+1 {
+				t.Fatalf("GeneratePassphrase(%d): %d words, want %d", words, len(parts)-1, want)
+			}
+			for i, w := range parts[:len(parts)-1] {
+				if i == 0 {
+					if w[:1] != strings.ToUpper(w[:1]) || w[1:] != strings.ToLower(w[1:]) {
+						t.Fatalf("first word %q is not capitalised", w)
+					}
+					first[strings.ToLower(w)] = true
+				}
+				if !inList[strings.ToLower(w)] {
+					t.Fatalf("%q is not in the list", w)
+				}
+			}
+			tail := parts[len(parts)-1]
+			if len(tail) != 2 || !strings.Contains(genDigit, tail[:1]) || !strings.Contains(genPassSymbol, tail[1:]) {
+				t.Fatalf("tail %q is not a digit and a symbol", tail)
+			}
+			digits[tail[0]], symbols[tail[1]] = true, true
+			if msg := CheckPassword(pw, Policy{}, AccountRef{Username: "zz"}); msg != "" {
+				t.Fatalf("passphrase fails policy: %s", msg)
+			}
+		}
+	}
+	if len(digits) != len(genDigit) || len(symbols) != len(genPassSymbol) || len(first) < 1400 {
+		t.Fatalf("draws cover %d digits, %d symbols, %d first words", len(digits), len(symbols), len(first))
+	}
+}
+
+// The figures the README states. Random: 62^n strings less those missing a
+// class. Passphrase: 7772^k words × 6 digits × 8 symbols.
+func TestEntropyFigures(t *testing.T) {
+	near := func(name string, got, want float64) {
+		t.Helper()
+		if math.Abs(got-want) > 5e-3 {
+			t.Errorf("%s: %.4f bits, want %.4f", name, got, want)
+		}
+	}
+	near("default (16 characters)", Entropy(Policy{}), 94.8196)
+	near("12 characters", Entropy(Policy{GeneratedLength: 12}), 70.6718)
+	near("16 characters", Entropy(Policy{GeneratedLength: 16}), 94.8196)
+	near("20 characters", Entropy(Policy{GeneratedLength: 20}), 118.8146)
+	near("64 characters", Entropy(Policy{GeneratedLength: 64}), 381.0664)
+	near("min length 20 raises the length", Entropy(Policy{GeneratedLength: 16, MinPasswordLength: 20}), 118.8146)
+	near("4 words (raised to 5)", Entropy(Policy{PassphraseWords: 4}), 70.2053)
+	near("5 words", Entropy(Policy{PassphraseWords: 5}), 70.2053)
+	near("6 words", Entropy(Policy{PassphraseWords: 6}), 83.1294)
+	near("7 words", Entropy(Policy{PassphraseWords: 7}), 96.0535)
+	near("10 words", Entropy(Policy{PassphraseWords: 10}), 134.8257)
+	for k := 5; k <= 10; k++ {
+		near(fmt.Sprintf("%d words, formula", k), Entropy(Policy{PassphraseWords: k}), float64(k)*math.Log2(7772)+math.Log2(6)+math.Log2(8))
+	}
+	// A length rule the shortest passphrases miss takes their share off.
+	near("5 words, 40 characters", Entropy(Policy{PassphraseWords: 5, MinPasswordLength: 40}), 69.8144)
+	near("5 words, 50 characters", Entropy(Policy{PassphraseWords: 5, MinPasswordLength: 50}), 63.2400)
+	near("5 words, 52 characters", Entropy(Policy{PassphraseWords: 5, MinPasswordLength: 52}), 58.6031)
+	if got := Entropy(Policy{PassphraseWords: 5, MinPasswordLength: 53}); got != 0 {
+		t.Errorf("5 words can never reach 53 characters, got %.2f bits", got)
+	}
+}
+
+// The floor is the first word count that reaches MinEntropyBits.
+func TestMinPassphraseWords(t *testing.T) {
+	below := passphraseEntropy(MinPassphraseWords-1, 0)
+	at := passphraseEntropy(MinPassphraseWords, 0)
+	if below >= MinEntropyBits || at < MinEntropyBits {
+		t.Fatalf("%d words: %.2f bits, %d words: %.2f bits; floor %d", MinPassphraseWords-1, below, MinPassphraseWords, at, MinEntropyBits)
+	}
+	if Entropy(Policy{GeneratedLength: 12}) < MinEntropyBits {
+		t.Fatal("the shortest random password allowed is below the floor")
+	}
+}
+
+// randomEntropy's inclusion–exclusion against a plain count: every
+// sequence of classes holding all four, times the ways to fill it.
+func TestRandomEntropyCountsQualifyingStrings(t *testing.T) {
+	sizes := []float64{}
+	for _, set := range genClasses {
+		sizes = append(sizes, float64(len(set)))
+	}
+	for n := 1; n <= 7; n++ {
+		var count float64
+		var walk func(pos int, used int, ways float64)
+		walk = func(pos, used int, ways float64) {
+			if pos == n {
+				if used == 1<<len(sizes)-1 {
+					count += ways
+				}
+				return
+			}
+			for c, size := range sizes {
+				walk(pos+1, used|1<<c, ways*size)
+			}
+		}
+		walk(0, 0, 1)
+		want := math.Inf(-1)
+		if count > 0 {
+			want = math.Log2(count)
+		}
+		if got := randomEntropy(n); got != want && math.Abs(got-want) > 1e-9 {
+			t.Errorf("n=%d: %.6f bits, counted %.6f", n, got, want)
+		}
+	}
+	if got, want := randomEntropy(4), math.Log2(24*22*25*6*9); math.Abs(got-want) > 1e-9 {
+		t.Errorf("4 characters: %.6f bits, want log2(4!·22·25·6·9) = %.6f", got, want)
+	}
+	if randomEntropy(maxPasswordBytes) <= 0 || randomEntropy(maxPasswordBytes+1) != 0 {
+		t.Error("a random password longer than CheckPassword accepts must count 0 bits")
+	}
+	if Entropy(Policy{GeneratedLength: 257}) != 0 {
+		t.Error("Entropy: 257 characters can never pass")
+	}
+}
+
+// passphraseEntropy's length rule against plain counts.
+func TestPassphraseEntropyLengthRule(t *testing.T) {
+	tail := math.Log2(float64(len(genDigit) * len(genPassSymbol)))
+	for _, minLen := range []int{0, 6, 7, 8, 12} {
+		n := 0
+		for _, w := range wordList {
+			if len(w)+3 >= minLen { // word, "-", digit, symbol
+				n++
+			}
+		}
+		if got, want := passphraseEntropy(1, minLen), math.Log2(float64(n))+tail; math.Abs(got-want) > 1e-9 {
+			t.Errorf("1 word, min %d: %.6f bits, want %.6f", minLen, got, want)
+		}
+	}
+	if passphraseEntropy(1, 13) != 0 {
+		t.Error("no 1-word passphrase reaches 13 characters")
+	}
+	// 63 words of at least 3 letters make 254 characters or more: only
+	// those of 254, 255 and 256 pass the 256 limit.
+	byLen := map[int]float64{}
+	for _, w := range wordList {
+		byLen[len(w)]++
+	}
+	l3, l4, l5 := byLen[3], byLen[4], byLen[5]
+	exact := []float64{
+		math.Pow(l3, 63),
+		63 * l4 * math.Pow(l3, 62),
+		63*l5*math.Pow(l3, 62) + 63*62/2*l4*l4*math.Pow(l3, 61),
+	}
+	for i, minLen := range []int{254, 255, 256} {
+		var sum float64
+		for _, e := range exact[i:] {
+			sum += e
+		}
+		if got, want := passphraseEntropy(63, minLen), math.Log2(sum)+tail; math.Abs(got-want) > 1e-9 {
+			t.Errorf("63 words, min %d: %.6f bits, want %.6f", minLen, got, want)
+		}
+	}
+	if passphraseEntropy(64, 0) != 0 {
+		t.Error("64 words are always longer than 256 characters")
+	}
+}
+
+func TestEntropyOfAHugeWordCountIsZeroAndQuick(t *testing.T) {
+	if got := Entropy(Policy{PassphraseWords: 1 << 30}); got != 0 {
+		t.Fatalf("got %.2f bits", got)
 	}
 }
