@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/unlockbot/unlockbot/identity"
 )
@@ -45,7 +46,7 @@ func CheckPassword(pw identity.Secret, p Policy, acct AccountRef) string {
 		return "Mix at least three of: upper case, lower case, digits, symbols."
 	}
 	low := strings.ToLower(s)
-	if u := strings.ToLower(acct.Username); len(u) >= 3 && strings.Contains(low, u) {
+	if u := strings.ToLower(acct.Username); utf8.RuneCountInString(u) >= 3 && strings.Contains(low, u) {
 		return "The password must not contain the account name."
 	}
 	for _, tok := range strings.FieldsFunc(strings.ToLower(acct.DisplayName), isNameSeparator) {

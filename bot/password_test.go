@@ -442,3 +442,82 @@ func TestEntropyOfAHugeWordCountIsZeroAndQuick(t *testing.T) {
 		t.Fatalf("got %.2f bits", got)
 	}
 }
+
+// CheckPassword at each edge of each rule, so a rule that drifts by one
+// (a length, a class count, a name of exactly three letters) is noticed.
+func TestCheckPasswordEdges(t *testing.T) {
+	acct := AccountRef{Username: "bob", DisplayName: "Lee Ox"}
+	for _, tc := range []struct {
+		name, pw string
+		p        Policy
+		want     string // "" passes; else a fragment of the refusal
+	}{
+		{"default minimum, exactly 12", "Abcdefgh-346", Policy{}, ""},
+		{"default minimum, 11", "Abcdefg-346", Policy{}, "at least 12 characters (this one has 11)"},
+		{"own minimum, exactly 20", "Abcdefgh-346-Abcdefg", Policy{MinPasswordLength: 20}, ""},
+		{"own minimum, 19", "Abcdefgh-346-Abcdef", Policy{MinPasswordLength: 20}, "at least 20"},
+		{"length counts characters, not bytes", "Éé-Ééééééé-3", Policy{}, ""},
+		{"11 characters in 19 bytes", "Éé-Éééééé-3", Policy{}, "this one has 11"},
+		{"exactly 256 bytes", "Aa3-" + strings.Repeat("x", 252), Policy{}, ""},
+		{"257 bytes", "Aa3-" + strings.Repeat("x", 253), Policy{}, "at most 256"},
+		{"tab", "Abcdefgh\t346", Policy{}, "control characters"},
+		{"line feed", "Abcdefgh-346\n", Policy{}, "control characters"},
+		{"carriage return", "Abcd\refgh-346", Policy{}, "control characters"},
+		{"NUL", "Abcdefgh\x00346", Policy{}, "control characters"},
+		{"DEL", "Abcdefgh\x7f346", Policy{}, "control characters"},
+		{"C1 next line", "Abcdefgh\u0085346", Policy{}, "control characters"},
+		{"upper lower digit", "Abcdefghi346", Policy{}, ""},
+		{"upper lower symbol", "Abcdefghi-+!", Policy{}, ""},
+		{"upper digit symbol", "ABCDEFGH-346", Policy{}, ""},
+		{"lower digit symbol", "abcdefgh-346", Policy{}, ""},
+		{"space is a symbol", "abcdefgh 346", Policy{}, ""},
+		{"upper lower", "Abcdefghijkl", Policy{}, "three of"},
+		{"upper digit", "ABCDEFGH3467", Policy{}, "three of"},
+		{"upper symbol", "ABCDEFGH-+!?", Policy{}, "three of"},
+		{"lower digit", "abcdefgh3467", Policy{}, "three of"},
+		{"lower symbol", "abcdefgh-+!?", Policy{}, "three of"},
+		{"digit symbol", "34678934-+!?", Policy{}, "three of"},
+		{"non-ASCII letters count", "Élan-éclat-été", Policy{}, ""},
+		{"account name of 3", "Xyz-Bob-3467", Policy{}, "account name"},
+		{"display token of 3", "Xyz-lee-3467", Policy{}, "person's name"},
+		{"display token of 2 is allowed", "Xyz-ox-34678", Policy{}, ""},
+	} {
+		got := CheckPassword(identity.NewSecret(tc.pw), tc.p, acct)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// AD skips an account name or a display-name token shorter than three
+// characters; from three on it is refused anywhere, in any case.
+func TestCheckPasswordNames(t *testing.T) {
+	const pw = "Zq-JOE-al-Bö-Zoë-Ann-Eve-Kim-Ida-346"
+	for _, tc := range []struct {
+		acct AccountRef
+		want string
+	}{
+		{AccountRef{Username: "joe"}, "account name"},
+		{AccountRef{Username: "al"}, ""},
+		{AccountRef{Username: "zq-j"}, "account name"},
+		{AccountRef{Username: "bö"}, ""}, // two characters, three bytes
+		{AccountRef{Username: "zoë"}, "account name"},
+		{AccountRef{Username: "nobody", DisplayName: "Zoë Quinn"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Bö Al Zq"}, ""},
+		{AccountRef{Username: "nobody", DisplayName: "Xx,Ann"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx.Eve"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx-Kim"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx_Ida"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx#joe"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx\tJoe"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx Joe"}, "person's name"},
+		{AccountRef{Username: "nobody", DisplayName: "Xx;Joe"}, ""}, // ";" does not split: "xx;joe" is not in it
+		{AccountRef{Username: "nobody", DisplayName: "Mo"}, ""},
+		{AccountRef{}, ""},
+	} {
+		got := CheckPassword(identity.NewSecret(pw), Policy{}, tc.acct)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%+v: got %q, want %q", tc.acct, got, tc.want)
+		}
+	}
+}
