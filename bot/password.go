@@ -198,12 +198,14 @@ func Entropy(p Policy) float64 {
 }
 
 // randomEntropy counts the n-character strings over genAlphabet that hold
-// every class, by inclusion–exclusion over the classes left out.
+// every class, by inclusion–exclusion over the classes left out. It sums
+// shares of 62^n rather than counts, which would overflow a float64 past
+// 171 characters.
 func randomEntropy(n int) float64 {
-	if n > maxPasswordBytes {
-		return 0
+	if n < len(genClasses) || n > maxPasswordBytes {
+		return 0 // no string qualifies, or none passes CheckPassword
 	}
-	var total float64
+	var share float64 // of the 62^n strings, the part that holds every class
 	for mask := range 1 << len(genClasses) {
 		size, sign := len(genAlphabet), 1.0
 		for i, set := range genClasses {
@@ -212,9 +214,9 @@ func randomEntropy(n int) float64 {
 				sign = -sign
 			}
 		}
-		total += sign * math.Pow(float64(size), float64(n))
+		share += sign * math.Pow(float64(size)/float64(len(genAlphabet)), float64(n))
 	}
-	return math.Log2(total)
+	return float64(n)*math.Log2(float64(len(genAlphabet))) + math.Log2(share)
 }
 
 // passphraseEntropy counts the passphrases of k words whose length, the
