@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/unlockbot/unlockbot/adapters/slack"
+	"github.com/unlockbot/unlockbot/bot"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -277,9 +278,40 @@ func (c *Config) Validate() error {
 		if p.GeneratedLength != 0 && (p.GeneratedLength < 12 || p.GeneratedLength > 64) {
 			bad(k+".policy.generated_length", "must be between 12 and 64 (got %d)", p.GeneratedLength)
 		}
+		p.validatePassphrase(k+".policy.passphrase_words", bad)
 	}
 	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
+}
+
+// maxPassphraseWords keeps a passphrase short enough to read over the phone;
+// 10 words already carry about 135 bits.
+const maxPassphraseWords = 10
+
+// validatePassphrase holds passphrase_words to the generator's floor
+// (bot.MinEntropyBits) and to a min_password_length it can meet: a length
+// rule that refuses most passphrases would cost bits and make the reset
+// fail after generate()'s 20 draws.
+func (p PolicyConfig) validatePassphrase(key string, bad func(string, string, ...any)) {
+	w := p.PassphraseWords
+	if w == 0 {
+		return
+	}
+	lo, hi := bot.MinPassphraseWords, maxPassphraseWords
+	if w < lo || w > hi {
+		bad(key, "must be 0 (random characters) or between %d and %d (got %d): %d words carry %.1f bits, the least a generated password may have is %d",
+			lo, hi, w, lo, bot.Entropy(bot.Policy{PassphraseWords: lo}), bot.MinEntropyBits)
+		return
+	}
+	full := bot.Entropy(bot.Policy{PassphraseWords: w})
+	got := bot.Entropy(bot.Policy{PassphraseWords: w, MinPasswordLength: p.MinPasswordLength})
+	switch {
+	case got == 0:
+		bad(key, "%d words never make min_password_length %d characters; raise passphrase_words or lower min_password_length", w, p.MinPasswordLength)
+	case got < full-1: // more than half of the passphrases too short
+		bad(key, "%d words are too few for min_password_length %d: most passphrases would be shorter (%.1f bits left of %.1f); raise passphrase_words or lower min_password_length",
+			w, p.MinPasswordLength, got, full)
+	}
 }
 
 func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -184,6 +185,45 @@ func TestLimitsAndRecoveryConfig(t *testing.T) {
 	} {
 		if _, err := ParseConfig([]byte(y + base)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", y, err, want)
+		}
+	}
+}
+
+func TestConfigGeneratorPolicy(t *testing.T) {
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(ca, []byte("x"), 0o600)
+	base := `
+orgs:
+  - id: acme
+    directory: {kind: ad, url: "ldaps://127.0.0.1:636", ca_file: "` + ca + `", bind_dn: "CN=svc", bind_password_env: X, base_dn: "OU=Staff,DC=example,DC=test"}
+    policy: {%s}
+`
+	const words = "orgs[0].policy.passphrase_words: must be 0 (random characters) or between 5 and 10 (got %d): 5 words carry 70.2 bits, the least a generated password may have is 60"
+	for policy, want := range map[string]string{
+		"":                     "",
+		"passphrase_words: 0":  "",
+		"passphrase_words: 5":  "",
+		"passphrase_words: 7":  "",
+		"passphrase_words: 10": "",
+		"passphrase_words: 4":  fmt.Sprintf(words, 4),
+		"passphrase_words: 1":  fmt.Sprintf(words, 1),
+		"passphrase_words: -1": fmt.Sprintf(words, -1),
+		"passphrase_words: 11": fmt.Sprintf(words, 11),
+		"passphrase_words: 5, min_password_length: 42": "",
+		"passphrase_words: 5, min_password_length: 43": "orgs[0].policy.passphrase_words: 5 words are too few for min_password_length 43: most passphrases would be shorter (69.1 bits left of 70.2); raise passphrase_words or lower min_password_length",
+		"passphrase_words: 5, min_password_length: 60": "orgs[0].policy.passphrase_words: 5 words never make min_password_length 60 characters; raise passphrase_words or lower min_password_length",
+		"passphrase_words: 7, min_password_length: 58": "",
+		"generated_length: 12":                         "",
+		"generated_length: 64":                         "",
+		"generated_length: 11":                         "orgs[0].policy.generated_length: must be between 12 and 64 (got 11)",
+		"generated_length: 65":                         "orgs[0].policy.generated_length: must be between 12 and 64 (got 65)",
+	} {
+		_, err := ParseConfig([]byte(fmt.Sprintf(base, policy)))
+		if want == "" && err != nil {
+			t.Errorf("{%s}: %v", policy, err)
+		}
+		if want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("{%s}: got %v\nwant it to contain %q", policy, err, want)
 		}
 	}
 }
