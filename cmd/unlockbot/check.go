@@ -66,6 +66,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		} else {
 			fmt.Fprintf(stdout, "✓ %s tickets: answer\n", o.ID)
 		}
+		fmt.Fprintf(stdout, "✓ %s generated passwords: %s\n", o.ID, generatorLine(o.Policy))
 	}
 	if failed > 0 {
 		return fmt.Errorf("check: %d problem(s) found", failed)
@@ -81,4 +82,13 @@ func operatorMessage(err error) string {
 		return err.Error()
 	}
 	return safe + " (" + err.Error() + ")"
+}
+
+// generatorLine says what an org's generated passwords are and how strong.
+func generatorLine(p bot.Policy) string {
+	what := fmt.Sprintf("%d random characters", p.GeneratedLength)
+	if p.PassphraseWords > 0 {
+		what = fmt.Sprintf("passphrases of %d words", max(p.PassphraseWords, bot.MinPassphraseWords))
+	}
+	return fmt.Sprintf("%s, %.1f bits", what, bot.Entropy(p))
 }
