@@ -17,7 +17,8 @@ func TestExampleConfigIsValid(t *testing.T) {
 	// The example points at the lab CA; stand in a readable file for it.
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(ca, []byte("x"), 0o600)
-	c, err := ParseConfig([]byte(strings.ReplaceAll(string(b), "/var/lib/unlockbot-lab/samba/tls/ca.pem", ca)))
+	y := strings.ReplaceAll(string(b), "/var/lib/unlockbot-lab/samba/tls/ca.pem", ca)
+	c, err := ParseConfig([]byte(strings.ReplaceAll(y, "/var/lib/unlockbot-lab/slapd/tls/ca.pem", ca)))
 	if err != nil {
 		t.Fatalf("example config: %v", err)
 	}
