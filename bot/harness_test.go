@@ -47,7 +47,11 @@ type fakeChat struct {
 	mu    sync.Mutex
 	posts []string // "kind channel: json-ish card"
 	n     int
-	fail  error
+	fail  error // PostApproval fails
+	// failTell makes every other call fail (updates, thread replies, DMs).
+	failTell error
+	// onNotify runs before a private message is recorded.
+	onNotify func(to Actor, c Card)
 }
 
 func (f *fakeChat) add(kind, where string, c Card) {
@@ -67,14 +71,26 @@ func (f *fakeChat) PostApproval(_ context.Context, ch string, c Card) (MessageRe
 	return MessageRef{Channel: ch, ID: fmt.Sprint(f.n)}, nil
 }
 func (f *fakeChat) UpdateApproval(_ context.Context, ref MessageRef, c Card) error {
+	if f.failTell != nil {
+		return f.failTell
+	}
 	f.add("update", ref.Channel, c)
 	return nil
 }
 func (f *fakeChat) ReplyInThread(_ context.Context, ref MessageRef, c Card) error {
+	if f.failTell != nil {
+		return f.failTell
+	}
 	f.add("thread", ref.Channel, c)
 	return nil
 }
 func (f *fakeChat) Notify(_ context.Context, to Actor, c Card) error {
+	if f.onNotify != nil {
+		f.onNotify(to, c)
+	}
+	if f.failTell != nil {
+		return f.failTell
+	}
 	f.add("dm", to.Key(), c)
 	return nil
 }

@@ -25,8 +25,9 @@ type User struct {
 type Directory struct {
 	mu    sync.Mutex
 	users map[string]*User // by lower-case username
-	// Calls counts writes, so tests can prove a retry did not repeat one.
-	Calls struct{ Unlock, SetPassword int }
+	// Calls counts writes, so tests can prove a retry did not repeat one,
+	// and lookups, so they can prove a fresh read was (or was not) made.
+	Calls struct{ Unlock, SetPassword, Lookup int }
 	// FailNext, when set, is returned (once) by the next call of that name.
 	failNext map[string]error
 	slowNext map[string]time.Duration
@@ -162,6 +163,7 @@ func (d *Directory) All(context.Context) ([]identity.Account, error) {
 func (d *Directory) Lookup(_ context.Context, name string) (identity.Account, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.Calls.Lookup++
 	if err := d.fail("Lookup"); err != nil {
 		return identity.Account{}, err
 	}

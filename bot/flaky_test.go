@@ -1,0 +1,109 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/psa"
+)
+
+// flakyStore is a store in trouble: chosen operations fail, and
+// compare-and-swaps on a key prefix conflict a given number of times, as
+// when another replica keeps winning.
+type flakyStore struct {
+	store.Store
+	mu        sync.Mutex
+	conflicts map[string]int   // key prefix -> CAS conflicts left
+	fail      map[string]error // "Op:key-prefix" -> error
+}
+
+func newFlaky(inner store.Store) *flakyStore {
+	return &flakyStore{Store: inner, conflicts: map[string]int{}, fail: map[string]error{}}
+}
+
+func (f *flakyStore) failing(op, key string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, err := range f.fail {
+		if o, prefix, _ := strings.Cut(k, ":"); o == op && strings.HasPrefix(key, prefix) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *flakyStore) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
+	f.mu.Lock()
+	for prefix, n := range f.conflicts {
+		if n > 0 && strings.HasPrefix(key, prefix) {
+			f.conflicts[prefix] = n - 1
+			f.mu.Unlock()
+			return store.Record{}, store.ErrConflict
+		}
+	}
+	f.mu.Unlock()
+	return f.Store.CompareAndSwap(ctx, key, version, value, ttl)
+}
+
+func (f *flakyStore) Delete(ctx context.Context, key string) error {
+	if err := f.failing("Delete", key); err != nil {
+		return err
+	}
+	return f.Store.Delete(ctx, key)
+}
+
+func (f *flakyStore) Reserve(ctx context.Context, key, member string, now time.Time, window time.Duration, limit int) (bool, int, error) {
+	if err := f.failing("Reserve", key); err != nil {
+		return false, 0, err
+	}
+	return f.Store.Reserve(ctx, key, member, now, window, limit)
+}
+
+// sinkSpy records how each event reached the trail: durably (Write) or
+// appended to be flushed by the next durable one (Append).
+type sinkSpy struct {
+	mu     sync.Mutex
+	how    map[string][]string // event type -> "write" / "append"
+	failOn string              // Append of this type fails
+}
+
+func (s *sinkSpy) note(how string, e audit.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.how == nil {
+		s.how = map[string][]string{}
+	}
+	s.how[e.Type] = append(s.how[e.Type], how)
+}
+
+func (s *sinkSpy) Write(_ context.Context, e audit.Event) error { s.note("write", e); return nil }
+func (s *sinkSpy) Append(_ context.Context, e audit.Event) error {
+	if e.Type == s.failOn {
+		return errors.New("audit disk full")
+	}
+	s.note("append", e)
+	return nil
+}
+
+func (s *sinkSpy) writes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, hows := range s.how {
+		for _, h := range hows {
+			if h == "write" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func psaTicket(company string) psa.NewTicket {
+	return psa.NewTicket{CompanyID: company, Summary: "Locked out", Description: "caller is locked out"}
+}
