@@ -50,6 +50,13 @@ func (f *flakyStore) CompareAndSwap(ctx context.Context, key string, version int
 	return f.Store.CompareAndSwap(ctx, key, version, value, ttl)
 }
 
+func (f *flakyStore) Create(ctx context.Context, key string, value []byte, ttl time.Duration) (store.Record, error) {
+	if err := f.failing("Create", key); err != nil {
+		return store.Record{}, err
+	}
+	return f.Store.Create(ctx, key, value, ttl)
+}
+
 func (f *flakyStore) Delete(ctx context.Context, key string) error {
 	if err := f.failing("Delete", key); err != nil {
 		return err

@@ -178,11 +178,12 @@ func testUsers() []memory.User {
 // newHarness wires a Service on st (memstore when nil).
 func newHarness(t testing.TB, st store.Store) *harness {
 	t.Helper()
+	clk := &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}
 	if st == nil {
-		st = memstore.New()
+		st = memstore.New(memstore.WithClock(clk.now)) // TTLs run on the test's clock
 	}
 	h := &harness{t: t, st: st, sealer: NewEphemeralSealer(), dir: memory.New(testUsers()...), chat: &fakeChat{},
-		logs: &syncBuffer{}, audit: &syncBuffer{}, clock: &clock{t: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)}}
+		logs: &syncBuffer{}, audit: &syncBuffer{}, clock: clk}
 	h.tickets = local.New(st, "acme", h.sealer.SealBytes)
 	h.org = &Org{
 		ID: "acme", Name: "Acme", Directory: h.dir, Tickets: h.tickets, PSACompanyID: "acme-co",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -337,5 +338,75 @@ func TestActorWithSeveralGroups(t *testing.T) {
 	}
 	if o := (&Org{Approvers: []string{"slack:S3"}}); o.IsApprover(a) {
 		t.Fatal("a principal without the tenant granted a role")
+	}
+}
+
+// A typed password is kept for the approval window plus two leases: an
+// approval in the last second, whose worker then dies, can still be taken
+// over and set the password the technician typed.
+func TestTypedPasswordOutlivesTheApprovalWindow(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "Typed-Passw0rd-Kept")
+	h.clock.add(time.Hour - time.Second)
+	h.svc.afterStep = func(step string) error {
+		if step == "reserve" {
+			runtime.Goexit() // the worker dies before the write
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = h.svc.Approve(ctx, r.ID, approver) }()
+	<-done
+	h.clock.add(h.svc.lease + 2*time.Second)
+	got, err := h.replica(h.st).Execute(ctx, r.ID)
+	if err != nil || got.State != StateDone {
+		t.Fatalf("takeover a lease after a last-second approval: %v", err)
+	}
+	if u, _ := h.dir.User("alice"); u.Password != "Typed-Passw0rd-Kept" {
+		t.Fatal("the typed password was not the one set")
+	}
+	if strings.Contains(h.audit.String(), `"flags"`) {
+		t.Fatal("a chat request recorded operator flags")
+	}
+}
+
+// A submission the store could not record holds no place among the
+// technician's open requests.
+func TestUnrecordedSubmissionsHoldNoOpenPlace(t *testing.T) {
+	h := newHarness(t, nil)
+	flaky := newFlaky(h.st)
+	svc := h.replica(flaky)
+	flaky.fail["Create:req:"] = errors.New("redis: OOM")
+	for i := range 7 {
+		_, err := svc.Submit(context.Background(), Submission{Requester: tech, OrgID: "acme", Account: "bob", Reason: "Verified by call-back"})
+		if KindOf(err) != KindUnavailable {
+			t.Fatalf("submission %d with the store refusing writes: %v", i+1, err)
+		}
+	}
+}
+
+// The stamp moved, but the password that binds is not the one unlockbot
+// set (an admin changed it meanwhile): unlockbot does not write over it;
+// it stops and says the change is not what it made.
+func TestSomeoneElsesWriteIsNotOverwritten(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.mustSubmit("alice", "")
+	crashAfterEffect(t, h, h.svc, r.ID, "write")
+	ctx := context.Background()
+	acct, _ := h.dir.Lookup(ctx, "alice")
+	if err := h.dir.SetPassword(ctx, acct, identity.PasswordChange{Password: identity.NewSecret("Admins-Own-Passw0rd")}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.add(2 * time.Minute)
+	got, err := h.replica(h.st).Execute(ctx, r.ID)
+	if h.dir.Calls.SetPassword != 2 { // ours, then the admin's
+		t.Fatalf("%d password writes, want ours and the admin's only", h.dir.Calls.SetPassword)
+	}
+	if err == nil || got.State != StateFailed || !strings.Contains(got.Failure, "new password accepted=false") {
+		t.Fatalf("takeover over someone else's write: %v, %+v", err, got)
+	}
+	if u, _ := h.dir.User("alice"); u.Password != "Admins-Own-Passw0rd" {
+		t.Fatal("the admin's password was overwritten")
 	}
 }

@@ -48,7 +48,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		case r.State == StateApproved && now.Sub(r.UpdatedAt) > s.lease,
 			r.State == StateExecuting && now.After(r.LeaseUntil):
 			s.reqLog(r).Warn().Str("state", string(r.State)).Msg("sweep: resuming a reset nobody is running")
-			if _, err := s.Execute(ctx, r.ID); err == nil || KindOf(err) != KindConflict {
+			// Moved unless another replica holds it (a conflict); a
+			// success or a recorded failure both moved it.
+			if _, err := s.Execute(ctx, r.ID); KindOf(err) != KindConflict {
 				moved++
 			}
 		}

@@ -23,9 +23,7 @@ func ticketText(r *Request) string {
 		fmt.Fprintf(&b, "Approved by: %s\n", r.Approver.Label())
 	}
 	fmt.Fprintf(&b, "Reason: %s\n", r.Reason)
-	if line := lockoutLine(r.Account.Facts, r.Account.WasLocked); line != "" {
-		fmt.Fprintf(&b, "Lockout: %s\n", line)
-	}
+	fmt.Fprintf(&b, "Lockout: %s\n", lockoutLine(r.Account.Facts, r.Account.WasLocked))
 	if r.setsPassword() {
 		fmt.Fprintf(&b, "Must change at next logon: %s\n", yesNo(r.Temporary))
 	}

@@ -28,8 +28,8 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 	}
 	var unlockedAgain bool
 	happened := func() (bool, error) {
-		did, err := s.written(ctx, o, r, acct, pw)
-		if err != nil || !did || r.UnlockOnly() || !acct.Lock.Locked {
+		did, err := s.written(ctx, o, r, acct, pw) // false on an error
+		if !did || r.UnlockOnly() || !acct.Lock.Locked {
 			return did, err
 		}
 		// The password is in place but the account is locked (relocked

@@ -42,6 +42,9 @@ func New(users ...User) *Directory {
 		if u.ID == "" {
 			u.ID = "CN=" + u.Username + ",OU=Staff,DC=example,DC=test"
 		}
+		if u.PasswordStamp == "" {
+			u.PasswordStamp = "0" // a password set before the test began, as AD reports one
+		}
 		d.users[strings.ToLower(u.Username)] = &u
 	}
 	return d
