@@ -14,7 +14,8 @@ import (
 // own budget; the view's hash makes Slack refuse the update if the person
 // changed the form meanwhile (their newer pick brings its own update).
 // Input blocks keep their ids, so what was typed survives the redraw.
-func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID, account string, ref viewRef) {
+// form is the form the modal shows, when the caller has it at hand.
+func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID, account string, ref viewRef, form *bot.Form) {
 	if orgID == "" || strings.TrimSpace(account) == "" || ref.ID == "" {
 		return
 	}
@@ -23,11 +24,14 @@ func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID
 		a.log.Info().Str("actor", actor.Key()).Str("why", safe(err)).Msg("account facts not shown")
 		return
 	}
-	form, err := a.svc.NewForm(ctx, actor, channel, "")
-	if err != nil {
-		return
+	if form == nil {
+		f, err := a.svc.NewForm(ctx, actor, channel, "")
+		if err != nil {
+			return
+		}
+		form = &f
 	}
-	if err := a.updateView(ctx, ref, renderForm(form, channel, &card)); err != nil && errCode(err) != "hash_conflict" {
+	if err := a.updateView(ctx, ref, renderForm(*form, channel, &card)); err != nil && errCode(err) != "hash_conflict" {
 		a.log.Warn().Err(err).Str("actor", actor.Key()).Msg("could not show the account's facts")
 	}
 }
@@ -42,6 +46,6 @@ func (a *Adapter) accountPicked(cb *slack.InteractionCallback, act *slack.BlockA
 	account, channel := act.SelectedOption.Value, cb.View.PrivateMetadata
 	ref := viewRef{ID: cb.View.ID, Hash: cb.View.Hash}
 	a.background(func(ctx context.Context) {
-		a.showFacts(ctx, a.actor(ctx, user, name), channel, orgID, account, ref)
+		a.showFacts(ctx, a.actor(ctx, user, name), channel, orgID, account, ref, nil)
 	})
 }

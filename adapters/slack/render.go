@@ -44,9 +44,11 @@ func cut(s string, n int) string {
 }
 
 // esc makes user-typed text inert in mrkdwn: no <!channel>, no fake links.
-func esc(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func esc(s string) string { return mrkdwnEscaper.Replace(s) }
+
+// mrkdwnEscaper is built once: a Replacer compiles its table on first use,
+// and every card renders dozens of strings.
+var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func plain(s string, n int) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, cut(s, n), false, false)
