@@ -29,12 +29,16 @@ import (
 // from the moment each is sent to the moment its views.open reaches the
 // fake. Each command names an account, so serve also reads its facts and
 // redraws the modal after the answer, as it would in production.
-// UNLOCKBOT_LOAD_RATE sets the rate. It reports; it does not assert a speed.
+// UNLOCKBOT_LOAD_RATE sets the rate, UNLOCKBOT_LOAD_TEXT what follows
+// /unlock. It reports; it does not assert a speed.
 func TestLoadServeProcess(t *testing.T) {
 	if os.Getenv("UNLOCKBOT_LOAD") != "1" {
 		t.Skip("set UNLOCKBOT_LOAD=1 to run the load test")
 	}
-	rate, dur := 200, 10*time.Second
+	rate, dur, text := 200, 10*time.Second, "alice"
+	if v, ok := os.LookupEnv("UNLOCKBOT_LOAD_TEXT"); ok {
+		text = v // "" = /unlock without an account: no facts redraw after the answer
+	}
 	if r, err := strconv.Atoi(os.Getenv("UNLOCKBOT_LOAD_RATE")); err == nil && r > 0 {
 		rate = r // e.g. 400, 1600: the budget is stated for 200–1600 commands a second
 	}
@@ -100,7 +104,7 @@ orgs:
 	for i := 0; time.Now().Before(end); i++ {
 		<-tick.C
 		trigger := fmt.Sprintf("T%d", i)
-		body := url.Values{"command": {"/unlock"}, "text": {"alice"}, "user_id": {uTech}, "user_name": {"tess"},
+		body := url.Values{"command": {"/unlock"}, "text": {text}, "user_id": {uTech}, "user_name": {"tess"},
 			"channel_id": {chHelp}, "team_id": {slacktest.DefaultTeamID}, "api_app_id": {slacktest.DefaultAppID}, "trigger_id": {trigger}, "response_url": {"https://hooks.example/x"}}.Encode()
 		wg.Add(1)
 		go func() {
@@ -145,6 +149,9 @@ orgs:
 	t.Logf("serve process, %d/s for %s: %d sent, %d failed, %d views.open (%.0f/s)", rate, dur, len(sent), fails, len(toView), float64(len(toView))/dur.Seconds())
 	t.Logf("request → views.open at the fake: p50 %v, p99 %v, max %v", pct(toView, .5), pct(toView, .99), pct(toView, 1))
 	t.Logf("request → response to Slack:      p50 %v, p99 %v, max %v", pct(resp, .5), pct(resp, .99), pct(resp, 1))
+	time.Sleep(500 * time.Millisecond) // work after the answers (facts redraws) ends
+	cpu, rss := procUsage(cmd.Process.Pid)
+	t.Logf("process: %.3f ms CPU per command, peak RSS %.1f MiB", float64(cpu.Microseconds())/1000/float64(max(len(sent), 1)), float64(rss)/(1<<20))
 	if fails > 0 || len(toView) != len(sent) {
 		t.Errorf("%d failures, %d of %d views opened", fails, len(toView), len(sent))
 	}
@@ -170,4 +177,31 @@ func waitHealthy(t *testing.T, base string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("unlockbot serve did not come up")
+}
+
+// procUsage reads a process's CPU time (user + system) and peak resident
+// memory (VmHWM) from /proc, so the load tool reports what serve itself
+// spent, apart from the generator and the fake sharing the machine.
+func procUsage(pid int) (time.Duration, int64) {
+	var cpu time.Duration
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// Fields after the ")" that ends the command name; utime and
+		// stime are the 14th and 15th fields, in clock ticks (100 Hz).
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			cpu = time.Duration(u+s) * 10 * time.Millisecond
+		}
+	}
+	var rss int64
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				rss = kb << 10
+			}
+		}
+	}
+	return cpu, rss
 }
