@@ -76,6 +76,7 @@ type Adapter struct {
 	now    func() time.Time
 	groups *groupCache
 	names  *nameCache
+	facts  *rateGate // sheds facts redraws in a flood (shed.go)
 
 	wg sync.WaitGroup // work started after an ack
 }
@@ -130,6 +131,7 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
+	a.facts = &rateGate{max: factsMaxRate}
 	cfg.Service.SetNotifier(Platform, a)
 	return a, nil
 }

@@ -19,6 +19,10 @@ func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID
 	if orgID == "" || strings.TrimSpace(account) == "" || ref.ID == "" {
 		return
 	}
+	if !a.facts.allow(a.now()) {
+		a.log.Debug().Str("actor", actor.Key()).Msg("account facts shed: too many this second")
+		return
+	}
 	card, err := a.svc.AccountCard(ctx, actor, orgID, account)
 	if err != nil {
 		a.log.Info().Str("actor", actor.Key()).Str("why", safe(err)).Msg("account facts not shown")
