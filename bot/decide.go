@@ -47,7 +47,11 @@ func (s *Service) askApproval(ctx context.Context, o *Org, r *Request) (*Request
 	}
 	r.ApprovalMsg = &ref
 	if err := s.repo.save(ctx, r); err != nil {
-		return nil, errorf("bot.askApproval", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		// The request is pending and its card is live (the buttons work);
+		// only later updates of the card are lost. Saying "failed" would
+		// send the technician to submit a second approvable request.
+		s.reqLog(r).Error().Err(err).Msg("approval card posted but its reference not recorded; the card will not be updated")
+		return r, nil
 	}
 	return r, nil
 }
@@ -181,6 +185,9 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 				s.unapprove(ctx, r)
 			}
 			return r, err
+		}
+		if to == StateApproved && r.setsPassword() && !r.Generated {
+			s.keepPassword(ctx, o, r)
 		}
 		s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
 		return r, nil

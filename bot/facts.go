@@ -4,9 +4,13 @@ import (
 	"context"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/unlockbot/unlockbot/identity"
 )
+
+// unlockHistory is how far back "unlocked N× this week" looks.
+const unlockHistory = 7 * 24 * time.Hour
 
 // unlocksKey is the org's own record of when unlockbot unlocked an account.
 func unlocksKey(o *Org, username string) string {

@@ -45,33 +45,47 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 	var ref *refusedError
 	refused := errors.As(cause, &ref)
 	msg := SafeMessage(cause)
-	mine := r.Attempts
-	saved := false
-	for i := 0; i < 3 && !saved; i++ {
+	mine, id, log := r.Attempts, r.ID, s.reqLog(r)
+	saved, lost := false, false
+	var storeErr error
+	for i := 0; i < 3 && !saved && !lost && storeErr == nil; i++ {
 		if r.State != StateExecuting || r.Attempts != mine {
-			break // another executor owns it now
+			lost = true // another executor owns it now
+			break
 		}
 		r.State, r.Failure, r.Retryable, r.UpdatedAt = StateFailed, msg, !refused, s.now()
 		err := s.repo.save(ctx, r)
-		if err == nil {
+		switch {
+		case err == nil:
 			saved = true
-		} else if !errors.Is(err, store.ErrConflict) {
-			break
-		} else if r, err = s.load(ctx, r.ID); err != nil {
-			break
+		case !errors.Is(err, store.ErrConflict):
+			storeErr = err
+		default:
+			fresh, err := s.load(ctx, id)
+			if err != nil {
+				storeErr = err
+			} else {
+				r = fresh
+			}
 		}
 	}
 	if !saved {
-		s.reqLog(r).Warn().Err(cause).Int("attempt", mine).Msg("reset attempt lost its request to another worker; leaving it to that worker")
+		if storeErr != nil || !lost {
+			// Not recorded, and nobody else owns it: the sweeper takes it
+			// up again when the lease runs out.
+			log.Error().Err(cause).AnErr("store", storeErr).Int("attempt", mine).Msg("reset attempt failed and the failure could not be recorded")
+			return r, errorf("bot.Execute", KindUnavailable, cause, "The reset stopped and the state store did not record why: %s unlockbot will pick it up again within a few minutes.", msg)
+		}
+		log.Warn().Err(cause).Int("attempt", mine).Msg("reset attempt lost its request to another worker; leaving it to that worker")
 		return r, errorf("bot.Execute", KindConflict, cause, "Another unlockbot worker took over this reset; see its messages in the thread.")
 	}
-	outcome, typ, code := audit.Failed, "reset.failed", ""
+	outcome, typ, code := audit.Failed, string(r.Mode)+".failed", ""
 	if refused {
-		outcome, typ, code = audit.Refused, "reset.refused", ref.code
+		outcome, typ, code = audit.Refused, string(r.Mode)+".refused", ref.code
 		_ = s.repo.dropPassword(ctx, r.ID)
 	}
 	_ = s.record(ctx, typ, outcome, r, "system", map[string]string{"why": msg, "code": code})
-	s.reqLog(r).Warn().Err(cause).Bool("retryable", !refused).Msg("reset did not complete")
+	log.Warn().Err(cause).Bool("retryable", !refused).Msg("reset did not complete")
 	s.updateCard(ctx, r)
 	s.thread(ctx, r, failedCard(r))
 	s.tell(ctx, r, r.Requester, failedCard(r))
@@ -94,9 +108,13 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 		if err != nil {
 			return nil, err
 		}
+		refuse := func(why string, err error) (*Request, error) {
+			_ = s.recordAfter(ctx, "request.retry_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})
+			return r, err
+		}
 		o, ok := s.orgs[r.OrgID]
 		if !ok || !(who.Same(r.Requester) || o.IsApprover(who)) {
-			return r, errorf(op, KindForbidden, nil, "Only the technician who asked or an approver of this organization can retry.")
+			return refuse("not_allowed", errorf(op, KindForbidden, nil, "Only the technician who asked or an approver of this organization can retry."))
 		}
 		if r.State != StateFailed || !r.Retryable {
 			return r, errorf(op, KindConflict, nil, "There is nothing to retry: %s", alreadyDecided(r))
@@ -105,7 +123,18 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 		// window a retry needs a new request and a new approval (claim says
 		// the same to the sweeper).
 		if s.approvalStale(o, r) {
-			return r, errorf(op, KindConflict, nil, "This approval is older than %s, so it cannot be retried. Submit a new request with /unlock.", o.Policy.ApprovalTTL)
+			return refuse("approval_stale", errorf(op, KindConflict, nil, "This approval is older than %s, so it cannot be retried. Submit a new request with /unlock.", o.Policy.ApprovalTTL))
+		}
+		// A failed request gave back its place among the technician's
+		// open requests; running it again takes one.
+		if r.Requester.Platform != "cli" {
+			ok, n, err := s.repo.st.Reserve(ctx, openKey(r.Requester), r.ID, s.now(), openWindow, s.limits.OpenPerTechnician)
+			if err != nil {
+				return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+			}
+			if !ok {
+				return refuse("technician_open_limit", errorf(op, KindForbidden, nil, "%s has %d requests open, the most one technician may have at once. Retry when one of them is decided.", r.Requester.Label(), n))
+			}
 		}
 		if err := r.move(StateApproved, s.now()); err != nil {
 			return r, err
@@ -123,43 +152,53 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 }
 
 // RevealPassword hands a generated password to the requester, once. The
-// request is marked revealed and the sealed copy deleted before the
-// password is returned, and the reveal is audited durably: whatever the
-// chat platform then does (shows it, fails, times out after showing it),
-// nobody can see it a second time without a new request and a new
-// approval.
+// reveal is audited durably first (if that fails, nothing is consumed),
+// then the request is marked revealed and the sealed copy deleted before
+// the password is returned: whatever the chat platform then does (shows
+// it, fails, times out after showing it), nobody can see it a second time
+// without a new request and a new approval.
 func (s *Service) RevealPassword(ctx context.Context, id string, who Actor) (identity.Secret, *Request, error) {
 	const op = "bot.RevealPassword"
-	r, err := s.load(ctx, id)
-	if err != nil {
-		return identity.Secret{}, nil, err
+	for try := 0; ; try++ {
+		r, err := s.load(ctx, id)
+		if err != nil {
+			return identity.Secret{}, nil, err
+		}
+		if !who.Same(r.Requester) {
+			_ = s.recordAfter(ctx, "password.reveal_refused", audit.Refused, r, who.Key(), nil)
+			return identity.Secret{}, r, errorf(op, KindForbidden, nil, "Only the technician who asked for this reset can see the password.")
+		}
+		if r.State != StateDone || !r.Generated || r.Revealed {
+			return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new request with /unlock.")
+		}
+		pw, err := s.repo.password(ctx, r.ID)
+		if err != nil {
+			return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept. Submit a new request with /unlock.")
+		}
+		if try == 0 {
+			if err := s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil); err != nil {
+				return identity.Secret{}, r, err
+			}
+		}
+		r.Revealed = true
+		err = s.repo.save(ctx, r)
+		if errors.Is(err, store.ErrConflict) && try < 3 {
+			continue // the messages were being recorded; read again
+		}
+		if err != nil {
+			_ = s.recordAfter(ctx, "password.reveal_failed", audit.Failed, r, "system", map[string]string{"why": "state store"})
+			return identity.Secret{}, r, errorf(op, KindUnavailable, err, "The state store is not answering, so the password was not shown. Try again in a minute.")
+		}
+		if err := s.repo.dropPassword(ctx, r.ID); err != nil {
+			s.reqLog(r).Warn().Err(err).Msg("could not delete the revealed password; it expires within the hour")
+		}
+		return pw, r, nil
 	}
-	if !who.Same(r.Requester) {
-		_ = s.recordAfter(ctx, "password.reveal_refused", audit.Refused, r, who.Key(), nil)
-		return identity.Secret{}, r, errorf(op, KindForbidden, nil, "Only the technician who asked for this reset can see the password.")
-	}
-	if r.State != StateDone || !r.Generated || r.Revealed {
-		return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new request with /unlock.")
-	}
-	pw, err := s.repo.password(ctx, r.ID)
-	if err != nil {
-		return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept (it is held for one hour). Submit a new request with /unlock.")
-	}
-	r.Revealed = true
-	if err := s.repo.save(ctx, r); err != nil {
-		return identity.Secret{}, r, errorf(op, KindConflict, err, "The password can be shown only once. If it was lost, submit a new request with /unlock.")
-	}
-	if err := s.repo.dropPassword(ctx, r.ID); err != nil {
-		s.reqLog(r).Warn().Err(err).Msg("could not delete the revealed password; it expires within the hour")
-	}
-	if err := s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil); err != nil {
-		return identity.Secret{}, r, err
-	}
-	return pw, r, nil
 }
 
-// ConfirmReveal records whether the platform showed the password. It does
+// ConfirmReveal records a showing the platform reports as failed. It does
 // not re-arm Reveal: a platform that reports a failure may have shown it.
+// A showing that worked needs no record beyond password.revealed.
 func (s *Service) ConfirmReveal(ctx context.Context, id string, shown bool) error {
 	if shown {
 		return nil

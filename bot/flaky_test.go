@@ -68,6 +68,9 @@ func (f *flakyStore) Reserve(ctx context.Context, key, member string, now time.T
 	if err := f.failing("Reserve", key); err != nil {
 		return false, 0, err
 	}
+	if err := f.failing("ReserveAdd", key); err != nil && limit > 0 {
+		return false, 0, err // counting still works; adding fails
+	}
 	return f.Store.Reserve(ctx, key, member, now, window, limit)
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
 )
@@ -63,6 +64,21 @@ func (e *TamperedError) SafeMessage() string {
 	return "This request's stored record failed its integrity check, so unlockbot will not act on it. The organization's approvers were alerted; submit a new request with /unlock."
 }
 
+// validID accepts what newID makes ("r" and 16 base32 letters and digits),
+// so a key someone planted with a crafted name is never read, and never
+// quoted in a message to people.
+func validID(id string) bool {
+	if len(id) != 17 || id[0] != 'r' {
+		return false
+	}
+	for _, c := range id[1:] {
+		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}
+
 // claimedOrg reads the org a record says it belongs to, for the alert only.
 func claimedOrg(stored []byte) string {
 	var probe struct {
@@ -83,6 +99,9 @@ func claimedOrg(stored []byte) string {
 // alerted (once per stored version, however often it is read), and the
 // caller gets an error saying nothing will be done.
 func (s *Service) load(ctx context.Context, id string) (*Request, error) {
+	if !validID(id) {
+		return nil, errorf("bot.load", KindNotFound, nil, "This request does not exist. Start a new one with /unlock.")
+	}
 	r, err := s.repo.load(ctx, id)
 	var te *TamperedError
 	if errors.As(err, &te) {
@@ -92,18 +111,30 @@ func (s *Service) load(ctx context.Context, id string) (*Request, error) {
 	return r, err
 }
 
+// tamperAlertEvery bounds the alerts one org's channel gets: a store
+// writer planting a thousand records must not flood the approvers.
+const tamperAlertEvery = 10 * time.Minute
+
 func (s *Service) tampered(ctx context.Context, te *TamperedError) {
 	s.log.Error().Str("request", te.ID).Int64("version", te.Version).Str("claimed_org", te.Org).Str("why", te.Why).
 		Str("event", "request.tampered").Msg("a stored request failed its integrity check; not acting on it")
-	first, err := s.repo.st.Mark(ctx, "tamper:"+te.ID+":"+strconv.FormatInt(te.Version, 10), requestTTL)
+	mark := "tamper:" + te.ID + ":" + strconv.FormatInt(te.Version, 10)
+	first, err := s.repo.st.Mark(ctx, mark, requestTTL)
 	if err != nil || !first {
 		return
 	}
-	_ = s.audit.Write(ctx, audit.Event{Time: s.now().UTC(), Type: "request.tampered", RequestID: te.ID, Org: te.Org,
-		Actor: "system", Outcome: audit.Refused, Detail: map[string]string{"version": strconv.FormatInt(te.Version, 10), "why": te.Why}})
+	if err := s.audit.Write(ctx, audit.Event{Time: s.now().UTC(), Type: "request.tampered", RequestID: te.ID, Org: te.Org,
+		Actor: "system", Outcome: audit.Refused, Detail: map[string]string{"version": strconv.FormatInt(te.Version, 10), "why": te.Why}}); err != nil {
+		_ = s.repo.st.Delete(ctx, mark) // not recorded: the next read tries again
+		return
+	}
 	o, ok := s.orgs[te.Org]
 	if !ok {
 		return
+	}
+	slot := s.now().UTC().Truncate(tamperAlertEvery).Unix()
+	if first, err := s.repo.st.Mark(ctx, "tamper-alert:"+o.ID+":"+strconv.FormatInt(slot, 10), 2*tamperAlertEvery); err != nil || !first {
+		return // announced in this window already; each record is still audited
 	}
 	c := tamperCard(te.ID)
 	for platform, ch := range o.ApprovalChannel {

@@ -124,7 +124,8 @@ func TestDoneIsRecordedBeforeAnyoneIsTold(t *testing.T) {
 }
 
 // A failure is recorded even when other replicas touch the request twice
-// in between; when they keep winning, the worker gives up and says so.
+// in between; when the store keeps refusing, the worker gives up, says the
+// failure is unrecorded, and leaves it to the sweeper.
 func TestFailureRecordSurvivesConflicts(t *testing.T) {
 	for _, tc := range []struct {
 		conflicts int
@@ -150,7 +151,7 @@ func TestFailureRecordSurvivesConflicts(t *testing.T) {
 		if tc.recorded && (got.State != StateFailed || !strings.Contains(SafeMessage(err), "Injected")) {
 			t.Errorf("%d conflicts: state %s, err %v; want the failure recorded", tc.conflicts, got.State, err)
 		}
-		if !tc.recorded && (got.State != StateExecuting || KindOf(err) != KindConflict) {
+		if !tc.recorded && (got.State != StateExecuting || KindOf(err) != KindUnavailable || !strings.Contains(SafeMessage(err), "did not record")) {
 			t.Errorf("%d conflicts: state %s, err %v; want the worker to give up", tc.conflicts, got.State, err)
 		}
 	}
@@ -174,7 +175,7 @@ func TestStoreHiccupsAreLogged(t *testing.T) {
 	if r, err = svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"}); err != nil {
 		t.Fatal(err)
 	}
-	flaky.fail["Reserve:unlocks:"] = errors.New("redis: connection reset")
+	flaky.fail["ReserveAdd:unlocks:"] = errors.New("redis: connection reset")
 	if _, err := svc.Approve(ctx, r.ID, approver); err != nil {
 		t.Fatal(err)
 	}
@@ -408,5 +409,50 @@ func TestSomeoneElsesWriteIsNotOverwritten(t *testing.T) {
 	}
 	if u, _ := h.dir.User("alice"); u.Password != "Admins-Own-Passw0rd" {
 		t.Fatal("the admin's password was overwritten")
+	}
+}
+
+// An approval late in the window extends the typed password's life over
+// the window it opens: a retry within that window still finds it.
+func TestLateApprovalRetryFindsThePassword(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "Typed-Passw0rd-Late")
+	h.clock.add(55 * time.Minute)
+	h.dir.FailNext("Verify", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
+	r, _ = h.svc.Approve(ctx, r.ID, approver)
+	if r.State != StateFailed || !r.Retryable || !r.Steps.PasswordSet {
+		t.Fatalf("after a verify outage: %s %+v", r.State, r.Steps)
+	}
+	h.clock.add(10 * time.Minute) // 65 minutes after submit, 10 after the approval
+	if r, err := h.svc.Retry(ctx, r.ID, tech); err != nil || r.State != StateDone {
+		t.Fatalf("retry inside the approval's window: %v", err)
+	}
+	if h.dir.Calls.SetPassword != 1 {
+		t.Fatalf("%d password writes", h.dir.Calls.SetPassword)
+	}
+}
+
+// A failed request gives back its open place; retrying it takes one again,
+// so a technician cannot run more than the limit by failing and retrying.
+func TestRetryTakesAnOpenPlace(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	h.dir.FailNext("SetPassword", identity.E("test", identity.KindUnavailable, "The directory did not answer in time.", identity.ErrUnavailable))
+	if r, _ = h.svc.Approve(ctx, r.ID, approver); !r.Retryable {
+		t.Fatal("not retryable")
+	}
+	for range 5 {
+		h.mustSubmit("bob", "")
+	}
+	if _, err := h.svc.Retry(ctx, r.ID, tech); KindOf(err) != KindForbidden || !strings.Contains(SafeMessage(err), "requests open") {
+		t.Fatalf("a retry over the open limit: %v", err)
+	}
+	if !strings.Contains(h.audit.String(), `"type":"request.retry_refused"`) {
+		t.Fatal("the refused retry is not audited")
+	}
+	if h.dir.Calls.SetPassword != 0 {
+		t.Fatal("the refused retry wrote")
 	}
 }

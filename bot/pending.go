@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
@@ -15,8 +16,11 @@ func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Se
 		// A generated password already made must be the one reused: a new
 		// one would not match what an earlier attempt may have set.
 		pw, err := s.repo.password(ctx, r.ID)
+		if errors.Is(err, store.ErrNotFound) && r.Steps.PasswordSet {
+			return pw, refusal("password_expired", "The new password was set, but unlockbot no longer holds it (the reset could not finish in time), so it cannot be proven or shown. Submit a new request with /unlock.")
+		}
 		if errors.Is(err, store.ErrNotFound) {
-			return pw, refusal("password_expired", "The password for this request is no longer kept (passwords are held only briefly). Submit a new request.")
+			return pw, refusal("password_expired", "The password for this request is no longer kept (passwords are held only briefly); nothing was changed. Submit a new request with /unlock.")
 		}
 		if err != nil {
 			return pw, errorf("bot.password", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
@@ -27,11 +31,31 @@ func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Se
 	if err != nil {
 		return gen, errorf("bot.password", KindInternal, err, "A password could not be generated. Try again.")
 	}
-	pw, err := s.repo.storePassword(ctx, r.ID, gen, revealTTL)
+	pw, err := s.repo.storePassword(ctx, r.ID, gen, max(revealTTL, s.pendingTTL(o)))
 	if err != nil {
 		return pw, errorf("bot.password", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
 	return pw, nil
+}
+
+// pendingTTL is how long a request's password must be kept from its
+// approval on: through the approval window, in which the reset may be
+// retried, and two leases for a takeover after that.
+func (s *Service) pendingTTL(o *Org) time.Duration { return o.Policy.ApprovalTTL + 2*s.lease }
+
+// keepPassword extends a typed password over the window an approval opens.
+func (s *Service) keepPassword(ctx context.Context, o *Org, r *Request) {
+	if err := s.repo.keepPassword(ctx, r.ID, s.pendingTTL(o)); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not extend the typed password's lifetime; a late retry may need a new request")
+	}
+}
+
+// needsPassword reports whether the rest of the reset still uses the
+// password: to write it, to prove it by a bind, or to put it in the ticket
+// note. A password no longer needed is not loaded, so a late retry of the
+// paperwork does not fail on a password the store has let go.
+func needsPassword(r *Request) bool {
+	return r.setsPassword() && (!r.Steps.PasswordSet || !r.Steps.Verified || (r.NoteToPSA && !r.Steps.TicketNoted))
 }
 
 // generate makes a password that passes the org's own policy for this

@@ -104,6 +104,21 @@ func (r repo) storePassword(ctx context.Context, id string, pw identity.Secret, 
 	return pw, nil
 }
 
+// keepPassword makes a stored password live ttl from now (an approval
+// extends it over the window in which the reset may run and be retried).
+// No stored password is not an error: a generated one is made later.
+func (r repo) keepPassword(ctx context.Context, id string, ttl time.Duration) error {
+	rec, err := r.st.Get(ctx, passwordKey(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = r.st.CompareAndSwap(ctx, passwordKey(id), rec.Version, rec.Value, ttl)
+	return err
+}
+
 func (r repo) password(ctx context.Context, id string) (identity.Secret, error) {
 	rec, err := r.st.Get(ctx, passwordKey(id))
 	if err != nil {

@@ -70,6 +70,10 @@ type AccountRef struct {
 	Username    string `json:"username"`
 	DisplayName string `json:"display_name,omitempty"`
 	WasLocked   bool   `json:"was_locked"`
+	// Stamp is the account's password stamp when the request was
+	// submitted: a password written since (a replayed request, or its
+	// owner) makes the approval void (stillCurrent).
+	Stamp string `json:"stamp,omitempty"`
 	// Facts were read fresh when the request was submitted, for the
 	// approver to judge by.
 	Facts Facts `json:"facts"`
@@ -104,13 +108,16 @@ type Steps struct {
 	WriteUnlocks  bool   `json:"write_unlocks,omitempty"`
 	Unlocked      bool   `json:"unlocked,omitempty"`
 	UnlockSkipped bool   `json:"unlock_skipped,omitempty"` // was not locked
-	PasswordSet   bool   `json:"password_set,omitempty"`
-	Verified      bool   `json:"verified,omitempty"`
-	TicketIntent  bool   `json:"ticket_intent,omitempty"`
-	TicketID      string `json:"ticket_id,omitempty"`
-	TicketCreated bool   `json:"ticket_created,omitempty"`
-	NoteIntent    bool   `json:"note_intent,omitempty"`
-	TicketNoted   bool   `json:"ticket_noted,omitempty"`
+	// ReunlockIntent: a recovered reset found the account locked again
+	// and is unlocking it (reunlock).
+	ReunlockIntent bool   `json:"reunlock_intent,omitempty"`
+	PasswordSet    bool   `json:"password_set,omitempty"`
+	Verified       bool   `json:"verified,omitempty"`
+	TicketIntent   bool   `json:"ticket_intent,omitempty"`
+	TicketID       string `json:"ticket_id,omitempty"`
+	TicketCreated  bool   `json:"ticket_created,omitempty"`
+	NoteIntent     bool   `json:"note_intent,omitempty"`
+	TicketNoted    bool   `json:"ticket_noted,omitempty"`
 	// TicketResolved: resolving twice is harmless, so it needs no intent.
 	TicketResolved bool `json:"ticket_resolved,omitempty"`
 	Audited        bool `json:"audited,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/bot/store"
@@ -59,7 +58,10 @@ func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) 
 		default:
 			return r, o, errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
 		}
-		if s.approvalStale(o, r) {
+		// A stale approval starts nothing. One whose write may already
+		// have happened goes on: the write is reconciled with the
+		// directory, and repeated only while the approval holds (write).
+		if s.approvalStale(o, r) && !r.Steps.WriteIntent {
 			return s.refuseStale(ctx, o, r)
 		}
 		if err := r.move(StateExecuting, s.now()); err != nil {
@@ -87,7 +89,7 @@ func (s *Service) approvalStale(o *Org, r *Request) bool {
 
 // refuseStale ends a request whose approval ran out before it could run.
 func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request, *Org, error) {
-	msg := fmt.Sprintf("This approval is older than %s, so unlockbot will not act on it%s. Submit a new request with /unlock.", o.Policy.ApprovalTTL, doneSoFar(r))
+	msg := fmt.Sprintf("This approval is older than %s, so unlockbot will not act on it; nothing was changed. Submit a new request with /unlock.", o.Policy.ApprovalTTL)
 	if err := r.move(StateFailed, s.now()); err != nil {
 		return r, o, err
 	}
@@ -96,21 +98,10 @@ func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request
 		return r, o, errorf("bot.claim", KindConflict, err, "Another unlockbot worker is handling this request.")
 	}
 	_ = s.repo.dropPassword(ctx, r.ID)
-	_ = s.record(ctx, "reset.refused", audit.Refused, r, "system", map[string]string{"code": "approval_stale", "why": msg})
+	_ = s.record(ctx, string(r.Mode)+".refused", audit.Refused, r, "system", map[string]string{"code": "approval_stale", "why": msg})
 	s.updateCard(ctx, r)
 	s.tell(ctx, r, r.Requester, failedCard(r))
-	return r, o, errorf("bot.claim", KindConflict, nil, "%s", msg)
-}
-
-// doneSoFar says what an interrupted request already changed.
-func doneSoFar(r *Request) string {
-	switch {
-	case r.Steps.PasswordSet:
-		return " (the password was already set; the rest was not done)"
-	case r.Steps.Unlocked:
-		return " (the account was already unlocked; the rest was not done)"
-	}
-	return " (nothing was changed)"
+	return r, o, errorf("bot.claim", KindForbidden, nil, "%s", msg)
 }
 
 func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account) error {
@@ -128,7 +119,7 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 		return err
 	}
 	var pw identity.Secret
-	if r.setsPassword() {
+	if needsPassword(r) {
 		// Loaded (or generated and sealed) on every attempt: a retry must
 		// set the same password the first attempt may have set.
 		if pw, err = s.password(ctx, o, r); err != nil {
@@ -203,5 +194,3 @@ func (s *Service) dirError(step string, err error) error {
 	return refusal(step+"_refused", SafeMessage(err))
 }
 
-// unlockHistory is how far back "unlocked N× this week" looks.
-const unlockHistory = 7 * 24 * time.Hour

@@ -23,7 +23,7 @@ func TestPlantedRecordIsNotActedOn(t *testing.T) {
 		h := newHarness(t, newStore())
 		ctx := context.Background()
 		now := h.clock.now()
-		planted := Request{ID: "rplanted", OrgID: "acme", Platform: "test", Requester: other,
+		planted := Request{ID: "rplantedplantedpl", OrgID: "acme", Platform: "test", Requester: other,
 			Account:   AccountRef{ID: "CN=alice,OU=Staff,DC=example,DC=test", Username: "alice", WasLocked: true},
 			Generated: true, Reason: "planted by whoever can write Redis", State: StateApproved,
 			Approver: &approver, ApprovedAt: now, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -52,6 +52,14 @@ func TestPlantedRecordIsNotActedOn(t *testing.T) {
 		_, _ = h.svc.Sweep(ctx)
 		if n := strings.Count(h.audit.String(), `"type":"request.tampered"`); n != 1 {
 			t.Fatalf("%d tamper records after two sweeps, want 1", n)
+		}
+		// A key no request could have is audited, never read, never quoted to people.
+		if _, err := h.st.Create(ctx, "req:see https://evil.example/reset", b, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = h.svc.Sweep(ctx)
+		if !strings.Contains(h.audit.String(), "malformed") || strings.Contains(h.chat.all(), "evil.example") {
+			t.Fatalf("a malformed key: audit\n%s\nchat\n%s", h.audit.String(), h.chat.all())
 		}
 	})
 }

@@ -105,7 +105,7 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	if req.setsPassword() && !req.Generated {
 		// Sealed before the request exists, so no request ever points at a
 		// password that was not stored.
-		if _, err := s.repo.storePassword(ctx, req.ID, sub.Password, o.Policy.ApprovalTTL+s.lease*2); err != nil {
+		if _, err := s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o)); err != nil {
 			return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 		}
 	}
@@ -188,7 +188,7 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if req.UnlockOnly() && !acct.Lock.Locked {
 		return acct, invalid(FieldAccount, "%s is not locked, so there is nothing to unlock. If the user forgot the password, choose Unlock and reset password.", acct.Label())
 	}
-	req.Account = AccountRef{ID: acct.ID, Username: acct.Username, DisplayName: acct.DisplayName, WasLocked: acct.Lock.Locked}
+	req.Account = AccountRef{ID: acct.ID, Username: acct.Username, DisplayName: acct.DisplayName, WasLocked: acct.Lock.Locked, Stamp: acct.PasswordStamp}
 	if req.setsPassword() && !sub.Password.IsZero() {
 		if msg := CheckPassword(sub.Password, o.Policy, req.Account); msg != "" {
 			return acct, invalid(FieldPassword, "%s", msg)

@@ -25,9 +25,14 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		r, err := s.load(ctx, strings.TrimPrefix(k, "req:"))
+		id := strings.TrimPrefix(k, "req:")
+		if !validID(id) {
+			s.malformed(ctx, k)
+			continue
+		}
+		r, err := s.load(ctx, id)
 		if err != nil {
-			continue // expired or deleted since the listing
+			continue // expired or deleted since the listing, or tampered (alerted)
 		}
 		now := s.now()
 		switch {
@@ -56,6 +61,17 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return moved, nil
+}
+
+// malformed audits, once, a request key no request of ours could have: it
+// was written by someone else. The key is never read or shown to people.
+func (s *Service) malformed(ctx context.Context, key string) {
+	if first, err := s.repo.st.Mark(ctx, "tamper-key:"+key, requestTTL); err != nil || !first {
+		return
+	}
+	s.log.Error().Str("key", truncate(key, 80)).Str("event", "request.tampered").Msg("a request key unlockbot never writes is in the store")
+	_ = s.audit.Write(ctx, audit.Event{Time: s.now().UTC(), Type: "request.tampered", Actor: "system", Outcome: audit.Refused,
+		Detail: map[string]string{"why": "malformed key", "key": truncate(key, 80)}})
 }
 
 func (s *Service) expireSubmitted(ctx context.Context, r *Request) {

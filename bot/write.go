@@ -17,33 +17,33 @@ import (
 // and records what it finds as recovered instead of writing again.
 func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) error {
 	done := r.Steps.PasswordSet || (r.UnlockOnly() && (r.Steps.Unlocked || r.Steps.UnlockSkipped))
-	if !done && r.UnlockOnly() && !acct.Lock.Locked && !r.Steps.WriteIntent {
-		// The lockout ran out on its own while the request waited.
-		r.Steps.UnlockSkipped = true
-		return s.recorded(ctx, r, "write")
-	}
 	if !done && !r.Steps.WriteIntent {
+		if err := s.stillCurrent(ctx, o, r, acct); err != nil {
+			return err
+		}
+		if r.UnlockOnly() && !acct.Lock.Locked {
+			// The lockout ran out on its own while the request waited.
+			r.Steps.UnlockSkipped = true
+			return s.recorded(ctx, r, "write")
+		}
 		// Saved with the intent: what the directory looked like before.
 		r.Steps.WriteStamp, r.Steps.WriteUnlocks = acct.PasswordStamp, acct.Lock.Locked
 	}
-	var unlockedAgain bool
+	var recovered bool
 	happened := func() (bool, error) {
-		did, err := s.written(ctx, o, r, acct, pw) // false on an error
-		if !did || r.UnlockOnly() || !acct.Lock.Locked {
-			return did, err
-		}
-		// The password is in place but the account is locked (relocked
-		// since, or a generic-LDAP write interrupted between its two
-		// operations): the reset is not useful until it is unlocked.
-		if err := o.Directory.Unlock(ctx, acct); err != nil {
-			return false, s.dirError("unlock", err)
-		}
-		unlockedAgain = true
-		return true, nil
+		return s.written(ctx, o, r, acct, pw)
 	}
 	do := func() error {
-		if err := s.record(ctx, string(r.Mode)+".write_started", audit.OK, r, "system", map[string]string{
-			"unlock": boolStr(acct.Lock.Locked), "password": boolStr(r.setsPassword()), "temporary": boolStr(r.Temporary)}); err != nil {
+		// An interrupted write the directory does not show is written
+		// again only while the approval still holds.
+		if s.approvalStale(o, r) {
+			return refusal("approval_stale", "This approval is older than "+o.Policy.ApprovalTTL.String()+" and the directory shows nothing was changed, so unlockbot will not act on it. Submit a new request with /unlock.")
+		}
+		detail := map[string]string{"was_locked": boolStr(acct.Lock.Locked), "password": boolStr(r.setsPassword())}
+		if r.setsPassword() {
+			detail["unlock"], detail["temporary"] = "true", boolStr(r.Temporary) // a reset always sends the unlock
+		}
+		if err := s.record(ctx, string(r.Mode)+".write_started", audit.OK, r, "system", detail); err != nil {
 			return err
 		}
 		if r.UnlockOnly() {
@@ -60,23 +60,24 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		}
 		return nil
 	}
-	record := func(recovered bool) error {
+	record := func(found bool) error {
+		recovered = found
 		if r.UnlockOnly() {
 			r.Steps.Unlocked = true
 		} else {
 			r.Steps.PasswordSet = true
-			r.Steps.Unlocked = r.Steps.WriteUnlocks || unlockedAgain
+			// Found done by a worker taking over while the account is
+			// locked again: the write's unlock no longer holds (see
+			// reunlock).
+			r.Steps.Unlocked = r.Steps.WriteUnlocks && !(found && acct.Lock.Locked)
 			r.Steps.UnlockSkipped = !r.Steps.Unlocked
 		}
 		actor, detail := r.Requester.Key(), map[string]string{"unlocked": boolStr(r.Steps.Unlocked)}
 		if r.setsPassword() {
 			detail["temporary"] = boolStr(r.Temporary)
 		}
-		if recovered {
+		if found {
 			actor, detail["recovered"] = "system", "true"
-			if unlockedAgain {
-				detail["unlocked_again"] = "true"
-			}
 		}
 		typ := "reset.password_set"
 		if r.UnlockOnly() {
@@ -87,7 +88,56 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		}
 		return s.recordAfter(ctx, typ, audit.OK, r, actor, detail)
 	}
-	return s.once(ctx, r, "write", &r.Steps.WriteIntent, done, happened, do, record)
+	if err := s.once(ctx, r, "write", &r.Steps.WriteIntent, done, happened, do, record); err != nil {
+		return err
+	}
+	return s.reunlock(ctx, o, r, acct, recovered)
+}
+
+// reunlock unlocks an account whose password unlockbot already set but
+// which is locked now: locked again after an interrupted reset (the user
+// kept trying), or a generic-LDAP reset stopped between its two writes. It
+// is its own side effect, with its own intent and durable record.
+func (s *Service) reunlock(ctx context.Context, o *Org, r *Request, acct identity.Account, recovered bool) error {
+	if !r.setsPassword() || r.Steps.Unlocked || !(r.Steps.ReunlockIntent || (recovered && acct.Lock.Locked)) {
+		return nil
+	}
+	happened := func() (bool, error) { return !acct.Lock.Locked, nil }
+	do := func() error {
+		if err := s.record(ctx, "reset.unlock_started", audit.OK, r, "system", map[string]string{"after": "recovered password write"}); err != nil {
+			return err
+		}
+		if err := o.Directory.Unlock(ctx, acct); err != nil {
+			return s.dirError("unlock", err)
+		}
+		return nil
+	}
+	record := func(found bool) error {
+		r.Steps.Unlocked, r.Steps.UnlockSkipped = true, false
+		s.countUnlock(ctx, o, r)
+		return s.recordAfter(ctx, "reset.unlocked", audit.OK, r, "system", recoveredDetail(found, map[string]string{}))
+	}
+	return s.once(ctx, r, "reunlock", &r.Steps.ReunlockIntent, false, happened, do, record)
+}
+
+// stillCurrent refuses a request whose account changed since it was
+// submitted, before its first write. A record put back in the store as it
+// was earlier (its version with it: a store writer can do that, and the
+// record's MAC cannot tell) would otherwise run an approval a second time;
+// the directory, which no store writer controls, tells: the password stamp
+// moved since submit, or this request already unlocked the account.
+func (s *Service) stillCurrent(ctx context.Context, o *Org, r *Request, acct identity.Account) error {
+	if r.setsPassword() && r.Account.Stamp != "" && acct.PasswordStamp != "" && acct.PasswordStamp != r.Account.Stamp {
+		return refusal("changed_since_request", "The password of "+r.Account.Label()+" was changed after this request was submitted, so its approval no longer applies and nothing was changed. Submit a new request if one is still needed.")
+	}
+	again, _, err := s.repo.st.Reserve(ctx, unlocksKey(o, r.Account.Username), r.ID, s.now(), unlockHistory, 0)
+	if err != nil {
+		return errorf("bot.write", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	}
+	if again {
+		return refusal("replayed", "This request already unlocked "+r.Account.Label()+" once, so it is not run again. Submit a new request if one is still needed.")
+	}
+	return nil
 }
 
 // written asks the directory whether an interrupted write happened. The

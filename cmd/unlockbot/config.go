@@ -246,6 +246,7 @@ func (c *Config) Validate() error {
 		}
 		p.validatePassphrase(k+".policy.passphrase_words", bad)
 	}
+	c.checkLease(bad)
 	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
 }

@@ -228,3 +228,24 @@ orgs:
 		}
 	}
 }
+
+// The lease must outlast a directory call and fit in the approval window.
+func TestLeaseBetweenCallsAndApprovals(t *testing.T) {
+	org := func(dir, policy string) string {
+		return "orgs:\n  - id: a\n    directory: {kind: ad, url: \"ldaps://dc1\", bind_dn: \"CN=svc\", bind_password_env: X, base_dn: \"DC=a\"" + dir + "}\n    policy: {" + policy + "}\n"
+	}
+	for _, tc := range []struct{ y, want string }{
+		{"recovery: {lease: 20s}\n" + org("", ""), "shorter than twice orgs[0]'s longest directory call (dial_timeout + op_timeout = 15s)"},
+		{"recovery: {lease: 5s}\n" + org(", dial_timeout: 1s, op_timeout: 1s", ""), ""},
+		{"recovery: {lease: 10m}\n" + org("", "approval_ttl: 10m"), "not shorter than orgs[0].policy.approval_ttl (10m0s)"},
+		{"recovery: {lease: 2m}\n" + org("", ""), ""},
+	} {
+		_, err := ParseConfig([]byte(tc.y))
+		if tc.want == "" && err != nil {
+			t.Errorf("%q: %v", tc.y, err)
+		}
+		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q: got %v, want %q", tc.y, err, tc.want)
+		}
+	}
+}

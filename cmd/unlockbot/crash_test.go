@@ -137,10 +137,10 @@ type replica struct {
 	cmd        *exec.Cmd
 	mu         sync.Mutex
 	lines      []string
-	seen       chan string
 }
 
-// start runs a replica with a 3 s lease and a 1 s sweep; holdAt names the
+// start runs a replica with a 5 s lease and a 1 s sweep (the directory
+// timeouts cut to 1 s, so the config accepts so short a lease); holdAt names the
 // side effect after which it stops (the crash-test build's hook).
 func (s *crashShared) start(t *testing.T, holdAt string) *replica {
 	t.Helper()
@@ -150,7 +150,7 @@ func (s *crashShared) start(t *testing.T, holdAt string) *replica {
 	s.mu.Unlock()
 	dir := t.TempDir()
 	port := freePort(t)
-	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), audit: filepath.Join(dir, "audit.jsonl"), seen: make(chan string, 64)}
+	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), audit: filepath.Join(dir, "audit.jsonl")}
 	cfg := filepath.Join(dir, "unlockbot.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
 redis_url: %q
@@ -158,9 +158,9 @@ redis_prefix: %q
 seal_key_env: CRASH_SEAL_KEY
 log_level: info
 audit: { file: %q }
-recovery: { lease: 3s, sweep_interval: 1s }
+recovery: { lease: 5s, sweep_interval: 1s }
 %s
-`, port, s.redisURL, s.prefix, r.audit, pinned)+labOrgYAML(s.lab, "CRASH_BIND_PASSWORD")), 0o600)
+`, port, s.redisURL, s.prefix, r.audit, pinned)+labOrgYAML(s.lab, "CRASH_BIND_PASSWORD", "dial_timeout: 1s", "op_timeout: 1s")), 0o600)
 	r.cmd = exec.Command(s.bin, "serve", "--config", cfg)
 	r.cmd.Env = append(os.Environ(), "CRASH_SEAL_KEY="+s.sealKey, "CRASH_BIND_PASSWORD="+s.lab.BotPassword,
 		"SLACK_BOT_TOKEN="+e2eToken, "SLACK_SIGNING_SECRET="+e2eSigning, "SLACK_API_URL="+s.fake.APIURL(), "UNLOCKBOT_HOLD_AT="+holdAt)
@@ -184,10 +184,6 @@ func (r *replica) read(rd io.Reader) {
 		r.mu.Lock()
 		r.lines = append(r.lines, sc.Text())
 		r.mu.Unlock()
-		select {
-		case r.seen <- sc.Text():
-		default:
-		}
 	}
 }
 
@@ -200,17 +196,12 @@ func (r *replica) log() string {
 // waitFor waits up to 30 s for a line of the replica's stderr.
 func (r *replica) waitFor(t *testing.T, line string) {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case l := <-r.seen:
-			if strings.Contains(l, line) {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("replica never printed %q; its log:\n%s", line, r.log())
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(r.log(), line) {
+			return
 		}
 	}
+	t.Fatalf("replica never printed %q; its log:\n%s", line, r.log())
 }
 
 // kill ends the replica with SIGKILL: no deferred code, no cleanup runs.

@@ -285,7 +285,12 @@ func TestSlackToActiveDirectory(t *testing.T) {
 // labOrgYAML is the org "lab" on the Samba lab, bound as the delegated bot
 // (its password in the environment variable pwEnv), with its Slack roles:
 // uTech asks, the SLEADS group approves.
-func labOrgYAML(lab *ldaptest.Server, pwEnv string) string {
+// extra lines go into the directory block (indented six spaces).
+func labOrgYAML(lab *ldaptest.Server, pwEnv string, extra ...string) string {
+	more := ""
+	for _, l := range extra {
+		more += "\n      " + l
+	}
 	return fmt.Sprintf(`orgs:
   - id: lab
     name: Lab Corp
@@ -296,9 +301,9 @@ func labOrgYAML(lab *ldaptest.Server, pwEnv string) string {
       bind_dn: %q
       bind_password_env: %s
       base_dn: %q
-      intentional_lock_group: %q
+      intentional_lock_group: %q%s
     slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
-`, lab.URL, lab.CAFile, lab.BotDN, pwEnv, lab.UsersDN, lab.IntentionalLockDN, chHelp, chApprove, uTech)
+`, lab.URL, lab.CAFile, lab.BotDN, pwEnv, lab.UsersDN, lab.IntentionalLockDN, more, chHelp, chApprove, uTech)
 }
 
 // requestForm is the view_submission of the request modal as a technician
