@@ -193,4 +193,3 @@ func (s *Service) dirError(step string, err error) error {
 	}
 	return refusal(step+"_refused", SafeMessage(err))
 }
-
