@@ -5,10 +5,15 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/psa"
 )
 
@@ -116,4 +121,28 @@ func (s *sinkSpy) writes() int {
 
 func psaTicket(company string) psa.NewTicket {
 	return psa.NewTicket{CompanyID: company, Summary: "Locked out", Description: "caller is locked out"}
+}
+
+// newRedisForTTL is a store on the test Redis whose keys a test can read
+// the TTL of (keyTTL).
+func newRedisForTTL(t *testing.T) *redisstore.Store { return storetest.NewRedisStore(t) }
+
+// keyTTL returns the time to live of the first key with the prefix.
+func keyTTL(t *testing.T, st *redisstore.Store, prefix string) time.Duration {
+	t.Helper()
+	opt, err := redis.ParseURL(storetest.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	keys, err := c.Keys(t.Context(), st.Prefix()+prefix+"*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("no key %s*: %v", prefix, err)
+	}
+	ttl, err := c.PTTL(t.Context(), keys[0]).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ttl
 }

@@ -73,7 +73,7 @@ func (s *Sealer) SealBytes(plain []byte, aad string) ([]byte, error) {
 // Open decrypts what Seal produced for the same aad.
 func (s *Sealer) Open(sealed []byte, aad string) (identity.Secret, error) {
 	n := s.aead.NonceSize()
-	if len(sealed) < n {
+	if len(sealed) < n+s.aead.Overhead() { // no room for the nonce and the tag
 		return identity.Secret{}, errors.New("sealed value too short")
 	}
 	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], []byte(aad))
