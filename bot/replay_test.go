@@ -177,3 +177,43 @@ func TestRevealWithoutAnAuditRecordConsumesNothing(t *testing.T) {
 		t.Fatalf("the reveal after the trail came back: %v", err)
 	}
 }
+
+// A reveal that races another save of the request (the done messages being
+// recorded) reads again and goes on, and is audited once.
+func TestRevealRetriesAConflictOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	flaky := newFlaky(h.st)
+	h.st = flaky
+	svc := h.replica(flaky)
+	ctx := context.Background()
+	r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	flaky.mu.Lock()
+	flaky.conflicts["req:"] = 1
+	flaky.mu.Unlock()
+	if _, _, err := svc.RevealPassword(ctx, r.ID, tech); err != nil {
+		t.Fatalf("a reveal after one conflict: %v", err)
+	}
+	if n := auditCount(h, "password.revealed"); n != 1 {
+		t.Fatalf("%d password.revealed records, want 1", n)
+	}
+	// Saves that keep conflicting: the reveal gives up and shows nothing.
+	d, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "bob", Reason: "Verified by call-back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(ctx, d.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	flaky.mu.Lock()
+	flaky.conflicts["req:"] = 10
+	flaky.mu.Unlock()
+	if pw, _, err := svc.RevealPassword(ctx, d.ID, tech); err == nil || !pw.IsZero() || KindOf(err) != KindUnavailable {
+		t.Fatalf("a reveal whose saves all conflict: %v", err)
+	}
+}
