@@ -46,6 +46,7 @@ func BenchmarkFullRequest(b *testing.B) {
 func BenchmarkDecide(b *testing.B) {
 	h := newHarness(b, storetest.NewRedisStore(b))
 	h.org.Policy.MaxResetsPerAccountPerDay = 50
+	h.limits = Limits{OpenPerTechnician: 1000, PerTechnicianPerHour: 1 << 30} // 256 requests open at a time
 	h.svc = h.replica(h.st)
 	ctx := context.Background()
 	ids := make([]string, 0, 1024)

@@ -128,6 +128,8 @@ type harness struct {
 	lastID  string // for hooks that need the request under test
 	// failAudit makes the audit sink refuse events of this type.
 	failAudit string
+	// limits for replicas made after it is set (benchmarks raise them).
+	limits Limits
 }
 
 // pickySink refuses one event type, as a full disk would.
@@ -204,7 +206,7 @@ func (h *harness) replica(st store.Store) *Service {
 	org := *h.org
 	org.Tickets = local.New(st, "acme", h.sealer.SealBytes)
 	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit)}, Orgs: []*Org{&org},
-		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute})
+		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute, Limits: h.limits})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -12,16 +12,18 @@ import (
 	"github.com/unlockbot/unlockbot/audit"
 )
 
-// A request record is stored as an envelope: its JSON and an HMAC over the
-// JSON, the key it is stored under and the store version it will have. The
-// HMAC key comes from the seal key, so whoever can write Redis but does not
-// hold that key cannot make a record the service acts on: not a planted
-// one, not an edited one, not an old one put back over a newer version, not
-// one moved to another request's key.
-type envelope struct {
-	MAC []byte          `json:"mac"`
-	Rec json.RawMessage `json:"rec"`
-}
+// A request record is stored as a version byte, an HMAC-SHA256 and the
+// record's JSON; the HMAC covers the JSON, the key it is stored under and
+// the store version it will have. The HMAC key comes from the seal key, so
+// whoever can write Redis but does not hold that key cannot make a record
+// the service acts on: not a planted one, not an edited one, not one moved
+// to another request's key. (One put back whole, version and all, is caught
+// by the directory before its first write: stillCurrent in write.go.)
+// Binary, not a JSON envelope: every load would otherwise parse the record
+// twice, and every save base64 the MAC.
+const recordFormat = 1
+
+var errUnauthenticated = errors.New("not an authenticated record")
 
 func (s *Sealer) recordMAC(key string, version int64, rec []byte) []byte {
 	m := hmac.New(sha256.New, s.macKey)
@@ -30,21 +32,24 @@ func (s *Sealer) recordMAC(key string, version int64, rec []byte) []byte {
 	return m.Sum(nil)
 }
 
-// seal wraps rec for storage at version.
+// sealRecord wraps rec for storage at version.
 func (s *Sealer) sealRecord(key string, version int64, rec []byte) ([]byte, error) {
-	return json.Marshal(envelope{MAC: s.recordMAC(key, version, rec), Rec: rec})
+	out := make([]byte, 0, 1+sha256.Size+len(rec))
+	out = append(out, recordFormat)
+	out = append(out, s.recordMAC(key, version, rec)...)
+	return append(out, rec...), nil
 }
 
 // openRecord returns the record JSON if its MAC holds for key and version.
 func (s *Sealer) openRecord(key string, version int64, stored []byte) ([]byte, error) {
-	var env envelope
-	if err := json.Unmarshal(stored, &env); err != nil || len(env.Rec) == 0 {
-		return nil, errors.New("not an authenticated record")
+	if len(stored) < 2+sha256.Size || stored[0] != recordFormat {
+		return nil, errUnauthenticated
 	}
-	if !hmac.Equal(env.MAC, s.recordMAC(key, version, env.Rec)) {
+	mac, rec := stored[1:1+sha256.Size], stored[1+sha256.Size:]
+	if !hmac.Equal(mac, s.recordMAC(key, version, rec)) {
 		return nil, errors.New("record MAC does not match")
 	}
-	return env.Rec, nil
+	return rec, nil
 }
 
 // TamperedError is a stored request that failed its integrity check. What
@@ -79,18 +84,16 @@ func validID(id string) bool {
 	return true
 }
 
-// claimedOrg reads the org a record says it belongs to, for the alert only.
+// claimedOrg reads the org a record says it belongs to, for the alert only:
+// a record in our format, or plain JSON as someone may have planted it.
 func claimedOrg(stored []byte) string {
 	var probe struct {
 		Org string `json:"org"`
-		Rec struct {
-			Org string `json:"org"`
-		} `json:"rec"`
+	}
+	if len(stored) > 1+sha256.Size && stored[0] == recordFormat {
+		stored = stored[1+sha256.Size:]
 	}
 	_ = json.Unmarshal(stored, &probe)
-	if probe.Rec.Org != "" {
-		return probe.Rec.Org
-	}
 	return probe.Org
 }
 
