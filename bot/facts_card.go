@@ -80,3 +80,13 @@ func lockoutLine(f Facts, locked bool) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// FactsText is the account's lockout facts as read at submit, in one line,
+// for a terminal (`unlockbot reset`) where no card is drawn.
+func (a AccountRef) FactsText() string {
+	var parts []string
+	for _, f := range factFields(a.Facts, a.WasLocked) {
+		parts = append(parts, f.Label+": "+f.Value)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -180,6 +180,10 @@ func TestBreakGlassUnlockOnly(t *testing.T) {
 	if code != 0 || out.Len() != 0 || !strings.Contains(errb.String(), "unlocked and verified, password unchanged") {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out.String(), errb.String())
 	}
+	// The lockout facts as Samba reported them before the unlock.
+	if !strings.Contains(errb.String(), "Locked: since ") || !strings.Contains(errb.String(), "Bad passwords: 3, last ") {
+		t.Fatalf("the facts read from the DC are not shown: %s", errb.String())
+	}
 	if lab.Locked(t, dn) {
 		t.Fatal("still locked")
 	}

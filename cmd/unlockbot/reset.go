@@ -82,6 +82,7 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err != nil {
 		return refusalError(err)
 	}
+	fmt.Fprintf(stderr, "%s before: %s.\n", r.Account.Label(), r.Account.FactsText())
 	if r.UnlockOnly() {
 		fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Request %s.\n", r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, r.ID)
 	} else {
