@@ -84,12 +84,12 @@ type AccountRef struct {
 // the bot itself unlocked the account lately (a device holding an old
 // password locks it again and again).
 type Facts struct {
-	LockedAt        time.Time `json:"locked_at,omitempty"`
-	BadCount        int       `json:"bad_count,omitempty"`
-	LastBadAt       time.Time `json:"last_bad_at,omitempty"`
-	PasswordLastSet time.Time `json:"pwd_last_set,omitempty"` // zero: must change at next logon
-	PasswordExpires time.Time `json:"pwd_expires,omitempty"`  // zero: never, or not known
-	LastLogon       time.Time `json:"last_logon,omitempty"`
+	LockedAt        time.Time `json:"locked_at,omitzero"`
+	BadCount        int       `json:"bad_count,omitzero"`
+	LastBadAt       time.Time `json:"last_bad_at,omitzero"`
+	PasswordLastSet time.Time `json:"pwd_last_set,omitzero"` // zero: must change at next logon
+	PasswordExpires time.Time `json:"pwd_expires,omitzero"`  // zero: never, or not known
+	LastLogon       time.Time `json:"last_logon,omitzero"`
 	UnlocksThisWeek int       `json:"unlocks_week"` // by unlockbot, from its own records
 }
 
@@ -144,11 +144,11 @@ type Request struct {
 
 	State      State     `json:"state"`
 	Approver   *Actor    `json:"approver,omitempty"`
-	ApprovedAt time.Time `json:"approved_at,omitempty"`
+	ApprovedAt time.Time `json:"approved_at,omitzero"`
 	DenyReason string    `json:"deny_reason,omitempty"`
 	Steps      Steps     `json:"steps"`
 	Attempts   int       `json:"attempts"`
-	LeaseUntil time.Time `json:"lease_until,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
 	Failure    string    `json:"failure,omitempty"` // safe sentence
 	Retryable  bool      `json:"retryable,omitempty"`
 	Revealed   bool      `json:"revealed,omitempty"`
