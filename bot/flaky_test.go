@@ -79,6 +79,20 @@ func (f *flakyStore) Reserve(ctx context.Context, key, member string, now time.T
 	return f.Store.Reserve(ctx, key, member, now, window, limit)
 }
 
+// flakyHarness is a harness whose service runs on a flakyStore.
+func flakyHarness(t *testing.T) (*harness, *flakyStore, *Service) {
+	t.Helper()
+	h := newHarness(t, nil)
+	flaky := newFlaky(h.st)
+	h.st = flaky
+	return h, flaky, h.replica(flaky)
+}
+
+// submitOn submits a reset of account by the technician on svc.
+func submitOn(svc *Service, account string) (*Request, error) {
+	return svc.Submit(context.Background(), Submission{Requester: tech, OrgID: "acme", Account: account, Reason: "Verified by call-back"})
+}
+
 // sinkSpy records how each event reached the trail: durably (Write) or
 // appended to be flushed by the next durable one (Append).
 type sinkSpy struct {

@@ -31,7 +31,7 @@ func TestOnlyApprovalIntentAndOutcomeAreDurable(t *testing.T) {
 	}
 	svc.SetNotifier("test", h.chat)
 	ctx := context.Background()
-	r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"})
+	r, err := submitOn(svc, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestOnlyApprovalIntentAndOutcomeAreDurable(t *testing.T) {
 			t.Errorf("%s went through %v, want %s", typ, got, want)
 		}
 	}
-	d, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "bob", Reason: "Verified by call-back"})
+	d, err := submitOn(svc, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,12 +139,9 @@ func TestFailureRecordSurvivesConflicts(t *testing.T) {
 		conflicts int
 		recorded  bool
 	}{{2, true}, {3, false}} {
-		h := newHarness(t, nil)
-		flaky := newFlaky(h.st)
-		h.st = flaky
-		svc := h.replica(flaky)
+		_, flaky, svc := flakyHarness(t)
 		ctx := context.Background()
-		r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"})
+		r, err := submitOn(svc, "alice")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,19 +165,16 @@ func TestFailureRecordSurvivesConflicts(t *testing.T) {
 // The store failing to delete or to count logs a warning and changes
 // nothing the person sees.
 func TestStoreHiccupsAreLogged(t *testing.T) {
-	h := newHarness(t, nil)
-	flaky := newFlaky(h.st)
-	h.st = flaky
-	svc := h.replica(flaky)
+	h, flaky, svc := flakyHarness(t)
 	ctx := context.Background()
 	flaky.fail["Reserve:unlocks:"] = errors.New("redis: connection reset")
 	flaky.fail["Delete:pw:"] = errors.New("redis: connection reset")
-	r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"})
+	r, err := submitOn(svc, "alice")
 	if err == nil {
 		t.Fatal("the facts of a submission were read without the unlock history")
 	}
 	delete(flaky.fail, "Reserve:unlocks:")
-	if r, err = svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"}); err != nil {
+	if r, err = submitOn(svc, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	flaky.fail["ReserveAdd:unlocks:"] = errors.New("redis: connection reset")

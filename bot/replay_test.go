@@ -181,12 +181,9 @@ func TestRevealWithoutAnAuditRecordConsumesNothing(t *testing.T) {
 // A reveal that races another save of the request (the done messages being
 // recorded) reads again and goes on, and is audited once.
 func TestRevealRetriesAConflictOnce(t *testing.T) {
-	h := newHarness(t, nil)
-	flaky := newFlaky(h.st)
-	h.st = flaky
-	svc := h.replica(flaky)
+	h, flaky, svc := flakyHarness(t)
 	ctx := context.Background()
-	r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"})
+	r, err := submitOn(svc, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +200,7 @@ func TestRevealRetriesAConflictOnce(t *testing.T) {
 		t.Fatalf("%d password.revealed records, want 1", n)
 	}
 	// Saves that keep conflicting: the reveal gives up and shows nothing.
-	d, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "bob", Reason: "Verified by call-back"})
+	d, err := submitOn(svc, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
