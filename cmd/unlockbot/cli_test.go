@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	goldap "github.com/go-ldap/ldap/v3"
+
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
@@ -253,13 +255,19 @@ func TestBreakGlassDailyLimit(t *testing.T) {
 func TestBreakGlassRefusedByAPSOChangesNothing(t *testing.T) {
 	lab := ldaptest.AD(t)
 	cfg := labConfig(t, lab)
-	dn := lab.DN(t, "pso1")
-	t.Cleanup(func() { lab.RestoreTo(t, dn, lab.PSOUserPassword) })
+	// A scratch account put under the PSO (not the fixture pso1, which the
+	// directory package's own tests lock and restore meanwhile).
+	name, dn := newLabUser(t, lab)
+	join := goldap.NewModifyRequest(lab.PSOGroupDN, nil)
+	join.Add("member", []string{dn})
+	if err := lab.Admin(t).Modify(join); err != nil {
+		t.Fatalf("put %s under the PSO: %v", name, err)
+	}
 	lab.Lock(t, dn)
 	version := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)
 	pwdLastSet := strings.Join(lab.Attr(t, dn, "pwdLastSet"), "")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"reset", "--config", cfg, "--org", "lab", "--account", "pso1", "--as", "ops", "--password-stdin"},
+	code := run(context.Background(), []string{"reset", "--config", cfg, "--org", "lab", "--account", name, "--as", "ops", "--password-stdin"},
 		strings.NewReader("Sixteen-Chars-9x\n"), &out, &errb)
 	if code == 0 || !strings.Contains(errb.String(), "24 characters") {
 		t.Fatalf("exit %d; stderr %q should carry AD's reason", code, errb.String())
@@ -273,7 +281,7 @@ func TestBreakGlassRefusedByAPSOChangesNothing(t *testing.T) {
 	if got := strings.Join(lab.Attr(t, dn, "pwdLastSet"), ""); got != pwdLastSet {
 		t.Fatalf("pwdLastSet %s → %s", pwdLastSet, got)
 	}
-	if err := lab.Bind(dn, lab.PSOUserPassword); err == nil || !strings.Contains(err.Error(), "775") {
+	if err := lab.Bind(dn, lab.UserPassword); err == nil || !strings.Contains(err.Error(), "775") {
 		t.Fatalf("the old password should still be the password of a locked account (775): %v", err)
 	}
 }

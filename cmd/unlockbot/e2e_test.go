@@ -168,7 +168,7 @@ func (e *e2e) settle() {
 // own tests over a shared fixture.
 func newLabUser(t testing.TB, lab *ldaptest.Server) (name, dn string) {
 	t.Helper()
-	name = "e2e" + strings.ToLower(rand.Text()[:8])
+	name = ldaptest.ScratchPrefix + strings.ToLower(rand.Text()[:8]) // other tests listing accounts skip these
 	dn = "CN=" + name + "," + lab.UsersDN
 	admin := lab.Admin(t)
 	add := goldap.NewAddRequest(dn, nil)

@@ -3,6 +3,7 @@ package ldaptest
 import (
 	"encoding/binary"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -118,4 +119,14 @@ func first(v []string) string {
 		return ""
 	}
 	return v[0]
+}
+
+// ScratchPrefix starts the names of the accounts other packages' tests
+// create (and lock) in the shared lab for a moment, while this package's
+// tests may be running: tests that list accounts leave those out.
+const ScratchPrefix = "e2e"
+
+// IsScratch reports whether username is another test's scratch account.
+func IsScratch(username string) bool {
+	return strings.HasPrefix(strings.ToLower(username), ScratchPrefix)
 }
