@@ -34,15 +34,13 @@ func (s *Sealer) recordMAC(key string, version int64, rec []byte) []byte {
 
 // sealRecord wraps rec for storage at version.
 func (s *Sealer) sealRecord(key string, version int64, rec []byte) ([]byte, error) {
-	out := make([]byte, 0, 1+sha256.Size+len(rec))
-	out = append(out, recordFormat)
-	out = append(out, s.recordMAC(key, version, rec)...)
+	out := append([]byte{recordFormat}, s.recordMAC(key, version, rec)...)
 	return append(out, rec...), nil
 }
 
 // openRecord returns the record JSON if its MAC holds for key and version.
 func (s *Sealer) openRecord(key string, version int64, stored []byte) ([]byte, error) {
-	if len(stored) < 2+sha256.Size || stored[0] != recordFormat {
+	if len(stored) <= 1+sha256.Size || stored[0] != recordFormat { // a header and no record is no record
 		return nil, errUnauthenticated
 	}
 	mac, rec := stored[1:1+sha256.Size], stored[1+sha256.Size:]
@@ -136,7 +134,7 @@ func (s *Service) tampered(ctx context.Context, te *TamperedError) {
 		return
 	}
 	slot := s.now().UTC().Truncate(tamperAlertEvery).Unix()
-	if first, err := s.repo.st.Mark(ctx, "tamper-alert:"+o.ID+":"+strconv.FormatInt(slot, 10), 2*tamperAlertEvery); err != nil || !first {
+	if first, err := s.repo.st.Mark(ctx, "tamper-alert:"+o.ID+":"+strconv.FormatInt(slot, 10), requestTTL); err != nil || !first {
 		return // announced in this window already; each record is still audited
 	}
 	c := tamperCard(te.ID)

@@ -128,3 +128,56 @@ func TestRefusalMarkersExpire(t *testing.T) {
 		t.Fatalf("refusal marker TTL %v, want just under 2 minutes", ttl)
 	}
 }
+
+// The stored form: a header and no record is not a record, even with a
+// MAC that holds over nothing; the org a record claims is read from our
+// format and from plain JSON alike (for the alert only).
+func TestRecordFormat(t *testing.T) {
+	s := NewEphemeralSealer()
+	empty := append([]byte{recordFormat}, s.recordMAC("req:r1", 1, nil)...)
+	if _, err := s.openRecord("req:r1", 1, empty); err == nil {
+		t.Fatal("a header without a record opened")
+	}
+	sealed, _ := s.sealRecord("req:r1", 3, []byte(`{"org":"acme"}`))
+	if rec, err := s.openRecord("req:r1", 3, sealed); err != nil || string(rec) != `{"org":"acme"}` {
+		t.Fatalf("a sealed record did not open: %q %v", rec, err)
+	}
+	for name, v := range map[string][]byte{"ours": sealed, "plain JSON": []byte(`{"org":"acme"}`)} {
+		if got := claimedOrg(v); got != "acme" {
+			t.Errorf("%s: claimed org %q", name, got)
+		}
+	}
+	if got := claimedOrg(empty); got != "" {
+		t.Errorf("a header alone claims %q", got)
+	}
+}
+
+// Orgs are offered by name, and a channel preselects its org even for a
+// technician of several.
+func TestOrgChoiceInTheForm(t *testing.T) {
+	h := newHarness(t, nil)
+	zeta := &Org{ID: "zeta", Name: "Zeta", Directory: h.dir, Tickets: h.tickets, Technicians: []string{"test:U1"}, Channels: []string{"test:C-zeta"}}
+	alpha := &Org{ID: "alpha", Name: "Alpha", Directory: h.dir, Tickets: h.tickets, Technicians: []string{"test:U1"}, Channels: []string{"test:C-alpha"}}
+	acme := *h.org
+	svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: &sinkSpy{}, Orgs: []*Org{zeta, &acme, alpha}, Now: h.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := svc.NewForm(context.Background(), tech, "C-zeta", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range f.Fields[0].Options {
+		names = append(names, o.Label)
+	}
+	if strings.Join(names, ",") != "Acme,Alpha,Zeta" {
+		t.Errorf("orgs offered as %v, want by name", names)
+	}
+	if f.Fields[0].Initial == nil || f.Fields[0].Initial.Value != "zeta" {
+		t.Errorf("the channel's org was not preselected: %+v", f.Fields[0].Initial)
+	}
+	if f, _ := svc.NewForm(context.Background(), tech, "C-elsewhere", ""); f.Fields[0].Initial != nil {
+		t.Errorf("a channel of no org preselected %+v for a technician of three", f.Fields[0].Initial)
+	}
+}
