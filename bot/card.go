@@ -1,5 +1,7 @@
 package bot
 
+import "github.com/unlockbot/unlockbot/identity"
+
 // The neutral message model. bot/ says what to show; adapters decide how
 // (Block Kit, Adaptive Cards, a terminal transcript). Nothing here knows a
 // chat platform.
@@ -42,6 +44,12 @@ type Card struct {
 	Actions []Action `json:"actions,omitempty"`
 	Footer  string   `json:"footer,omitempty"`
 	Tone    Tone     `json:"tone,omitempty"`
+	// Secret is the password of a reveal card: the only card that holds
+	// one, shown in a window only its requester sees. It marshals
+	// redacted, so a card logged or stored never carries it.
+	Secret identity.Secret `json:"secret,omitzero"`
+	// Close labels the button that dismisses a card shown in a window.
+	Close string `json:"close,omitempty"`
 }
 
 // Field is a label/value pair. A field naming a person carries the actor

@@ -13,6 +13,16 @@ const (
 	FieldTemporary FieldID = "temporary"
 	FieldNote      FieldID = "note_password"
 	FieldReason    FieldID = "reason"
+	// FieldDenyReason is the one field of the deny form.
+	FieldDenyReason FieldID = "deny_reason"
+)
+
+// FormID names a form, so its submission comes back to the right handler.
+type FormID string
+
+const (
+	FormRequest FormID = "unlockbot.request" // the unlock/reset request
+	FormDeny    FormID = "unlockbot.deny"    // the reason for a denial
 )
 
 // formOrder is the order fields appear in, used to pick the first error.
@@ -47,15 +57,24 @@ type FormField struct {
 	Options  []Option  `json:"options,omitempty"`
 	Initial  *Option   `json:"initial,omitempty"` // preselected option or prefilled text (Value)
 	Checked  bool      `json:"checked,omitempty"`
-	MinQuery int       `json:"min_query,omitempty"` // type-ahead: characters before the first query
+	// Heading is the short title above a checkbox, whose Label is the
+	// sentence beside the box.
+	Heading     string `json:"heading,omitempty"`
+	Placeholder string `json:"placeholder,omitempty"` // example text inside an empty field
+	MinQuery    int    `json:"min_query,omitempty"`   // type-ahead: characters before the first query
 	// Live asks the platform to report a change of this field at once, so
 	// the form can show what the choice means (the account's facts).
 	Live bool `json:"live,omitempty"`
 }
 
-// Form is the request form.
+// Form is a form the platform shows: the request form or the deny
+// reason. Context goes out with the form and comes back with its answer
+// (the request a denial is for); it is not secret and not trusted.
 type Form struct {
-	Title  string      `json:"title"`
-	Submit string      `json:"submit"`
-	Fields []FormField `json:"fields"`
+	ID      FormID      `json:"id"`
+	Title   string      `json:"title"`
+	Submit  string      `json:"submit"`
+	Cancel  string      `json:"cancel"`
+	Context string      `json:"context,omitempty"`
+	Fields  []FormField `json:"fields"`
 }

@@ -95,6 +95,11 @@ func (f *fakeChat) Notify(_ context.Context, to Actor, c Card) error {
 	return nil
 }
 
+func (f *fakeChat) Whisper(_ context.Context, where string, to Actor, text string) error {
+	f.add("whisper", to.Key()+"@"+where, Card{Text: text})
+	return nil
+}
+
 func (f *fakeChat) all() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

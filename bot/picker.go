@@ -40,8 +40,10 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 		acct.Initial = &Option{Value: account, Label: account}
 	}
 	return Form{
+		ID:     FormRequest,
 		Title:  "Unlock an account",
 		Submit: "Submit",
+		Cancel: "Cancel",
 		Fields: []FormField{
 			orgField,
 			{ID: FieldMode, Label: "What to do", Kind: KindSelect, Options: modeOptions, Initial: &modeOptions[0],
@@ -49,8 +51,8 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 			{ID: FieldTicket, Label: "Existing ticket", Kind: KindTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
 			acct,
 			{ID: FieldPassword, Label: "New password", Kind: KindSecretText, Optional: true, Hint: "Leave empty to generate one; it is shown only to you."},
-			{ID: FieldTemporary, Label: "Password is temporary (must change at next logon)", Kind: KindCheckbox, Checked: true},
-			{ID: FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: KindCheckbox},
+			{ID: FieldTemporary, Label: "Password is temporary (must change at next logon)", Kind: KindCheckbox, Checked: true, Heading: "Temporary password"},
+			{ID: FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: KindCheckbox, Heading: "Ticket note"},
 			{ID: FieldReason, Label: "Reason", Kind: KindLongText, Hint: "How did you verify the caller? e.g. called back on the number in the HR record."},
 		},
 	}, nil

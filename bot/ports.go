@@ -14,4 +14,8 @@ type Notifier interface {
 	ReplyInThread(ctx context.Context, ref MessageRef, c Card) error
 	// Notify tells one person privately (a DM, an ephemeral message).
 	Notify(ctx context.Context, to Actor, c Card) error
+	// Whisper tells one person a sentence where they are (where: the
+	// conversation they clicked in; empty: privately), visible to them
+	// alone: why their click did not go through.
+	Whisper(ctx context.Context, where string, to Actor, text string) error
 }

@@ -33,6 +33,9 @@ type Config struct {
 	Lease time.Duration
 	// Limits per technician (zero values: the defaults).
 	Limits Limits
+	// Jobs runs decisions after the platform's ack (default: InProcess,
+	// on this replica).
+	Jobs Jobs
 }
 
 // Service runs the flow. It is safe for concurrent use and holds no request
@@ -48,6 +51,9 @@ type Service struct {
 	now       func() time.Time
 	lease     time.Duration
 	limits    Limits
+	jobs      Jobs
+	bg        *InProcess // detached work of this process
+	factsGate *rateGate  // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
 	// an error simulates a crash at that point. afterEffect runs between a
@@ -74,6 +80,12 @@ func New(c Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.bg = NewInProcess(s.RunJob, s.log)
+	s.jobs = c.Jobs
+	if s.jobs == nil {
+		s.jobs = s.bg
+	}
+	s.factsGate = &rateGate{max: factsMaxRate}
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
 	}
@@ -98,6 +110,20 @@ func New(c Config) (*Service, error) {
 // SetNotifier registers the adapter for a platform (adapters are built after
 // the service, since they call it).
 func (s *Service) SetNotifier(platform string, n Notifier) { s.notifiers[platform] = n }
+
+// Detach runs fn after the platform's ack, on this process, with its own
+// budget (a redraw, a sentence sent late). Drain waits for it.
+func (s *Service) Detach(fn func(ctx context.Context)) { s.bg.Go(fn) }
+
+// Drain waits for jobs and detached work to end (shutdown), or for ctx.
+func (s *Service) Drain(ctx context.Context) error {
+	if s.jobs != Jobs(s.bg) {
+		if err := s.jobs.Drain(ctx); err != nil {
+			return err
+		}
+	}
+	return s.bg.Drain(ctx)
+}
 
 // Org returns an org by id.
 func (s *Service) Org(id string) (*Org, bool) { o, ok := s.orgs[id]; return o, ok }

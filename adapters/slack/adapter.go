@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,10 +26,9 @@ const Platform = "slack"
 // the answer (views.open, a form submission) gets less than that, and work
 // after the answer (a reset) gets its own detached budget.
 const (
-	inlineTimeout     = 2500 * time.Millisecond
-	backgroundTimeout = 2 * time.Minute
-	replayTTL         = 10 * time.Minute // > the ±5 min signature window
-	maxBody           = 1 << 20
+	inlineTimeout = 2500 * time.Millisecond
+	replayTTL     = 10 * time.Minute // > the ±5 min signature window
+	maxBody       = 1 << 20
 )
 
 // Config wires an Adapter.
@@ -76,9 +74,6 @@ type Adapter struct {
 	now    func() time.Time
 	groups *groupCache
 	names  *nameCache
-	facts  *rateGate // sheds facts redraws in a flood (shed.go)
-
-	wg sync.WaitGroup // work started after an ack
 }
 
 var _ bot.Notifier = (*Adapter)(nil)
@@ -131,7 +126,6 @@ func New(cfg Config) (*Adapter, error) {
 	}
 	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
-	a.facts = &rateGate{max: factsMaxRate}
 	cfg.Service.SetNotifier(Platform, a)
 	return a, nil
 }
@@ -145,32 +139,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 
 // Shutdown waits for work started after an ack (resets in progress) to end,
 // or for ctx.
-func (a *Adapter) Shutdown(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { a.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// background runs fn after the ack, detached from the request's context.
-func (a *Adapter) background(fn func(ctx context.Context)) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				a.log.Error().Interface("panic", p).Msg("background slack work panicked")
-			}
-		}()
-		fn(ctx)
-	}()
-}
+func (a *Adapter) Shutdown(ctx context.Context) error { return a.svc.Drain(ctx) }
 
 // actor builds the bot actor for a Slack user, with their user groups. It
 // is for paths that show no names (the command, the type-ahead), which

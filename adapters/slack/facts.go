@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -16,16 +15,11 @@ import (
 // Input blocks keep their ids, so what was typed survives the redraw.
 // form is the form the modal shows, when the caller has it at hand.
 func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID, account string, ref viewRef, form *bot.Form) {
-	if orgID == "" || strings.TrimSpace(account) == "" || ref.ID == "" {
+	if ref.ID == "" {
 		return
 	}
-	if !a.facts.allow(a.now()) {
-		a.log.Debug().Str("actor", actor.Key()).Msg("account facts shed: too many this second")
-		return
-	}
-	card, err := a.svc.AccountCard(ctx, actor, orgID, account)
-	if err != nil {
-		a.log.Info().Str("actor", actor.Key()).Str("why", safe(err)).Msg("account facts not shown")
+	card, ok := a.svc.PickedFacts(ctx, actor, orgID, account)
+	if !ok {
 		return
 	}
 	if form == nil {
@@ -49,7 +43,7 @@ func (a *Adapter) accountPicked(cb *slack.InteractionCallback, act *slack.BlockA
 	user, name := cb.User.ID, cb.User.Name
 	account, channel := act.SelectedOption.Value, cb.View.PrivateMetadata
 	ref := viewRef{ID: cb.View.ID, Hash: cb.View.Hash}
-	a.background(func(ctx context.Context) {
+	a.svc.Detach(func(ctx context.Context) {
 		a.showFacts(ctx, a.actor(ctx, user, name), channel, orgID, account, ref, nil)
 	})
 }

@@ -39,7 +39,7 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 	// "/unlock alice": show alice's facts as if she had been picked, after
 	// the modal is open, off the path Slack is waiting on.
 	if org, acct := prefilled(form); org != "" && acct != "" {
-		a.background(func(ctx context.Context) { a.showFacts(ctx, actor, cmd.ChannelID, org, acct, ref, &form) })
+		a.svc.Detach(func(ctx context.Context) { a.showFacts(ctx, actor, cmd.ChannelID, org, acct, ref, &form) })
 	}
 }
 

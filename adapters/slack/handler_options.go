@@ -27,26 +27,6 @@ func (a *Adapter) suggest(w http.ResponseWriter, r *http.Request, cb *slack.Inte
 	if cb.View.State != nil {
 		orgID = cb.View.State.Values[string(bot.FieldOrg)][string(bot.FieldOrg)].SelectedOption.Value
 	}
-	if orgID == "" {
-		writeJSON(w, renderOptions([]bot.Option{{Value: pickOrgFirst, Label: "Pick the organization first"}}))
-		return
-	}
 	actor := a.actor(ctx, cb.User.ID, cb.User.Name)
-	var (
-		opts []bot.Option
-		err  error
-	)
-	switch bot.FieldID(cb.ActionID) {
-	case bot.FieldAccount:
-		opts, err = a.svc.AccountOptions(ctx, actor, orgID, cb.Value)
-	case bot.FieldTicket:
-		opts, err = a.svc.TicketOptions(ctx, actor, orgID, cb.Value)
-	}
-	if err != nil {
-		// An empty list; the reason goes to the log (Slack shows no text
-		// for a failed type-ahead).
-		a.log.Warn().Err(err).Str("actor", actor.Key()).Str("org", orgID).Str("field", cb.ActionID).Msg("type-ahead failed")
-		opts = nil
-	}
-	writeJSON(w, renderOptions(opts))
+	writeJSON(w, renderOptions(a.svc.Suggest(ctx, actor, orgID, bot.FieldID(cb.ActionID), cb.Value)))
 }

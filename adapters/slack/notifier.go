@@ -62,19 +62,19 @@ func (a *Adapter) Notify(ctx context.Context, to bot.Actor, c bot.Card) error {
 	return err
 }
 
-// ephemeral tells one user something in a channel, visible only to them.
-func (a *Adapter) ephemeral(ctx context.Context, channel, user, text string) {
+// Whisper implements bot.Notifier: an ephemeral message in the channel
+// the person clicked in, or a DM from the app when no channel is known.
+func (a *Adapter) Whisper(ctx context.Context, channel string, to bot.Actor, text string) error {
+	if to.Platform != Platform {
+		return nil // not ours to tell
+	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(esc(text), maxSectionText), nil, nil)}
-	if channel == "" { // no channel known: a DM from the app instead
-		if _, err := a.post(ctx, message{Channel: user, Text: esc(text), Blocks: blocks}); err != nil {
-			a.log.Warn().Err(err).Str("user", user).Msg("could not send a direct message")
-		}
-		return
+	if channel == "" {
+		_, err := a.post(ctx, message{Channel: to.ID, Text: esc(text), Blocks: blocks})
+		return err
 	}
-	m := message{Channel: channel, User: user, Text: esc(text), Blocks: blocks}
-	if err := a.api.callJSON(ctx, "chat.postEphemeral", channel, m, nil); err != nil {
-		a.log.Warn().Err(err).Str("user", user).Str("channel", channel).Msg("could not send an ephemeral message")
-	}
+	m := message{Channel: channel, User: to.ID, Text: esc(text), Blocks: blocks}
+	return a.api.callJSON(ctx, "chat.postEphemeral", channel, m, nil)
 }
 
 // openView calls views.open.

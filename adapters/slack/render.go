@@ -24,15 +24,13 @@ const (
 	maxFallbackText  = 3000
 )
 
-// View callback ids and the value meaning "pick the org first".
+// Block and callback ids of what the adapter draws itself: the picked
+// account's facts in the form, and the windows that show a card (the
+// password, a notice). Nothing is submitted from those windows.
 const (
-	callbackRequest = "unlockbot.request"
-	callbackDeny    = "unlockbot.deny"
-	callbackReveal  = "unlockbot.reveal"
-	pickOrgFirst    = "unlockbot.pick_org"
-	checkedValue    = "yes"
-	denyReasonBlock = "deny_reason"
-	factsBlock      = "account_facts"
+	factsBlock     = "account_facts"
+	callbackReveal = "unlockbot.reveal"
+	callbackNotice = "unlockbot.notice"
 )
 
 func cut(s string, n int) string {
@@ -138,51 +136,39 @@ func option(o bot.Option) *slack.OptionBlockObject {
 	return slack.NewOptionBlockObject(cut(o.Value, maxOptionValue), plain(o.Label, maxOptionText), desc)
 }
 
-// denyView asks an approver for an optional reason.
-func denyView(requestID, channel string) slack.ModalViewRequest {
-	t := slack.NewPlainTextInputBlockElement(plain("e.g. caller could not be verified", 150), denyReasonBlock)
-	t.Multiline, t.MaxLength = true, 500
-	in := slack.NewInputBlock(denyReasonBlock, plain("Reason (optional)", maxLabel), plain("The technician sees it in the thread and in a private message.", maxLabel), t)
-	in.Optional = true
-	return slack.ModalViewRequest{
-		Type:            slack.VTModal,
-		Title:           plain("Deny the reset", maxViewTitle),
-		Submit:          plain("Deny", maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
-		CallbackID:      callbackDeny,
-		PrivateMetadata: requestID + "|" + channel,
-		Blocks:          slack.Blocks{BlockSet: []slack.Block{in}},
+// windowView shows a card in a modal: the password (the only place one is
+// ever sent to Slack, to its requester, once) or a notice that replaces a
+// form. The password is plain text, so no character of it is read as
+// formatting.
+func windowView(c bot.Card) slack.ModalViewRequest {
+	closeLabel := c.Close
+	if closeLabel == "" {
+		closeLabel = "Close"
 	}
-}
-
-// revealView is the only place a password is ever sent to Slack: a modal
-// only the requester sees, opened once.
-func revealView(account, password string) slack.ModalViewRequest {
+	var blocks []slack.Block
+	if c.Text != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(esc(c.Text), maxSectionText), nil, nil))
+	}
+	if !c.Secret.IsZero() {
+		blocks = append(blocks, slack.NewSectionBlock(plain(c.Secret.Reveal(), maxSectionText), nil, nil))
+	}
+	if c.Footer != "" {
+		blocks = append(blocks, slack.NewContextBlock("", plain(c.Footer, maxContextText)))
+	}
+	callback := callbackNotice
+	if !c.Secret.IsZero() {
+		callback = callbackReveal
+	}
 	return slack.ModalViewRequest{
 		Type:       slack.VTModal,
-		Title:      plain("New password", maxViewTitle),
-		Close:      plain("Done", maxViewTitle),
-		CallbackID: callbackReveal,
-		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(plain("New password for "+account+":", maxSectionText), nil, nil),
-			slack.NewSectionBlock(plain(password, maxSectionText), nil, nil),
-			slack.NewContextBlock("", plain("Shown once. Read it to the user; do not paste it into chat or a ticket. Closing this window discards it.", maxContextText)),
-		}},
+		Title:      plain(c.Title, maxViewTitle),
+		Close:      plain(closeLabel, maxViewTitle),
+		CallbackID: callback,
+		Blocks:     slack.Blocks{BlockSet: blocks},
 	}
 }
 
-// noticeView replaces the request modal with a sentence (a submission still
-// running when Slack's 3 s are up).
-func noticeView(title, msg string) *slack.ModalViewRequest {
-	return &slack.ModalViewRequest{
-		Type:  slack.VTModal,
-		Title: plain(title, maxViewTitle),
-		Close: plain("Close", maxViewTitle),
-		Blocks: slack.Blocks{BlockSet: []slack.Block{
-			slack.NewSectionBlock(mrkdwn(esc(msg), maxSectionText), nil, nil),
-		}},
-	}
-}
+func windowViewPtr(c bot.Card) *slack.ModalViewRequest { v := windowView(c); return &v }
 
 // optionsAnswer is slack.OptionsResponse without omitempty: "no match" is
 // an empty list, not a missing one.

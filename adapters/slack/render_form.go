@@ -8,18 +8,19 @@ import (
 	"github.com/unlockbot/unlockbot/bot"
 )
 
-// renderForm turns the neutral request form into the modal. Block and action
-// ids are the bot.FieldID values, so validation errors land on the field.
-// facts, when set, is the picked account's card, shown under the account
-// field (see accountFactsBlock).
+// renderForm turns a neutral form into a modal. The callback id is the
+// form id and block and action ids are the bot.FieldID values, so the
+// submission comes back to its form and validation errors land on the
+// field. facts, when set, is the picked account's card, shown under the
+// account field (see accountFactsBlocks).
 func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequest {
 	v := slack.ModalViewRequest{
 		Type:            slack.VTModal,
 		Title:           plain(f.Title, maxViewTitle),
 		Submit:          plain(f.Submit, maxViewTitle),
-		Close:           plain("Cancel", maxViewTitle),
-		CallbackID:      callbackRequest,
-		PrivateMetadata: channel,
+		Close:           plain(f.Cancel, maxViewTitle),
+		CallbackID:      string(f.ID),
+		PrivateMetadata: formMetadata(f, channel),
 	}
 	for _, fd := range f.Fields {
 		id := string(fd.ID)
@@ -55,11 +56,15 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 			}
 			el = t
 		case bot.KindLongText:
-			t := slack.NewPlainTextInputBlockElement(nil, id)
+			var ph *slack.TextBlockObject
+			if fd.Placeholder != "" {
+				ph = plain(fd.Placeholder, 150)
+			}
+			t := slack.NewPlainTextInputBlockElement(ph, id)
 			t.Multiline, t.MaxLength = true, 500
 			el = t
 		case bot.KindCheckbox:
-			o := slack.NewOptionBlockObject(checkedValue, plain(fd.Label, maxOptionText), nil)
+			o := slack.NewOptionBlockObject(bot.CheckedValue, plain(fd.Label, maxOptionText), nil)
 			c := slack.NewCheckboxGroupsBlockElement(id, o)
 			if fd.Checked {
 				c.InitialOptions = []*slack.OptionBlockObject{o}
@@ -69,8 +74,8 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 			continue
 		}
 		label := fd.Label
-		if fd.Kind == bot.KindCheckbox {
-			label = checkboxHeading(fd.ID)
+		if fd.Kind == bot.KindCheckbox && fd.Heading != "" {
+			label = fd.Heading
 		}
 		var h *slack.TextBlockObject
 		if hint != "" {
@@ -110,16 +115,4 @@ func accountFactsBlocks(c bot.Card) []slack.Block {
 		fs = append(fs, mrkdwn("*"+esc(f.Label)+"*\n"+fieldValue(f), maxFieldText))
 	}
 	return []slack.Block{slack.NewSectionBlock(mrkdwn(text, maxSectionText), fs, nil, slack.SectionBlockOptionBlockID(factsBlock))}
-}
-
-// checkboxHeading is the short label above a one-box checkbox group (the
-// box itself carries the form's sentence).
-func checkboxHeading(id bot.FieldID) string {
-	switch id {
-	case bot.FieldTemporary:
-		return "Temporary password"
-	case bot.FieldNote:
-		return "Ticket note"
-	}
-	return "Option"
 }

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/unlockbot/unlockbot/bot"
 )
 
 // workspace is what this adapter serves.
@@ -150,7 +152,7 @@ func (a *Adapter) served(ctx context.Context, w http.ResponseWriter, e entry, fo
 	case string(slack.InteractionTypeBlockSuggestion):
 		writeJSON(w, renderOptions(nil))
 	case string(slack.InteractionTypeViewSubmission):
-		writeJSON(w, slack.NewUpdateViewSubmissionResponse(noticeView("Not served", notServed)))
+		writeJSON(w, slack.NewUpdateViewSubmissionResponse(windowViewPtr(bot.Card{Title: "Not served", Text: notServed})))
 	default: // a click: Slack shows no answer; the ack is enough
 		w.WriteHeader(http.StatusOK)
 	}

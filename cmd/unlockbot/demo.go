@@ -107,16 +107,17 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 	_, err = svc.Approve(ctx, req.ID, lee)
 	tr.line("@lee presses Approve again", "nothing happens: "+bot.SafeMessage(err))
 
-	pw, _, err := svc.RevealPassword(ctx, req.ID, dana)
+	var pw identity.Secret
+	err = svc.Reveal(ctx, req.ID, dana, func(_ context.Context, c bot.Card) error {
+		pw = c.Secret
+		// The one place the password is shown: privately, once, to the requester.
+		tr.line("@dana presses Reveal", "(private, shown once) new password for alice: "+c.Secret.Reveal())
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("demo reveal: %w", err)
 	}
-	// The one place the password is shown: privately, once, to the requester.
-	tr.line("@dana presses Reveal", "(private, shown once) new password for alice: "+pw.Reveal())
-	if err := svc.ConfirmReveal(ctx, req.ID, true); err != nil {
-		return nil, err
-	}
-	_, _, err = svc.RevealPassword(ctx, req.ID, dana)
+	err = svc.Reveal(ctx, req.ID, dana, func(context.Context, bot.Card) error { return nil })
 	tr.line("@dana presses Reveal again", "refused: "+bot.SafeMessage(err))
 
 	// Bob knows his password; his phone locked him out. Unlock only.

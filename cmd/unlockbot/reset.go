@@ -90,16 +90,18 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, yesNo(r.Temporary), r.ID)
 	}
 	if r.Generated {
-		secret, _, err := a.svc.RevealPassword(ctx, r.ID, op)
-		if err != nil {
-			return refusalError(err)
+		// The password goes to stdout alone, so a script can take it.
+		var werr error
+		show := func(_ context.Context, c bot.Card) error {
+			_, werr = fmt.Fprintln(stdout, c.Secret.Reveal())
+			return werr
 		}
-		_, werr := fmt.Fprintln(stdout, secret.Reveal())
-		if err := a.svc.ConfirmReveal(ctx, r.ID, werr == nil); err != nil {
-			return err
-		}
+		err := a.svc.Reveal(ctx, r.ID, op, show)
 		if werr != nil {
 			return fmt.Errorf("the account was reset but its new password could not be written to stdout (%v); run the reset again", werr)
+		}
+		if err != nil {
+			return refusalError(err)
 		}
 	}
 	return nil

@@ -78,3 +78,8 @@ func (t *transcript) Notify(_ context.Context, to bot.Actor, c bot.Card) error {
 	t.card("DM to @"+to.Label(), c)
 	return nil
 }
+
+func (t *transcript) Whisper(_ context.Context, where string, to bot.Actor, text string) error {
+	t.line("only @"+to.Label()+" sees", text)
+	return nil
+}

@@ -1,0 +1,118 @@
+package bot
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rs/zerolog"
+)
+
+// Click is a button press as an adapter read it: which button, on which
+// request, by whom. The adapter knows nothing of what the button does.
+type Click struct {
+	Action    ActionID
+	RequestID string
+	Actor     Actor
+	// Where is the conversation the click came from, for sentences told to
+	// the clicker after the ack.
+	Where string
+	// Show displays a card to the clicker alone, at once, in a window that
+	// does not stay in the chat history (Slack: a modal on the click's
+	// trigger). Reveal needs it; it may be nil for platforms without one.
+	Show func(ctx context.Context, c Card) error
+}
+
+// Answer is what the adapter does for the clicker before it acknowledges
+// the click. The zero Answer: nothing to show.
+type Answer struct {
+	// Form is opened for the clicker now (a reason before a denial): a
+	// platform's trigger for opening one lasts seconds.
+	Form *Form
+	// Tell is a sentence for the clicker alone.
+	Tell string
+}
+
+// Click answers a button press. Decisions that run a reset are jobs that
+// run after the ack (their outcome reaches the clicker through the
+// Notifier); Deny first asks for a reason; Reveal shows the password with
+// c.Show, once. Who may do what is checked by the calls behind each button.
+func (s *Service) Click(ctx context.Context, c Click) Answer {
+	switch c.Action {
+	case ActionApprove, ActionRetry:
+		return s.enqueue(ctx, Job{Action: c.Action, RequestID: c.RequestID, Actor: c.Actor, Where: c.Where})
+	case ActionDeny:
+		// Ask for a reason only from someone who may deny now; Deny itself
+		// checks again when the reason comes back.
+		if err := s.CanDecide(ctx, c.RequestID, c.Actor); err != nil {
+			s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Msg("deny refused before the reason was asked")
+			return Answer{Tell: userSentence(err)}
+		}
+		f := DenyForm(c.RequestID)
+		return Answer{Form: &f}
+	case ActionReveal:
+		if c.Show == nil {
+			return Answer{Tell: "This chat app cannot show the password privately. Ask an unlockbot admin."}
+		}
+		if err := s.Reveal(ctx, c.RequestID, c.Actor, c.Show); err != nil {
+			s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Str("kind", string(KindOf(err))).Msg("password not revealed")
+			return Answer{Tell: userSentence(err)}
+		}
+	}
+	return Answer{}
+}
+
+// enqueue hands a decision to the job runner; if the runner refuses it,
+// the clicker is told to click again.
+func (s *Service) enqueue(ctx context.Context, j Job) Answer {
+	if err := s.jobs.Enqueue(ctx, j); err != nil {
+		s.clickLog(j.Actor, j.Action, j.RequestID).Error().Err(err).Msg("could not queue the click")
+		return Answer{Tell: "unlockbot is busy and did not take your click. Click again in a minute."}
+	}
+	return Answer{}
+}
+
+// RunJob carries out a job: the decision the click asked for. A refusal or
+// failure is told to the clicker, where they clicked.
+func (s *Service) RunJob(ctx context.Context, j Job) {
+	var err error
+	switch j.Action {
+	case ActionApprove:
+		_, err = s.Approve(ctx, j.RequestID, j.Actor)
+	case ActionRetry:
+		_, err = s.Retry(ctx, j.RequestID, j.Actor)
+	case ActionDeny:
+		_, err = s.Deny(ctx, j.RequestID, j.Actor, j.Reason)
+	default:
+		s.log.Warn().Str("action", string(j.Action)).Msg("job with an unknown action dropped")
+		return
+	}
+	if err != nil {
+		s.clickLog(j.Actor, j.Action, j.RequestID).Info().Err(err).Str("kind", string(KindOf(err))).Msg("click did not go through")
+		s.whisper(ctx, j.Actor, j.Where, userSentence(err))
+	}
+}
+
+// whisper tells one person a sentence where they are.
+func (s *Service) whisper(ctx context.Context, to Actor, where, text string) {
+	n := s.notifiers[to.Platform]
+	if n == nil {
+		return
+	}
+	if err := n.Whisper(ctx, where, to, text); err != nil {
+		s.log.Warn().Err(err).Str("actor", to.Key()).Msg("could not tell the clicker")
+	}
+}
+
+func (s *Service) clickLog(a Actor, action ActionID, id string) *zerolog.Logger {
+	l := s.log.With().Str("actor", a.Key()).Str("action", string(action)).Str("request", id).Logger()
+	return &l
+}
+
+// userSentence is what a chat user reads for err: its safe sentence, or,
+// for a deadline, what to do about it. Never the error chain.
+func userSentence(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "That took too long. Try again in a minute."
+	}
+	return SafeMessage(err)
+}

@@ -1,0 +1,168 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/unlockbot/unlockbot/identity"
+)
+
+// CheckedValue is the value a ticked checkbox reports.
+const CheckedValue = "yes"
+
+// FormValues are a submitted form's values by field, as the platform sent
+// them: a select's chosen value, a text's text, CheckedValue for a ticked
+// box. A secret field's value is moved into an identity.Secret at once.
+type FormValues map[FieldID]string
+
+// FormReply is a submitted form as the adapter read it.
+type FormReply struct {
+	Form    FormID
+	Actor   Actor
+	Where   string // the conversation the form was opened from
+	Context string // Form.Context as it went out
+	Values  FormValues
+}
+
+// FormAnswer is what the platform does with a submitted form. The zero
+// FormAnswer closes it.
+type FormAnswer struct {
+	// Errors keep the form open, each sentence beside its field.
+	Errors map[FieldID]string
+	// Replace, when set, takes the form's place (still working).
+	Replace *Card
+}
+
+// SubmitForm handles a submitted form. A request is submitted within ctx's
+// deadline, which the adapter sets from what its platform allows: if it
+// is decided by then, the form shows the outcome (field errors, or it
+// closes); if not, the form is replaced by a "still working" card and a
+// late refusal reaches the technician privately. A denial's reason closes
+// its form at once and the denial runs after the ack.
+func (s *Service) SubmitForm(ctx context.Context, f FormReply) FormAnswer {
+	switch f.Form {
+	case FormRequest:
+		return s.submitRequestForm(ctx, f)
+	case FormDeny:
+		j := Job{Action: ActionDeny, RequestID: f.Context, Actor: f.Actor, Where: f.Where, Reason: f.Values[FieldDenyReason]}
+		if a := s.enqueue(ctx, j); a.Tell != "" {
+			return FormAnswer{Errors: map[FieldID]string{FieldDenyReason: a.Tell}}
+		}
+	}
+	return FormAnswer{}
+}
+
+func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer {
+	sub, verr := ParseRequest(f.Actor, f.Where, f.Values)
+	if verr != nil {
+		return FormAnswer{Errors: verr.Fields}
+	}
+	log := s.log.With().Str("actor", f.Actor.Key()).Str("org", sub.OrgID).Str("target", sub.Account).Logger()
+	type result struct {
+		req *Request
+		err error
+	}
+	done := make(chan result, 1)
+	// Detached: an org without approval runs the reset inside Submit,
+	// which must not stop when the platform's answer falls due.
+	s.bg.Go(func(ctx context.Context) {
+		req, err := s.Submit(ctx, sub)
+		done <- result{req, err}
+	})
+	select {
+	case res := <-done:
+		var v *ValidationError
+		switch {
+		case errors.As(res.err, &v):
+			log.Info().Str("why", v.SafeMessage()).Msg("form refused")
+			return FormAnswer{Errors: v.Fields}
+		case res.err != nil:
+			log.Warn().Err(res.err).Msg("submission failed")
+			return FormAnswer{Errors: map[FieldID]string{FieldAccount: userSentence(res.err)}}
+		}
+		log.Info().Str("request", res.req.ID).Msg("request submitted")
+		return FormAnswer{}
+	case <-ctx.Done():
+	}
+	log.Warn().Msg("submission still running when the platform's answer fell due; closing the form")
+	// The form is gone, so a late answer goes to the technician privately,
+	// as the card promises.
+	s.bg.Go(func(ctx context.Context) {
+		res := <-done
+		if res.err == nil {
+			log.Info().Str("request", res.req.ID).Msg("request submitted (late)")
+			return
+		}
+		log.Info().Str("why", userSentence(res.err)).Msg("late submission refused or failed")
+		if n := s.notifiers[f.Actor.Platform]; n != nil {
+			if err := n.Notify(ctx, f.Actor, notSubmittedCard(res.err)); err != nil {
+				log.Warn().Err(err).Msg("could not tell the technician")
+			}
+		}
+	})
+	c := stillWorkingCard()
+	return FormAnswer{Replace: &c}
+}
+
+// ParseRequest reads the request form's values into a Submission, with the
+// form-level checks (an org and an account picked) every platform needs.
+// The flow's own checks (policy, the account, the guard) come in Submit.
+func ParseRequest(by Actor, where string, v FormValues) (Submission, *ValidationError) {
+	sub := Submission{
+		Requester: by,
+		OrgID:     v[FieldOrg],
+		Mode:      Mode(v[FieldMode]),
+		Account:   v[FieldAccount],
+		TicketID:  v[FieldTicket],
+		Temporary: v[FieldTemporary] == CheckedValue,
+		NoteToPSA: v[FieldNote] == CheckedValue,
+		Reason:    v[FieldReason],
+		Origin:    where,
+	}
+	if pw := v[FieldPassword]; pw != "" {
+		sub.Password = identity.NewSecret(pw)
+	}
+	errs := map[FieldID]string{}
+	if sub.OrgID == "" {
+		errs[FieldOrg] = "Pick the organization."
+	}
+	if sub.TicketID == PickOrgFirst {
+		errs[FieldTicket] = "Pick the organization first, then the ticket (or leave it empty)."
+	}
+	if sub.Account == PickOrgFirst {
+		errs[FieldAccount] = "Pick the organization first, then the account."
+	}
+	if strings.TrimSpace(sub.Account) == "" {
+		errs[FieldAccount] = "Pick the account to unlock."
+	}
+	if len(errs) > 0 {
+		return sub, &ValidationError{Fields: errs}
+	}
+	return sub, nil
+}
+
+// Suggest answers a type-ahead field of the request form for the org
+// picked in it. Before an org is picked it offers one option saying so;
+// a failed lookup is an empty list (platforms show no text for a failed
+// type-ahead), with its reason in the log.
+func (s *Service) Suggest(ctx context.Context, a Actor, orgID string, field FieldID, query string) []Option {
+	if orgID == "" {
+		return []Option{pickOrgFirstOption}
+	}
+	var (
+		opts []Option
+		err  error
+	)
+	switch field {
+	case FieldAccount:
+		opts, err = s.AccountOptions(ctx, a, orgID, query)
+	case FieldTicket:
+		opts, err = s.TicketOptions(ctx, a, orgID, query)
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Str("actor", a.Key()).Str("org", orgID).Str("field", string(field)).Msg("type-ahead failed")
+		return nil
+	}
+	return opts
+}

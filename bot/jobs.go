@@ -1,0 +1,88 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Work that runs after a platform's acknowledgement. A chat platform wants
+// an answer within seconds (Slack 3 s, a Teams invoke a few more), while an
+// approval runs a whole reset. A Job is data, not a closure, so a queue
+// shared by replicas (the scale-out work's Redis Streams) can carry it and
+// any replica can run it; it never holds a password.
+
+// Job is one decision to carry out after the ack.
+type Job struct {
+	Action    ActionID `json:"action"`
+	RequestID string   `json:"request"`
+	Actor     Actor    `json:"actor"`
+	// Where is the conversation the click came from: if the job fails,
+	// the clicker is told there (Notifier.Whisper).
+	Where  string `json:"where,omitempty"`
+	Reason string `json:"reason,omitempty"` // a denial's reason
+}
+
+// Jobs starts jobs after the ack and waits for them at shutdown.
+type Jobs interface {
+	// Enqueue hands the job over; the handler given at construction runs it.
+	Enqueue(ctx context.Context, j Job) error
+	// Drain waits for started jobs to end, or for ctx.
+	Drain(ctx context.Context) error
+}
+
+// jobTimeout bounds one job (a reset with its retries of the directory and
+// the PSA), and detached work in general.
+const jobTimeout = 2 * time.Minute
+
+// InProcess runs jobs and detached work on goroutines of this process,
+// each with its own budget, and recovers a panic so one bad job cannot stop
+// the bot. It is the Jobs of a single replica.
+type InProcess struct {
+	run func(context.Context, Job)
+	log zerolog.Logger
+	wg  sync.WaitGroup
+}
+
+// NewInProcess returns a runner that hands each job to run.
+func NewInProcess(run func(context.Context, Job), log zerolog.Logger) *InProcess {
+	return &InProcess{run: run, log: log}
+}
+
+// Enqueue implements Jobs.
+func (p *InProcess) Enqueue(_ context.Context, j Job) error {
+	p.Go(func(ctx context.Context) { p.run(ctx, j) })
+	return nil
+}
+
+// Go runs fn detached from the caller's context: work that belongs to this
+// process only (a form submission still running when the ack is due, a
+// redraw, a sentence sent after the ack).
+func (p *InProcess) Go(fn func(ctx context.Context)) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
+		defer cancel()
+		defer func() {
+			if v := recover(); v != nil {
+				p.log.Error().Interface("panic", v).Msg("background work panicked")
+			}
+		}()
+		fn(ctx)
+	}()
+}
+
+// Drain implements Jobs.
+func (p *InProcess) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
