@@ -92,7 +92,7 @@ func approvalCard(o *Org, r *Request) Card {
 	case StateApproved, StateExecuting:
 		c.Tone, c.Text = ToneInfo, "Approved. Working on it…"
 	case StateDone:
-		c.Tone, c.Text = ToneGood, "Done: "+didSentence(r)+", verified in the directory."
+		c.Tone, c.Text = ToneGood, "Done: "+r.Outcome()+", verified in the directory."
 	case StateFailed:
 		c.Tone, c.Text = ToneDanger, "Not completed: "+r.Failure
 		if r.Retryable {
@@ -106,8 +106,9 @@ func approvalCard(o *Org, r *Request) Card {
 	return c
 }
 
-// didSentence says what the reset service changed.
-func didSentence(r *Request) string {
+// Outcome says what the reset service changed, for cards, ticket notes and
+// the terminal alike.
+func (r *Request) Outcome() string {
 	switch {
 	case r.UnlockOnly() && r.Steps.UnlockSkipped:
 		return "the account was no longer locked; the password is unchanged"

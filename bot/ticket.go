@@ -78,7 +78,7 @@ func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {
 	if !r.Steps.TicketCreated {
 		return nil // an existing ticket stays as the technician left it
 	}
-	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: "+didSentence(r)+"."); err != nil {
+	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: "+r.Outcome()+"."); err != nil {
 		return errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err))
 	}
 	return nil

@@ -17,7 +17,7 @@ func ticketSummary(r *Request) string {
 // added by the PSA client to an internal note only.
 func ticketText(r *Request) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Account %s — %s, by unlockbot.\n", r.Account.Label(), didSentence(r))
+	fmt.Fprintf(&b, "Account %s — %s, by unlockbot.\n", r.Account.Label(), r.Outcome())
 	fmt.Fprintf(&b, "Requested by: %s\n", r.Requester.Label())
 	if r.Approver != nil {
 		fmt.Fprintf(&b, "Approved by: %s\n", r.Approver.Label())

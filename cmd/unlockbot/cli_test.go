@@ -179,7 +179,7 @@ func TestBreakGlassUnlockOnly(t *testing.T) {
 	before := lab.Attr(t, dn, "pwdLastSet")
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"reset", "--config", cfg, "--org", "lab", "--account", name, "--as", "ops", "--unlock-only"}, strings.NewReader(""), &out, &errb)
-	if code != 0 || out.Len() != 0 || !strings.Contains(errb.String(), "unlocked and verified, password unchanged") {
+	if code != 0 || out.Len() != 0 || !strings.Contains(errb.String(), "account unlocked; the password is unchanged. Verified in the directory") {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, out.String(), errb.String())
 	}
 	// The lockout facts as Samba reported them before the unlock.

@@ -83,12 +83,12 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return refusalError(err)
 	}
 	fmt.Fprintf(stderr, "%s before: %s.\n", r.Account.Label(), r.Account.FactsText())
-	if r.UnlockOnly() {
-		fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Request %s.\n", r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, r.ID)
-	} else {
-		fmt.Fprintf(stderr, "%s: %s in %s. Ticket %s. Must change at next logon: %s. Request %s.\n",
-			r.Account.Label(), didWhat(r), *org, r.Steps.TicketID, yesNo(r.Temporary), r.ID)
+	mustChange := ""
+	if !r.UnlockOnly() {
+		mustChange = " Must change at next logon: " + yesNo(r.Temporary) + "."
 	}
+	fmt.Fprintf(stderr, "%s in %s: %s. Verified in the directory. Ticket %s.%s Request %s.\n",
+		r.Account.Label(), *org, r.Outcome(), r.Steps.TicketID, mustChange, r.ID)
 	if r.Generated {
 		// The password goes to stdout alone, so a script can take it.
 		var werr error
@@ -117,18 +117,6 @@ func refusalError(err error) error {
 		return fmt.Errorf("refused: %s", strings.Join(msgs, "; "))
 	}
 	return fmt.Errorf("not done: %s", bot.SafeMessage(err))
-}
-
-func didWhat(r *bot.Request) string {
-	switch {
-	case r.UnlockOnly() && r.Steps.UnlockSkipped:
-		return "no longer locked, nothing changed"
-	case r.UnlockOnly():
-		return "unlocked and verified, password unchanged"
-	case r.Steps.Unlocked:
-		return "unlocked, password reset and verified"
-	}
-	return "password reset and verified (it was not locked)"
 }
 
 func yesNo(b bool) string {

@@ -78,17 +78,25 @@ func New(opts ...Option) *Store {
 
 // Get returns a copy of the record, so callers cannot change stored state.
 func (s *Store) Get(ctx context.Context, key string) (store.Record, error) {
-	const op = "memstore.Get"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it, err := s.lookup(ctx, key, kindRecord)
+	it, err := s.record(ctx, "memstore.Get", key)
 	if err != nil {
-		return store.Record{}, fmt.Errorf("%s %q: %w", op, key, err)
-	}
-	if it == nil {
-		return store.Record{}, fmt.Errorf("%s %q: %w", op, key, store.ErrNotFound)
+		return store.Record{}, err
 	}
 	return store.Record{Key: key, Version: it.version, Value: cloneValue(it.value)}, nil
+}
+
+// record finds an existing record for op, with s.mu held.
+func (s *Store) record(ctx context.Context, op, key string) (*item, error) {
+	it, err := s.lookup(ctx, key, kindRecord)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", op, key, err)
+	}
+	if it == nil {
+		return nil, fmt.Errorf("%s %q: %w", op, key, store.ErrNotFound)
+	}
+	return it, nil
 }
 
 // Create stores a copy of value; the returned Record holds the caller's slice.
@@ -113,12 +121,9 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, version int64, v
 	const op = "memstore.CompareAndSwap"
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	it, err := s.lookup(ctx, key, kindRecord)
+	it, err := s.record(ctx, op, key)
 	if err != nil {
-		return store.Record{}, fmt.Errorf("%s %q: %w", op, key, err)
-	}
-	if it == nil {
-		return store.Record{}, fmt.Errorf("%s %q: %w", op, key, store.ErrNotFound)
+		return store.Record{}, err
 	}
 	if it.version != version {
 		return store.Record{}, fmt.Errorf("%s %q: have version %d, want %d: %w", op, key, it.version, version, store.ErrConflict)
