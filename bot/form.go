@@ -28,16 +28,16 @@ const (
 // formOrder is the order fields appear in, used to pick the first error.
 var formOrder = []FieldID{FieldOrg, FieldMode, FieldTicket, FieldAccount, FieldPassword, FieldTemporary, FieldNote, FieldReason}
 
-// FieldKind tells the adapter which widget to render.
-type FieldKind string
+// Widget tells the adapter which widget to render.
+type Widget string
 
 const (
-	KindSelect     FieldKind = "select"      // fixed options
-	KindTypeahead  FieldKind = "typeahead"   // options fetched per keystroke (Slack external_select)
-	KindText       FieldKind = "text"        // one line
-	KindSecretText FieldKind = "secret_text" // one line, a password: never echoed back or logged
-	KindLongText   FieldKind = "long_text"
-	KindCheckbox   FieldKind = "checkbox"
+	WidgetSelect    Widget = "select"      // fixed options
+	WidgetTypeahead Widget = "typeahead"   // options fetched per keystroke (Slack external_select)
+	WidgetText      Widget = "text"        // one line
+	WidgetSecret    Widget = "secret_text" // one line, a password: never echoed back or logged
+	WidgetLongText  Widget = "long_text"
+	WidgetCheckbox  Widget = "checkbox"
 )
 
 // Option is a choice in a select or type-ahead.
@@ -49,14 +49,14 @@ type Option struct {
 
 // FormField is one input.
 type FormField struct {
-	ID       FieldID   `json:"id"`
-	Label    string    `json:"label"`
-	Kind     FieldKind `json:"kind"`
-	Hint     string    `json:"hint,omitempty"`
-	Optional bool      `json:"optional,omitempty"`
-	Options  []Option  `json:"options,omitempty"`
-	Initial  *Option   `json:"initial,omitempty"` // preselected option or prefilled text (Value)
-	Checked  bool      `json:"checked,omitempty"`
+	ID       FieldID  `json:"id"`
+	Label    string   `json:"label"`
+	Widget   Widget   `json:"widget"`
+	Hint     string   `json:"hint,omitempty"`
+	Optional bool     `json:"optional,omitempty"`
+	Options  []Option `json:"options,omitempty"`
+	Initial  *Option  `json:"initial,omitempty"` // preselected option or prefilled text (Value)
+	Checked  bool     `json:"checked,omitempty"`
 	// Heading is the short title above a checkbox, whose Label is the
 	// sentence beside the box.
 	Heading     string `json:"heading,omitempty"`

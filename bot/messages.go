@@ -11,7 +11,7 @@ func DenyForm(requestID string) Form {
 	return Form{
 		ID: FormDeny, Title: "Deny the reset", Submit: "Deny", Cancel: "Cancel", Context: requestID,
 		Fields: []FormField{{
-			ID: FieldDenyReason, Label: "Reason (optional)", Kind: KindLongText, Optional: true,
+			ID: FieldDenyReason, Label: "Reason (optional)", Widget: WidgetLongText, Optional: true,
 			Placeholder: "e.g. caller could not be verified",
 			Hint:        "The technician sees it in the thread and in a private message.",
 		}},

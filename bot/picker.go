@@ -26,7 +26,7 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 			Target: strings.TrimSpace(account), Detail: map[string]string{"why": "not_technician", "channel": channel}})
 		return Form{}, errorf("bot.NewForm", KindForbidden, nil, "You are not a technician for any organization. Ask an unlockbot admin to add you.")
 	}
-	orgField := FormField{ID: FieldOrg, Label: "Organization", Kind: KindSelect}
+	orgField := FormField{ID: FieldOrg, Label: "Organization", Widget: WidgetSelect}
 	for _, o := range orgs {
 		orgField.Options = append(orgField.Options, Option{Value: o.ID, Label: o.Name})
 	}
@@ -35,7 +35,7 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 	} else if len(orgs) == 1 {
 		orgField.Initial = &orgField.Options[0]
 	}
-	acct := FormField{ID: FieldAccount, Label: "Account", Kind: KindTypeahead, Hint: "Type a name; locked accounts are listed first.", MinQuery: 0, Live: true}
+	acct := FormField{ID: FieldAccount, Label: "Account", Widget: WidgetTypeahead, Hint: "Type a name; locked accounts are listed first.", MinQuery: 0, Live: true}
 	if account = strings.TrimSpace(account); account != "" && len(account) <= maxQueryLen {
 		acct.Initial = &Option{Value: account, Label: account}
 	}
@@ -46,14 +46,14 @@ func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string)
 		Cancel: "Cancel",
 		Fields: []FormField{
 			orgField,
-			{ID: FieldMode, Label: "What to do", Kind: KindSelect, Options: modeOptions, Initial: &modeOptions[0],
+			{ID: FieldMode, Label: "What to do", Widget: WidgetSelect, Options: modeOptions, Initial: &modeOptions[0],
 				Hint: "Unlock only keeps the user's current password: leave New password empty."},
-			{ID: FieldTicket, Label: "Existing ticket", Kind: KindTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
+			{ID: FieldTicket, Label: "Existing ticket", Widget: WidgetTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
 			acct,
-			{ID: FieldPassword, Label: "New password", Kind: KindSecretText, Optional: true, Hint: "Leave empty to generate one; it is shown only to you."},
-			{ID: FieldTemporary, Label: "Password is temporary (must change at next logon)", Kind: KindCheckbox, Checked: true, Heading: "Temporary password"},
-			{ID: FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: KindCheckbox, Heading: "Ticket note"},
-			{ID: FieldReason, Label: "Reason", Kind: KindLongText, Hint: "How did you verify the caller? e.g. called back on the number in the HR record."},
+			{ID: FieldPassword, Label: "New password", Widget: WidgetSecret, Optional: true, Hint: "Leave empty to generate one; it is shown only to you."},
+			{ID: FieldTemporary, Label: "Password is temporary (must change at next logon)", Widget: WidgetCheckbox, Checked: true, Heading: "Temporary password"},
+			{ID: FieldNote, Label: "Add the new password to the ticket (internal note)", Widget: WidgetCheckbox, Heading: "Ticket note"},
+			{ID: FieldReason, Label: "Reason", Widget: WidgetLongText, Hint: "How did you verify the caller? e.g. called back on the number in the HR record."},
 		},
 	}, nil
 }

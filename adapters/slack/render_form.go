@@ -26,8 +26,8 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 		id := string(fd.ID)
 		var el slack.BlockElement
 		hint := fd.Hint
-		switch fd.Kind {
-		case bot.KindSelect:
+		switch fd.Widget {
+		case bot.WidgetSelect:
 			var opts []*slack.OptionBlockObject
 			for _, o := range fd.Options {
 				opts = append(opts, option(o))
@@ -37,7 +37,7 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 				s.InitialOption = option(*fd.Initial)
 			}
 			el = s
-		case bot.KindTypeahead:
+		case bot.WidgetTypeahead:
 			s := slack.NewOptionsSelectBlockElement(slack.OptTypeExternal, plain("Type to search…", 150), id)
 			mq := fd.MinQuery
 			s.MinQueryLength = &mq
@@ -45,17 +45,17 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 				s.InitialOption = option(*fd.Initial)
 			}
 			el = s
-		case bot.KindText, bot.KindSecretText:
+		case bot.WidgetText, bot.WidgetSecret:
 			t := slack.NewPlainTextInputBlockElement(nil, id)
 			t.MaxLength = 256
-			if fd.Kind == bot.KindSecretText {
+			if fd.Widget == bot.WidgetSecret {
 				// Slack has no masked input: say so next to the field.
 				hint = strings.TrimSpace(hint + " Slack shows what you type here; leave it empty to have a strong one generated.")
 			} else if fd.Initial != nil {
 				t.InitialValue = fd.Initial.Value
 			}
 			el = t
-		case bot.KindLongText:
+		case bot.WidgetLongText:
 			var ph *slack.TextBlockObject
 			if fd.Placeholder != "" {
 				ph = plain(fd.Placeholder, 150)
@@ -63,7 +63,7 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 			t := slack.NewPlainTextInputBlockElement(ph, id)
 			t.Multiline, t.MaxLength = true, 500
 			el = t
-		case bot.KindCheckbox:
+		case bot.WidgetCheckbox:
 			o := slack.NewOptionBlockObject(bot.CheckedValue, plain(fd.Label, maxOptionText), nil)
 			c := slack.NewCheckboxGroupsBlockElement(id, o)
 			if fd.Checked {
@@ -74,7 +74,7 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 			continue
 		}
 		label := fd.Label
-		if fd.Kind == bot.KindCheckbox && fd.Heading != "" {
+		if fd.Widget == bot.WidgetCheckbox && fd.Heading != "" {
 			label = fd.Heading
 		}
 		var h *slack.TextBlockObject
@@ -82,7 +82,7 @@ func renderForm(f bot.Form, channel string, facts *bot.Card) slack.ModalViewRequ
 			h = plain(hint, maxLabel)
 		}
 		in := slack.NewInputBlock(id, plain(label, maxLabel), h, el)
-		in.Optional = fd.Optional || fd.Kind == bot.KindCheckbox
+		in.Optional = fd.Optional || fd.Widget == bot.WidgetCheckbox
 		// A live field tells us when it changes (a block_actions event),
 		// so the account's facts can be shown as soon as it is picked.
 		in.DispatchAction = fd.Live

@@ -66,13 +66,13 @@ func TestRenderGolden(t *testing.T) {
 	done.Actions, done.Text, done.Tone = nil, "Done: unlocked and password reset, verified in the directory; approved by Abe.", bot.ToneGood
 	golden(t, "approval_card_done", renderCard(done))
 	form := bot.Form{ID: bot.FormRequest, Title: "Unlock an account", Submit: "Submit", Cancel: "Cancel", Fields: []bot.FormField{
-		{ID: bot.FieldOrg, Label: "Organization", Kind: bot.KindSelect, Options: []bot.Option{{Value: "acme", Label: "Acme"}, {Value: "globex", Label: "Globex"}}, Initial: &bot.Option{Value: "acme", Label: "Acme"}},
-		{ID: bot.FieldTicket, Label: "Existing ticket", Kind: bot.KindTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
-		{ID: bot.FieldAccount, Label: "Account", Kind: bot.KindTypeahead, Initial: &bot.Option{Value: "alice", Label: "alice"}},
-		{ID: bot.FieldPassword, Label: "New password", Kind: bot.KindSecretText, Optional: true, Hint: "Leave empty to generate one."},
-		{ID: bot.FieldTemporary, Label: "Password is temporary (must change at next logon)", Kind: bot.KindCheckbox, Checked: true, Heading: "Temporary password"},
-		{ID: bot.FieldNote, Label: "Add the new password to the ticket (internal note)", Kind: bot.KindCheckbox, Heading: "Ticket note"},
-		{ID: bot.FieldReason, Label: "Reason", Kind: bot.KindLongText},
+		{ID: bot.FieldOrg, Label: "Organization", Widget: bot.WidgetSelect, Options: []bot.Option{{Value: "acme", Label: "Acme"}, {Value: "globex", Label: "Globex"}}, Initial: &bot.Option{Value: "acme", Label: "Acme"}},
+		{ID: bot.FieldTicket, Label: "Existing ticket", Widget: bot.WidgetTypeahead, Optional: true, Hint: "Leave empty to create a new ticket."},
+		{ID: bot.FieldAccount, Label: "Account", Widget: bot.WidgetTypeahead, Initial: &bot.Option{Value: "alice", Label: "alice"}},
+		{ID: bot.FieldPassword, Label: "New password", Widget: bot.WidgetSecret, Optional: true, Hint: "Leave empty to generate one."},
+		{ID: bot.FieldTemporary, Label: "Password is temporary (must change at next logon)", Widget: bot.WidgetCheckbox, Checked: true, Heading: "Temporary password"},
+		{ID: bot.FieldNote, Label: "Add the new password to the ticket (internal note)", Widget: bot.WidgetCheckbox, Heading: "Ticket note"},
+		{ID: bot.FieldReason, Label: "Reason", Widget: bot.WidgetLongText},
 	}}
 	golden(t, "request_modal", renderForm(form, "C123", nil))
 	golden(t, "deny_modal", renderForm(bot.DenyForm("r123"), "C456", nil))

@@ -23,8 +23,8 @@ var adapterMayUse = map[string]bool{
 	"Tone": true, "ToneInfo": true, "ToneGood": true, "ToneWarning": true, "ToneDanger": true,
 	"Style": true, "StyleDefault": true, "StylePrimary": true, "StyleDanger": true,
 	"Form": true, "FormField": true, "FormID": true, "FormRequest": true, "FormDeny": true, "FieldID": true,
-	"FieldOrg": true, "FieldAccount": true, "FieldKind": true, "Option": true, "CheckedValue": true,
-	"KindSelect": true, "KindTypeahead": true, "KindText": true, "KindSecretText": true, "KindLongText": true, "KindCheckbox": true,
+	"FieldOrg": true, "FieldAccount": true, "Widget": true, "Option": true, "CheckedValue": true,
+	"WidgetSelect": true, "WidgetTypeahead": true, "WidgetText": true, "WidgetSecret": true, "WidgetLongText": true, "WidgetCheckbox": true,
 	// the entry points and their answers
 	"Service": true, "Notifier": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
 	"SafeMessage": true,

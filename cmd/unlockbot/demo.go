@@ -157,7 +157,7 @@ func formSummary(f bot.Form) string {
 		if fl.Initial != nil {
 			v = "=" + fl.Initial.Label
 		}
-		if fl.Kind == bot.KindCheckbox && fl.Checked {
+		if fl.Widget == bot.WidgetCheckbox && fl.Checked {
 			v = "=on"
 		}
 		parts = append(parts, fl.Label+v)
