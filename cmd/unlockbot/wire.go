@@ -110,7 +110,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		req := *oc.Policy.RequireApproval
 		a.orgs = append(a.orgs, &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
-			Tickets:      local.New(a.store, oc.ID, sealer.SealBytes),
+			Tickets:      local.NewIn(ticketStore{a.store}, oc.ID, sealer.SealBytes),
 			PSACompanyID: oc.PSA.CompanyID,
 			Policy: bot.Policy{
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
