@@ -17,7 +17,6 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 	"github.com/unlockbot/unlockbot/identity/memory"
 	"github.com/unlockbot/unlockbot/identity/typeahead"
-	"github.com/unlockbot/unlockbot/psa/local"
 )
 
 // app is everything serve, check and reset share. Building it is the
@@ -107,10 +106,15 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
 		dir = typeahead.Wrap(dir, oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
+		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes})
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
+		}
 		req := *oc.Policy.RequireApproval
 		a.orgs = append(a.orgs, &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
-			Tickets:      local.NewIn(ticketStore{a.store}, oc.ID, sealer.SealBytes),
+			Tickets:      tickets,
 			PSACompanyID: oc.PSA.CompanyID,
 			Policy: bot.Policy{
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
