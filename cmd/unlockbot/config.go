@@ -321,8 +321,11 @@ func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
 func (c *Config) Warnings() []string {
 	var w []string
 	for i, o := range c.Orgs {
-		if *o.Policy.RequireApproval && (o.Slack.ApprovalChannel == "" || len(o.Slack.Approvers) == 0) {
-			w = append(w, fmt.Sprintf("orgs[%d] (%s) requires approval but has no slack.approval_channel or slack.approvers: its chat requests will be refused until both are set", i, o.ID))
+		if !*o.Policy.RequireApproval {
+			continue
+		}
+		if why := approvalWarning(bindingsOf(platforms, c, o)); why != "" {
+			w = append(w, fmt.Sprintf("orgs[%d] (%s) requires approval but %s: its chat requests will be refused until both are set", i, o.ID, why))
 		}
 	}
 	return w

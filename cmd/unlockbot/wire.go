@@ -112,7 +112,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
 		req := *oc.Policy.RequireApproval
-		a.orgs = append(a.orgs, &bot.Org{
+		o := &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
 			Tickets:      tickets,
 			PSACompanyID: oc.PSA.CompanyID,
@@ -121,11 +121,9 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 			},
-			Technicians:     qualify("slack", cfg.Slack.TeamID, oc.Slack.Technicians),
-			Approvers:       qualify("slack", cfg.Slack.TeamID, oc.Slack.Approvers),
-			Channels:        qualify("slack", "", oc.Slack.Channels),
-			ApprovalChannel: map[string]string{"slack": oc.Slack.ApprovalChannel},
-		})
+		}
+		bind(o, bindingsOf(platforms, cfg, oc))
+		a.orgs = append(a.orgs, o)
 	}
 	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log,
 		Lease:  cfg.Recovery.Lease,
@@ -145,19 +143,6 @@ func (a *app) refreshTypeahead(ctx context.Context) {
 			go t.Run(ctx)
 		}
 	}
-}
-
-// qualify turns the config's bare ids into principals the way bot.Actor
-// keys them: "slack:T1:U123" for a user or group of team T1. Channels are
-// qualified without the team ("slack:C123") because bot.Org.OwnsChannel
-// is asked with the platform alone; the adapter serves one team, so a
-// channel id cannot name a channel of another.
-func qualify(platform, tenant string, ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, bot.Actor{Platform: platform, Tenant: tenant, ID: id}.Key())
-	}
-	return out
 }
 
 // demoDirectory lets a config use the built-in demo directory (kind: demo).
