@@ -135,12 +135,16 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	return a, nil
 }
 
+// refresher is a directory that keeps a snapshot fresh in the background
+// (identity/typeahead).
+type refresher interface{ Run(ctx context.Context) }
+
 // refreshTypeahead keeps each org's account-picker snapshot fresh until ctx
 // ends (serve only: the CLI never searches).
 func (a *app) refreshTypeahead(ctx context.Context) {
 	for _, o := range a.orgs {
-		if t, ok := o.Directory.(*typeahead.Directory); ok {
-			go t.Run(ctx)
+		if r, ok := o.Directory.(refresher); ok {
+			go r.Run(ctx)
 		}
 	}
 }
