@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"go/parser"
+	"go/token"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -23,6 +26,8 @@ func TestImportsPointOneWay(t *testing.T) {
 	for {
 		var p struct {
 			ImportPath string
+			Dir        string
+			GoFiles    []string
 			Imports    []string
 		}
 		if err := dec.Decode(&p); err == io.EOF {
@@ -33,14 +38,47 @@ func TestImportsPointOneWay(t *testing.T) {
 		checked++
 		from := strings.TrimPrefix(p.ImportPath, module)
 		for _, imp := range p.Imports {
-			if why := forbidden(from, imp); why != "" {
-				t.Errorf("%s imports %s: %s", from, imp, why)
+			why := forbidden(from, imp)
+			if why == "" {
+				continue
+			}
+			for _, f := range filesImporting(t, p.Dir, p.GoFiles, imp) {
+				if transitional[from+"/"+f] != imp {
+					t.Errorf("%s/%s imports %s: %s", from, f, imp, why)
+				}
 			}
 		}
 	}
 	if checked < 8 {
 		t.Fatalf("only %d packages listed", checked)
 	}
+}
+
+// transitional names the production files allowed one import the rules
+// forbid, each until the callers noted beside it move. Keep it short.
+var transitional = map[string]string{
+	// local.New for the bot/, adapters/slack and identity/ldap test
+	// harnesses that still pass a store.Store; everything else in
+	// psa/local uses its own Store.
+	"psa/local/botstore.go": module + "bot/store",
+}
+
+// filesImporting returns which of a package's files import imp.
+func filesImporting(t *testing.T, dir string, files []string, imp string) []string {
+	t.Helper()
+	var out []string
+	for _, name := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, is := range f.Imports {
+			if strings.Trim(is.Path.Value, `"`) == imp {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // forbidden returns why package from may not import imp, or "".
@@ -78,10 +116,11 @@ func isImpl(p string) bool {
 	return false
 }
 
-// allowedCross: PSA notes carry an identity.Secret; local tickets live in
-// the state store.
+// allowedCross: PSA notes carry an identity.Secret. Nothing else: local
+// tickets reach the state store through their own small interface, so no
+// implementation under identity/, psa/ or audit/ imports bot/.
 func allowedCross(from, to string) bool {
-	return to == "identity" || (strings.HasPrefix(from, "psa/") && (to == "bot/store"))
+	return to == "identity"
 }
 
 func sameTree(a, b string) bool {
@@ -103,8 +142,15 @@ func TestForbiddenRules(t *testing.T) {
 		{"adapters/slack/slacktest", module + "adapters/slack", false},
 		{"identity/ldap", module + "bot", true},
 		{"identity/ldap", module + "identity", false},
-		{"psa/local", module + "bot/store", false},
+		{"psa/local", module + "bot/store", true},
+		{"psa/local", module + "bot/store/memstore", true},
 		{"psa/local", module + "bot", true},
+		{"psa/local", module + "psa", false},
+		{"psa/local", module + "identity", false},
+		{"psa", module + "bot/store", true},
+		{"identity/typeahead", module + "bot", true},
+		{"audit/jsonl", module + "bot/store", true},
+		{"audit", module + "bot", true},
 		{"audit/jsonl", module + "audit", false},
 		{"identity", module + "bot", true},
 		{"bot", module + "cmd/unlockbot", true},

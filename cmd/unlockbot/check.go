@@ -39,13 +39,11 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_, err = a.store.Mark(sctx, "check", time.Second)
 	cancel()
 	report("state store", map[bool]string{true: "Redis answers", false: "embedded in-memory store (one replica only)"}[cfg.usesRedis()], err)
-	if ad, _, err := a.slackAdapter(); err != nil || ad == nil {
-		report("slack", "SLACK_BOT_TOKEN not set: Slack is off", err)
-	} else {
+	for _, f := range adapters {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		line, err := ad.Check(sctx)
+		line, err := f.check(a, sctx)
 		cancel()
-		report("slack", line, err)
+		report(f.name, line, err)
 	}
 	for _, o := range a.orgs {
 		c, cancel := context.WithTimeout(ctx, 20*time.Second)

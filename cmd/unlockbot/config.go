@@ -94,7 +94,7 @@ type DirectoryConfig struct {
 }
 
 type PSAConfig struct {
-	Kind      string `yaml:"kind"` // local
+	Kind      string `yaml:"kind"` // local (see psaKinds)
 	CompanyID string `yaml:"company_id"`
 }
 
@@ -228,9 +228,7 @@ func (c *Config) Validate() error {
 		}
 		seen[o.ID] = true
 		o.Directory.validate(k+".directory", bad)
-		if o.PSA.Kind != "local" {
-			bad(k+".psa.kind", "must be local (other PSAs are not built yet), got %q", o.PSA.Kind)
-		}
+		o.PSA.validate(k+".psa", bad)
 		p := o.Policy
 		if p.MinPasswordLength != 0 && (p.MinPasswordLength < 8 || p.MinPasswordLength > 128) {
 			bad(k+".policy.min_password_length", "must be between 8 and 128 (got %d)", p.MinPasswordLength)
@@ -323,8 +321,11 @@ func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
 func (c *Config) Warnings() []string {
 	var w []string
 	for i, o := range c.Orgs {
-		if *o.Policy.RequireApproval && (o.Slack.ApprovalChannel == "" || len(o.Slack.Approvers) == 0) {
-			w = append(w, fmt.Sprintf("orgs[%d] (%s) requires approval but has no slack.approval_channel or slack.approvers: its chat requests will be refused until both are set", i, o.ID))
+		if !*o.Policy.RequireApproval {
+			continue
+		}
+		if why := approvalWarning(bindingsOf(platforms, c, o)); why != "" {
+			w = append(w, fmt.Sprintf("orgs[%d] (%s) requires approval but %s: its chat requests will be refused until both are set", i, o.ID, why))
 		}
 	}
 	return w

@@ -33,12 +33,26 @@ func newDirectory(oc OrgConfig) (identity.Directory, error) {
 	return dir, err
 }
 
+// directoryChecker is a directory that can say more than Ping: whether the
+// bot binds, finds its base DN and holds the rights it needs (identity/ldap).
+type directoryChecker interface {
+	Check(ctx context.Context) (ldap.CheckReport, error)
+}
+
+// unwrapper is a directory wrapped around another (identity/typeahead);
+// check asks the one underneath.
+type unwrapper interface{ Unwrap() identity.Directory }
+
 // checkDirectory reports, for `unlockbot check`, what one directory answers.
 func checkDirectory(ctx context.Context, d identity.Directory) ([]string, error) {
-	if w, ok := d.(interface{ Unwrap() identity.Directory }); ok {
+	for {
+		w, ok := d.(unwrapper)
+		if !ok {
+			break
+		}
 		d = w.Unwrap()
 	}
-	if c, ok := d.(*ldap.Directory); ok {
+	if c, ok := d.(directoryChecker); ok {
 		rep, err := c.Check(ctx)
 		if err != nil {
 			return nil, err

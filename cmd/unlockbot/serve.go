@@ -28,7 +28,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	go a.svc.RunSweeper(ctx, cfg.Recovery.SweepInterval)
 	mux := http.NewServeMux()
 	a.routes(mux)
-	stopSlack, err := a.mountSlack(ctx, mux)
+	stopAdapters, err := a.mountAdapters(ctx, mux, adapters)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return stopSlack(shut)
+	return stopAdapters(shut)
 }
 
 // routes mounts health checks and the chat adapters.

@@ -47,6 +47,18 @@ func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.
 	}, nil
 }
 
+// checkSlack asks Slack whom the bot token belongs to, for `unlockbot check`.
+func (a *app) checkSlack(ctx context.Context) (string, error) {
+	ad, _, err := a.slackAdapter()
+	if err != nil {
+		return "", err
+	}
+	if ad == nil {
+		return "SLACK_BOT_TOKEN not set: Slack is off", nil
+	}
+	return ad.Check(ctx)
+}
+
 // slackAdapter builds the adapter from the environment; nil when
 // SLACK_BOT_TOKEN is not set.
 func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {

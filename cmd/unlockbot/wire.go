@@ -17,7 +17,6 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 	"github.com/unlockbot/unlockbot/identity/memory"
 	"github.com/unlockbot/unlockbot/identity/typeahead"
-	"github.com/unlockbot/unlockbot/psa/local"
 )
 
 // app is everything serve, check and reset share. Building it is the
@@ -107,21 +106,24 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
 		dir = typeahead.Wrap(dir, oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
+		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes})
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
+		}
 		req := *oc.Policy.RequireApproval
-		a.orgs = append(a.orgs, &bot.Org{
+		o := &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
-			Tickets:      local.New(a.store, oc.ID, sealer.SealBytes),
+			Tickets:      tickets,
 			PSACompanyID: oc.PSA.CompanyID,
 			Policy: bot.Policy{
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 			},
-			Technicians:     qualify("slack", cfg.Slack.TeamID, oc.Slack.Technicians),
-			Approvers:       qualify("slack", cfg.Slack.TeamID, oc.Slack.Approvers),
-			Channels:        qualify("slack", "", oc.Slack.Channels),
-			ApprovalChannel: map[string]string{"slack": oc.Slack.ApprovalChannel},
-		})
+		}
+		bind(o, bindingsOf(platforms, cfg, oc))
+		a.orgs = append(a.orgs, o)
 	}
 	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log,
 		Lease:  cfg.Recovery.Lease,
@@ -133,27 +135,18 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	return a, nil
 }
 
+// refresher is a directory that keeps a snapshot fresh in the background
+// (identity/typeahead).
+type refresher interface{ Run(ctx context.Context) }
+
 // refreshTypeahead keeps each org's account-picker snapshot fresh until ctx
 // ends (serve only: the CLI never searches).
 func (a *app) refreshTypeahead(ctx context.Context) {
 	for _, o := range a.orgs {
-		if t, ok := o.Directory.(*typeahead.Directory); ok {
-			go t.Run(ctx)
+		if r, ok := o.Directory.(refresher); ok {
+			go r.Run(ctx)
 		}
 	}
-}
-
-// qualify turns the config's bare ids into principals the way bot.Actor
-// keys them: "slack:T1:U123" for a user or group of team T1. Channels are
-// qualified without the team ("slack:C123") because bot.Org.OwnsChannel
-// is asked with the platform alone; the adapter serves one team, so a
-// channel id cannot name a channel of another.
-func qualify(platform, tenant string, ids []string) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, bot.Actor{Platform: platform, Tenant: tenant, ID: id}.Key())
-	}
-	return out
 }
 
 // demoDirectory lets a config use the built-in demo directory (kind: demo).

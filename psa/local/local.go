@@ -14,24 +14,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/psa"
 )
 
 // SealFunc encrypts a password for storage (bot.Sealer.SealBytes).
 type SealFunc func(plain []byte, aad string) ([]byte, error)
 
-// Tickets is a psa.Tickets backed by a store. Keys are namespaced by ns (the
+// Tickets is a psa.Tickets backed by a Store. Keys are namespaced by ns (the
 // org id), so orgs never see each other's tickets.
 type Tickets struct {
-	st   store.Store
+	st   Store
 	ns   string
 	seal SealFunc
 	now  func() time.Time
 }
 
-// New returns local tickets for one org.
-func New(st store.Store, ns string, seal SealFunc) *Tickets {
+// NewIn returns local tickets for one org, kept in st.
+func NewIn(st Store, ns string, seal SealFunc) *Tickets {
 	return &Tickets{st: st, ns: ns, seal: seal, now: time.Now}
 }
 
@@ -57,7 +56,7 @@ func (t *Tickets) key(id string) string { return "psa:" + t.ns + ":ticket:" + id
 // Health implements psa.Tickets.
 func (t *Tickets) Health(ctx context.Context) error {
 	_, err := t.st.Get(ctx, "psa:"+t.ns+":health")
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
 	return err
@@ -94,7 +93,7 @@ func (t *Tickets) ListOpen(ctx context.Context, companyID, query string, limit i
 
 func (t *Tickets) load(ctx context.Context, id string) (record, int64, error) {
 	r, err := t.st.Get(ctx, t.key(id))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return record{}, 0, fmt.Errorf("local ticket %s: %w", id, psa.ErrNotFound)
 	}
 	if err != nil {
@@ -131,7 +130,7 @@ func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, err
 	}
 	if nt.IdempotencyKey != "" {
 		ik := t.idemKey(nt.IdempotencyKey)
-		if _, err := t.st.Create(ctx, ik, []byte(id), ttl); errors.Is(err, store.ErrConflict) {
+		if err := t.st.Create(ctx, ik, []byte(id), ttl); errors.Is(err, ErrConflict) {
 			prev, gerr := t.st.Get(ctx, ik)
 			if gerr != nil {
 				return psa.Ticket{}, gerr
@@ -146,7 +145,7 @@ func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, err
 	}
 	rec := record{Ticket: psa.Ticket{ID: id, Summary: nt.Summary, Status: "New", CompanyID: nt.CompanyID, Updated: t.now()}, Description: nt.Description}
 	b, _ := json.Marshal(rec)
-	if _, err := t.st.Create(ctx, t.key(id), b, ttl); err != nil {
+	if err := t.st.Create(ctx, t.key(id), b, ttl); err != nil {
 		return psa.Ticket{}, err
 	}
 	return rec.Ticket, nil
@@ -158,7 +157,7 @@ func (t *Tickets) idemKey(key string) string { return "psa:" + t.ns + ":idem:" +
 // writes first; a key reserved but never written is "not created".
 func (t *Tickets) FindCreated(ctx context.Context, companyID, key string) (psa.Ticket, bool, error) {
 	prev, err := t.st.Get(ctx, t.idemKey(key))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		return psa.Ticket{}, false, nil
 	}
 	if err != nil {
@@ -193,10 +192,10 @@ func (t *Tickets) nextID(ctx context.Context) (string, error) {
 	k := "psa:" + t.ns + ":seq"
 	for {
 		r, err := t.st.Get(ctx, k)
-		if errors.Is(err, store.ErrNotFound) {
-			if _, err := t.st.Create(ctx, k, []byte("1001"), 0); err == nil {
+		if errors.Is(err, ErrNotFound) {
+			if err := t.st.Create(ctx, k, []byte("1001"), 0); err == nil {
 				return "1001", nil
-			} else if !errors.Is(err, store.ErrConflict) {
+			} else if !errors.Is(err, ErrConflict) {
 				return "", err
 			}
 			continue
@@ -206,9 +205,9 @@ func (t *Tickets) nextID(ctx context.Context) (string, error) {
 		}
 		n, _ := strconv.Atoi(string(r.Value))
 		next := strconv.Itoa(n + 1)
-		if _, err := t.st.CompareAndSwap(ctx, k, r.Version, []byte(next), 0); err == nil {
+		if err := t.st.CompareAndSwap(ctx, k, r.Version, []byte(next), 0); err == nil {
 			return next, nil
-		} else if !errors.Is(err, store.ErrConflict) {
+		} else if !errors.Is(err, ErrConflict) {
 			return "", err
 		}
 	}
@@ -268,7 +267,7 @@ func (t *Tickets) update(ctx context.Context, id string, fn func(*record) error)
 		}
 		rec.Updated = t.now()
 		b, _ := json.Marshal(rec)
-		if _, err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl); !errors.Is(err, store.ErrConflict) {
+		if err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl); !errors.Is(err, ErrConflict) {
 			return err
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/unlockbot/unlockbot/bot/store/memstore"
 	"github.com/unlockbot/unlockbot/identity"
 	"github.com/unlockbot/unlockbot/psa"
 )
@@ -21,8 +21,8 @@ func reversing(plain []byte, _ string) ([]byte, error) { // a stand-in cipher th
 
 func TestLocalTickets(t *testing.T) {
 	ctx := context.Background()
-	st := memstore.New()
-	tk := New(st, "acme", reversing)
+	st := newMapStore()
+	tk := NewIn(st, "acme", reversing)
 	a, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out", IdempotencyKey: "r1"})
 	if err != nil {
 		t.Fatal(err)
@@ -69,10 +69,10 @@ func TestLocalTickets(t *testing.T) {
 	if open, _ := tk.ListOpen(ctx, "acme-co", "", 10); len(open) != 0 {
 		t.Fatal("a resolved ticket is still listed as open")
 	}
-	if _, err := New(st, "globex", nil).Get(ctx, a.ID); !errors.Is(err, psa.ErrNotFound) {
+	if _, err := NewIn(st, "globex", nil).Get(ctx, a.ID); !errors.Is(err, psa.ErrNotFound) {
 		t.Fatalf("another org's namespace sees acme's ticket: %v", err)
 	}
-	noSeal := New(st, "acme", nil)
+	noSeal := NewIn(st, "acme", nil)
 	if err := noSeal.AddNote(ctx, a.ID, psa.Note{Text: "x", Internal: true, Password: pw}); err == nil {
 		t.Fatal("a password was stored without a sealing key")
 	}
@@ -82,7 +82,7 @@ func TestLocalTickets(t *testing.T) {
 // before it repeats a create or a note.
 func TestFindCreatedAndHasNote(t *testing.T) {
 	ctx := context.Background()
-	tk := New(memstore.New(), "acme", reversing)
+	tk := NewIn(newMapStore(), "acme", reversing)
 	if _, found, err := tk.FindCreated(ctx, "acme-co", "r9"); found || err != nil {
 		t.Fatalf("before any create: found=%t err=%v", found, err)
 	}
@@ -111,5 +111,38 @@ func TestFindCreatedAndHasNote(t *testing.T) {
 	}
 	if _, err := tk.HasNote(ctx, "nope", "r9:note"); !errors.Is(err, psa.ErrNotFound) {
 		t.Fatalf("a missing ticket: %v", err)
+	}
+}
+
+// TestConcurrentCreatesGetDistinctIDs leans on the Store's conflict
+// contract: nextID retries a lost compare-and-swap instead of failing or
+// handing out one number twice.
+func TestConcurrentCreatesGetDistinctIDs(t *testing.T) {
+	ctx := context.Background()
+	tk := NewIn(newMapStore(), "acme", reversing)
+	const n = 20
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			got, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- got.ID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Fatalf("ticket id %s handed out twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d tickets created, want %d", len(seen), n)
 	}
 }

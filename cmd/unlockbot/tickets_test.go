@@ -1,0 +1,40 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot/store/memstore"
+	"github.com/unlockbot/unlockbot/psa/local"
+)
+
+// A psa.kind that is not built is refused when the config loads, naming
+// the key and the kinds there are.
+func TestUnknownPSAKindIsRefused(t *testing.T) {
+	_, err := ParseConfig([]byte(`
+orgs:
+  - id: acme
+    directory: {kind: demo, dev_mode: true}
+    psa: {kind: connectwise}
+`))
+	want := `config: orgs[0].psa.kind: must be local (other PSAs are not built yet), got "connectwise"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v, want it to contain %q", err, want)
+	}
+	// newTickets says the same to a caller that skipped validation.
+	_, err = newTickets(OrgConfig{ID: "acme", PSA: PSAConfig{Kind: "connectwise"}}, ticketDeps{store: memstore.New()})
+	if err == nil || !strings.Contains(err.Error(), `psa.kind: must be local`) {
+		t.Fatalf("newTickets: %v", err)
+	}
+}
+
+// An empty kind is the local tickets.
+func TestEmptyPSAKindIsLocal(t *testing.T) {
+	tk, err := newTickets(OrgConfig{ID: "acme"}, ticketDeps{store: memstore.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tk.(*local.Tickets); !ok {
+		t.Fatalf("got %T, want local tickets", tk)
+	}
+}

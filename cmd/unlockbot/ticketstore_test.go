@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/store/memstore"
+	"github.com/unlockbot/unlockbot/psa"
+	"github.com/unlockbot/unlockbot/psa/local"
+)
+
+// Local tickets on the bot's store: the translation keeps both the store's
+// and local's sentinels, so lost races are retried and missing tickets are
+// psa.ErrNotFound.
+func TestLocalTicketsOnTheBotStore(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	ts := ticketStore{st}
+	if err := ts.Create(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Create(ctx, "k", []byte("v"), 0); !errors.Is(err, local.ErrConflict) || !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("second create: %v", err)
+	}
+	if err := ts.CompareAndSwap(ctx, "k", 7, []byte("w"), 0); !errors.Is(err, local.ErrConflict) {
+		t.Fatalf("stale swap: %v", err)
+	}
+	if _, err := ts.Get(ctx, "nope"); !errors.Is(err, local.ErrNotFound) || !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing key: %v", err)
+	}
+
+	tk := local.NewIn(ts, "acme", nil)
+	if err := tk.Health(ctx); err != nil {
+		t.Fatalf("health: %v", err)
+	}
+	if _, err := tk.Get(ctx, "1001"); !errors.Is(err, psa.ErrNotFound) {
+		t.Fatalf("missing ticket: %v", err)
+	}
+	ids := make(chan string, 10)
+	var wg sync.WaitGroup
+	for range cap(ids) {
+		wg.Go(func() {
+			got, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme", Summary: "locked out"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- got.ID
+		})
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		seen[id] = true
+	}
+	if len(seen) != cap(ids) {
+		t.Fatalf("%d distinct ticket ids for %d creates", len(seen), cap(ids))
+	}
+}
