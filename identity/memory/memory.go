@@ -27,11 +27,25 @@ type Directory struct {
 	users map[string]*User // by lower-case username
 	// Calls counts writes, so tests can prove a retry did not repeat one,
 	// and lookups, so they can prove a fresh read was (or was not) made.
-	Calls struct{ Unlock, SetPassword, Lookup int }
+	// Read it with Counts while other goroutines may still call d.
+	Calls Counts
 	// FailNext, when set, is returned (once) by the next call of that name.
 	failNext map[string]error
 	slowNext map[string]time.Duration
 	stamp    int // password writes so far, the PasswordStamp source
+}
+
+// Counts is how often each operation reached the directory. Verify is
+// counted so a test can tell a retry ran the step that failed again.
+type Counts struct{ Unlock, SetPassword, Lookup, Verify int }
+
+// Counts returns a copy of Calls taken under the lock: a contract suite
+// reads it while an adapter's work may still be running, and a wrong
+// count then fails the test instead of racing.
+func (d *Directory) Counts() Counts {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.Calls
 }
 
 // New returns a directory holding users (copied).
@@ -241,6 +255,7 @@ func (d *Directory) SetPassword(_ context.Context, a identity.Account, c identit
 func (d *Directory) Verify(_ context.Context, a identity.Account, pw identity.Secret, _ bool) (identity.Verification, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.Calls.Verify++
 	u, err := d.get("Verify", a)
 	if err != nil {
 		return identity.Verification{}, err
