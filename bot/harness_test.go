@@ -191,7 +191,7 @@ func newHarness(t testing.TB, st store.Store) *harness {
 	}
 	h := &harness{t: t, st: st, sealer: NewEphemeralSealer(), dir: memory.New(testUsers()...), chat: &fakeChat{},
 		logs: &syncBuffer{}, audit: &syncBuffer{}, clock: clk}
-	h.tickets = local.New(st, "acme", h.sealer.SealBytes)
+	h.tickets = local.New(store.Values{Store: st}, "acme", h.sealer.SealBytes)
 	h.org = &Org{
 		ID: "acme", Name: "Acme", Directory: h.dir, Tickets: h.tickets, PSACompanyID: "acme-co",
 		Policy:          Policy{RequireApproval: true},
@@ -209,7 +209,7 @@ func newHarness(t testing.TB, st store.Store) *harness {
 func (h *harness) replica(st store.Store) *Service {
 	h.t.Helper()
 	org := *h.org
-	org.Tickets = local.New(st, "acme", h.sealer.SealBytes)
+	org.Tickets = local.New(store.Values{Store: st}, "acme", h.sealer.SealBytes)
 	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit)}, Orgs: []*Org{&org},
 		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute, Limits: h.limits})
 	if err != nil {

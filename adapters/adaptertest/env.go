@@ -62,7 +62,7 @@ func NewEnv(t testing.TB, b Bindings) *Env {
 	sealer := bot.NewEphemeralSealer()
 	org := &bot.Org{
 		ID: OrgID, Name: OrgName, Directory: e.Dir, PSACompanyID: OrgID + "-co",
-		Tickets:         local.New(e.Store, OrgID, sealer.SealBytes),
+		Tickets:         local.New(store.Values{Store: e.Store}, OrgID, sealer.SealBytes),
 		Policy:          bot.Policy{RequireApproval: true, ApprovalTTL: ApprovalTTL},
 		Technicians:     b.Technicians,
 		Approvers:       b.Approvers,

@@ -117,7 +117,7 @@ func newEnvWith(t testing.TB, st store.Store, edit func(*Config)) *env {
 	e.fake.SetGroup(gApprover, uApprover)
 	sealer := bot.NewEphemeralSealer()
 	org := &bot.Org{
-		ID: "acme", Name: "Acme", Directory: e.dir, Tickets: local.New(st, "acme", sealer.SealBytes), PSACompanyID: "acme-co",
+		ID: "acme", Name: "Acme", Directory: e.dir, Tickets: local.New(store.Values{Store: st}, "acme", sealer.SealBytes), PSACompanyID: "acme-co",
 		Policy:          bot.Policy{RequireApproval: true},
 		Technicians:     []string{"slack:" + teamID + ":" + uTech, "slack:" + teamID + ":" + gApprover},
 		Approvers:       []string{"slack:" + teamID + ":" + gApprover},

@@ -7,17 +7,28 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
 var (
 	// ErrNotFound: no record under that key (or it expired).
-	ErrNotFound = errors.New("store: not found")
+	ErrNotFound error = &sentinel{msg: "store: not found", notFound: true}
 	// ErrConflict: the record exists already (Create) or its version moved
 	// on (CompareAndSwap). The caller reloads and decides again.
-	ErrConflict = errors.New("store: version conflict")
+	ErrConflict error = &sentinel{msg: "store: version conflict", conflict: true}
 )
+
+// sentinel errors also say what they mean through NotFound() and
+// Conflict(), so code that keeps values in the store without importing
+// this package (psa/local, through Values) can tell them apart.
+type sentinel struct {
+	msg                string
+	notFound, conflict bool
+}
+
+func (e *sentinel) Error() string  { return e.msg }
+func (e *sentinel) NotFound() bool { return e.notFound }
+func (e *sentinel) Conflict() bool { return e.conflict }
 
 // Record is one versioned value. Version starts at 1 and grows by one on
 // every successful swap.

@@ -43,24 +43,13 @@ func TestImportsPointOneWay(t *testing.T) {
 				continue
 			}
 			for _, f := range filesImporting(t, p.Dir, p.GoFiles, imp) {
-				if transitional[from+"/"+f] != imp {
-					t.Errorf("%s/%s imports %s: %s", from, f, imp, why)
-				}
+				t.Errorf("%s/%s imports %s: %s", from, f, imp, why)
 			}
 		}
 	}
 	if checked < 8 {
 		t.Fatalf("only %d packages listed", checked)
 	}
-}
-
-// transitional names the production files allowed one import the rules
-// forbid, each until the callers noted beside it move. Keep it short.
-var transitional = map[string]string{
-	// local.New for the bot/, adapters/slack and identity/ldap test
-	// harnesses that still pass a store.Store; everything else in
-	// psa/local uses its own Store.
-	"psa/local/botstore.go": module + "bot/store",
 }
 
 // filesImporting returns which of a package's files import imp.

@@ -45,8 +45,8 @@ func TestAdaptersMakeNoDecisions(t *testing.T) {
 	dirs, _ := filepath.Glob("../../adapters/*")
 	checked := 0
 	for _, dir := range dirs {
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			continue
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() || strings.HasSuffix(dir, "test") {
+			continue // adaptertest is the contract suite, not an adapter
 		}
 		bad := adapterViolations(t, dir)
 		for _, b := range bad {

@@ -45,7 +45,7 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 	log := zerolog.New(env.Log).With().Timestamp().Logger()
 	sealer := bot.NewEphemeralSealer()
 	dir := memory.Demo()
-	tickets := local.NewIn(ticketStore{st}, "acme", sealer.SealBytes)
+	tickets := local.New(store.Values{Store: st}, "acme", sealer.SealBytes)
 	tr := newTranscript(env.Out)
 	org := &bot.Org{
 		ID: "acme", Name: "Acme Corp", Directory: dir, Tickets: tickets, PSACompanyID: "acme",

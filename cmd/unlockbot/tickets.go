@@ -26,7 +26,7 @@ type psaKind struct {
 
 var psaKinds = []psaKind{
 	{"local", func(oc OrgConfig, d ticketDeps) (psa.Tickets, error) {
-		return local.NewIn(ticketStore{d.store}, oc.ID, d.seal), nil
+		return local.New(store.Values{Store: d.store}, oc.ID, d.seal), nil
 	}},
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
 	"github.com/unlockbot/unlockbot/identity"
 	"github.com/unlockbot/unlockbot/identity/ldap"
@@ -47,7 +48,7 @@ func TestServiceVsRawReset(t *testing.T) {
 	defer sink.Close()
 	service := func(audit *jsonl.Sink) *bot.Service {
 		svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: audit, Log: zerolog.New(io.Discard),
-			Orgs: []*bot.Org{{ID: "lab", Name: "Lab", Directory: d, Tickets: local.New(st, "lab", sealer.SealBytes), PSACompanyID: "lab",
+			Orgs: []*bot.Org{{ID: "lab", Name: "Lab", Directory: d, Tickets: local.New(store.Values{Store: st}, "lab", sealer.SealBytes), PSACompanyID: "lab",
 				Policy: bot.Policy{MaxResetsPerAccountPerDay: 100}}}})
 		if err != nil {
 			t.Fatal(err)

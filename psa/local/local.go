@@ -29,8 +29,9 @@ type Tickets struct {
 	now  func() time.Time
 }
 
-// NewIn returns local tickets for one org, kept in st.
-func NewIn(st Store, ns string, seal SealFunc) *Tickets {
+// New returns local tickets for one org, kept in st (the bot's state store
+// through store.Values, or any Store).
+func New(st Store, ns string, seal SealFunc) *Tickets {
 	return &Tickets{st: st, ns: ns, seal: seal, now: time.Now}
 }
 
@@ -55,8 +56,8 @@ func (t *Tickets) key(id string) string { return "psa:" + t.ns + ":ticket:" + id
 
 // Health implements psa.Tickets.
 func (t *Tickets) Health(ctx context.Context) error {
-	_, err := t.st.Get(ctx, "psa:"+t.ns+":health")
-	if errors.Is(err, ErrNotFound) {
+	_, _, err := t.st.Get(ctx, "psa:"+t.ns+":health")
+	if isNotFound(err) {
 		return nil
 	}
 	return err
@@ -92,18 +93,18 @@ func (t *Tickets) ListOpen(ctx context.Context, companyID, query string, limit i
 }
 
 func (t *Tickets) load(ctx context.Context, id string) (record, int64, error) {
-	r, err := t.st.Get(ctx, t.key(id))
-	if errors.Is(err, ErrNotFound) {
+	val, ver, err := t.st.Get(ctx, t.key(id))
+	if isNotFound(err) {
 		return record{}, 0, fmt.Errorf("local ticket %s: %w", id, psa.ErrNotFound)
 	}
 	if err != nil {
 		return record{}, 0, err
 	}
 	var rec record
-	if err := json.Unmarshal(r.Value, &rec); err != nil {
+	if err := json.Unmarshal(val, &rec); err != nil {
 		return record{}, 0, err
 	}
-	return rec, r.Version, nil
+	return rec, ver, nil
 }
 
 // Get implements psa.Tickets.
@@ -130,15 +131,15 @@ func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, err
 	}
 	if nt.IdempotencyKey != "" {
 		ik := t.idemKey(nt.IdempotencyKey)
-		if err := t.st.Create(ctx, ik, []byte(id), ttl); errors.Is(err, ErrConflict) {
-			prev, gerr := t.st.Get(ctx, ik)
+		if err := t.st.Create(ctx, ik, []byte(id), ttl); isConflict(err) {
+			prev, _, gerr := t.st.Get(ctx, ik)
 			if gerr != nil {
 				return psa.Ticket{}, gerr
 			}
-			if tk, gerr := t.Get(ctx, string(prev.Value)); gerr == nil {
+			if tk, gerr := t.Get(ctx, string(prev)); gerr == nil {
 				return tk, nil
 			}
-			id = string(prev.Value) // reserved but never written: write it now
+			id = string(prev) // reserved but never written: write it now
 		} else if err != nil {
 			return psa.Ticket{}, err
 		}
@@ -156,14 +157,14 @@ func (t *Tickets) idemKey(key string) string { return "psa:" + t.ns + ":idem:" +
 // FindCreated implements psa.Tickets from the idempotency index Create
 // writes first; a key reserved but never written is "not created".
 func (t *Tickets) FindCreated(ctx context.Context, companyID, key string) (psa.Ticket, bool, error) {
-	prev, err := t.st.Get(ctx, t.idemKey(key))
-	if errors.Is(err, ErrNotFound) {
+	prev, _, err := t.st.Get(ctx, t.idemKey(key))
+	if isNotFound(err) {
 		return psa.Ticket{}, false, nil
 	}
 	if err != nil {
 		return psa.Ticket{}, false, err
 	}
-	tk, err := t.Get(ctx, string(prev.Value))
+	tk, err := t.Get(ctx, string(prev))
 	if errors.Is(err, psa.ErrNotFound) {
 		return psa.Ticket{}, false, nil
 	}
@@ -191,11 +192,11 @@ func (t *Tickets) HasNote(ctx context.Context, ticketID, key string) (bool, erro
 func (t *Tickets) nextID(ctx context.Context) (string, error) {
 	k := "psa:" + t.ns + ":seq"
 	for {
-		r, err := t.st.Get(ctx, k)
-		if errors.Is(err, ErrNotFound) {
+		val, ver, err := t.st.Get(ctx, k)
+		if isNotFound(err) {
 			if err := t.st.Create(ctx, k, []byte("1001"), 0); err == nil {
 				return "1001", nil
-			} else if !errors.Is(err, ErrConflict) {
+			} else if !isConflict(err) {
 				return "", err
 			}
 			continue
@@ -203,11 +204,11 @@ func (t *Tickets) nextID(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		n, _ := strconv.Atoi(string(r.Value))
+		n, _ := strconv.Atoi(string(val))
 		next := strconv.Itoa(n + 1)
-		if err := t.st.CompareAndSwap(ctx, k, r.Version, []byte(next), 0); err == nil {
+		if err := t.st.CompareAndSwap(ctx, k, ver, []byte(next), 0); err == nil {
 			return next, nil
-		} else if !errors.Is(err, ErrConflict) {
+		} else if !isConflict(err) {
 			return "", err
 		}
 	}
@@ -267,7 +268,7 @@ func (t *Tickets) update(ctx context.Context, id string, fn func(*record) error)
 		}
 		rec.Updated = t.now()
 		b, _ := json.Marshal(rec)
-		if err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl); !errors.Is(err, ErrConflict) {
+		if err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl); !isConflict(err) {
 			return err
 		}
 	}

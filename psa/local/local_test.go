@@ -22,7 +22,7 @@ func reversing(plain []byte, _ string) ([]byte, error) { // a stand-in cipher th
 func TestLocalTickets(t *testing.T) {
 	ctx := context.Background()
 	st := newMapStore()
-	tk := NewIn(st, "acme", reversing)
+	tk := New(st, "acme", reversing)
 	a, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out", IdempotencyKey: "r1"})
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +56,8 @@ func TestLocalTickets(t *testing.T) {
 	if len(notes) != 1 || notes[0].SealedPassword == "" || !notes[0].Internal {
 		t.Fatalf("notes: %+v", notes)
 	}
-	rec, _ := st.Get(ctx, "psa:acme:ticket:"+a.ID)
-	if strings.Contains(string(rec.Value), pw.Reveal()) {
+	rec, _, _ := st.Get(ctx, "psa:acme:ticket:"+a.ID)
+	if strings.Contains(string(rec), pw.Reveal()) {
 		t.Fatal("the password is stored in clear")
 	}
 	if err := tk.Resolve(ctx, a.ID, "done"); err != nil {
@@ -69,10 +69,10 @@ func TestLocalTickets(t *testing.T) {
 	if open, _ := tk.ListOpen(ctx, "acme-co", "", 10); len(open) != 0 {
 		t.Fatal("a resolved ticket is still listed as open")
 	}
-	if _, err := NewIn(st, "globex", nil).Get(ctx, a.ID); !errors.Is(err, psa.ErrNotFound) {
+	if _, err := New(st, "globex", nil).Get(ctx, a.ID); !errors.Is(err, psa.ErrNotFound) {
 		t.Fatalf("another org's namespace sees acme's ticket: %v", err)
 	}
-	noSeal := NewIn(st, "acme", nil)
+	noSeal := New(st, "acme", nil)
 	if err := noSeal.AddNote(ctx, a.ID, psa.Note{Text: "x", Internal: true, Password: pw}); err == nil {
 		t.Fatal("a password was stored without a sealing key")
 	}
@@ -82,7 +82,7 @@ func TestLocalTickets(t *testing.T) {
 // before it repeats a create or a note.
 func TestFindCreatedAndHasNote(t *testing.T) {
 	ctx := context.Background()
-	tk := NewIn(newMapStore(), "acme", reversing)
+	tk := New(newMapStore(), "acme", reversing)
 	if _, found, err := tk.FindCreated(ctx, "acme-co", "r9"); found || err != nil {
 		t.Fatalf("before any create: found=%t err=%v", found, err)
 	}
@@ -119,7 +119,7 @@ func TestFindCreatedAndHasNote(t *testing.T) {
 // handing out one number twice.
 func TestConcurrentCreatesGetDistinctIDs(t *testing.T) {
 	ctx := context.Background()
-	tk := NewIn(newMapStore(), "acme", reversing)
+	tk := New(newMapStore(), "acme", reversing)
 	const n = 20
 	ids := make(chan string, n)
 	var wg sync.WaitGroup

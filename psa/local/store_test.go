@@ -13,19 +13,24 @@ import (
 // bot/ package. Expiry is not modelled: no test here waits for it.
 type mapStore struct {
 	mu sync.Mutex
-	m  map[string]Record
+	m  map[string]record1
 }
 
-func newMapStore() *mapStore { return &mapStore{m: map[string]Record{}} }
+type record1 struct {
+	version int64
+	value   []byte
+}
 
-func (s *mapStore) Get(_ context.Context, key string) (Record, error) {
+func newMapStore() *mapStore { return &mapStore{m: map[string]record1{}} }
+
+func (s *mapStore) Get(_ context.Context, key string) ([]byte, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.m[key]
 	if !ok {
-		return Record{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
+		return nil, 0, fmt.Errorf("get %s: %w", key, ErrNotFound)
 	}
-	return Record{Version: r.Version, Value: append([]byte(nil), r.Value...)}, nil
+	return append([]byte(nil), r.value...), r.version, nil
 }
 
 func (s *mapStore) Create(_ context.Context, key string, value []byte, _ time.Duration) error {
@@ -34,7 +39,7 @@ func (s *mapStore) Create(_ context.Context, key string, value []byte, _ time.Du
 	if _, ok := s.m[key]; ok {
 		return fmt.Errorf("create %s: %w", key, ErrConflict)
 	}
-	s.m[key] = Record{Version: 1, Value: append([]byte(nil), value...)}
+	s.m[key] = record1{version: 1, value: append([]byte(nil), value...)}
 	return nil
 }
 
@@ -45,10 +50,10 @@ func (s *mapStore) CompareAndSwap(_ context.Context, key string, version int64, 
 	if !ok {
 		return fmt.Errorf("swap %s: %w", key, ErrNotFound)
 	}
-	if r.Version != version {
+	if r.version != version {
 		return fmt.Errorf("swap %s: %w", key, ErrConflict)
 	}
-	s.m[key] = Record{Version: version + 1, Value: append([]byte(nil), value...)}
+	s.m[key] = record1{version: version + 1, value: append([]byte(nil), value...)}
 	return nil
 }
 

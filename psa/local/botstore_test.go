@@ -1,4 +1,4 @@
-package main
+package local_test
 
 import (
 	"context"
@@ -12,27 +12,27 @@ import (
 	"github.com/unlockbot/unlockbot/psa/local"
 )
 
-// Local tickets on the bot's store: the translation keeps both the store's
-// and local's sentinels, so lost races are retried and missing tickets are
-// psa.ErrNotFound.
+// Local tickets on the bot's store, through store.Values: its errors are
+// told apart by behaviour, so lost races are retried and missing tickets
+// are psa.ErrNotFound.
 func TestLocalTicketsOnTheBotStore(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
-	ts := ticketStore{st}
+	ts := store.Values{Store: st}
 	if err := ts.Create(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := ts.Create(ctx, "k", []byte("v"), 0); !errors.Is(err, local.ErrConflict) || !errors.Is(err, store.ErrConflict) {
+	if err := ts.Create(ctx, "k", []byte("v"), 0); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("second create: %v", err)
 	}
-	if err := ts.CompareAndSwap(ctx, "k", 7, []byte("w"), 0); !errors.Is(err, local.ErrConflict) {
+	if err := ts.CompareAndSwap(ctx, "k", 7, []byte("w"), 0); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("stale swap: %v", err)
 	}
-	if _, err := ts.Get(ctx, "nope"); !errors.Is(err, local.ErrNotFound) || !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := ts.Get(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing key: %v", err)
 	}
 
-	tk := local.NewIn(ts, "acme", nil)
+	tk := local.New(ts, "acme", nil)
 	if err := tk.Health(ctx); err != nil {
 		t.Fatalf("health: %v", err)
 	}
