@@ -1,0 +1,176 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+)
+
+// pendingOn submits a request on svc and returns its id.
+func pendingOn(t *testing.T, svc *Service) string {
+	t.Helper()
+	r, err := submitOn(svc, "alice")
+	if err != nil || r.State != StatePendingApproval {
+		t.Fatalf("submit: %v", err)
+	}
+	return r.ID
+}
+
+// conflicting makes the next n saves of any request conflict.
+func conflicting(f *flakyStore, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.conflicts["req:"] = n
+}
+
+// Conflicts are retried from a fresh read, up to five saves (updateTries;
+// the tests name the figure, so changing it is a decision, not a slip):
+// the change fn makes is applied to what is stored now, once, not stacked
+// on the copy that lost.
+func TestUpdateRetriesConflictsFromAFreshRead(t *testing.T) {
+	_, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	id := pendingOn(t, svc)
+	conflicting(flaky, 4)
+	calls := 0
+	r, err := svc.update(ctx, "test", id, func(r *Request) error {
+		calls++
+		r.Reason += " +edit"
+		return nil
+	})
+	if err != nil || calls != 5 {
+		t.Fatalf("after 4 conflicts: %v, fn called %d times; want saved on try 5", err, calls)
+	}
+	got, _ := svc.Get(ctx, id)
+	if got.Reason != "Verified by call-back +edit" || r.Reason != got.Reason || r.version != got.version {
+		t.Fatalf("stored reason %q (returned %q, v%d vs v%d); want one edit on the fresh copy", got.Reason, r.Reason, r.version, got.version)
+	}
+}
+
+// A request that keeps changing under the update is given up after five
+// saves, with the store sentence and nothing saved.
+func TestUpdateGivesUpAfterItsTries(t *testing.T) {
+	_, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	id := pendingOn(t, svc)
+	conflicting(flaky, 6)
+	calls := 0
+	r, err := svc.update(ctx, "test", id, func(r *Request) error {
+		calls++
+		r.Reason = "changed"
+		return nil
+	})
+	if calls != 5 || !errors.Is(err, errNotSaved) || !errors.Is(err, store.ErrConflict) ||
+		KindOf(err) != KindUnavailable || SafeMessage(err) != storeDown {
+		t.Fatalf("fn called %d times, err %v; want 5 tries then the store sentence", calls, err)
+	}
+	if r == nil || r.Reason != "changed" {
+		t.Fatalf("returned %+v; want the unsaved copy as fn left it", r)
+	}
+	if got, _ := svc.Get(ctx, id); got.Reason == "changed" {
+		t.Fatal("a change that never won a save is stored")
+	}
+}
+
+// An error from fn stops the update at once: nothing saved, the error
+// returned as is, with the request fn saw.
+func TestUpdateStopsOnFnError(t *testing.T) {
+	_, _, svc := flakyHarness(t)
+	ctx := context.Background()
+	id := pendingOn(t, svc)
+	before, _ := svc.Get(ctx, id)
+	stop := errorf("test", KindConflict, nil, "Stop here.")
+	calls := 0
+	r, err := svc.update(ctx, "test", id, func(r *Request) error {
+		calls++
+		r.Reason = "changed"
+		return stop
+	})
+	if err != stop || calls != 1 || r == nil || r.ID != id {
+		t.Fatalf("err %v after %d calls, request %v; want fn's error after one call", err, calls, r)
+	}
+	if got, _ := svc.Get(ctx, id); got.version != before.version || got.Reason == "changed" {
+		t.Fatal("an update stopped by fn saved the request")
+	}
+}
+
+// A store that fails outright (not a conflict) is not retried; a reload
+// that fails ends the update with the load's own error and no request.
+func TestUpdateStoreErrors(t *testing.T) {
+	_, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	id := pendingOn(t, svc)
+	down := errors.New("redis: connection reset")
+	flaky.fail["CompareAndSwap:req:"] = down
+	calls := 0
+	_, err := svc.update(ctx, "test", id, func(*Request) error { calls++; return nil })
+	if calls != 1 || !errors.Is(err, down) || !errors.Is(err, errNotSaved) || errors.Is(err, store.ErrConflict) || KindOf(err) != KindUnavailable {
+		t.Fatalf("fn called %d times, err %v; want one try and the store sentence", calls, err)
+	}
+	delete(flaky.fail, "CompareAndSwap:req:")
+
+	conflicting(flaky, 1)
+	calls = 0
+	r, err := svc.update(ctx, "test", id, func(*Request) error {
+		calls++
+		flaky.fail["Get:req:"] = down // the reload after the conflict fails
+		return nil
+	})
+	if r != nil || calls != 1 || !errors.Is(err, down) || errors.Is(err, errNotSaved) {
+		t.Fatalf("request %v, fn called %d times, err %v; want the load's error", r, calls, err)
+	}
+	if _, err := svc.update(ctx, "test", id, func(*Request) error { t.Fatal("fn ran without a request"); return nil }); !errors.Is(err, down) {
+		t.Fatalf("a failing first load: %v", err)
+	}
+}
+
+// updateFrom starts from the copy in hand: no read before the first try.
+func TestUpdateFromUsesTheCopyInHand(t *testing.T) {
+	_, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	id := pendingOn(t, svc)
+	r, _ := svc.Get(ctx, id)
+	flaky.fail["Get:req:"] = errors.New("redis: connection reset")
+	r.Reason = "in hand"
+	got, err := svc.updateFrom(ctx, "test", r, func(r *Request) error {
+		if r.Reason != "in hand" {
+			t.Errorf("fn saw %q, want the copy in hand", r.Reason)
+		}
+		return nil
+	})
+	if err != nil || got != r {
+		t.Fatalf("updateFrom: %v", err)
+	}
+	delete(flaky.fail, "Get:req:")
+	if stored, _ := svc.Get(ctx, id); !strings.Contains(stored.Reason, "in hand") {
+		t.Fatalf("stored %q", stored.Reason)
+	}
+}
+
+// A decision that loses a few races is still one decision (approved and
+// audited once, one reset); one that loses every race is not made.
+func TestDecisionUnderConflicts(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	id := pendingOn(t, svc)
+	conflicting(flaky, updateTries-1)
+	r, err := svc.Approve(ctx, id, approver)
+	if err != nil || r.State != StateDone || auditCount(h, "request.approved") != 1 || h.dir.Calls.SetPassword != 1 {
+		t.Fatalf("approve after %d conflicts: %v; %d approvals audited, %d resets", updateTries-1, err, auditCount(h, "request.approved"), h.dir.Calls.SetPassword)
+	}
+
+	d, err := submitOn(svc, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conflicting(flaky, updateTries)
+	if _, err := svc.Approve(ctx, d.ID, approver); KindOf(err) != KindUnavailable || SafeMessage(err) != storeDown {
+		t.Fatalf("approve whose saves all conflict: %v", err)
+	}
+	if got, _ := svc.Get(ctx, d.ID); got.State != StatePendingApproval || auditCount(h, "request.approved") != 1 {
+		t.Fatalf("after a lost decision: %s", got.State)
+	}
+}
