@@ -56,7 +56,10 @@ func (s *Service) askApproval(ctx context.Context, o *Org, r *Request) (*Request
 
 // failSubmit ends a request that could not be put in front of an approver.
 func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause error) (*Request, error) {
-	r.State, r.Failure, r.UpdatedAt = StateFailed, msg, s.now()
+	if err := r.move(StateFailed, s.now()); err != nil {
+		return nil, errorf("bot.Submit", KindInternal, err, "%s", msg)
+	}
+	r.Failure = msg
 	_ = s.repo.save(ctx, r)
 	_ = s.repo.dropPassword(ctx, r.ID)
 	_ = s.recordAfter(ctx, "request.failed", audit.Failed, r, r.Requester.Key(), map[string]string{"why": msg})
