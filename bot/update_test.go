@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unlockbot/unlockbot/bot/store"
 )
@@ -172,5 +173,71 @@ func TestDecisionUnderConflicts(t *testing.T) {
 	}
 	if got, _ := svc.Get(ctx, d.ID); got.State != StatePendingApproval || auditCount(h, "request.approved") != 1 {
 		t.Fatalf("after a lost decision: %s", got.State)
+	}
+}
+
+// A worker whose lease ran out while it worked, and whose request another
+// worker has claimed since (a later attempt, still running), records
+// nothing when its own run fails: the run is the other's now.
+func TestFailOfALostAttemptWritesNothing(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	other := h.replica(h.st)
+	r := h.mustSubmit("alice", "")
+	h.svc.afterStep = func(step string) error {
+		if step != "write" {
+			return nil
+		}
+		h.clock.add(3 * time.Minute) // past the lease
+		if _, _, err := other.claim(ctx, r.ID); err != nil {
+			t.Errorf("takeover: %v", err)
+		}
+		return errorf("test", KindUnavailable, nil, "Injected failure.")
+	}
+	_, err := h.svc.Approve(ctx, r.ID, approver)
+	got, _ := h.svc.Get(ctx, r.ID)
+	if KindOf(err) != KindConflict || got.State != StateExecuting || got.Attempts != 2 || got.Failure != "" {
+		t.Fatalf("err %v; stored %s attempt %d failure %q; want the takeover's run untouched", err, got.State, got.Attempts, got.Failure)
+	}
+}
+
+// A reveal whose save the store refuses shows nothing, says so, and
+// leaves a reveal_failed record beside the durable revealed one.
+func TestRevealNotSavedIsAudited(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail["CompareAndSwap:req:"] = errors.New("redis: connection reset")
+	pw, _, err := svc.RevealPassword(ctx, r.ID, tech)
+	if !pw.IsZero() || KindOf(err) != KindUnavailable || !strings.Contains(SafeMessage(err), "password was not shown") {
+		t.Fatalf("reveal on a refusing store: %v", err)
+	}
+	if auditCount(h, "password.reveal_failed") != 1 || auditCount(h, "password.revealed") != 1 {
+		t.Fatalf("audit trail: %s", h.audit.String())
+	}
+}
+
+// An approval card that could not be posted fails the request, and the
+// stored request says why (the card's sentence), not just "failed".
+func TestFailedSubmitRecordsWhy(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	h.chat.fail = errors.New("channel_not_found")
+	if _, err := h.submit("alice", ""); err == nil {
+		t.Fatal("a submit whose approval card failed succeeded")
+	}
+	keys, _ := h.st.List(ctx, "req:")
+	if len(keys) != 1 {
+		t.Fatalf("%d requests stored", len(keys))
+	}
+	got, err := h.svc.Get(ctx, strings.TrimPrefix(keys[0], "req:"))
+	if err != nil || got.State != StateFailed || !strings.HasPrefix(got.Failure, "The approval message could not be posted") {
+		t.Fatalf("stored %s, failure %q (%v)", got.State, got.Failure, err)
 	}
 }
