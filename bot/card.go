@@ -70,9 +70,24 @@ type Action struct {
 	Style     Style    `json:"style,omitempty"`
 }
 
-// MessageRef locates a posted message so it can be updated or replied to.
-// Its fields mean what the adapter says (Slack: channel id and ts).
+// MessageRef locates a posted message so it can be updated or replied to
+// later, by any replica, after a restart: it is stored with the request
+// (approval_msg), so it must hold everything the platform needs and
+// nothing only one process knows.
+//
+// The field names stay those of the first platform so records already
+// stored keep decoding; what they hold is the adapter's:
+//
+//	          Channel                ID                ServiceURL
+//	Slack     channel id (C…)        message ts        empty
+//	Teams     conversation id        activity id       Bot Framework service URL
+//
+// Teams answers an update only at the service URL the conversation lives
+// on; the adapter records the one of an activity whose token it verified,
+// and the record's MAC keeps anyone who can write the store from pointing
+// the bot's token somewhere else.
 type MessageRef struct {
-	Channel string `json:"channel"`
-	ID      string `json:"id"`
+	Channel    string `json:"channel"`
+	ID         string `json:"id"`
+	ServiceURL string `json:"service_url,omitempty"` // empty where the platform has one endpoint
 }

@@ -2,12 +2,10 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
-	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -58,7 +56,10 @@ func (s *Service) askApproval(ctx context.Context, o *Org, r *Request) (*Request
 
 // failSubmit ends a request that could not be put in front of an approver.
 func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause error) (*Request, error) {
-	r.State, r.Failure, r.UpdatedAt = StateFailed, msg, s.now()
+	if err := r.move(StateFailed, s.now()); err != nil {
+		return nil, errorf("bot.Submit", KindInternal, err, "%s", msg)
+	}
+	r.Failure = msg
 	_ = s.repo.save(ctx, r)
 	_ = s.repo.dropPassword(ctx, r.ID)
 	_ = s.recordAfter(ctx, "request.failed", audit.Failed, r, r.Requester.Key(), map[string]string{"why": msg})
@@ -135,63 +136,57 @@ func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
 // on one replica or two, exactly one wins; the other is told what happened.
 func (s *Service) decide(ctx context.Context, id string, who Actor, to State, reason string) (*Request, error) {
 	const op = "bot.decide"
-	for {
-		r, err := s.load(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		o, ok := s.orgs[r.OrgID]
-		if !ok {
-			return r, errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	var o *Org
+	r, err := s.update(ctx, op, id, func(r *Request) error {
+		var ok bool
+		if o, ok = s.orgs[r.OrgID]; !ok {
+			return errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
 		}
 		if why := s.checkApprover(o, r, who); why != "" {
 			_ = s.recordAfter(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})
-			return r, errorf(op, KindForbidden, nil, "%s", why)
+			return errorf(op, KindForbidden, nil, "%s", why)
 		}
 		if r.State != StatePendingApproval {
-			return r, errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
+			return errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
 		}
 		if s.now().After(r.ExpiresAt) {
 			s.expire(ctx, r)
-			return r, errorf(op, KindConflict, nil, "This request expired at %s UTC without a decision. Ask the technician to submit it again.", r.ExpiresAt.UTC().Format("15:04"))
+			return errorf(op, KindConflict, nil, "This request expired at %s UTC without a decision. Ask the technician to submit it again.", r.ExpiresAt.UTC().Format("15:04"))
 		}
 		if err := r.move(to, s.now()); err != nil {
-			return r, err
+			return err
 		}
 		a := who
 		r.Approver, r.DenyReason = &a, reason
 		if to == StateApproved {
 			r.ApprovedAt = s.now()
 		}
-		err = s.repo.save(ctx, r)
-		if errors.Is(err, store.ErrConflict) {
-			continue // someone else changed it: read again and decide again
-		}
-		if err != nil {
-			return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-		}
-		typ := "request.approved"
-		if to == StateDenied {
-			typ = "request.denied"
-		}
-		// An approval is durable before anything acts on it; a denial only
-		// reports.
-		rec := s.recordAfter
-		if to == StateApproved {
-			rec = s.record
-		}
-		if err := rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason}); err != nil {
-			if to == StateApproved {
-				s.unapprove(ctx, r)
-			}
-			return r, err
-		}
-		if to == StateApproved && r.setsPassword() && !r.Generated {
-			s.keepPassword(ctx, o, r)
-		}
-		s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
-		return r, nil
+		return nil
+	})
+	if err != nil {
+		return r, err
 	}
+	typ := "request.approved"
+	if to == StateDenied {
+		typ = "request.denied"
+	}
+	// An approval is durable before anything acts on it; a denial only
+	// reports.
+	rec := s.recordAfter
+	if to == StateApproved {
+		rec = s.record
+	}
+	if err := rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason}); err != nil {
+		if to == StateApproved {
+			s.unapprove(ctx, r)
+		}
+		return r, err
+	}
+	if to == StateApproved && r.setsPassword() && !r.Generated {
+		s.keepPassword(ctx, o, r)
+	}
+	s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
+	return r, nil
 }
 
 // unapprove ends an approval whose audit record could not be written: an

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/unlockbot/unlockbot/audit"
-	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -45,39 +44,29 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 	var ref *refusedError
 	refused := errors.As(cause, &ref)
 	msg := SafeMessage(cause)
-	mine, id, log := r.Attempts, r.ID, s.reqLog(r)
-	saved, lost := false, false
-	var storeErr error
-	for i := 0; i < 3 && !saved && !lost && storeErr == nil; i++ {
+	mine, log := r.Attempts, s.reqLog(r)
+	got, err := s.updateFrom(ctx, "bot.fail", r, func(r *Request) error {
 		if r.State != StateExecuting || r.Attempts != mine {
-			lost = true // another executor owns it now
-			break
+			return errLostRun
 		}
-		r.State, r.Failure, r.Retryable, r.UpdatedAt = StateFailed, msg, !refused, s.now()
-		err := s.repo.save(ctx, r)
-		switch {
-		case err == nil:
-			saved = true
-		case !errors.Is(err, store.ErrConflict):
-			storeErr = err
-		default:
-			fresh, err := s.load(ctx, id)
-			if err != nil {
-				storeErr = err
-			} else {
-				r = fresh
-			}
+		if err := r.move(StateFailed, s.now()); err != nil {
+			return err
 		}
+		r.Failure, r.Retryable = msg, !refused
+		return nil
+	})
+	if got != nil {
+		r = got
 	}
-	if !saved {
-		if storeErr != nil || !lost {
-			// Not recorded, and nobody else owns it: the sweeper takes it
-			// up again when the lease runs out.
-			log.Error().Err(cause).AnErr("store", storeErr).Int("attempt", mine).Msg("reset attempt failed and the failure could not be recorded")
-			return r, errorf("bot.Execute", KindUnavailable, cause, "The reset stopped and the state store did not record why: %s unlockbot will pick it up again within a few minutes.", msg)
-		}
+	if errors.Is(err, errLostRun) {
 		log.Warn().Err(cause).Int("attempt", mine).Msg("reset attempt lost its request to another worker; leaving it to that worker")
 		return r, errorf("bot.Execute", KindConflict, cause, "Another unlockbot worker took over this reset; see its messages in the thread.")
+	}
+	if err != nil {
+		// Not recorded, and nobody else owns it: the sweeper takes it up
+		// again when the lease runs out.
+		log.Error().Err(cause).AnErr("store", err).Int("attempt", mine).Msg("reset attempt failed and the failure could not be recorded")
+		return r, errorf("bot.Execute", KindUnavailable, cause, "The reset stopped and the state store did not record why: %s unlockbot will pick it up again within a few minutes.", msg)
 	}
 	outcome, typ, code := audit.Failed, string(r.Mode)+".failed", ""
 	if refused {
@@ -92,6 +81,9 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 	return r, errorf("bot.Execute", kindFor(refused), cause, "%s", msg)
 }
 
+// errLostRun stops fail's update: another executor owns the request now.
+var errLostRun = errors.New("another executor owns the request")
+
 func kindFor(refused bool) Kind {
 	if refused {
 		return KindForbidden
@@ -103,21 +95,17 @@ func kindFor(refused bool) Kind {
 // requester or any approver of the org may press it.
 func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, error) {
 	const op = "bot.Retry"
-	for {
-		r, err := s.load(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		refuse := func(why string, err error) (*Request, error) {
+	r, err := s.update(ctx, op, id, func(r *Request) error {
+		refuse := func(why string, err error) error {
 			_ = s.recordAfter(ctx, "request.retry_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})
-			return r, err
+			return err
 		}
 		o, ok := s.orgs[r.OrgID]
 		if !ok || !(who.Same(r.Requester) || o.IsApprover(who)) {
 			return refuse("not_allowed", errorf(op, KindForbidden, nil, "Only the technician who asked or an approver of this organization can retry."))
 		}
 		if r.State != StateFailed || !r.Retryable {
-			return r, errorf(op, KindConflict, nil, "There is nothing to retry: %s", alreadyDecided(r))
+			return errorf(op, KindConflict, nil, "There is nothing to retry: %s", alreadyDecided(r))
 		}
 		// An approval is for now, not for next week: past the org's approval
 		// window a retry needs a new request and a new approval (claim says
@@ -126,29 +114,24 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 			return refuse("approval_stale", errorf(op, KindConflict, nil, "This approval is older than %s, so it cannot be retried. Submit a new request with /unlock.", o.Policy.ApprovalTTL))
 		}
 		// A failed request gave back its place among the technician's
-		// open requests; running it again takes one.
+		// open requests; running it again takes one (again on every
+		// attempt: the place is the request's, so taking it twice is once).
 		if r.Requester.Platform != "cli" {
 			ok, n, err := s.repo.st.Reserve(ctx, openKey(r.Requester), r.ID, s.now(), openWindow, s.limits.OpenPerTechnician)
 			if err != nil {
-				return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+				return errorf(op, KindUnavailable, err, storeDown)
 			}
 			if !ok {
 				return refuse("technician_open_limit", errorf(op, KindForbidden, nil, "%s has %d requests open, the most one technician may have at once. Retry when one of them is decided.", r.Requester.Label(), n))
 			}
 		}
-		if err := r.move(StateApproved, s.now()); err != nil {
-			return r, err
-		}
-		err = s.repo.save(ctx, r)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return r, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-		}
-		_ = s.recordAfter(ctx, "request.retried", audit.OK, r, who.Key(), nil)
-		return s.Execute(ctx, id)
+		return r.move(StateApproved, s.now())
+	})
+	if err != nil {
+		return r, err
 	}
+	_ = s.recordAfter(ctx, "request.retried", audit.OK, r, who.Key(), nil)
+	return s.Execute(ctx, id)
 }
 
 // RevealPassword hands a generated password to the requester, once. The
@@ -159,41 +142,40 @@ func (s *Service) Retry(ctx context.Context, id string, who Actor) (*Request, er
 // without a new request and a new approval.
 func (s *Service) RevealPassword(ctx context.Context, id string, who Actor) (identity.Secret, *Request, error) {
 	const op = "bot.RevealPassword"
-	for try := 0; ; try++ {
-		r, err := s.load(ctx, id)
-		if err != nil {
-			return identity.Secret{}, nil, err
-		}
+	var pw identity.Secret
+	audited := false // durably, by the first attempt; a conflict retried is one reveal
+	r, err := s.update(ctx, op, id, func(r *Request) error {
 		if !who.Same(r.Requester) {
 			_ = s.recordAfter(ctx, "password.reveal_refused", audit.Refused, r, who.Key(), nil)
-			return identity.Secret{}, r, errorf(op, KindForbidden, nil, "Only the technician who asked for this reset can see the password.")
+			return errorf(op, KindForbidden, nil, "Only the technician who asked for this reset can see the password.")
 		}
 		if r.State != StateDone || !r.Generated || r.Revealed {
-			return identity.Secret{}, r, errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new request with /unlock.")
+			return errorf(op, KindConflict, nil, "The password can be shown only once, after the reset is done. If it was lost, submit a new request with /unlock.")
 		}
-		pw, err := s.repo.password(ctx, r.ID)
-		if err != nil {
-			return identity.Secret{}, r, errorf(op, KindNotFound, err, "The password is no longer kept. Submit a new request with /unlock.")
+		var err error
+		if pw, err = s.repo.password(ctx, r.ID); err != nil {
+			return errorf(op, KindNotFound, err, "The password is no longer kept. Submit a new request with /unlock.")
 		}
-		if try == 0 {
+		if !audited {
 			if err := s.record(ctx, "password.revealed", audit.OK, r, who.Key(), nil); err != nil {
-				return identity.Secret{}, r, err
+				return err
 			}
+			audited = true
 		}
 		r.Revealed = true
-		err = s.repo.save(ctx, r)
-		if errors.Is(err, store.ErrConflict) && try < 3 {
-			continue // the messages were being recorded; read again
-		}
-		if err != nil {
-			_ = s.recordAfter(ctx, "password.reveal_failed", audit.Failed, r, "system", map[string]string{"why": "state store"})
-			return identity.Secret{}, r, errorf(op, KindUnavailable, err, "The state store is not answering, so the password was not shown. Try again in a minute.")
-		}
-		if err := s.repo.dropPassword(ctx, r.ID); err != nil {
-			s.reqLog(r).Warn().Err(err).Msg("could not delete the revealed password; it expires within the hour")
-		}
-		return pw, r, nil
+		return nil
+	})
+	if errors.Is(err, errNotSaved) {
+		_ = s.recordAfter(ctx, "password.reveal_failed", audit.Failed, r, "system", map[string]string{"why": "state store"})
+		return identity.Secret{}, r, errorf(op, KindUnavailable, err, "The state store is not answering, so the password was not shown. Try again in a minute.")
 	}
+	if err != nil {
+		return identity.Secret{}, r, err
+	}
+	if err := s.repo.dropPassword(ctx, r.ID); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not delete the revealed password; it expires within the hour")
+	}
+	return pw, r, nil
 }
 
 // ConfirmReveal records a showing the platform reports as failed. It does

@@ -43,6 +43,9 @@ func (f *flakyStore) failing(op, key string) error {
 }
 
 func (f *flakyStore) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
+	if err := f.failing("CompareAndSwap", key); err != nil {
+		return store.Record{}, err
+	}
 	f.mu.Lock()
 	for prefix, n := range f.conflicts {
 		if n > 0 && strings.HasPrefix(key, prefix) {
@@ -53,6 +56,13 @@ func (f *flakyStore) CompareAndSwap(ctx context.Context, key string, version int
 	}
 	f.mu.Unlock()
 	return f.Store.CompareAndSwap(ctx, key, version, value, ttl)
+}
+
+func (f *flakyStore) Get(ctx context.Context, key string) (store.Record, error) {
+	if err := f.failing("Get", key); err != nil {
+		return store.Record{}, err
+	}
+	return f.Store.Get(ctx, key)
 }
 
 func (f *flakyStore) Create(ctx context.Context, key string, value []byte, ttl time.Duration) (store.Record, error) {

@@ -131,14 +131,15 @@ func TestDoneIsRecordedBeforeAnyoneIsTold(t *testing.T) {
 	}
 }
 
-// A failure is recorded even when other replicas touch the request twice
-// in between; when the store keeps refusing, the worker gives up, says the
-// failure is unrecorded, and leaves it to the sweeper.
+// A failure is recorded even when other replicas touch the request again
+// and again in between; when the store keeps refusing past the update's
+// tries, the worker gives up, says the failure is unrecorded, and leaves
+// it to the sweeper.
 func TestFailureRecordSurvivesConflicts(t *testing.T) {
 	for _, tc := range []struct {
 		conflicts int
 		recorded  bool
-	}{{2, true}, {3, false}} {
+	}{{updateTries - 1, true}, {updateTries, false}} {
 		_, flaky, svc := flakyHarness(t)
 		ctx := context.Background()
 		r, err := submitOn(svc, "alice")

@@ -10,6 +10,9 @@ import (
 //	draft → submitted → pending_approval → approved → executing → done | failed
 //	                  ↘ (no approval needed) approved ↗     failed → approved (retry)
 //	pending_approval → denied | expired;  approved → failed (approval not in the audit trail)
+//	submitted | pending_approval → failed (never reached an approver)
+//
+// Only move sets a state (TestStateChangesOnlyThroughMove).
 type State string
 
 const (

@@ -2,11 +2,9 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/unlockbot/unlockbot/audit"
-	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -40,45 +38,40 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 // a retry or the sweeper.
 func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) {
 	const op = "bot.claim"
-	for {
-		r, err := s.load(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		o, ok := s.orgs[r.OrgID]
-		if !ok {
-			return r, nil, errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	var o *Org
+	r, err := s.update(ctx, op, id, func(r *Request) error {
+		var ok bool
+		if o, ok = s.orgs[r.OrgID]; !ok {
+			return errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
 		}
 		switch {
 		case r.State == StateApproved:
 		case r.State == StateExecuting && s.now().After(r.LeaseUntil):
 			s.reqLog(r).Warn().Int("attempt", r.Attempts).Msg("taking over a reset whose executor stopped")
 		case r.State == StateExecuting:
-			return r, o, errorf(op, KindConflict, nil, "This reset is already running.")
+			return errorf(op, KindConflict, nil, "This reset is already running.")
 		default:
-			return r, o, errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
+			return errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
 		}
 		// A stale approval starts nothing. One whose write may already
 		// have happened goes on: the write is reconciled with the
 		// directory, and repeated only while the approval holds (write).
 		if s.approvalStale(o, r) && !r.Steps.WriteIntent {
-			return s.refuseStale(ctx, o, r)
+			_, _, err := s.refuseStale(ctx, o, r) // always an error; it saved r itself
+			return err
 		}
 		if err := r.move(StateExecuting, s.now()); err != nil {
-			return r, o, err
+			return err
 		}
 		r.Attempts++
 		r.LeaseUntil = s.now().Add(s.lease)
 		r.Failure, r.Retryable = "", false
-		err = s.repo.save(ctx, r)
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return r, o, errorf(op, KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-		}
-		return r, o, nil
+		return nil
+	})
+	if r == nil {
+		return nil, nil, err
 	}
+	return r, o, err
 }
 
 // approvalStale reports whether r's approval is older than the org allows:

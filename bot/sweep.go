@@ -75,7 +75,10 @@ func (s *Service) malformed(ctx context.Context, key string) {
 }
 
 func (s *Service) expireSubmitted(ctx context.Context, r *Request) {
-	r.State, r.Failure, r.Retryable, r.UpdatedAt = StateFailed, "This request never reached an approver. Submit it again.", false, s.now()
+	if err := r.move(StateFailed, s.now()); err != nil {
+		return
+	}
+	r.Failure, r.Retryable = "This request never reached an approver. Submit it again.", false
 	if err := s.repo.save(ctx, r); err != nil {
 		return
 	}

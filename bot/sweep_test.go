@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"strings"
 	"testing"
@@ -93,5 +94,33 @@ func TestRetryNeedsAFreshApproval(t *testing.T) {
 	}
 	if h.dir.Calls.SetPassword != 0 {
 		t.Fatal("the stale retry reset the password")
+	}
+}
+
+// A request that never reached an approver (its move to pending was not
+// saved) is failed by the sweeper once its deadline passes, with a
+// sentence that says so, and is not retryable.
+func TestSweepFailsARequestThatNeverReachedAnApprover(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	flaky.fail["CompareAndSwap:req:"] = errors.New("redis: connection reset")
+	if _, err := submitOn(svc, "alice"); KindOf(err) != KindUnavailable {
+		t.Fatalf("submit on a store refusing saves: %v", err)
+	}
+	delete(flaky.fail, "CompareAndSwap:req:")
+	h.clock.add(2 * time.Hour)
+	if n, err := svc.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep moved %d: %v", n, err)
+	}
+	keys, _ := h.st.List(ctx, "req:")
+	if len(keys) != 1 {
+		t.Fatalf("%d requests stored", len(keys))
+	}
+	got, err := svc.Get(ctx, strings.TrimPrefix(keys[0], "req:"))
+	if err != nil || got.State != StateFailed || got.Retryable || got.Failure != "This request never reached an approver. Submit it again." {
+		t.Fatalf("after the sweep: %+v (%v)", got, err)
+	}
+	if auditCount(h, "request.failed") != 1 {
+		t.Fatalf("audit trail: %s", h.audit.String())
 	}
 }

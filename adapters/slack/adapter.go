@@ -72,7 +72,7 @@ type Adapter struct {
 	ws     workspace // the one team and app served
 	log    zerolog.Logger
 	now    func() time.Time
-	groups *groupCache
+	groups *bot.GroupCache
 	names  *nameCache
 }
 
@@ -124,7 +124,7 @@ func New(cfg Config) (*Adapter, error) {
 		log:    cfg.Log.With().Str("adapter", Platform).Logger(),
 		now:    now,
 	}
-	a.groups = newGroupCache(a.api, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
+	a.groups = bot.NewGroupCache(userGroups{a.api}, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
 	cfg.Service.SetNotifier(Platform, a)
 	return a, nil
@@ -146,7 +146,7 @@ func (a *Adapter) Shutdown(ctx context.Context) error { return a.svc.Drain(ctx) 
 // must stay fast. The tenant is the pinned team: served() has refused
 // every request from another one.
 func (a *Adapter) actor(ctx context.Context, userID, handle string) bot.Actor {
-	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: userID, Name: handle, Groups: a.groups.groupsOf(ctx, userID)}
+	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: userID, Name: handle, Groups: a.groups.GroupsOf(ctx, userID)}
 }
 
 // key is a user's qualified id for log fields ("slack:T1:U123").

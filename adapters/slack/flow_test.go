@@ -304,7 +304,7 @@ func TestDoubleApproveResetsOnce(t *testing.T) {
 	stores(t, func(t *testing.T, st storeT) {
 		e := newEnv(t, st)
 		e.fake.SetGroup(gApprover, uApprover, "UAPPR2")
-		e.a.groups.forget() // forget the cached membership
+		e.forgetGroups() // forget the cached membership
 		id, _ := e.submitOK(uTech, validForm())
 		var wg sync.WaitGroup
 		for _, who := range []string{uApprover, "UAPPR2", uApprover, "UAPPR2"} {
