@@ -28,8 +28,9 @@ var adapterMayUse = map[string]bool{
 	// the entry points and their answers
 	"Service": true, "Notifier": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
 	"SafeMessage": true,
-	// config the adapter reads (the orgs' group principals)
-	"Org": true,
+	// config the adapter reads (the orgs' group principals), and the one
+	// fail-closed group cache it feeds with its platform's group listing
+	"Org": true, "GroupCache": true, "NewGroupCache": true, "GroupSource": true, "DefaultGroupMaxStale": true,
 }
 
 // What an adapter may call on the service.
