@@ -92,17 +92,6 @@ func (s *Service) RunJob(ctx context.Context, j Job) {
 	}
 }
 
-// whisper tells one person a sentence where they are.
-func (s *Service) whisper(ctx context.Context, to Actor, where, text string) {
-	n := s.notifiers[to.Platform]
-	if n == nil {
-		return
-	}
-	if err := n.Whisper(ctx, where, to, text); err != nil {
-		s.log.Warn().Err(err).Str("actor", to.Key()).Msg("could not tell the clicker")
-	}
-}
-
 func (s *Service) clickLog(a Actor, action ActionID, id string) *zerolog.Logger {
 	l := s.log.With().Str("actor", a.Key()).Str("action", string(action)).Str("request", id).Logger()
 	return &l

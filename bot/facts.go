@@ -70,23 +70,3 @@ func (s *Service) AccountCard(ctx context.Context, a Actor, orgID, account strin
 	c.Text, c.Tone = factWarning(f, acct.Lock.Locked)
 	return c, nil
 }
-
-// PickedFacts is AccountCard for a form being filled in: the card under the
-// account field once one is picked. In a flood its redraws are shed
-// (factsMaxRate), reported as false, like a refusal: the form works
-// without it and the approval card carries the facts read at submit.
-func (s *Service) PickedFacts(ctx context.Context, a Actor, orgID, account string) (Card, bool) {
-	if orgID == "" || strings.TrimSpace(account) == "" {
-		return Card{}, false
-	}
-	if !s.factsGate.allow(s.now()) {
-		s.log.Debug().Str("actor", a.Key()).Msg("account facts shed: too many this second")
-		return Card{}, false
-	}
-	c, err := s.AccountCard(ctx, a, orgID, account)
-	if err != nil {
-		s.log.Info().Str("actor", a.Key()).Str("why", userSentence(err)).Msg("account facts not shown")
-		return Card{}, false
-	}
-	return c, true
-}

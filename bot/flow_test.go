@@ -3,11 +3,12 @@ package bot
 import (
 	"context"
 	"errors"
-	"github.com/unlockbot/unlockbot/bot/store"
-	"github.com/unlockbot/unlockbot/identity"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 func TestFullFlowGeneratedPassword(t *testing.T) {

@@ -6,13 +6,6 @@ import (
 	"github.com/unlockbot/unlockbot/identity"
 )
 
-// Refusal is why the guard will not touch an account. Code goes to the
-// audit trail; Message to the technician.
-type Refusal struct {
-	Code    string
-	Message string
-}
-
 // guard is the default-deny check on the target account. It runs at submit
 // (to answer inside the form) and again, on a fresh read, right before the
 // reset, because group membership can change while a request waits.

@@ -1,33 +1,15 @@
 package bot
 
-import (
-	"context"
-	"strconv"
-	"time"
-
-	"github.com/unlockbot/unlockbot/audit"
-)
-
-// refusalWindow is how often one kind of platform refusal reaches the
-// audit trail: once per platform, reason and minute.
-const refusalWindow = time.Minute
-
-// RecordRefusal audits a request an adapter refused before it reached the
-// flow (a forged signature, another workspace, a bad token). A flood of
-// such requests must not fill the trail or slow the bot, so at most one
-// record per platform, reason and minute is written; the rest are counted
-// in the adapter's log. It reports whether a record was written.
-func (s *Service) RecordRefusal(ctx context.Context, platform, why string, detail map[string]string) bool {
-	slot := s.now().UTC().Truncate(refusalWindow).Unix()
-	first, err := s.repo.st.Mark(ctx, "refusal:"+platform+":"+why+":"+strconv.FormatInt(slot, 10), 2*refusalWindow)
-	if err != nil || !first {
-		return false
-	}
-	d := map[string]string{"why": why}
-	for k, v := range detail {
-		if k != "why" {
-			d[k] = v
-		}
-	}
-	return s.append(ctx, audit.Event{Time: s.now().UTC(), Type: "platform.refused", Outcome: audit.Refused, Actor: platform, Detail: d}) == nil
+// Refusal is a "no" from the guard or the policy: why unlockbot will not
+// act on this request. It is final (a retry would meet it again), so the
+// request fails without a Retry button. Code goes to the audit trail;
+// Message, safe to show, to the technician.
+type Refusal struct {
+	Code    string
+	Message string
 }
+
+func (e *Refusal) Error() string       { return "refused: " + e.Code }
+func (e *Refusal) SafeMessage() string { return e.Message }
+
+func refusal(code, msg string) error { return &Refusal{code, msg} }

@@ -1,7 +1,3 @@
-// Package bot is the platform-neutral flow: the request and its state
-// machine, policy, the shared reset service and the neutral card model.
-// Adapters translate chat payloads into calls on Service and render the
-// cards it produces; nothing here imports a chat SDK.
 package bot
 
 import (

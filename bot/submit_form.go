@@ -141,28 +141,3 @@ func ParseRequest(by Actor, where string, v FormValues) (Submission, *Validation
 	}
 	return sub, nil
 }
-
-// Suggest answers a type-ahead field of the request form for the org
-// picked in it. Before an org is picked it offers one option saying so;
-// a failed lookup is an empty list (platforms show no text for a failed
-// type-ahead), with its reason in the log.
-func (s *Service) Suggest(ctx context.Context, a Actor, orgID string, field FieldID, query string) []Option {
-	if orgID == "" {
-		return []Option{pickOrgFirstOption}
-	}
-	var (
-		opts []Option
-		err  error
-	)
-	switch field {
-	case FieldAccount:
-		opts, err = s.AccountOptions(ctx, a, orgID, query)
-	case FieldTicket:
-		opts, err = s.TicketOptions(ctx, a, orgID, query)
-	}
-	if err != nil {
-		s.log.Warn().Err(err).Str("actor", a.Key()).Str("org", orgID).Str("field", string(field)).Msg("type-ahead failed")
-		return nil
-	}
-	return opts
-}

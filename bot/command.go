@@ -127,3 +127,48 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// Suggest answers a type-ahead field of the request form for the org
+// picked in it. Before an org is picked it offers one option saying so;
+// a failed lookup is an empty list (platforms show no text for a failed
+// type-ahead), with its reason in the log.
+func (s *Service) Suggest(ctx context.Context, a Actor, orgID string, field FieldID, query string) []Option {
+	if orgID == "" {
+		return []Option{pickOrgFirstOption}
+	}
+	var (
+		opts []Option
+		err  error
+	)
+	switch field {
+	case FieldAccount:
+		opts, err = s.AccountOptions(ctx, a, orgID, query)
+	case FieldTicket:
+		opts, err = s.TicketOptions(ctx, a, orgID, query)
+	}
+	if err != nil {
+		s.log.Warn().Err(err).Str("actor", a.Key()).Str("org", orgID).Str("field", string(field)).Msg("type-ahead failed")
+		return nil
+	}
+	return opts
+}
+
+// PickedFacts is AccountCard for a form being filled in: the card under the
+// account field once one is picked. In a flood its redraws are shed
+// (factsMaxRate), reported as false, like a refusal: the form works
+// without it and the approval card carries the facts read at submit.
+func (s *Service) PickedFacts(ctx context.Context, a Actor, orgID, account string) (Card, bool) {
+	if orgID == "" || strings.TrimSpace(account) == "" {
+		return Card{}, false
+	}
+	if !s.factsGate.allow(s.now()) {
+		s.log.Debug().Str("actor", a.Key()).Msg("account facts shed: too many this second")
+		return Card{}, false
+	}
+	c, err := s.AccountCard(ctx, a, orgID, account)
+	if err != nil {
+		s.log.Info().Str("actor", a.Key()).Str("why", userSentence(err)).Msg("account facts not shown")
+		return Card{}, false
+	}
+	return c, true
+}

@@ -103,7 +103,7 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 	if fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1 {
 		acct = *fresh
 		if rf := guard(acct); rf != nil {
-			return refusal(rf.Code, rf.Message)
+			return rf
 		}
 	} else if acct, err = s.recheck(ctx, o, r); err != nil {
 		return err
@@ -155,17 +155,10 @@ func (s *Service) recheck(ctx context.Context, o *Org, r *Request) (identity.Acc
 		return acct, refusal("account_changed", "The account "+r.Account.Username+" now points to a different directory object than when it was requested. Submit a new request.")
 	}
 	if rf := guard(acct); rf != nil {
-		return acct, refusal(rf.Code, rf.Message)
+		return acct, rf
 	}
 	return acct, nil
 }
-
-// refusedError is a guard or policy refusal: final, never retried.
-type refusedError struct{ code, msg string }
-
-func (e *refusedError) Error() string       { return "refused: " + e.code }
-func (e *refusedError) SafeMessage() string { return e.msg }
-func refusal(code, msg string) error        { return &refusedError{code, msg} }
 
 func (s *Service) reserve(ctx context.Context, o *Org, r *Request) error {
 	ok, n, err := s.repo.st.Reserve(ctx, limitKey(o, r.Account.Username), r.ID, s.now(), day, o.Policy.MaxResetsPerAccountPerDay)

@@ -1,0 +1,74 @@
+package bot
+
+import "context"
+
+// Notifier is all the flow needs from a chat platform. An adapter implements
+// it; the flow picks the one registered for the request's platform.
+type Notifier interface {
+	// PostApproval posts the approval card to a channel and returns where it
+	// landed; the thread under it carries progress.
+	PostApproval(ctx context.Context, channel string, c Card) (MessageRef, error)
+	// UpdateApproval replaces the approval card (buttons gone, outcome shown).
+	UpdateApproval(ctx context.Context, ref MessageRef, c Card) error
+	// ReplyInThread posts under the approval card.
+	ReplyInThread(ctx context.Context, ref MessageRef, c Card) error
+	// Notify tells one person privately (a DM, an ephemeral message).
+	Notify(ctx context.Context, to Actor, c Card) error
+	// Whisper tells one person a sentence where they are (where: the
+	// conversation they clicked in; empty: privately), visible to them
+	// alone: why their click did not go through.
+	Whisper(ctx context.Context, where string, to Actor, text string) error
+}
+
+// notifyDone updates the card, confirms in the thread and tells the
+// requester, then records that it did (the sweeper finishes the job for a
+// worker that died between "done" and here).
+func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
+	s.updateCard(ctx, r)
+	s.thread(ctx, r, doneCard(o, r))
+	s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
+	r.Steps.Notified = true
+	_ = s.repo.save(ctx, r)
+}
+
+func (s *Service) updateCard(ctx context.Context, r *Request) {
+	n := s.notifier(r)
+	if n == nil || r.ApprovalMsg == nil {
+		return
+	}
+	o := s.orgs[r.OrgID]
+	if err := n.UpdateApproval(ctx, *r.ApprovalMsg, approvalCard(o, r)); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not update the approval message")
+	}
+}
+
+func (s *Service) thread(ctx context.Context, r *Request, c Card) {
+	n := s.notifier(r)
+	if n == nil || r.ApprovalMsg == nil {
+		return
+	}
+	if err := n.ReplyInThread(ctx, *r.ApprovalMsg, c); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not reply in the thread")
+	}
+}
+
+func (s *Service) tell(ctx context.Context, r *Request, to Actor, c Card) {
+	n := s.notifier(r)
+	if n == nil {
+		return
+	}
+	if err := n.Notify(ctx, to, c); err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("could not notify privately")
+	}
+}
+
+// whisper tells one person a sentence where they are.
+func (s *Service) whisper(ctx context.Context, to Actor, where, text string) {
+	n := s.notifiers[to.Platform]
+	if n == nil {
+		return
+	}
+	if err := n.Whisper(ctx, where, to, text); err != nil {
+		s.log.Warn().Err(err).Str("actor", to.Key()).Msg("could not tell the clicker")
+	}
+}
