@@ -45,7 +45,7 @@ func (s *Service) Click(ctx context.Context, c Click) Answer {
 		// checks again when the reason comes back.
 		if err := s.CanDecide(ctx, c.RequestID, c.Actor); err != nil {
 			s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Msg("deny refused before the reason was asked")
-			return Answer{Tell: userSentence(err)}
+			return Answer{Tell: UserSentence(err)}
 		}
 		f := DenyForm(c.RequestID)
 		return Answer{Form: &f}
@@ -55,7 +55,7 @@ func (s *Service) Click(ctx context.Context, c Click) Answer {
 		}
 		if err := s.Reveal(ctx, c.RequestID, c.Actor, c.Show); err != nil {
 			s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Str("kind", string(KindOf(err))).Msg("password not revealed")
-			return Answer{Tell: userSentence(err)}
+			return Answer{Tell: UserSentence(err)}
 		}
 	}
 	return Answer{}
@@ -88,7 +88,7 @@ func (s *Service) RunJob(ctx context.Context, j Job) {
 	}
 	if err != nil {
 		s.clickLog(j.Actor, j.Action, j.RequestID).Info().Err(err).Str("kind", string(KindOf(err))).Msg("click did not go through")
-		s.whisper(ctx, j.Actor, j.Where, userSentence(err))
+		s.whisper(ctx, j.Actor, j.Where, UserSentence(err))
 	}
 }
 
@@ -97,9 +97,10 @@ func (s *Service) clickLog(a Actor, action ActionID, id string) *zerolog.Logger 
 	return &l
 }
 
-// userSentence is what a chat user reads for err: its safe sentence, or,
-// for a deadline, what to do about it. Never the error chain.
-func userSentence(err error) string {
+// UserSentence is what a chat user reads for err: its safe sentence, or,
+// for a deadline, what to do about it. Never the error chain. Adapters
+// use it for their own errors too (a form that would not open).
+func UserSentence(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "That took too long. Try again in a minute."
 	}

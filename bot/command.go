@@ -167,7 +167,7 @@ func (s *Service) PickedFacts(ctx context.Context, a Actor, orgID, account strin
 	}
 	c, err := s.AccountCard(ctx, a, orgID, account)
 	if err != nil {
-		s.log.Info().Str("actor", a.Key()).Str("why", userSentence(err)).Msg("account facts not shown")
+		s.log.Info().Str("actor", a.Key()).Str("why", UserSentence(err)).Msg("account facts not shown")
 		return Card{}, false
 	}
 	return c, true

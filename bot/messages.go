@@ -45,7 +45,7 @@ func stillWorkingCard() Card {
 // notSubmittedCard tells the technician, privately, that a submission
 // which outlived its form was refused or failed.
 func notSubmittedCard(err error) Card {
-	return Card{Title: "Request not submitted", Text: userSentence(err) + " Run /unlock again.", Tone: ToneDanger}
+	return Card{Title: "Request not submitted", Text: UserSentence(err) + " Run /unlock again.", Tone: ToneDanger}
 }
 
 // PickOrgFirst is the value of the one option a type-ahead offers before

@@ -79,7 +79,7 @@ func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer
 			return FormAnswer{Errors: v.Fields}
 		case res.err != nil:
 			log.Warn().Err(res.err).Msg("submission failed")
-			return FormAnswer{Errors: map[FieldID]string{FieldAccount: userSentence(res.err)}}
+			return FormAnswer{Errors: map[FieldID]string{FieldAccount: UserSentence(res.err)}}
 		}
 		log.Info().Str("request", res.req.ID).Msg("request submitted")
 		return FormAnswer{}
@@ -94,7 +94,7 @@ func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer
 			log.Info().Str("request", res.req.ID).Msg("request submitted (late)")
 			return
 		}
-		log.Info().Str("why", userSentence(res.err)).Msg("late submission refused or failed")
+		log.Info().Str("why", UserSentence(res.err)).Msg("late submission refused or failed")
 		if n := s.notifiers[f.Actor.Platform]; n != nil {
 			if err := n.Notify(ctx, f.Actor, notSubmittedCard(res.err)); err != nil {
 				log.Warn().Err(err).Msg("could not tell the technician")

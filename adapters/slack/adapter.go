@@ -6,7 +6,6 @@ package slack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -184,9 +183,4 @@ func UserGroupsOf(orgs []*bot.Org) []string {
 }
 
 // safe is the sentence for the chat user; never the error chain.
-func safe(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "That took too long. Try again in a minute."
-	}
-	return bot.SafeMessage(err)
-}
+func safe(err error) string { return bot.UserSentence(err) }

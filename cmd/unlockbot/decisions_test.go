@@ -27,7 +27,7 @@ var adapterMayUse = map[string]bool{
 	"WidgetSelect": true, "WidgetTypeahead": true, "WidgetText": true, "WidgetSecret": true, "WidgetLongText": true, "WidgetCheckbox": true,
 	// the entry points and their answers
 	"Service": true, "Notifier": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
-	"SafeMessage": true,
+	"SafeMessage": true, "UserSentence": true,
 	// config the adapter reads (the orgs' group principals), and the one
 	// fail-closed group cache it feeds with its platform's group listing
 	"Org": true, "GroupCache": true, "NewGroupCache": true, "GroupSource": true, "DefaultGroupMaxStale": true,
