@@ -119,9 +119,9 @@ func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
 	if err != nil {
 		return err
 	}
-	o, ok := s.orgs[r.OrgID]
-	if !ok {
-		return errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	o, err := s.orgOf(op, r)
+	if err != nil {
+		return err
 	}
 	if why := s.checkApprover(o, r, who); why != "" {
 		return errorf(op, KindForbidden, nil, "%s", why)
@@ -137,10 +137,9 @@ func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
 func (s *Service) decide(ctx context.Context, id string, who Actor, to State, reason string) (*Request, error) {
 	const op = "bot.decide"
 	var o *Org
-	r, err := s.update(ctx, op, id, func(r *Request) error {
-		var ok bool
-		if o, ok = s.orgs[r.OrgID]; !ok {
-			return errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	r, err := s.update(ctx, op, id, func(r *Request) (err error) {
+		if o, err = s.orgOf(op, r); err != nil {
+			return err
 		}
 		if why := s.checkApprover(o, r, who); why != "" {
 			_ = s.recordAfter(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": why})

@@ -65,16 +65,26 @@ var modeOptions = []Option{
 	{Value: string(ModeUnlock), Label: "Unlock only"},
 }
 
-// AccountOptions answers the account type-ahead.
-func (s *Service) AccountOptions(ctx context.Context, a Actor, orgID, query string) ([]Option, error) {
-	o, err := s.techOrg("bot.AccountOptions", a, orgID)
+// pickerQuery checks the actor serves the org and bounds the query: a
+// type-ahead asks on every keystroke, and nobody types 64 characters.
+func (s *Service) pickerQuery(op string, a Actor, orgID, query string) (*Org, string, error) {
+	o, err := s.techOrg(op, a, orgID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(query) > maxQueryLen {
 		query = query[:maxQueryLen]
 	}
-	accts, err := o.Directory.Search(ctx, strings.TrimSpace(query), maxPickerOptions)
+	return o, strings.TrimSpace(query), nil
+}
+
+// AccountOptions answers the account type-ahead.
+func (s *Service) AccountOptions(ctx context.Context, a Actor, orgID, query string) ([]Option, error) {
+	o, query, err := s.pickerQuery("bot.AccountOptions", a, orgID, query)
+	if err != nil {
+		return nil, err
+	}
+	accts, err := o.Directory.Search(ctx, query, maxPickerOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -98,14 +108,11 @@ func accountOptionLabel(a identity.Account) string {
 
 // TicketOptions answers the ticket type-ahead with the org's open tickets.
 func (s *Service) TicketOptions(ctx context.Context, a Actor, orgID, query string) ([]Option, error) {
-	o, err := s.techOrg("bot.TicketOptions", a, orgID)
+	o, query, err := s.pickerQuery("bot.TicketOptions", a, orgID, query)
 	if err != nil {
 		return nil, err
 	}
-	if len(query) > maxQueryLen {
-		query = query[:maxQueryLen]
-	}
-	ts, err := o.Tickets.ListOpen(ctx, o.PSACompanyID, strings.TrimSpace(query), maxPickerOptions)
+	ts, err := o.Tickets.ListOpen(ctx, o.PSACompanyID, query, maxPickerOptions)
 	if err != nil {
 		return nil, err
 	}

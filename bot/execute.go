@@ -39,10 +39,9 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) {
 	const op = "bot.claim"
 	var o *Org
-	r, err := s.update(ctx, op, id, func(r *Request) error {
-		var ok bool
-		if o, ok = s.orgs[r.OrgID]; !ok {
-			return errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	r, err := s.update(ctx, op, id, func(r *Request) (err error) {
+		if o, err = s.orgOf(op, r); err != nil {
+			return err
 		}
 		switch {
 		case r.State == StateApproved:

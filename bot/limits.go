@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -19,12 +20,8 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.OpenPerTechnician == 0 {
-		l.OpenPerTechnician = 5
-	}
-	if l.PerTechnicianPerHour == 0 {
-		l.PerTechnicianPerHour = 20
-	}
+	l.OpenPerTechnician = cmp.Or(l.OpenPerTechnician, 5)
+	l.PerTechnicianPerHour = cmp.Or(l.PerTechnicianPerHour, 20)
 	return l
 }
 

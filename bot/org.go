@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/unlockbot/unlockbot/identity"
@@ -43,18 +44,10 @@ type Policy struct {
 
 // withDefaults fills the zero values with the safe defaults.
 func (p Policy) withDefaults() Policy {
-	if p.MinPasswordLength == 0 {
-		p.MinPasswordLength = 12
-	}
-	if p.MaxResetsPerAccountPerDay == 0 {
-		p.MaxResetsPerAccountPerDay = 3
-	}
-	if p.ApprovalTTL == 0 {
-		p.ApprovalTTL = time.Hour
-	}
-	if p.GeneratedLength == 0 {
-		p.GeneratedLength = 16
-	}
+	p.MinPasswordLength = cmp.Or(p.MinPasswordLength, 12)
+	p.MaxResetsPerAccountPerDay = cmp.Or(p.MaxResetsPerAccountPerDay, 3)
+	p.ApprovalTTL = cmp.Or(p.ApprovalTTL, time.Hour)
+	p.GeneratedLength = cmp.Or(p.GeneratedLength, 16)
 	if p.GeneratedLength < p.MinPasswordLength {
 		p.GeneratedLength = p.MinPasswordLength
 	}

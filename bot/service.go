@@ -145,6 +145,16 @@ func (s *Service) OrgForChannel(platform, channel string) *Org {
 	return nil
 }
 
+// orgOf is the org a stored request belongs to; an org removed from the
+// config since is an error, not a nil to trip over.
+func (s *Service) orgOf(op string, r *Request) (*Org, error) {
+	o, ok := s.orgs[r.OrgID]
+	if !ok {
+		return nil, errorf(op, KindForbidden, nil, "This request's organization is no longer configured.")
+	}
+	return o, nil
+}
+
 // techOrg returns the org if the actor is one of its technicians.
 func (s *Service) techOrg(op string, a Actor, orgID string) (*Org, error) {
 	o, ok := s.orgs[orgID]
