@@ -78,3 +78,21 @@ type Form struct {
 	Context string      `json:"context,omitempty"`
 	Fields  []FormField `json:"fields"`
 }
+
+// Prefilled returns the org and account the form opens with ("/unlock
+// alice" in an org's channel), so the platform can show the account's
+// facts at once, as if it had been picked.
+func (f Form) Prefilled() (org, account string) {
+	for _, fd := range f.Fields {
+		if fd.Initial == nil {
+			continue
+		}
+		switch fd.ID {
+		case FieldOrg:
+			org = fd.Initial.Value
+		case FieldAccount:
+			account = fd.Initial.Value
+		}
+	}
+	return org, account
+}

@@ -149,3 +149,27 @@ func TestInProcessRecoversAndDrains(t *testing.T) {
 	}
 	_ = p.Drain(context.Background())
 }
+
+// "/unlock alice" in an org's channel opens with both picked, so the
+// platform shows alice's facts at once; otherwise nothing is prefilled.
+func TestFormPrefilled(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, c := range []struct {
+		channel, account, org, acct string
+	}{
+		{"C-acme", "alice", "acme", "alice"},
+		{"C-acme", "", "acme", ""},
+		{"C-acme", "  bob ", "acme", "bob"},
+	} {
+		f, err := h.svc.NewForm(context.Background(), tech, c.channel, c.account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if org, acct := f.Prefilled(); org != c.org || acct != c.acct {
+			t.Errorf("NewForm(%q, %q).Prefilled() = %q, %q; want %q, %q", c.channel, c.account, org, acct, c.org, c.acct)
+		}
+	}
+	if org, acct := (Form{}).Prefilled(); org != "" || acct != "" {
+		t.Fatalf("empty form prefilled %q %q", org, acct)
+	}
+}

@@ -54,7 +54,7 @@ type Config struct {
 	// GroupTTL is how long group membership is cached (default 5 min).
 	GroupTTL time.Duration
 	// GroupMaxStale is how long a group Slack fails to list keeps its last
-	// known members (default DefaultGroupMaxStale, 15 min); after that it
+	// known members (default bot.DefaultGroupMaxStale, 15 min); after that it
 	// grants no role until Slack answers again.
 	GroupMaxStale time.Duration
 	// HTTPClient for the Web API (default: 10 s timeout).

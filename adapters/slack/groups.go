@@ -3,13 +3,7 @@ package slack
 import (
 	"context"
 	"net/url"
-
-	"github.com/unlockbot/unlockbot/bot"
 )
-
-// DefaultGroupMaxStale is how long a user group Slack fails to list keeps
-// its last known members (bot.GroupCache holds the rules).
-const DefaultGroupMaxStale = bot.DefaultGroupMaxStale
 
 // userGroups lists Slack user-group members for bot.GroupCache: the one
 // call that is Slack's; caching, timeouts and failing closed are bot's.

@@ -6,8 +6,6 @@ import (
 	"net/http"
 
 	"github.com/slack-go/slack"
-
-	"github.com/unlockbot/unlockbot/bot"
 )
 
 // handleCommand answers /unlock [account]: it opens the request modal. The
@@ -38,25 +36,9 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 	w.WriteHeader(http.StatusOK)
 	// "/unlock alice": show alice's facts as if she had been picked, after
 	// the modal is open, off the path Slack is waiting on.
-	if org, acct := prefilled(form); org != "" && acct != "" {
+	if org, acct := form.Prefilled(); org != "" && acct != "" {
 		a.svc.Detach(func(ctx context.Context) { a.showFacts(ctx, actor, cmd.ChannelID, org, acct, ref, &form) })
 	}
-}
-
-// prefilled returns the org and account the form opens with, if both are set.
-func prefilled(f bot.Form) (org, account string) {
-	for _, fd := range f.Fields {
-		if fd.Initial == nil {
-			continue
-		}
-		switch fd.ID {
-		case bot.FieldOrg:
-			org = fd.Initial.Value
-		case bot.FieldAccount:
-			account = fd.Initial.Value
-		}
-	}
-	return org, account
 }
 
 // writeEphemeral answers a slash command with a message only its user sees.

@@ -11,7 +11,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/unlockbot/unlockbot/adapters/slack"
 	"github.com/unlockbot/unlockbot/bot"
 )
 
@@ -164,7 +163,7 @@ func (c *Config) defaults() {
 		c.LogLevel = "info"
 	}
 	if c.Slack.GroupMaxStale == 0 {
-		c.Slack.GroupMaxStale = slack.DefaultGroupMaxStale
+		c.Slack.GroupMaxStale = bot.DefaultGroupMaxStale
 	}
 	for i := range c.Orgs {
 		o := &c.Orgs[i]

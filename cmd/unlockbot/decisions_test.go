@@ -30,7 +30,7 @@ var adapterMayUse = map[string]bool{
 	"SafeMessage": true, "UserSentence": true,
 	// config the adapter reads (the orgs' group principals), and the one
 	// fail-closed group cache it feeds with its platform's group listing
-	"Org": true, "GroupCache": true, "NewGroupCache": true, "GroupSource": true, "DefaultGroupMaxStale": true,
+	"Org": true, "GroupCache": true, "NewGroupCache": true, "GroupSource": true,
 }
 
 // What an adapter may call on the service.
