@@ -140,7 +140,7 @@ func TestFailureRecordSurvivesConflicts(t *testing.T) {
 		conflicts int
 		recorded  bool
 	}{{updateTries - 1, true}, {updateTries, false}} {
-		_, flaky, svc := flakyHarness(t)
+		h, flaky, svc := flakyHarness(t)
 		ctx := context.Background()
 		r, err := submitOn(svc, "alice")
 		if err != nil {
@@ -156,6 +156,11 @@ func TestFailureRecordSurvivesConflicts(t *testing.T) {
 		got, _ := svc.Get(ctx, r.ID)
 		if tc.recorded && (got.State != StateFailed || !strings.Contains(SafeMessage(err), "Injected")) {
 			t.Errorf("%d conflicts: state %s, err %v; want the failure recorded", tc.conflicts, got.State, err)
+		}
+		// What people are told is the record as saved, read again after
+		// the conflicts, not the copy the worker started from.
+		if tc.recorded && !strings.Contains(h.chat.all(), "dm test:U1: {Title:Not completed Text:Injected failure.") {
+			t.Errorf("%d conflicts: the requester was not told the failure:\n%s", tc.conflicts, h.chat.all())
 		}
 		if !tc.recorded && (got.State != StateExecuting || KindOf(err) != KindUnavailable || !strings.Contains(SafeMessage(err), "did not record")) {
 			t.Errorf("%d conflicts: state %s, err %v; want the worker to give up", tc.conflicts, got.State, err)

@@ -133,8 +133,8 @@ func TestInProcessRecoversAndDrains(t *testing.T) {
 	if err := p.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(ran) != 1 || <-ran != "r1" || !strings.Contains(logs.String(), "panicked") {
-		t.Fatalf("after a panic: ran %d, log %q", len(ran), logs.String())
+	if len(ran) != 1 || <-ran != "r1" || strings.Count(logs.String(), "panicked") != 1 || !strings.Contains(logs.String(), `"panic":"boom"`) {
+		t.Fatalf("after a panic: ran %d, log %q; want r1 run and one line for the panic", len(ran), logs.String())
 	}
 	p.Go(func(ctx context.Context) {
 		if _, ok := ctx.Deadline(); !ok {
