@@ -1,8 +1,13 @@
 package bot
 
+import "context"
+
 // Actor is a person acting through a chat platform or the CLI. Groups are
-// resolved by the adapter (Slack user groups, Teams/Entra groups) before the
-// flow sees the actor, so bot/ never calls a chat API to check a role.
+// resolved by the platform's People (Slack user groups, Teams/Entra
+// groups), so bot/ never calls a chat API to check a role. An actor as a
+// platform first reads it is bare: platform, tenant, id and handle; its
+// groups and display name are filled in (People.Complete) only where a
+// decision needs them, and after the platform's ack where that is allowed.
 type Actor struct {
 	Platform string `json:"platform"` // "slack", "teams", "cli", "demo"
 	// Tenant is the workspace or directory tenant the id belongs to (Slack
@@ -49,4 +54,26 @@ func (a Actor) Label() string {
 		return a.ID
 	}
 	return a.Name + " (" + a.ID + ")"
+}
+
+// People completes a bare actor with what its platform knows: the groups
+// that carry roles, and the name people know them by. Looking that up may
+// take a round trip to the platform, so the flow asks only when a
+// decision needs it: a click's decision runs after the ack, and so does
+// its lookup. Complete never fails: what it cannot learn stays empty, and
+// an actor without groups holds no group role (fail closed).
+type People interface {
+	Complete(ctx context.Context, a Actor) Actor
+}
+
+// SetPeople registers the platform's People (adapters call it with their
+// Notifier).
+func (s *Service) SetPeople(platform string, p People) { s.people[platform] = p }
+
+// complete fills in a bare actor through its platform's People.
+func (s *Service) complete(ctx context.Context, a Actor) Actor {
+	if p := s.people[a.Platform]; p != nil {
+		return p.Complete(ctx, a)
+	}
+	return a
 }

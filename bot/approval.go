@@ -99,7 +99,7 @@ func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Requ
 
 // Deny is a click on Deny, with an optional reason.
 func (s *Service) Deny(ctx context.Context, id string, approver Actor, reason string) (*Request, error) {
-	r, err := s.decide(ctx, id, approver, StateDenied, truncate(strings.TrimSpace(reason), maxReasonLen))
+	r, err := s.decide(ctx, id, approver, StateDenied, Truncate(strings.TrimSpace(reason), maxReasonLen))
 	if err != nil {
 		return r, err
 	}

@@ -12,7 +12,7 @@ import (
 type Click struct {
 	Action    ActionID
 	RequestID string
-	Actor     Actor
+	Actor     Actor // bare: completed through People where a decision needs it
 	// Where is the conversation the click came from, for sentences told to
 	// the clicker after the ack.
 	Where string
@@ -43,7 +43,7 @@ func (s *Service) Click(ctx context.Context, c Click) Answer {
 	case ActionDeny:
 		// Ask for a reason only from someone who may deny now; Deny itself
 		// checks again when the reason comes back.
-		if err := s.CanDecide(ctx, c.RequestID, c.Actor); err != nil {
+		if err := s.CanDecide(ctx, c.RequestID, s.complete(ctx, c.Actor)); err != nil {
 			s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Msg("deny refused before the reason was asked")
 			return Answer{Tell: UserSentence(err)}
 		}
@@ -71,17 +71,19 @@ func (s *Service) enqueue(ctx context.Context, j Job) Answer {
 	return Answer{}
 }
 
-// RunJob carries out a job: the decision the click asked for. A refusal or
-// failure is told to the clicker, where they clicked.
+// RunJob carries out a job: the decision the click asked for, by the
+// clicker as their platform knows them now. A refusal or failure is told
+// to the clicker, where they clicked.
 func (s *Service) RunJob(ctx context.Context, j Job) {
 	var err error
+	who := s.complete(ctx, j.Actor)
 	switch j.Action {
 	case ActionApprove:
-		_, err = s.Approve(ctx, j.RequestID, j.Actor)
+		_, err = s.Approve(ctx, j.RequestID, who)
 	case ActionRetry:
-		_, err = s.Retry(ctx, j.RequestID, j.Actor)
+		_, err = s.Retry(ctx, j.RequestID, who)
 	case ActionDeny:
-		_, err = s.Deny(ctx, j.RequestID, j.Actor, j.Reason)
+		_, err = s.Deny(ctx, j.RequestID, who, j.Reason)
 	default:
 		s.log.Warn().Str("action", string(j.Action)).Msg("job with an unknown action dropped")
 		return

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -153,6 +154,7 @@ func TestClickUnknownActionDoesNothing(t *testing.T) {
 // refusingJobs is a queue that is down.
 type refusingJobs struct{}
 
+func (refusingJobs) Start(func(context.Context, Job))   {}
 func (refusingJobs) Enqueue(context.Context, Job) error { return errors.New("queue down") }
 func (refusingJobs) Drain(context.Context) error        { return nil }
 
@@ -188,5 +190,85 @@ func TestJobRetry(t *testing.T) {
 	h.drain()
 	if s := h.state(r.ID); s != StateDone {
 		t.Fatalf("retried request is %s", s)
+	}
+}
+
+// recordingJobs keeps what it is given and runs nothing until told.
+type recordingJobs struct {
+	run  func(context.Context, Job)
+	jobs []Job
+}
+
+func (j *recordingJobs) Start(run func(context.Context, Job)) { j.run = run }
+func (j *recordingJobs) Enqueue(_ context.Context, job Job) error {
+	j.jobs = append(j.jobs, job)
+	return nil
+}
+func (j *recordingJobs) Drain(context.Context) error { return nil }
+
+// peopleOf is a platform's People: it knows who is in which group.
+type peopleOf map[string][]string
+
+func (p peopleOf) Complete(_ context.Context, a Actor) Actor {
+	a.Groups, a.Name = p[a.ID], a.Name+" (looked up)"
+	return a
+}
+
+// A click hands its decision to the queue as data, with the clicker bare;
+// nothing is decided until the job runs, and the job takes the clicker's
+// roles from the platform's People then, never from the queue.
+func TestClickQueuesAJobThatLooksTheClickerUp(t *testing.T) {
+	h := newHarness(t, nil)
+	q := &recordingJobs{}
+	svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: jsonl.New(h.audit), Orgs: []*Org{h.org}, Jobs: q, Now: h.clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetNotifier("test", h.chat)
+	svc.SetPeople("test", peopleOf{groupie.ID: {"S-approvers"}})
+	if q.run == nil {
+		t.Fatal("New did not start the queue with the job handler")
+	}
+	r, err := svc.Submit(context.Background(), Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back to HR number"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := Actor{Platform: groupie.Platform, ID: groupie.ID, Name: "gia"}
+	if a := svc.Click(context.Background(), Click{Action: ActionApprove, RequestID: r.ID, Actor: bare, Where: "C-approvals"}); a != (Answer{}) {
+		t.Fatalf("approve answered %+v", a)
+	}
+	want := Job{Action: ActionApprove, RequestID: r.ID, Actor: bare, Where: "C-approvals"}
+	if len(q.jobs) != 1 || q.jobs[0].Action != want.Action || q.jobs[0].RequestID != want.RequestID || q.jobs[0].Where != want.Where || !q.jobs[0].Actor.Same(bare) || q.jobs[0].Actor.Groups != nil {
+		t.Fatalf("queued %+v, want %+v", q.jobs, want)
+	}
+	if got, _ := svc.Get(context.Background(), r.ID); got.State != StatePendingApproval {
+		t.Fatalf("the click decided before its job ran: %s", got.State)
+	}
+	q.run(context.Background(), q.jobs[0])
+	got, _ := svc.Get(context.Background(), r.ID)
+	if got.State != StateDone || got.Approver == nil || got.Approver.Name != "gia (looked up)" {
+		t.Fatalf("after the job: %s approved by %+v; want done, by the looked-up approver", got.State, got.Approver)
+	}
+	// A job that carries groups of its own gets them replaced: roles come
+	// from the platform, not from whoever wrote the queue.
+	r2, _ := svc.Submit(context.Background(), Submission{Requester: tech, OrgID: "acme", Account: "bob", Reason: "Verified by call-back to HR number"})
+	forged := Actor{Platform: "test", ID: other.ID, Groups: []string{"S-approvers"}}
+	q.run(context.Background(), Job{Action: ActionApprove, RequestID: r2.ID, Actor: forged, Where: "C-approvals"})
+	if got, _ := svc.Get(context.Background(), r2.ID); got.State != StatePendingApproval {
+		t.Fatalf("a job's own groups approved it: %s", got.State)
+	}
+}
+
+func TestRoleHolders(t *testing.T) {
+	orgs := []*Org{
+		{Technicians: []string{"slack:T1:U1", "slack:T1:S9", "teams:x:U7"}, Approvers: []string{"slack:T1:S9", "slack:U2"}},
+		{Technicians: []string{"slack:T1:U1"}},
+	}
+	got := strings.Join(RoleHolders(orgs, "slack"), ",")
+	if got != "U1,S9,U2" {
+		t.Fatalf("RoleHolders = %s, want U1,S9,U2", got)
+	}
+	if got := RoleHolders(orgs, "teams"); len(got) != 1 || got[0] != "U7" {
+		t.Fatalf("teams: %v", got)
 	}
 }

@@ -122,12 +122,14 @@ func (s *Service) TicketOptions(ctx context.Context, a Actor, orgID, query strin
 		if num == "" {
 			num = t.ID
 		}
-		out = append(out, Option{Value: t.ID, Label: truncate(fmt.Sprintf("#%s %s", num, t.Summary), 75)})
+		out = append(out, Option{Value: t.ID, Label: Truncate(fmt.Sprintf("#%s %s", num, t.Summary), 75)})
 	}
 	return out, nil
 }
 
-func truncate(s string, n int) string {
+// Truncate cuts s to n characters (runes), the last an ellipsis: platforms
+// refuse text over their limits, and a cut sentence beats a lost message.
+func Truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -178,4 +180,18 @@ func (s *Service) PickedFacts(ctx context.Context, a Actor, orgID, account strin
 		return Card{}, false
 	}
 	return c, true
+}
+
+// FieldChanged answers a live field's change in an open form (Live: the
+// account picked): the card to show with the form, its facts, or nil when
+// there is nothing to redraw.
+func (s *Service) FieldChanged(ctx context.Context, f FormReply, field FieldID) *Card {
+	if f.Form != FormRequest || field != FieldAccount {
+		return nil
+	}
+	c, ok := s.PickedFacts(ctx, s.complete(ctx, f.Actor), f.Values[FieldOrg], f.Values[FieldAccount])
+	if !ok {
+		return nil
+	}
+	return &c
 }

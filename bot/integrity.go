@@ -18,7 +18,7 @@ import (
 // whoever can write Redis but does not hold that key cannot make a record
 // the service acts on: not a planted one, not an edited one, not one moved
 // to another request's key. (One put back whole, version and all, is caught
-// by the directory before its first write: stillCurrent in write.go.)
+// by the directory before its first write: stillCurrent in steps_directory.go.)
 // Binary, not a JSON envelope: every load would otherwise parse the record
 // twice, and every save base64 the MAC.
 const recordFormat = 1

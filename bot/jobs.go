@@ -25,9 +25,15 @@ type Job struct {
 	Reason string `json:"reason,omitempty"` // a denial's reason
 }
 
-// Jobs starts jobs after the ack and waits for them at shutdown.
+// Jobs starts jobs after the ack and waits for them at shutdown. A job
+// carries the clicker bare (no groups, no display name): a queue shared by
+// replicas is not authenticated like a stored record, so roles are never
+// taken from it; the job looks the clicker up when it runs.
 type Jobs interface {
-	// Enqueue hands the job over; the handler given at construction runs it.
+	// Start gives the runner the handler for every job (bot.New calls it
+	// with Service.RunJob, once, before the first Enqueue).
+	Start(run func(context.Context, Job))
+	// Enqueue hands the job over to be run by the handler.
 	Enqueue(ctx context.Context, j Job) error
 	// Drain waits for started jobs to end, or for ctx.
 	Drain(ctx context.Context) error
@@ -46,10 +52,12 @@ type InProcess struct {
 	wg  sync.WaitGroup
 }
 
-// NewInProcess returns a runner that hands each job to run.
-func NewInProcess(run func(context.Context, Job), log zerolog.Logger) *InProcess {
-	return &InProcess{run: run, log: log}
-}
+// NewInProcess returns a runner for this process; Start gives it the jobs'
+// handler.
+func NewInProcess(log zerolog.Logger) *InProcess { return &InProcess{log: log} }
+
+// Start implements Jobs.
+func (p *InProcess) Start(run func(context.Context, Job)) { p.run = run }
 
 // Enqueue implements Jobs.
 func (p *InProcess) Enqueue(_ context.Context, j Job) error {

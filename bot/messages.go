@@ -54,8 +54,8 @@ const PickOrgFirst = "unlockbot.pick_org"
 
 var pickOrgFirstOption = Option{Value: PickOrgFirst, Label: "Pick the organization first"}
 
-// Cards say what happened in a few plain words and what to do next. None of
-// them ever holds a password: the only path for one is RevealPassword.
+// Cards say what happened in a few plain words and what to do next. Only
+// revealCard holds a password, and only Reveal hands it to a platform.
 // People are named in fields that carry the actor (a platform shows them
 // as it cannot fake), never inside a sentence by their editable name.
 

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"cmp"
+	"strings"
 	"time"
 
 	"github.com/unlockbot/unlockbot/identity"
@@ -74,4 +75,25 @@ func (o *Org) IsApprover(a Actor) bool { return hasAny(o.Approvers, a.principals
 // OwnsChannel reports whether a platform channel belongs to this org.
 func (o *Org) OwnsChannel(platform, channel string) bool {
 	return hasAny(o.Channels, []string{platform + ":" + channel})
+}
+
+// RoleHolders lists, once each, the ids the orgs name as technicians or
+// approvers on a platform ("slack:T1:S456" gives "S456"): users and
+// groups alike, for the adapter to pick out the groups it must list.
+func RoleHolders(orgs []*Org, platform string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range orgs {
+		for _, p := range append(append([]string{}, o.Technicians...), o.Approvers...) {
+			id, ok := strings.CutPrefix(p, platform+":")
+			if _, rest, tenant := strings.Cut(id, ":"); tenant {
+				id = rest
+			}
+			if ok && id != "" && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }

@@ -43,6 +43,7 @@ type Service struct {
 	orgs      map[string]*Org
 	orgList   []*Org
 	notifiers map[string]Notifier
+	people    map[string]People
 	log       zerolog.Logger
 	now       func() time.Time
 	lease     time.Duration
@@ -76,11 +77,12 @@ func New(c Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.bg = NewInProcess(s.RunJob, s.log)
+	s.bg = NewInProcess(s.log)
 	s.jobs = c.Jobs
 	if s.jobs == nil {
 		s.jobs = s.bg
 	}
+	s.jobs.Start(s.RunJob)
 	s.factsGate = &rateGate{max: factsMaxRate}
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
@@ -88,6 +90,7 @@ func New(c Config) (*Service, error) {
 	if s.notifiers == nil {
 		s.notifiers = map[string]Notifier{}
 	}
+	s.people = map[string]People{}
 	for _, o := range c.Orgs {
 		if o.ID == "" || o.Directory == nil || o.Tickets == nil {
 			return nil, fmt.Errorf("bot.New: org %q needs an id, a directory and a ticket system", o.ID)

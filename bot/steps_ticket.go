@@ -28,7 +28,7 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 	do := func() error {
 		t, err := o.Tickets.Create(ctx, psa.NewTicket{
 			CompanyID:      o.PSACompanyID,
-			Summary:        truncate(ticketSummary(r), 100),
+			Summary:        Truncate(ticketSummary(r), 100),
 			Description:    ticketText(r),
 			IdempotencyKey: r.ID,
 		})

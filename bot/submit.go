@@ -174,9 +174,9 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	acct, err := o.Directory.Lookup(ctx, name)
 	switch {
 	case errors.Is(err, identity.ErrNotFound):
-		return identity.Account{}, invalid(FieldAccount, "No account %q in %s. Pick one from the list.", truncate(name, 40), o.Name)
+		return identity.Account{}, invalid(FieldAccount, "No account %q in %s. Pick one from the list.", Truncate(name, 40), o.Name)
 	case errors.Is(err, identity.ErrAmbiguous):
-		return identity.Account{}, invalid(FieldAccount, "%q matches more than one account. Pick one from the list.", truncate(name, 40))
+		return identity.Account{}, invalid(FieldAccount, "%q matches more than one account. Pick one from the list.", Truncate(name, 40))
 	case identity.KindOf(err) == identity.KindInvalid:
 		return identity.Account{}, invalid(FieldAccount, "%s", SafeMessage(err))
 	case err != nil:
@@ -221,13 +221,13 @@ func (s *Service) checkTicket(ctx context.Context, o *Org, id string) error {
 	t, err := o.Tickets.Get(ctx, id)
 	switch {
 	case errors.Is(err, psa.ErrNotFound):
-		return invalid(FieldTicket, "Ticket %s was not found. Pick one from the list, or leave it empty to create a new one.", truncate(id, 20))
+		return invalid(FieldTicket, "Ticket %s was not found. Pick one from the list, or leave it empty to create a new one.", Truncate(id, 20))
 	case err != nil:
 		return errorf("bot.Submit", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
 	case t.CompanyID != o.PSACompanyID:
-		return invalid(FieldTicket, "Ticket %s belongs to another organization. Pick a ticket of %s.", truncate(id, 20), o.Name)
+		return invalid(FieldTicket, "Ticket %s belongs to another organization. Pick a ticket of %s.", Truncate(id, 20), o.Name)
 	case t.Closed:
-		return invalid(FieldTicket, "Ticket %s is closed. Pick an open ticket, or leave it empty to create a new one.", truncate(id, 20))
+		return invalid(FieldTicket, "Ticket %s is closed. Pick an open ticket, or leave it empty to create a new one.", Truncate(id, 20))
 	}
 	return nil
 }

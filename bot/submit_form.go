@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/unlockbot/unlockbot/identity"
@@ -13,8 +15,56 @@ const CheckedValue = "yes"
 
 // FormValues are a submitted form's values by field, as the platform sent
 // them: a select's chosen value, a text's text, CheckedValue for a ticked
-// box. A secret field's value is moved into an identity.Secret at once.
+// box. A secret field's value (the typed password) is taken out into an
+// identity.Secret by the first reader (ParseRequest), and the values never
+// print it.
 type FormValues map[FieldID]string
+
+// secretFields are the fields whose value is a password.
+var secretFields = []FieldID{FieldPassword}
+
+// TakeSecret moves a secret field's value out of v into a Secret.
+func (v FormValues) TakeSecret(f FieldID) identity.Secret {
+	s := identity.NewSecret(v[f])
+	delete(v, f)
+	return s
+}
+
+// WithoutSecrets is a copy of v without the secret fields, for keeping
+// (a redraw after the ack) or logging.
+func (v FormValues) WithoutSecrets() FormValues {
+	out := make(FormValues, len(v))
+	for k, val := range v {
+		out[k] = val
+	}
+	for _, f := range secretFields {
+		delete(out, f)
+	}
+	return out
+}
+
+// String prints the fields and the values that are not secret, so a form
+// logged or formatted with %v never shows a typed password.
+func (v FormValues) String() string {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("map[")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		val := v[FieldID(k)]
+		if slices.Contains(secretFields, FieldID(k)) && val != "" {
+			val = "[redacted]"
+		}
+		b.WriteString(k + ":" + val)
+	}
+	return b.String() + "]"
+}
 
 // FormReply is a submitted form as the adapter read it.
 type FormReply struct {
@@ -54,7 +104,9 @@ func (s *Service) SubmitForm(ctx context.Context, f FormReply) FormAnswer {
 }
 
 func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer {
-	sub, verr := ParseRequest(f.Actor, f.Where, f.Values)
+	// The requester's roles decide whether they may submit, and their name
+	// goes on the approval card: complete them now, inside the budget.
+	sub, verr := ParseRequest(s.complete(ctx, f.Actor), f.Where, f.Values)
 	if verr != nil {
 		return FormAnswer{Errors: verr.Fields}
 	}
@@ -86,6 +138,7 @@ func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer
 	case <-ctx.Done():
 	}
 	log.Warn().Msg("submission still running when the platform's answer fell due; closing the form")
+	requester := sub.Requester // the late answer keeps only who to tell
 	// The form is gone, so a late answer goes to the technician privately,
 	// as the card promises.
 	s.bg.Go(func(ctx context.Context) {
@@ -95,8 +148,8 @@ func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer
 			return
 		}
 		log.Info().Str("why", UserSentence(res.err)).Msg("late submission refused or failed")
-		if n := s.notifiers[f.Actor.Platform]; n != nil {
-			if err := n.Notify(ctx, f.Actor, notSubmittedCard(res.err)); err != nil {
+		if n := s.notifiers[requester.Platform]; n != nil {
+			if err := n.Notify(ctx, requester, notSubmittedCard(res.err)); err != nil {
 				log.Warn().Err(err).Msg("could not tell the technician")
 			}
 		}
@@ -107,6 +160,7 @@ func (s *Service) submitRequestForm(ctx context.Context, f FormReply) FormAnswer
 
 // ParseRequest reads the request form's values into a Submission, with the
 // form-level checks (an org and an account picked) every platform needs.
+// It takes the typed password out of v.
 // The flow's own checks (policy, the account, the guard) come in Submit.
 func ParseRequest(by Actor, where string, v FormValues) (Submission, *ValidationError) {
 	sub := Submission{
@@ -120,8 +174,8 @@ func ParseRequest(by Actor, where string, v FormValues) (Submission, *Validation
 		Reason:    v[FieldReason],
 		Origin:    where,
 	}
-	if pw := v[FieldPassword]; pw != "" {
-		sub.Password = identity.NewSecret(pw)
+	if pw := v.TakeSecret(FieldPassword); !pw.IsZero() {
+		sub.Password = pw
 	}
 	errs := map[FieldID]string{}
 	if sub.OrgID == "" {

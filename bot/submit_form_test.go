@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,13 +122,14 @@ func TestSuggest(t *testing.T) {
 func TestInProcessRecoversAndDrains(t *testing.T) {
 	var logs syncBuffer
 	ran := make(chan string, 2)
-	p := NewInProcess(func(_ context.Context, j Job) {
+	p := NewInProcess(zerolog.New(&logs))
+	p.Start(func(_ context.Context, j Job) {
 		if j.RequestID == "boom" {
 			panic("boom")
 		}
 		time.Sleep(20 * time.Millisecond)
 		ran <- j.RequestID
-	}, zerolog.New(&logs))
+	})
 	_ = p.Enqueue(context.Background(), Job{RequestID: "boom"})
 	_ = p.Enqueue(context.Background(), Job{RequestID: "r1"})
 	if err := p.Drain(context.Background()); err != nil {
@@ -171,5 +173,51 @@ func TestFormPrefilled(t *testing.T) {
 	}
 	if org, acct := (Form{}).Prefilled(); org != "" || acct != "" {
 		t.Fatalf("empty form prefilled %q %q", org, acct)
+	}
+}
+
+// A typed password is taken out of the values by the first reader and
+// never printed with them.
+func TestFormValuesKeepNoPassword(t *testing.T) {
+	v := requestValues("alice")
+	v[FieldPassword] = "Typed-Secret-42!"
+	reply := FormReply{Form: FormRequest, Actor: tech, Values: v}
+	for _, s := range []string{fmt.Sprintf("%v", reply), fmt.Sprintf("%+v", reply), fmt.Sprint(v), v.String()} {
+		if strings.Contains(s, "Typed-Secret-42!") || !strings.Contains(s, "account:alice") {
+			t.Fatalf("formatted values: %s", s)
+		}
+	}
+	kept := v.WithoutSecrets()
+	if _, ok := kept[FieldPassword]; ok || kept[FieldAccount] != "alice" || v[FieldPassword] == "" {
+		t.Fatalf("WithoutSecrets: %v (the original keeps its own: %t)", kept, v[FieldPassword] != "")
+	}
+	sub, verr := ParseRequest(tech, "", v)
+	if verr != nil || sub.Password.Reveal() != "Typed-Secret-42!" {
+		t.Fatalf("parse: %v", verr)
+	}
+	if _, ok := v[FieldPassword]; ok {
+		t.Fatal("ParseRequest left the typed password in the values")
+	}
+}
+
+// The account field's change gives the picked account's facts; any other
+// field, or another form, redraws nothing.
+func TestFieldChanged(t *testing.T) {
+	h := newHarness(t, nil)
+	change := FormReply{Form: FormRequest, Actor: tech, Values: FormValues{FieldOrg: "acme", FieldAccount: "alice"}}
+	if c := h.svc.FieldChanged(context.Background(), change, FieldAccount); c == nil || !strings.Contains(c.Title, "alice") || len(c.Fields) == 0 {
+		t.Fatalf("account picked: %+v", c)
+	}
+	h.clock.add(time.Second)
+	if c := h.svc.FieldChanged(context.Background(), change, FieldOrg); c != nil {
+		t.Fatalf("org changed: %+v", c)
+	}
+	change.Form = FormDeny
+	if c := h.svc.FieldChanged(context.Background(), change, FieldAccount); c != nil {
+		t.Fatalf("deny form: %+v", c)
+	}
+	change.Form, change.Actor = FormRequest, other
+	if c := h.svc.FieldChanged(context.Background(), change, FieldAccount); c != nil {
+		t.Fatalf("outsider got facts: %+v", c)
 	}
 }

@@ -69,9 +69,9 @@ func (s *Service) malformed(ctx context.Context, key string) {
 	if first, err := s.repo.st.Mark(ctx, "tamper-key:"+key, requestTTL); err != nil || !first {
 		return
 	}
-	s.log.Error().Str("key", truncate(key, 80)).Str("event", "request.tampered").Msg("a request key unlockbot never writes is in the store")
+	s.log.Error().Str("key", Truncate(key, 80)).Str("event", "request.tampered").Msg("a request key unlockbot never writes is in the store")
 	_ = s.audit.Write(ctx, audit.Event{Time: s.now().UTC(), Type: "request.tampered", Actor: "system", Outcome: audit.Refused,
-		Detail: map[string]string{"why": "malformed key", "key": truncate(key, 80)}})
+		Detail: map[string]string{"why": "malformed key", "key": Truncate(key, 80)}})
 }
 
 func (s *Service) expireSubmitted(ctx context.Context, r *Request) {

@@ -13,13 +13,13 @@ import (
 // Small rules mutation testing found unpinned.
 
 func TestTruncateKeepsWhatFits(t *testing.T) {
-	if got := truncate("abc", 3); got != "abc" {
+	if got := Truncate("abc", 3); got != "abc" {
 		t.Errorf("a string of exactly the limit was cut: %q", got)
 	}
-	if got := truncate("abcd", 3); got != "ab…" {
-		t.Errorf("truncate(abcd, 3) = %q", got)
+	if got := Truncate("abcd", 3); got != "ab…" {
+		t.Errorf("Truncate(abcd, 3) = %q", got)
 	}
-	if got := truncate("ééé", 3); got != "ééé" {
+	if got := Truncate("ééé", 3); got != "ééé" {
 		t.Errorf("runes, not bytes: %q", got)
 	}
 }

@@ -49,7 +49,7 @@ type Config struct {
 	Now          func() time.Time
 	// UserGroups are the Slack user-group ids (S…) named as technicians or
 	// approvers in the org config; their members are fetched periodically so
-	// actors carry their groups. cmd can collect them with UserGroupsOf.
+	// actors carry their groups. cmd can collect them with UserGroups.
 	UserGroups []string
 	// GroupTTL is how long group membership is cached (default 5 min).
 	GroupTTL time.Duration
@@ -126,6 +126,7 @@ func New(cfg Config) (*Adapter, error) {
 	a.groups = bot.NewGroupCache(userGroups{a.api}, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
 	cfg.Service.SetNotifier(Platform, a)
+	cfg.Service.SetPeople(Platform, a)
 	return a, nil
 }
 
@@ -136,8 +137,9 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /slack/options", a.verified(entryPayload, a.handleOptions))
 }
 
-// Shutdown waits for work started after an ack (resets in progress) to end,
-// or for ctx.
+// Shutdown waits for the service's work started after an ack (resets in
+// progress) to end, or for ctx: for tests and embedders that run one
+// adapter. serve drains the service itself (bot.Service.Drain).
 func (a *Adapter) Shutdown(ctx context.Context) error { return a.svc.Drain(ctx) }
 
 // actor builds the bot actor for a Slack user, with their user groups. It
@@ -153,30 +155,31 @@ func (a *Adapter) key(userID string) string {
 	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: userID}.Key()
 }
 
-// person is actor with the name people know them by, for submissions and
-// clicks, whose names appear on cards and in the audit trail's messages.
-func (a *Adapter) person(ctx context.Context, userID, handle string) bot.Actor {
-	p := a.actor(ctx, userID, handle)
-	p.Name = a.names.nameOf(ctx, userID, handle)
-	return p
+// bare is the Slack user as a payload names them, without the lookups:
+// for clicks and forms, whose decisions complete them (Complete) when
+// they run, after the ack where Slack allows it.
+func (a *Adapter) bare(userID, handle string) bot.Actor {
+	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: userID, Name: handle}
 }
 
-// UserGroupsOf lists the Slack user-group ids (S…) named in the orgs'
-// technician and approver principals ("slack:T1:S456"), for
-// Config.UserGroups.
-func UserGroupsOf(orgs []*bot.Org) []string {
-	seen := map[string]bool{}
+// Complete implements bot.People: the user's groups, and the name people
+// know them by, which appears on cards and in the audit trail's messages.
+func (a *Adapter) Complete(ctx context.Context, p bot.Actor) bot.Actor {
+	if p.Platform != Platform || p.Tenant != a.ws.team {
+		return p // not ours: no roles from our groups
+	}
+	c := a.actor(ctx, p.ID, p.Name)
+	c.Name = a.names.nameOf(ctx, p.ID, p.Name)
+	return c
+}
+
+// UserGroups picks the Slack user-group ids (S…) out of the role holders
+// the orgs name on Slack (bot.RoleHolders), for Config.UserGroups.
+func UserGroups(ids []string) []string {
 	var out []string
-	for _, o := range orgs {
-		for _, p := range append(append([]string{}, o.Technicians...), o.Approvers...) {
-			id, ok := strings.CutPrefix(p, Platform+":")
-			if _, rest, tenant := strings.Cut(id, ":"); tenant {
-				id = rest
-			}
-			if ok && strings.HasPrefix(id, "S") && !seen[id] {
-				seen[id] = true
-				out = append(out, id)
-			}
+	for _, id := range ids {
+		if strings.HasPrefix(id, "S") {
+			out = append(out, id)
 		}
 	}
 	return out

@@ -8,42 +8,45 @@ import (
 	"github.com/unlockbot/unlockbot/bot"
 )
 
-// showFacts reads the picked account fresh and redraws the request modal
-// with its facts under the account field. It runs after the ack, on its
-// own budget; the view's hash makes Slack refuse the update if the person
-// changed the form meanwhile (their newer pick brings its own update).
-// Input blocks keep their ids, so what was typed survives the redraw.
-// form is the form the modal shows, when the caller has it at hand.
-func (a *Adapter) showFacts(ctx context.Context, actor bot.Actor, channel, orgID, account string, ref viewRef, form *bot.Form) {
+// showFacts redraws the request modal with the card bot gives for a live
+// field's change (the picked account's facts, read fresh) under the
+// account field. It runs after the ack, on its own budget; the view's hash
+// makes Slack refuse the update if the person changed the form meanwhile
+// (their newer pick brings its own update). Input blocks keep their ids,
+// so what was typed survives the redraw. form is the form the modal
+// shows, when the caller has it at hand.
+func (a *Adapter) showFacts(ctx context.Context, change bot.FormReply, field bot.FieldID, ref viewRef, form *bot.Form) {
 	if ref.ID == "" {
 		return
 	}
-	card, ok := a.svc.PickedFacts(ctx, actor, orgID, account)
-	if !ok {
+	card := a.svc.FieldChanged(ctx, change, field)
+	if card == nil {
 		return
 	}
 	if form == nil {
-		f, err := a.svc.NewForm(ctx, actor, channel, "")
+		f, err := a.svc.NewForm(ctx, change.Actor, change.Where, "")
 		if err != nil {
 			return
 		}
 		form = &f
 	}
-	if err := a.updateView(ctx, ref, renderForm(*form, channel, &card)); err != nil && errCode(err) != "hash_conflict" {
-		a.log.Warn().Err(err).Str("actor", actor.Key()).Msg("could not show the account's facts")
+	if err := a.updateView(ctx, ref, renderForm(*form, change.Where, card)); err != nil && errCode(err) != "hash_conflict" {
+		a.log.Warn().Err(err).Str("actor", change.Actor.Key()).Msg("could not show the account's facts")
 	}
 }
 
-// accountPicked answers the account field's change inside the modal.
-func (a *Adapter) accountPicked(cb *slack.InteractionCallback, act *slack.BlockAction) {
-	var orgID string
-	if cb.View.State != nil {
-		orgID = cb.View.State.Values[string(bot.FieldOrg)][string(bot.FieldOrg)].SelectedOption.Value
+// fieldChanged answers a change of a live field inside an open modal
+// (Slack sends it as block_actions with the view): the field's new value
+// with the rest of the form as it stands.
+func (a *Adapter) fieldChanged(cb *slack.InteractionCallback, act *slack.BlockAction) {
+	values := formValues(cb).WithoutSecrets() // kept for the redraw: no typed password in it
+	v := act.Value
+	if act.SelectedOption.Value != "" {
+		v = act.SelectedOption.Value
 	}
-	user, name := cb.User.ID, cb.User.Name
-	account, channel := act.SelectedOption.Value, cb.View.PrivateMetadata
+	values[bot.FieldID(act.ActionID)] = v
+	fctx, where := formContext(cb.View.PrivateMetadata)
+	change := bot.FormReply{Form: bot.FormID(cb.View.CallbackID), Actor: a.bare(cb.User.ID, cb.User.Name), Where: where, Context: fctx, Values: values}
 	ref := viewRef{ID: cb.View.ID, Hash: cb.View.Hash}
-	a.svc.Detach(func(ctx context.Context) {
-		a.showFacts(ctx, a.actor(ctx, user, name), channel, orgID, account, ref, nil)
-	})
+	a.svc.Detach(func(ctx context.Context) { a.showFacts(ctx, change, bot.FieldID(act.ActionID), ref, nil) })
 }

@@ -17,7 +17,7 @@ func (e *env) pick(who, viewID, hash, org, account string) map[string]any {
 	return map[string]any{
 		"type": "block_actions", "user": user(who), "trigger_id": e.nextTrigger(),
 		"container": map[string]any{"type": "view", "view_id": viewID},
-		"view": map[string]any{"id": viewID, "hash": hash, "type": "modal", "callback_id": callbackRequest, "private_metadata": chAcme,
+		"view": map[string]any{"id": viewID, "hash": hash, "type": "modal", "callback_id": string(bot.FormRequest), "private_metadata": chAcme,
 			"state": map[string]any{"values": map[string]any{
 				string(bot.FieldOrg):     map[string]any{string(bot.FieldOrg): sel(org)},
 				string(bot.FieldAccount): map[string]any{string(bot.FieldAccount): map[string]any{"type": "external_select", "selected_option": opt}},

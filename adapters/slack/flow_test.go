@@ -25,7 +25,7 @@ func TestCommandOpensModal(t *testing.T) {
 		t.Fatalf("%d views.open, want 1", len(opens))
 	}
 	v := opens[0].Args["view"].(map[string]any)
-	if v["callback_id"] != callbackRequest || v["private_metadata"] != chAcme {
+	if v["callback_id"] != string(bot.FormRequest) || v["private_metadata"] != chAcme {
 		t.Fatalf("view callback %v metadata %v", v["callback_id"], v["private_metadata"])
 	}
 	body := opens[0].Body
@@ -80,7 +80,7 @@ func TestOptionsLockedFirstAndPerOrg(t *testing.T) {
 		t.Fatalf("query b: %q", got)
 	}
 	got = labels(e.mustOK(e.send("/slack/options", e.suggestion(uTech, "account", "a", ""))))
-	if len(got) != 1 || !strings.HasPrefix(got[0], pickOrgFirst+"|Pick the organization") {
+	if len(got) != 1 || !strings.HasPrefix(got[0], bot.PickOrgFirst+"|Pick the organization") {
 		t.Fatalf("no org: %q", got)
 	}
 	if got = labels(e.mustOK(e.send("/slack/options", e.suggestion(uOther, "account", "", "acme")))); len(got) != 0 {
@@ -104,7 +104,7 @@ func TestSubmissionErrorsPerField(t *testing.T) {
 		{"unknown account", form{org: "acme", account: "zed", reason: "Called back on HR number"}, "account", "No account"},
 		{"protected account", form{org: "acme", account: "dadmin", reason: "Called back on HR number"}, "account", ""},
 		{"weak password", form{org: "acme", account: "alice", password: "Zq9!xk", reason: "Called back on HR number"}, "password", "at least"},
-		{"pick org hint", form{org: "acme", account: pickOrgFirst, reason: "Called back on HR number"}, "account", "organization first"},
+		{"pick org hint", form{org: "acme", account: bot.PickOrgFirst, reason: "Called back on HR number"}, "account", "organization first"},
 		{"unknown ticket", form{org: "acme", account: "alice", ticket: "T-404", reason: "Called back on HR number"}, "ticket", "not found"},
 	}
 	for _, tc := range cases {
@@ -341,7 +341,7 @@ func TestDenyWithReason(t *testing.T) {
 	}
 	v := opens[0].Args["view"].(map[string]any)
 	meta, _ := v["private_metadata"].(string)
-	if v["callback_id"] != callbackDeny || meta != id+"|"+chApprovals {
+	if v["callback_id"] != string(bot.FormDeny) || meta != id+"|"+chApprovals {
 		t.Fatalf("deny modal %v %q", v["callback_id"], meta)
 	}
 	body := e.mustOK(e.send("/slack/interactions", e.denySubmission(uApprover, meta, "Caller failed <!channel> verification")))
@@ -546,5 +546,29 @@ func TestCardsNamePeople(t *testing.T) {
 	e.submitOK(uTech, validForm())
 	if n := len(e.fake.Calls("users.info")); n != 2 {
 		t.Fatalf("%d users.info calls, want 2 (one per person, then cached)", n)
+	}
+}
+
+// Slack gets its answer to an Approve click before the clicker's groups
+// are looked up: the lookup (a round trip to Slack that can take its whole
+// budget) belongs to the decision, which runs after the ack. Here the
+// approver's group is held until the click has been answered; a handler
+// that looked it up first would wait out its budget, find no group and
+// refuse the approver.
+func TestApproveIsAnsweredBeforeGroupsAreLookedUp(t *testing.T) {
+	e := newEnv(t, nil)
+	id, _ := e.submitOK(uTech, validForm())
+	e.forgetGroups()
+	held := e.fake.HoldGroup(gApprover)
+	e.mustOK(e.send("/slack/interactions", e.click(uApprover, chApprovals, bot.ActionApprove, id)))
+	select {
+	case <-held.Arrived():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the decision never asked for the approver's groups")
+	}
+	held.Release("")
+	e.wait()
+	if r, err := e.svc.Get(context.Background(), id); err != nil || r.State != bot.StateDone {
+		t.Fatalf("after the held lookup: state %v, err %v; want done", r.State, err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 
 	"github.com/slack-go/slack"
+
+	"github.com/unlockbot/unlockbot/bot"
 )
 
 // handleCommand answers /unlock [account]: it opens the request modal. The
@@ -37,7 +39,8 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 	// "/unlock alice": show alice's facts as if she had been picked, after
 	// the modal is open, off the path Slack is waiting on.
 	if org, acct := form.Prefilled(); org != "" && acct != "" {
-		a.svc.Detach(func(ctx context.Context) { a.showFacts(ctx, actor, cmd.ChannelID, org, acct, ref, &form) })
+		change := bot.FormReply{Form: form.ID, Actor: actor, Where: cmd.ChannelID, Values: bot.FormValues{bot.FieldOrg: org, bot.FieldAccount: acct}}
+		a.svc.Detach(func(ctx context.Context) { a.showFacts(ctx, change, bot.FieldAccount, ref, &form) })
 	}
 }
 

@@ -68,14 +68,14 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 		return
 	}
 	act := cb.ActionCallback.BlockActions[0]
-	if cb.View.CallbackID == string(bot.FormRequest) && act.ActionID == string(bot.FieldAccount) {
+	if cb.View.ID != "" { // a field of an open form changed, not a button on a message
 		w.WriteHeader(http.StatusOK)
-		a.accountPicked(cb, act)
+		a.fieldChanged(cb, act)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
 	defer cancel()
-	ch, user := channelOf(cb), a.person(ctx, cb.User.ID, cb.User.Name)
+	ch, user := channelOf(cb), a.bare(cb.User.ID, cb.User.Name)
 	show := func(ctx context.Context, c bot.Card) error { return a.openView(ctx, cb.TriggerID, windowView(c)) }
 	ans := a.svc.Click(ctx, bot.Click{Action: bot.ActionID(act.ActionID), RequestID: act.Value, Actor: user, Where: ch, Show: show})
 	if ans.Form != nil {
@@ -86,7 +86,11 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 	}
 	w.WriteHeader(http.StatusOK)
 	if ans.Tell != "" {
-		a.svc.Detach(func(ctx context.Context) { _ = a.Whisper(ctx, ch, user, ans.Tell) })
+		a.svc.Detach(func(ctx context.Context) {
+			if err := a.Whisper(ctx, ch, user, ans.Tell); err != nil {
+				a.log.Warn().Err(err).Str("actor", user.Key()).Str("channel", ch).Msg("could not tell the clicker")
+			}
+		})
 	}
 }
 
@@ -94,14 +98,10 @@ func (a *Adapter) blockActions(w http.ResponseWriter, r *http.Request, cb *slack
 // onto Slack's view_submission response.
 func (a *Adapter) submitForm(w http.ResponseWriter, r *http.Request, cb *slack.InteractionCallback) {
 	form := bot.FormID(cb.View.CallbackID)
-	if form != bot.FormRequest && form != bot.FormDeny {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
 	defer cancel()
 	fctx, where := formContext(cb.View.PrivateMetadata)
-	ans := a.svc.SubmitForm(ctx, bot.FormReply{Form: form, Actor: a.person(ctx, cb.User.ID, cb.User.Name),
+	ans := a.svc.SubmitForm(ctx, bot.FormReply{Form: form, Actor: a.bare(cb.User.ID, cb.User.Name),
 		Where: where, Context: fctx, Values: formValues(cb)})
 	switch {
 	case len(ans.Errors) > 0:

@@ -133,7 +133,7 @@ func newEnvWith(t testing.TB, st store.Store, edit func(*Config)) *env {
 	cfg := Config{
 		BotToken: identity.NewSecret(testToken), SigningSecret: identity.NewSecret(testSecret),
 		APIURL: e.fake.APIURL(), Service: svc, Store: st, Log: log, TeamID: teamID, AppID: appID,
-		UserGroups: UserGroupsOf([]*bot.Org{org}),
+		UserGroups: UserGroups(bot.RoleHolders([]*bot.Org{org}, Platform)),
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -226,7 +226,7 @@ func (e *env) submission(who string, f form) url.Values {
 	box := func(on bool) map[string]any {
 		o := []any{}
 		if on {
-			o = append(o, map[string]any{"value": checkedValue})
+			o = append(o, map[string]any{"value": bot.CheckedValue})
 		}
 		return map[string]any{"type": "checkboxes", "selected_options": o}
 	}
@@ -235,7 +235,7 @@ func (e *env) submission(who string, f form) url.Values {
 	put(bot.FieldReason, map[string]any{"type": "plain_text_input", "value": f.reason})
 	return payload(map[string]any{
 		"type": "view_submission", "user": user(who), "trigger_id": e.nextTrigger(),
-		"view": map[string]any{"id": "VREQ", "type": "modal", "callback_id": callbackRequest, "private_metadata": chAcme, "state": map[string]any{"values": vals}},
+		"view": map[string]any{"id": "VREQ", "type": "modal", "callback_id": string(bot.FormRequest), "private_metadata": chAcme, "state": map[string]any{"values": vals}},
 	})
 }
 
@@ -251,8 +251,8 @@ func (e *env) click(who, channel string, action bot.ActionID, requestID string) 
 func (e *env) denySubmission(who, meta, reason string) url.Values {
 	return payload(map[string]any{
 		"type": "view_submission", "user": user(who), "trigger_id": e.nextTrigger(),
-		"view": map[string]any{"id": "VDENY", "type": "modal", "callback_id": callbackDeny, "private_metadata": meta,
-			"state": map[string]any{"values": map[string]any{denyReasonBlock: map[string]any{denyReasonBlock: map[string]any{"type": "plain_text_input", "value": reason}}}}},
+		"view": map[string]any{"id": "VDENY", "type": "modal", "callback_id": string(bot.FormDeny), "private_metadata": meta,
+			"state": map[string]any{"values": map[string]any{string(bot.FieldDenyReason): map[string]any{string(bot.FieldDenyReason): map[string]any{"type": "plain_text_input", "value": reason}}}}},
 	})
 }
 
@@ -263,7 +263,7 @@ func (e *env) suggestion(who, field, query, org string) url.Values {
 	}
 	return payload(map[string]any{
 		"type": "block_suggestion", "user": user(who), "action_id": field, "block_id": field, "value": query,
-		"view": map[string]any{"id": "VREQ", "callback_id": callbackRequest, "state": map[string]any{"values": vals}},
+		"view": map[string]any{"id": "VREQ", "callback_id": string(bot.FormRequest), "state": map[string]any{"values": vals}},
 	})
 }
 

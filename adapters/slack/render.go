@@ -29,17 +29,11 @@ const (
 // password, a notice). Nothing is submitted from those windows.
 const (
 	factsBlock     = "account_facts"
-	callbackReveal = "unlockbot.reveal"
-	callbackNotice = "unlockbot.notice"
+	callbackReveal = "slack.password_window"
+	callbackNotice = "slack.notice_window"
 )
 
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
+func cut(s string, n int) string { return bot.Truncate(s, n) }
 
 // esc makes user-typed text inert in mrkdwn: no <!channel>, no fake links.
 func esc(s string) string { return mrkdwnEscaper.Replace(s) }

@@ -99,7 +99,7 @@ func TestSocketCommandOpensModal(t *testing.T) {
 	if len(opens) != 1 {
 		t.Fatalf("%d views.open, want 1", len(opens))
 	}
-	if v := opens[0].Args["view"].(map[string]any); v["callback_id"] != callbackRequest || v["private_metadata"] != chAcme {
+	if v := opens[0].Args["view"].(map[string]any); v["callback_id"] != string(bot.FormRequest) || v["private_metadata"] != chAcme {
 		t.Fatalf("view callback %v metadata %v", v["callback_id"], v["private_metadata"])
 	}
 	if !strings.Contains(opens[0].Body, `"value":"alice"`) {
@@ -235,7 +235,7 @@ func TestSocketReconnects(t *testing.T) {
 	if a := s.ack(s.command(uTech, chAcme, "alice")); a.Conn != 3 {
 		t.Fatalf("ack on connection %d, want 3", a.Conn)
 	}
-	if n := s.viewOpens(callbackRequest); n != 3 {
+	if n := s.viewOpens(string(bot.FormRequest)); n != 3 {
 		t.Fatalf("%d modals opened, want 3", n)
 	}
 	if n := len(s.fake.Calls("apps.connections.open")); n != 3 {

@@ -40,7 +40,13 @@ func TestAdaptersAreAList(t *testing.T) {
 	log = nil
 	boom := errors.New("boom")
 	_, err = (&app{}).mountAdapters(context.Background(), http.NewServeMux(), []adapterFactory{fakeAdapter("one", &log, boom), fakeAdapter("two", &log, nil)})
-	if !errors.Is(err, boom) || strings.Join(log, ", ") != "mount one" {
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "one: boom") || strings.Join(log, ", ") != "mount one" {
+		t.Fatalf("err %v, log %q", err, log)
+	}
+	// One that fails after others mounted stops those again.
+	log = nil
+	_, err = (&app{}).mountAdapters(context.Background(), http.NewServeMux(), []adapterFactory{fakeAdapter("one", &log, nil), fakeAdapter("two", &log, nil), fakeAdapter("three", &log, boom)})
+	if !errors.Is(err, boom) || strings.Join(log, ", ") != "mount one, mount two, mount three, stop two, stop one" {
 		t.Fatalf("err %v, log %q", err, log)
 	}
 }

@@ -111,7 +111,7 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		for _, c := range fake.Calls("views.open") {
-			if strings.Contains(c.Body, "unlockbot.reveal") && passwordInView(t, c.Body, lab, dn) != "" {
+			if strings.Contains(c.Body, "slack.password_window") && passwordInView(t, c.Body, lab, dn) != "" {
 				return
 			}
 		}

@@ -28,15 +28,23 @@ var adapterMayUse = map[string]bool{
 	// the entry points and their answers
 	"Service": true, "Notifier": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
 	"SafeMessage": true, "UserSentence": true,
-	// config the adapter reads (the orgs' group principals), and the one
-	// fail-closed group cache it feeds with its platform's group listing
-	"Org": true, "GroupCache": true, "NewGroupCache": true, "GroupSource": true,
+	// the one fail-closed group cache the adapter feeds with its
+	// platform's group listing, and the role holders it must list
+	"GroupCache": true, "NewGroupCache": true, "GroupSource": true, "RoleHolders": true, "Truncate": true,
 }
 
 // What an adapter may call on the service.
 var adapterMayCall = map[string]bool{
-	"Click": true, "SubmitForm": true, "Suggest": true, "NewForm": true, "PickedFacts": true,
-	"RecordRefusal": true, "Detach": true, "Drain": true, "SetNotifier": true,
+	"Click": true, "SubmitForm": true, "Suggest": true, "NewForm": true, "FieldChanged": true,
+	"RecordRefusal": true, "Detach": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
+}
+
+// policyNames are fields and methods of bot values that carry roles,
+// policy or state; an adapter that reads them decides something itself.
+var policyNames = map[string]bool{
+	"IsApprover": true, "IsTechnician": true, "OwnsChannel": true, "Policy": true, "RequireApproval": true,
+	"Technicians": true, "Approvers": true, "Channels": true, "ApprovalChannel": true,
+	"CanMove": true, "Final": true, "Retryable": true, "Revealed": true, "Steps": true, "UnlockOnly": true,
 }
 
 // TestAdaptersMakeNoDecisions proves that adapters translate and render
@@ -83,6 +91,12 @@ func adapterViolations(t *testing.T, dir string) []string {
 			}
 		}
 		ast.Inspect(af, func(n ast.Node) bool {
+			// An id of bot's spelled out ("unlockbot.approve") is a switch
+			// on an action, form or state by another name.
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.HasPrefix(strings.Trim(lit.Value, "`\""), "unlockbot.") {
+				pos := fset.Position(lit.Pos())
+				bad = append(bad, filepath.Base(dir)+"/"+filepath.Base(pos.Filename)+":"+strconv.Itoa(pos.Line)+": spells out bot's id "+lit.Value)
+			}
 			sel, ok := n.(*ast.SelectorExpr)
 			if !ok {
 				return true
@@ -91,6 +105,9 @@ func adapterViolations(t *testing.T, dir string) []string {
 			where := filepath.Base(pos.Filename) + ":" + strconv.Itoa(pos.Line)
 			if id, ok := sel.X.(*ast.Ident); ok && botName != "" && id.Name == botName && !adapterMayUse[sel.Sel.Name] {
 				bad = append(bad, filepath.Base(dir)+"/"+where+": names bot."+sel.Sel.Name+", which is flow or policy, not the model")
+			}
+			if policyNames[sel.Sel.Name] {
+				bad = append(bad, filepath.Base(dir)+"/"+where+": reads ."+sel.Sel.Name+", a role, policy or state of bot's")
 			}
 			// a.svc.X, cfg.Service.X: a call on the service
 			if inner, ok := sel.X.(*ast.SelectorExpr); ok && (inner.Sel.Name == "svc" || inner.Sel.Name == "Service") && !adapterMayCall[sel.Sel.Name] {
@@ -113,9 +130,11 @@ import "github.com/unlockbot/unlockbot/bot"
 
 type A struct{ svc *bot.Service }
 
-func (a *A) f(r *bot.Request) {
-	if r.State == bot.StateDone {
+func (a *A) f(r *bot.Request, o *org) {
+	if r.State == bot.StateDone || o.IsApprover(bot.Actor{}) {
 		_, _ = a.svc.Approve(nil, "", bot.Actor{})
+	}
+	if action == "unlockbot.approve" {
 	}
 }
 `
@@ -123,7 +142,7 @@ func (a *A) f(r *bot.Request) {
 		t.Fatal(err)
 	}
 	got := strings.Join(adapterViolations(t, dir), "\n")
-	for _, want := range []string{"bot.Request", "bot.StateDone", "Service.Approve"} {
+	for _, want := range []string{"bot.Request", "bot.StateDone", "Service.Approve", ".IsApprover", `"unlockbot.approve"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("%s not reported; got:\n%s", want, got)
 		}

@@ -259,7 +259,7 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	e.settle()
 	var pw string
 	for _, c := range e.fake.Calls("views.open") {
-		if strings.Contains(c.Body, "unlockbot.reveal") {
+		if strings.Contains(c.Body, "slack.password_window") {
 			pw = passwordInView(t, c.Body, lab, dn)
 		}
 	}

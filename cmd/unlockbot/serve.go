@@ -46,7 +46,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return stopAdapters(shut)
+	// Transports first (no new work), then the work they started: resets
+	// in progress, late answers, whichever adapter began them.
+	return errors.Join(stopAdapters(shut), a.svc.Drain(shut))
 }
 
 // routes mounts health checks and the chat adapters.

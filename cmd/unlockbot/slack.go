@@ -7,12 +7,14 @@ import (
 	"os"
 
 	"github.com/unlockbot/unlockbot/adapters/slack"
+	"github.com/unlockbot/unlockbot/bot"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
 // mountSlack wires the Slack adapter when SLACK_BOT_TOKEN is set. Tokens
 // come from the environment (or *_FILE paths), never from the config file.
-// It returns a shutdown function that waits for resets started after an ack.
+// It returns a stop function for its transport (the Socket Mode link);
+// serve drains the service's work itself, once, after every adapter.
 func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.Context) error, error) {
 	ad, appToken, err := a.slackAdapter()
 	if err != nil || ad == nil {
@@ -24,7 +26,7 @@ func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.
 	ad.Warm(ctx)
 	ad.Routes(mux)
 	if appToken.IsZero() {
-		return ad.Shutdown, nil
+		return func(context.Context) error { return nil }, nil // HTTP: srv.Shutdown ends it
 	}
 	// Socket Mode: the same handlers, fed over Slack's websocket, for
 	// deployments that cannot take inbound HTTPS. The HTTP routes stay
@@ -39,11 +41,11 @@ func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.
 	a.log.Info().Msg("Slack Socket Mode on (SLACK_APP_TOKEN set)")
 	return func(shut context.Context) error {
 		select {
-		case <-done:
+		case <-done: // the link finished its in-flight acks
+			return nil
 		case <-shut.Done():
 			return shut.Err()
 		}
-		return ad.Shutdown(shut)
 	}, nil
 }
 
@@ -84,7 +86,7 @@ func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {
 		BotToken: token, SigningSecret: signing, AppToken: appToken,
 		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
 		TeamID: a.cfg.Slack.TeamID, EnterpriseID: a.cfg.Slack.EnterpriseID, AppID: a.cfg.Slack.AppID,
-		UserGroups: slack.UserGroupsOf(a.orgs), GroupMaxStale: a.cfg.Slack.GroupMaxStale,
+		UserGroups: slack.UserGroups(bot.RoleHolders(a.orgs, slack.Platform)), GroupMaxStale: a.cfg.Slack.GroupMaxStale,
 	})
 	return ad, appToken, err
 }

@@ -150,7 +150,7 @@ func TestSlapdRefusedPasswordKeepsLock(t *testing.T) {
 }
 
 // TestSlapdPasswordModifyUnlocks pins what slapd 2.5's ppolicy does and
-// write.go relies on: a Password Modify by someone other than the user
+// bot/steps_directory.go relies on: a Password Modify by someone other than the user
 // clears pwdAccountLockedTime and pwdFailureTime by itself, even without
 // Unlock, and even an administrator's permanent lock (000001010000Z).
 func TestSlapdPasswordModifyUnlocks(t *testing.T) {
