@@ -158,7 +158,7 @@ func (e *e2e) settle() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := e.stop(ctx); err != nil {
+	if err := e.app.svc.Drain(ctx); err != nil {
 		e.t.Fatalf("background work: %v", err)
 	}
 }
@@ -267,7 +267,7 @@ func TestSlackToActiveDirectory(t *testing.T) {
 		t.Fatal("the reveal modal did not carry a password that binds")
 	}
 	for _, c := range e.fake.Calls() {
-		if strings.Contains(c.Body, pw) && !(c.Method == "views.open" && strings.Contains(c.Body, "unlockbot.reveal")) {
+		if strings.Contains(c.Body, pw) && !(c.Method == "views.open" && strings.Contains(c.Body, "slack.password_window")) {
 			t.Errorf("password sent to Slack in %s", c.Method)
 		}
 	}
