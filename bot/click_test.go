@@ -195,8 +195,9 @@ func TestJobRetry(t *testing.T) {
 
 // recordingJobs keeps what it is given and runs nothing until told.
 type recordingJobs struct {
-	run  func(context.Context, Job)
-	jobs []Job
+	run     func(context.Context, Job)
+	jobs    []Job
+	drained int
 }
 
 func (j *recordingJobs) Start(run func(context.Context, Job)) { j.run = run }
@@ -204,7 +205,7 @@ func (j *recordingJobs) Enqueue(_ context.Context, job Job) error {
 	j.jobs = append(j.jobs, job)
 	return nil
 }
-func (j *recordingJobs) Drain(context.Context) error { return nil }
+func (j *recordingJobs) Drain(context.Context) error { j.drained++; return nil }
 
 // peopleOf is a platform's People: it knows who is in which group.
 type peopleOf map[string][]string
@@ -256,6 +257,9 @@ func TestClickQueuesAJobThatLooksTheClickerUp(t *testing.T) {
 	q.run(context.Background(), Job{Action: ActionApprove, RequestID: r2.ID, Actor: forged, Where: "C-approvals"})
 	if got, _ := svc.Get(context.Background(), r2.ID); got.State != StatePendingApproval {
 		t.Fatalf("a job's own groups approved it: %s", got.State)
+	}
+	if err := svc.Drain(context.Background()); err != nil || q.drained != 1 {
+		t.Fatalf("Drain: %v, queue drained %d times; want once", err, q.drained)
 	}
 }
 

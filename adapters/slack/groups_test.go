@@ -70,3 +70,18 @@ func TestActorsCarryTheirSlackGroups(t *testing.T) {
 func (e *env) forgetGroups() {
 	e.a.groups = bot.NewGroupCache(userGroups{e.a.api}, []string{gApprover}, 0, 0, e.a.now, zerolog.Nop())
 }
+
+// Complete gives groups only to users of the pinned team on Slack: an
+// actor of another platform or workspace is returned as it came.
+func TestCompleteOnlyOurUsers(t *testing.T) {
+	e := newEnv(t, nil)
+	in := bot.Actor{Platform: Platform, Tenant: teamID, ID: uApprover, Name: "appr"}
+	if got := e.a.Complete(context.Background(), in); len(got.Groups) != 1 || got.Groups[0] != gApprover {
+		t.Fatalf("our approver completed to %+v", got)
+	}
+	for _, foreign := range []bot.Actor{{Platform: "teams", Tenant: teamID, ID: uApprover}, {Platform: Platform, Tenant: "T999", ID: uApprover}} {
+		if got := e.a.Complete(context.Background(), foreign); len(got.Groups) != 0 || got.Name != foreign.Name {
+			t.Fatalf("%+v completed to %+v", foreign, got)
+		}
+	}
+}
