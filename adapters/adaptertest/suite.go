@@ -41,6 +41,7 @@ func scenarios() []scenario {
 		{"SelfApprovalRefused", testSelfApprovalRefused},
 		{"NonApproverRefused", testNonApproverRefused},
 		{"DoubleApproveResetsOnce", testDoubleApprove},
+		{"ClickAnsweredBeforeTheReset", testClickAnsweredBeforeTheReset},
 		{"DenyWithReason", testDenyWithReason},
 		{"RevealOnce", testRevealOnce},
 		{"TypedPasswordNeverSent", testTypedPasswordNeverSent},
