@@ -34,9 +34,11 @@ type Platform interface {
 	// platform shows next to fields; nil means the form was accepted.
 	Submit(t *testing.T, u User, f Form, values map[bot.FieldID]string) map[bot.FieldID]string
 	// Click presses the button of msg with that action. It returns the form
-	// the click opened for u (the reason to deny), or nil. It may run on
-	// several goroutines at once (a double click), so it reports with
-	// t.Error, never t.Fatal.
+	// the click opened for u (the reason to deny), or nil. It returns once
+	// the platform has the adapter's answer, not when the work the click
+	// started is done (that is Wait): a scenario looks at what was answered
+	// while the reset still runs. It may run on several goroutines at once
+	// (a double click), so it reports with t.Error, never t.Fatal.
 	Click(t *testing.T, u User, msg Message, action bot.ActionID) *Form
 	// Wait returns when the work the adapter started after answering the
 	// platform has finished. Reads below are only meaningful after it.

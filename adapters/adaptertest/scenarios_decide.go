@@ -125,3 +125,57 @@ func testLateClickAfterExpiry(r *run) {
 		r.t.Errorf("technician told %+v, want one expiry notice", r.p.Private(r.t, Technician))
 	}
 }
+
+// stuck bounds a wait for something that must happen without waiting on
+// the clock: it turns a hang (an answer blocked on a held call) into a
+// failure, and is never reached when the adapter is right.
+const stuck = 10 * time.Second
+
+// The platform's answer to Approve does not wait for the reset: with the
+// password write held in the directory, the click is answered, the write
+// then arrives and waits, nothing is done yet; released, the reset
+// completes once.
+func testClickAnsweredBeforeTheReset(r *run) {
+	card, id := r.submit(Technician)
+	reached, release := r.env.Dir.HoldNext("SetPassword")
+	r.t.Cleanup(release)
+	answered := make(chan *Form, 1)
+	go func() { answered <- r.p.Click(r.t, Approver, card, bot.ActionApprove) }()
+	select {
+	case f := <-answered:
+		if f != nil {
+			r.t.Errorf("Approve opened a form: %+v", f)
+		}
+	case <-time.After(stuck):
+		release()
+		<-answered // Click reports on r.t: let it finish before the test does
+		r.t.Fatalf("Approve was not answered while the password write was held: the answer waits for the reset")
+	}
+	select {
+	case <-reached:
+	case <-time.After(stuck):
+		r.t.Fatalf("the reset never reached the directory after Approve was answered (counts %+v)", r.env.Dir.Counts())
+	}
+	if c := r.env.Dir.Counts(); c.SetPassword != 0 {
+		r.t.Fatalf("password set %d times while the write is held", c.SetPassword)
+	}
+	if c := r.card(); strings.Contains(c.Text, "Done") || repliesSaying(c, "Reset complete") != 0 {
+		r.t.Errorf("the card says done while the write is held:\n%s\n%+v", c, c.Replies)
+	}
+	for _, m := range r.p.Private(r.t, Technician) {
+		if _, ok := m.Button(bot.ActionReveal); ok {
+			r.t.Errorf("the technician was offered the password while the write is held: %+v", m)
+		}
+	}
+
+	release()
+	r.p.Wait(r.t)
+	if c := r.env.Dir.Counts(); c.SetPassword != 1 || c.Unlock != 1 {
+		r.t.Fatalf("after release %+v, want one password set with its unlock", c)
+	}
+	done := r.card()
+	if !strings.Contains(done.Text, "Done") || repliesSaying(done, "Reset complete") != 1 {
+		r.t.Errorf("after release the card does not say Done with one confirmation:\n%s\n%+v", done, done.Replies)
+	}
+	r.revealable(id)
+}

@@ -67,3 +67,40 @@ func testRetryContinues(r *run) {
 	}
 	r.shownOnce(u.Password)
 }
+
+// typed is a password a technician might type: it passes the org's policy
+// and holds the characters JSON, HTML and form encoding each change, so the
+// scan of every encoding is put to work.
+const typed = `Kite<&>"Harbor" 42+%/`
+
+// A password the technician typed is set as typed and never sent back: no
+// body to the platform, no log line, no audit record carries it. The done
+// message tells them to give the user the password they typed and offers
+// nothing to reveal.
+func testTypedPasswordNeverSent(r *run) {
+	vals := validValues()
+	vals[bot.FieldMode] = string(bot.ModeReset)
+	vals[bot.FieldPassword] = typed
+	card, id := r.submitValues(Technician, vals)
+	r.click(Approver, card, bot.ActionApprove)
+	if c := r.env.Dir.Counts(); c.SetPassword != 1 {
+		r.t.Fatalf("password set %d times, want 1", c.SetPassword)
+	}
+	if u, _ := r.env.Dir.User(Locked); u.Password != typed || u.Lock.Locked {
+		r.t.Fatalf("%s holds password %q (locked=%t), want the typed one, unlocked", Locked, u.Password, u.Lock.Locked)
+	}
+	if done := r.card(); !strings.Contains(done.Text, "Done") || repliesSaying(done, "Reset complete") != 1 {
+		r.t.Errorf("the card does not say Done with one confirmation:\n%s\n%+v", done, done.Replies)
+	}
+	if got := r.told(Technician, "Give the user the password you typed"); len(got) != 1 || !strings.Contains(got[0].String(), id) {
+		r.t.Errorf("technician told %+v, want one done message for %s saying to give the typed password", r.p.Private(r.t, Technician), id)
+	}
+	for _, u := range []User{Technician, Approver, Outsider} {
+		for _, m := range r.p.Private(r.t, u) {
+			if _, ok := m.Button(bot.ActionReveal); ok {
+				r.t.Errorf("the %s was offered a Reveal button for a typed password: %+v", u, m)
+			}
+		}
+	}
+	r.neverSent(typed)
+}

@@ -12,6 +12,22 @@ import (
 // person's messages, no log line and no audit record.
 func (r *run) shownOnce(pw string) {
 	r.t.Helper()
+	r.scan(pw, 1, Approver, Outsider)
+}
+
+// neverSent asserts pw reached the platform in no body at all, nor any
+// log line or audit record: a password the technician typed is theirs
+// already, so nothing has a reason to carry it back.
+func (r *run) neverSent(pw string) {
+	r.t.Helper()
+	r.scan(pw, 0, Technician, Approver, Outsider)
+}
+
+// scan asserts pw, in any of its encodings, is in exactly bodies of the
+// bodies sent to the platform, on no approval card or thread, in nothing
+// shown to hidden, and in no log line or audit record.
+func (r *run) scan(pw string, bodies int, hidden ...User) {
+	r.t.Helper()
 	if len(pw) < 12 {
 		r.t.Fatalf("password of %d characters: the scan would prove little", len(pw))
 	}
@@ -30,8 +46,8 @@ func (r *run) shownOnce(pw string) {
 			n++
 		}
 	}
-	if n != 1 {
-		r.t.Errorf("the password is in %d bodies sent to the platform, want exactly 1 (the reveal)", n)
+	if n != bodies {
+		r.t.Errorf("the password is in %d bodies sent to the platform, want exactly %d", n, bodies)
 	}
 	for _, c := range r.p.Approvals(r.t) {
 		for _, m := range append([]Message{c}, c.Replies...) {
@@ -40,7 +56,7 @@ func (r *run) shownOnce(pw string) {
 			}
 		}
 	}
-	for _, u := range []User{Approver, Outsider} {
+	for _, u := range hidden {
 		for _, m := range r.p.Private(r.t, u) {
 			if has(m.String()) {
 				r.t.Errorf("the password was shown to the %s", u)

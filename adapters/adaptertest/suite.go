@@ -41,8 +41,10 @@ func scenarios() []scenario {
 		{"SelfApprovalRefused", testSelfApprovalRefused},
 		{"NonApproverRefused", testNonApproverRefused},
 		{"DoubleApproveResetsOnce", testDoubleApprove},
+		{"ClickAnsweredBeforeTheReset", testClickAnsweredBeforeTheReset},
 		{"DenyWithReason", testDenyWithReason},
 		{"RevealOnce", testRevealOnce},
+		{"TypedPasswordNeverSent", testTypedPasswordNeverSent},
 		{"RetryContinues", testRetryContinues},
 		{"LateClickAfterExpiry", testLateClickAfterExpiry},
 	}
@@ -66,8 +68,14 @@ func validValues() map[bot.FieldID]string {
 // approval card it posted, the only one so far.
 func (r *run) submit(u User) (Message, string) {
 	r.t.Helper()
+	return r.submitValues(u, validValues())
+}
+
+// submitValues is submit with the form filled in with vals.
+func (r *run) submitValues(u User, vals map[bot.FieldID]string) (Message, string) {
+	r.t.Helper()
 	f := r.p.Command(r.t, u, "")
-	if errs := r.p.Submit(r.t, u, f, validValues()); errs != nil {
+	if errs := r.p.Submit(r.t, u, f, vals); errs != nil {
 		r.t.Fatalf("valid form refused: %v", errs)
 	}
 	r.p.Wait(r.t)

@@ -32,6 +32,7 @@ type Directory struct {
 	// FailNext, when set, is returned (once) by the next call of that name.
 	failNext map[string]error
 	slowNext map[string]time.Duration
+	holdNext map[string]*hold
 	stamp    int // password writes so far, the PasswordStamp source
 }
 
@@ -50,7 +51,7 @@ func (d *Directory) Counts() Counts {
 
 // New returns a directory holding users (copied).
 func New(users ...User) *Directory {
-	d := &Directory{users: map[string]*User{}, failNext: map[string]error{}, slowNext: map[string]time.Duration{}}
+	d := &Directory{users: map[string]*User{}, failNext: map[string]error{}, slowNext: map[string]time.Duration{}, holdNext: map[string]*hold{}}
 	for _, u := range users {
 		u := u
 		if u.ID == "" {
@@ -79,12 +80,37 @@ func (d *Directory) SlowNext(op string, dur time.Duration) {
 	d.slowNext[op] = dur
 }
 
-// fail is called with d.mu held; a slow call sleeps without it.
+// HoldNext makes the next call of op wait, before it changes anything,
+// until release is called: a test can then look at what was answered while
+// that call is in flight, with no clock. A held write is not counted until
+// it runs (Lookup and Verify count on arrival, as they always have).
+// reached is closed when the held call arrives. A held call does not watch
+// its context, so a test releases it on every path (release may be called
+// more than once, and before the call arrives).
+func (d *Directory) HoldNext(op string) (reached <-chan struct{}, release func()) {
+	h := &hold{reached: make(chan struct{}), release: make(chan struct{})}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.holdNext[op] = h
+	var once sync.Once
+	return h.reached, func() { once.Do(func() { close(h.release) }) }
+}
+
+type hold struct{ reached, release chan struct{} }
+
+// fail is called with d.mu held; a slow or held call waits without it.
 func (d *Directory) fail(op string) error {
 	if dur, ok := d.slowNext[op]; ok {
 		delete(d.slowNext, op)
 		d.mu.Unlock()
 		time.Sleep(dur)
+		d.mu.Lock()
+	}
+	if h, ok := d.holdNext[op]; ok {
+		delete(d.holdNext, op)
+		close(h.reached)
+		d.mu.Unlock()
+		<-h.release
 		d.mu.Lock()
 	}
 	if err, ok := d.failNext[op]; ok {
