@@ -195,9 +195,10 @@ func TestJobRetry(t *testing.T) {
 
 // recordingJobs keeps what it is given and runs nothing until told.
 type recordingJobs struct {
-	run     func(context.Context, Job)
-	jobs    []Job
-	drained int
+	run      func(context.Context, Job)
+	jobs     []Job
+	drained  int
+	drainErr error
 }
 
 func (j *recordingJobs) Start(run func(context.Context, Job)) { j.run = run }
@@ -205,7 +206,7 @@ func (j *recordingJobs) Enqueue(_ context.Context, job Job) error {
 	j.jobs = append(j.jobs, job)
 	return nil
 }
-func (j *recordingJobs) Drain(context.Context) error { j.drained++; return nil }
+func (j *recordingJobs) Drain(context.Context) error { j.drained++; return j.drainErr }
 
 // peopleOf is a platform's People: it knows who is in which group.
 type peopleOf map[string][]string
@@ -260,6 +261,33 @@ func TestClickQueuesAJobThatLooksTheClickerUp(t *testing.T) {
 	}
 	if err := svc.Drain(context.Background()); err != nil || q.drained != 1 {
 		t.Fatalf("Drain: %v, queue drained %d times; want once", err, q.drained)
+	}
+	q.drainErr = errors.New("queue: shutdown timed out")
+	if err := svc.Drain(context.Background()); !errors.Is(err, q.drainErr) {
+		t.Fatalf("Drain hid the queue's error: %v", err)
+	}
+}
+
+// A sentence that cannot reach the clicker, or a late refusal that cannot
+// reach the technician, is logged: nobody else would know.
+func TestUndeliveredSentencesAreLogged(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.mustSubmit("alice", "")
+	h.chat.failTell = errors.New("chat: channel_not_found")
+	h.svc.Click(context.Background(), Click{Action: ActionApprove, RequestID: r.ID, Actor: tech, Where: "C-approvals"})
+	h.drain()
+	if !strings.Contains(h.logs.String(), "could not tell the clicker") {
+		t.Fatalf("an undelivered refusal left no log line:\n%s", h.logs.String())
+	}
+	h.dir.SlowNext("Lookup", 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if fa := h.svc.SubmitForm(ctx, FormReply{Form: FormRequest, Actor: tech, Values: requestValues("ghost")}); fa.Replace == nil {
+		t.Fatalf("slow submission answered %+v", fa)
+	}
+	h.drain()
+	if !strings.Contains(h.logs.String(), "could not tell the technician") {
+		t.Fatalf("an undelivered late refusal left no log line:\n%s", h.logs.String())
 	}
 }
 

@@ -96,6 +96,9 @@ func (f *fakeChat) Notify(_ context.Context, to Actor, c Card) error {
 }
 
 func (f *fakeChat) Whisper(_ context.Context, where string, to Actor, text string) error {
+	if f.failTell != nil {
+		return f.failTell
+	}
 	f.add("whisper", to.Key()+"@"+where, Card{Text: text})
 	return nil
 }
