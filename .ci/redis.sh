@@ -67,8 +67,16 @@ fi
 if pong; then
 	did+=("redis already answering on 127.0.0.1:$PORT")
 else
-	redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
-		--daemonize yes --dir /tmp --pidfile "$PIDFILE" --logfile "$LOGFILE"
+	# Without our descriptors above 2: a caller running `flock LOCKFILE
+	# .ci/services.sh` holds the lab lock on one, and a daemon that kept it
+	# would hold the lock for as long as Redis runs.
+	(
+		for fd in $(ls "/proc/$BASHPID/fd"); do
+			((fd > 2)) && eval "exec $fd>&-"
+		done 2>/dev/null
+		exec redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no \
+			--daemonize yes --dir /tmp --pidfile "$PIDFILE" --logfile "$LOGFILE"
+	)
 	for _ in $(seq 50); do
 		pong && break
 		sleep 0.1

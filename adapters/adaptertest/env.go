@@ -50,7 +50,7 @@ type Env struct {
 	Dir *memory.Directory
 	Log zerolog.Logger
 
-	logs, audit syncBuffer
+	logs, audit Buffer
 	clock       clock
 }
 
@@ -114,19 +114,20 @@ func (c *clock) add(d time.Duration) {
 	c.d += d
 }
 
-// syncBuffer is written by the service's goroutines and read by the suite.
-type syncBuffer struct {
+// Buffer collects output written by the service's goroutines while a test
+// reads it (logs, an audit trail); every adapter's tests may use it.
+type Buffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *Buffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

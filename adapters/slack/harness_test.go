@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/unlockbot/unlockbot/adapters/adaptertest"
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot"
@@ -45,22 +45,9 @@ const (
 	dmTech      = "DTECH"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects the log and audit trail the service's goroutines
+// write while the test reads them.
+type syncBuffer = adaptertest.Buffer
 
 type clock struct {
 	mu sync.Mutex

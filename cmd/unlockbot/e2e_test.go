@@ -14,12 +14,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/unlockbot/unlockbot/adapters/adaptertest"
 	"github.com/unlockbot/unlockbot/adapters/slack"
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
@@ -93,22 +93,7 @@ audit: { file: %q }
 
 // lockedBuffer collects the log of a server whose handlers and background
 // work write at the same time.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = adaptertest.Buffer
 
 // post signs form like Slack and sends it to path.
 func (e *e2e) post(path string, form url.Values) (int, string) {
