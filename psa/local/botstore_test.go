@@ -1,15 +1,13 @@
-package local_test
+package local
 
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
 	"github.com/unlockbot/unlockbot/psa"
-	"github.com/unlockbot/unlockbot/psa/local"
 )
 
 // Local tickets on the bot's store, through store.Values: its errors are
@@ -32,32 +30,12 @@ func TestLocalTicketsOnTheBotStore(t *testing.T) {
 		t.Fatalf("missing key: %v", err)
 	}
 
-	tk := local.New(ts, "acme", nil)
+	tk := New(ts, "acme", nil)
 	if err := tk.Health(ctx); err != nil {
 		t.Fatalf("health: %v", err)
 	}
 	if _, err := tk.Get(ctx, "1001"); !errors.Is(err, psa.ErrNotFound) {
 		t.Fatalf("missing ticket: %v", err)
 	}
-	ids := make(chan string, 10)
-	var wg sync.WaitGroup
-	for range cap(ids) {
-		wg.Go(func() {
-			got, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme", Summary: "locked out"})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			ids <- got.ID
-		})
-	}
-	wg.Wait()
-	close(ids)
-	seen := map[string]bool{}
-	for id := range ids {
-		seen[id] = true
-	}
-	if len(seen) != cap(ids) {
-		t.Fatalf("%d distinct ticket ids for %d creates", len(seen), cap(ids))
-	}
+	createsGetDistinctIDs(t, tk, 10)
 }

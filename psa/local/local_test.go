@@ -118,14 +118,18 @@ func TestFindCreatedAndHasNote(t *testing.T) {
 // contract: nextID retries a lost compare-and-swap instead of failing or
 // handing out one number twice.
 func TestConcurrentCreatesGetDistinctIDs(t *testing.T) {
-	ctx := context.Background()
-	tk := New(newMapStore(), "acme", reversing)
-	const n = 20
+	createsGetDistinctIDs(t, New(newMapStore(), "acme", reversing), 20)
+}
+
+// createsGetDistinctIDs creates n tickets at once and fails unless each
+// got its own id: the sequence is a compare-and-swap that must retry.
+func createsGetDistinctIDs(t *testing.T, tk *Tickets, n int) {
+	t.Helper()
 	ids := make(chan string, n)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			got, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "locked out"})
+			got, err := tk.Create(context.Background(), psa.NewTicket{CompanyID: "acme-co", Summary: "locked out"})
 			if err != nil {
 				t.Error(err)
 				return
