@@ -77,3 +77,6 @@ func (c *Connector) Update(ctx context.Context, serviceURL, conv, activityID str
 func (c *Connector) Member(ctx context.Context, serviceURL, conv, userID string) (schema.ChannelAccount, error) {
 	return schema.ChannelAccount{}, nil
 }
+
+// Invalidate drops the cached token.
+func (s *TokenSource) Invalidate() {}

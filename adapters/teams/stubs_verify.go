@@ -40,3 +40,6 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) { return &Verifier{}, ni
 func (v *Verifier) Verify(ctx context.Context, authorization string, act *schema.Activity) error {
 	return nil
 }
+
+// Warm fetches the metadata and keys.
+func (v *Verifier) Warm(ctx context.Context) error { return nil }

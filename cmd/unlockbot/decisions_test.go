@@ -27,7 +27,7 @@ var adapterMayUse = map[string]bool{
 	"WidgetSelect": true, "WidgetTypeahead": true, "WidgetText": true, "WidgetSecret": true, "WidgetLongText": true, "WidgetCheckbox": true,
 	// the entry points and their answers
 	"Service": true, "Notifier": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
-	"SafeMessage": true, "UserSentence": true,
+	"SafeMessage": true, "UserSentence": true, "DenyForm": true,
 	// the one fail-closed group cache the adapter feeds with its
 	// platform's group listing, and the role holders it must list
 	"GroupCache": true, "NewGroupCache": true, "GroupSource": true, "RoleHolders": true, "Truncate": true,
@@ -37,6 +37,8 @@ var adapterMayUse = map[string]bool{
 var adapterMayCall = map[string]bool{
 	"Click": true, "SubmitForm": true, "Suggest": true, "NewForm": true, "FieldChanged": true,
 	"RecordRefusal": true, "Detach": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
+	// per-viewer cards (Teams), decided in bot/view.go
+	"ViewApproval": true, "Deciders": true,
 }
 
 // policyNames are fields and methods of bot values that carry roles,

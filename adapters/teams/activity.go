@@ -1,0 +1,145 @@
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+// Invoke names this adapter answers.
+const (
+	invokeAction = "adaptiveCard/action"
+	invokeSearch = "application/search"
+)
+
+// handleActivity is POST /api/messages: read a bounded body, check the
+// Bot Framework's token against it, drop replays, then hand the activity
+// to its handler. A request whose token fails is answered 401 and goes no
+// further.
+func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		a.refuse(r.Context(), w, &AuthError{Reason: "no_token"}, nil)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		a.log.Warn().Str("remote", r.RemoteAddr).Msg("teams activity refused: body too large or unreadable")
+		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	act, err := parseActivity(body)
+	if err != nil {
+		a.refuse(r.Context(), w, &AuthError{Reason: "malformed"}, nil)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
+	defer cancel()
+	if err := a.verify.Verify(ctx, r.Header.Get("Authorization"), act); err != nil {
+		a.refuse(ctx, w, err, act)
+		return
+	}
+	if act.ID != "" {
+		first, err := a.st.Mark(ctx, "teams:activity:"+act.Conversation.ID+":"+act.ID, replayTTL)
+		if err != nil {
+			a.log.Warn().Err(err).Msg("replay check failed; activity not handled")
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		if !first {
+			a.log.Info().Str("activity", act.ID).Msg("activity seen before; dropped")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	a.remember(ctx, act)
+	switch {
+	case act.Type == schema.Message:
+		w.WriteHeader(http.StatusOK)
+		a.onMessage(act)
+	case act.Type == schema.Invoke && act.Name == invokeAction:
+		writeJSON(w, a.onAction(ctx, act))
+	case act.Type == schema.Invoke && act.Name == invokeSearch:
+		writeJSON(w, a.onSearch(ctx, act))
+	case act.Type == schema.Invoke:
+		http.Error(w, "unsupported invoke", http.StatusNotImplemented)
+	default: // conversationUpdate, installationUpdate, …: remembered above
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// parseActivity reads an activity. Teams' "value" is an object for the
+// invokes handled here; an activity whose value is something else (a
+// string on some message kinds) is still read, without it.
+func parseActivity(body []byte) (*schema.Activity, error) {
+	var act schema.Activity
+	err := json.Unmarshal(body, &act)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field == "value" {
+		act.Value, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &act, nil
+}
+
+// refuse answers 401 and audits why, at most once per reason and minute
+// (bot.Service.RecordRefusal), with nothing from the token itself.
+func (a *Adapter) refuse(ctx context.Context, w http.ResponseWriter, err error, act *schema.Activity) {
+	why := "refused"
+	var ae *AuthError
+	if errors.As(err, &ae) {
+		why = ae.Reason
+	}
+	detail := map[string]string{}
+	if act != nil {
+		detail["activity_type"] = cut(string(act.Type), 32)
+		detail["channel_id"] = cut(act.ChannelID, 32)
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	audited := a.svc.RecordRefusal(actx, Platform, why, detail)
+	cancel()
+	a.log.Warn().Str("event", "teams.token_refused").Str("why", why).Bool("audited", audited).Msg("activity with a bad Bot Framework token refused")
+	http.Error(w, "unauthorized", http.StatusUnauthorized)
+}
+
+// remember records who sent a verified activity and from where, so the
+// bot can reach them later from any replica.
+func (a *Adapter) remember(ctx context.Context, act *schema.Activity) {
+	if err := a.refs.sawService(ctx, act.ServiceURL); err != nil {
+		a.log.Warn().Err(err).Msg("could not record the service URL")
+	}
+	u := userRef{MRI: act.From.ID, ServiceURL: act.ServiceURL}
+	if act.Conversation.ConversationType == "personal" {
+		u.Personal = act.Conversation.ID
+	}
+	if err := a.refs.saw(ctx, act.From.AadObjectID, u); err != nil {
+		a.log.Warn().Err(err).Msg("could not record the user's conversation reference")
+	}
+}
+
+// where is the conversation an activity came from as bot/ names it: the
+// channel (without the thread) or the personal chat.
+func where(act *schema.Activity) string {
+	if ch, ok := act.ChannelData["channel"].(map[string]any); ok {
+		if id, _ := ch["id"].(string); id != "" {
+			return id
+		}
+	}
+	return channelOf(act.Conversation.ID)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func cut(s string, n int) string { return bot.Truncate(s, n) }
