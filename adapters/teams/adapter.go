@@ -167,3 +167,7 @@ func (a *Adapter) Complete(_ context.Context, p bot.Actor) bot.Actor { return p 
 
 // safe is the sentence for the chat user; never the error chain.
 func safe(err error) string { return bot.UserSentence(err) }
+
+// Warm fetches the Bot Framework's signing keys, so the first activity
+// does not wait on them.
+func (a *Adapter) Warm(ctx context.Context) error { return a.verify.Warm(ctx) }

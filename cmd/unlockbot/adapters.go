@@ -26,6 +26,7 @@ type adapterFactory struct {
 // and in platforms.
 var adapters = []adapterFactory{
 	{name: "slack", mount: (*app).mountSlack, check: (*app).checkSlack},
+	{name: "teams", mount: (*app).mountTeams, check: (*app).checkTeams},
 }
 
 // mountAdapters mounts every adapter of fs and returns one shutdown for

@@ -28,6 +28,7 @@ type Config struct {
 	LogLevel     string         `yaml:"log_level"`
 	Audit        AuditConfig    `yaml:"audit"`
 	Slack        SlackConfig    `yaml:"slack"`
+	Teams        TeamsConfig    `yaml:"teams"`
 	Limits       LimitsConfig   `yaml:"limits"`
 	Recovery     RecoveryConfig `yaml:"recovery"`
 	Orgs         []OrgConfig    `yaml:"orgs"`
@@ -69,6 +70,7 @@ type OrgConfig struct {
 	PSA       PSAConfig       `yaml:"psa"`
 	Policy    PolicyConfig    `yaml:"policy"`
 	Slack     ChatConfig      `yaml:"slack"`
+	Teams     ChatConfig      `yaml:"teams"`
 }
 
 type DirectoryConfig struct {
@@ -162,6 +164,7 @@ func (c *Config) defaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	c.Teams.fromEnv()
 	if c.Slack.GroupMaxStale == 0 {
 		c.Slack.GroupMaxStale = bot.DefaultGroupMaxStale
 	}
@@ -213,6 +216,7 @@ func (c *Config) Validate() error {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
 	c.Slack.validate(bad)
+	c.Teams.validate(bad)
 	if len(c.Orgs) == 0 {
 		bad("orgs", "list at least one organization")
 	}
@@ -227,6 +231,7 @@ func (c *Config) Validate() error {
 		}
 		seen[o.ID] = true
 		o.Directory.validate(k+".directory", bad)
+		o.Teams.validateTeams(k+".teams", bad)
 		o.PSA.validate(k+".psa", bad)
 		p := o.Policy
 		if p.MinPasswordLength != 0 && (p.MinPasswordLength < 8 || p.MinPasswordLength > 128) {

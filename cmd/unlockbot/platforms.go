@@ -35,6 +35,7 @@ type platform struct {
 // an entry here, its ChatConfig field on OrgConfig, and an adapterFactory.
 var platforms = []platform{
 	{name: "slack", block: func(o OrgConfig) ChatConfig { return o.Slack }, tenant: func(c *Config) string { return c.Slack.TeamID }},
+	{name: "teams", block: func(o OrgConfig) ChatConfig { return o.Teams }, tenant: func(c *Config) string { return c.Teams.TenantID }},
 }
 
 // bindingsOf reads one org's bindings, one per platform in ps.
