@@ -4,6 +4,7 @@
 //	unlockbot serve --config F          run the bot
 //	unlockbot check --config F          test each org's directory connection and rights
 //	unlockbot reset --config F ...      break-glass reset from a terminal
+//	unlockbot teams-package --app-id G  the Teams app package an admin uploads
 package main
 
 import (
@@ -29,6 +30,7 @@ commands:
   serve    run the bot (--config F or UNLOCKBOT_CONFIG)
   check    check each organization's directory: bind, base DN, rights (--config F)
   reset    break-glass reset from a terminal, audited (--config F --org ID --account NAME --as OPERATOR)
+  teams-package  write the Teams app package to upload (--app-id GUID --out unlockbot-teams.zip)
 `
 
 // run is main without the process: tests call it with their own streams.
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
 	case "reset":
 		err = cmdReset(ctx, args[1:], stdin, stdout, stderr)
+	case "teams-package":
+		err = cmdTeamsPackage(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

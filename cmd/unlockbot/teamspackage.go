@@ -1,0 +1,414 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// The Teams app manifest version the package targets. Its official schema is
+// vendored in testdata/ (see testdata/SOURCE-teams-manifest.md) and the tests
+// validate every generated manifest against it; change both together.
+const (
+	teamsManifestVersion = "1.17"
+	teamsManifestSchema  = "https://developer.microsoft.com/json-schemas/teams/v1.17/MicrosoftTeams.schema.json"
+	teamsDocsURL         = "https://github.com/unlockbot/unlockbot/blob/main/docs/teams.md"
+	// teamsAccent is the manifest's accentColor and the colour icon's background.
+	teamsAccent = "#2F5496"
+)
+
+// teamsAppNamespace derives the Teams app id from the bot's app id (UUID v5).
+// Teams keys an uploaded app by this id: the same bot must get the same id
+// on every run, or uploading a new version adds a second app instead of
+// updating the first. Never change this value.
+var teamsAppNamespace = uuid.MustParse("5e0c4f62-7b1e-4d0a-9a57-3a1f0c6b2d11")
+
+// teamsZipTime is the timestamp of every zip entry, so that the same flags
+// give the same bytes: a package can be rebuilt and compared, not trusted.
+var teamsZipTime = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// The schema's own patterns, checked here so a bad flag is an error at the
+// terminal rather than a rejected upload in the Teams admin center.
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$`)
+	semverRE = regexp.MustCompile(`^([0-9]|[1-9][0-9]*)\.([0-9]|[1-9][0-9]*)\.([0-9]|[1-9][0-9]*)$`)
+	domainRE = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$`)
+)
+
+// teamsPackageOptions are the flags of teams-package, checked by validate.
+type teamsPackageOptions struct {
+	AppID, TeamsAppID, Name, Version, Domain string
+	DeveloperName, DeveloperURL, PrivacyURL  string
+	TermsURL, Out                            string
+	Force                                    bool
+}
+
+// cmdTeamsPackage writes the Teams app package an admin uploads: nothing
+// in it is secret (the bot's app id is public), so it can be built anywhere.
+func cmdTeamsPackage(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("teams-package", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o teamsPackageOptions
+	fs.StringVar(&o.AppID, "app-id", os.Getenv("TEAMS_APP_ID"), "the Azure Bot's Microsoft App ID, a GUID (or TEAMS_APP_ID)")
+	fs.StringVar(&o.TeamsAppID, "teams-app-id", "", "the Teams app id, a GUID (default: derived from --app-id, the same on every run)")
+	fs.StringVar(&o.Out, "out", "unlockbot-teams.zip", "the package to write")
+	fs.BoolVar(&o.Force, "force", false, "replace --out if it exists")
+	fs.StringVar(&o.Name, "name", "unlockbot", "the app's name in Teams (at most 30 characters)")
+	fs.StringVar(&o.Version, "version", "1.0.0", "the package version, x.y.z; raise it for every upload that replaces an earlier one")
+	fs.StringVar(&o.Domain, "domain", "", "the bot's host name, listed in validDomains (optional)")
+	fs.StringVar(&o.DeveloperName, "developer-name", "unlockbot", "the publisher shown in Teams (at most 32 characters)")
+	fs.StringVar(&o.DeveloperURL, "developer-url", teamsDocsURL, "https:// page about the app")
+	fs.StringVar(&o.PrivacyURL, "privacy-url", "", "https:// privacy statement (default: --developer-url)")
+	fs.StringVar(&o.TermsURL, "terms-url", "", "https:// terms of use (default: --developer-url)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("teams-package: unexpected argument %q; every setting is a flag (see unlockbot teams-package -h)", fs.Arg(0))
+	}
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if err := noClobber(o.Out, o.Force); err != nil {
+		return err
+	}
+	pkg, err := buildTeamsPackage(o)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(o.Out, pkg, o.Force); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: Teams app %s (version %s) for bot %s\n", o.Out, o.TeamsAppID, o.Version, o.AppID)
+	fmt.Fprintln(stdout, "upload it in the Teams admin center (Teams apps → Manage apps → Upload new app), then add the app to your helpdesk team; see docs/teams.md")
+	return nil
+}
+
+// validate checks the flags against the rules the manifest schema enforces
+// and fills in the defaults that depend on other flags.
+func (o *teamsPackageOptions) validate() error {
+	o.AppID = strings.TrimSpace(o.AppID)
+	if o.AppID == "" {
+		return errors.New("teams-package: --app-id is required: the Azure Bot's Microsoft App ID (Azure portal → the bot → Configuration)")
+	}
+	if !guidRE.MatchString(o.AppID) {
+		return fmt.Errorf("teams-package: --app-id %q is not a GUID; copy the Microsoft App ID from the Azure Bot's Configuration page (like 00000000-0000-0000-0000-000000000000)", o.AppID)
+	}
+	o.AppID = strings.ToLower(o.AppID)
+	if o.TeamsAppID == "" {
+		o.TeamsAppID = uuid.NewSHA1(teamsAppNamespace, []byte(o.AppID)).String()
+	} else if !guidRE.MatchString(o.TeamsAppID) {
+		return fmt.Errorf("teams-package: --teams-app-id %q is not a GUID", o.TeamsAppID)
+	}
+	o.TeamsAppID = strings.ToLower(o.TeamsAppID)
+	if n := utf8.RuneCountInString(o.Name); n == 0 || n > 30 {
+		return fmt.Errorf("teams-package: --name must be 1 to 30 characters (Teams' limit), not %d", n)
+	}
+	if n := utf8.RuneCountInString(o.DeveloperName); n == 0 || n > 32 {
+		return fmt.Errorf("teams-package: --developer-name must be 1 to 32 characters (Teams' limit), not %d", n)
+	}
+	if !semverRE.MatchString(o.Version) {
+		return fmt.Errorf("teams-package: --version %q must be three numbers like 1.0.0", o.Version)
+	}
+	if o.Domain != "" && !domainRE.MatchString(o.Domain) {
+		return fmt.Errorf("teams-package: --domain %q must be a host name such as bot.example.com, without https:// or a path", o.Domain)
+	}
+	if o.PrivacyURL == "" {
+		o.PrivacyURL = o.DeveloperURL
+	}
+	if o.TermsURL == "" {
+		o.TermsURL = o.DeveloperURL
+	}
+	for flagName, v := range map[string]string{"--developer-url": o.DeveloperURL, "--privacy-url": o.PrivacyURL, "--terms-url": o.TermsURL} {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" || len(v) > 2048 {
+			return fmt.Errorf("teams-package: %s %q must be an https:// URL (Teams refuses others)", flagName, v)
+		}
+	}
+	return nil
+}
+
+// noClobber refuses an existing --out before anything is built, so the
+// operator learns it at once; writeFileAtomic checks again at the rename.
+func noClobber(path string, force bool) error {
+	if force {
+		return nil
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("teams-package: %s already exists; pass --force to replace it", path)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("teams-package: cannot check %s: %w", path, err)
+	}
+	return nil
+}
+
+// teamsManifest is manifest.json. Field order is the JSON order, and the
+// struct has only what this bot declares: the schema forbids unknown keys.
+type teamsManifest struct {
+	Schema          string            `json:"$schema"`
+	ManifestVersion string            `json:"manifestVersion"`
+	Version         string            `json:"version"`
+	ID              string            `json:"id"`
+	Developer       teamsDeveloper    `json:"developer"`
+	Name            teamsShortFull    `json:"name"`
+	Description     teamsShortFull    `json:"description"`
+	Icons           map[string]string `json:"icons"`
+	AccentColor     string            `json:"accentColor"`
+	Bots            []teamsBot        `json:"bots"`
+	Permissions     []string          `json:"permissions"`
+	ValidDomains    []string          `json:"validDomains"`
+}
+
+type teamsDeveloper struct {
+	Name          string `json:"name"`
+	WebsiteURL    string `json:"websiteUrl"`
+	PrivacyURL    string `json:"privacyUrl"`
+	TermsOfUseURL string `json:"termsOfUseUrl"`
+}
+
+type teamsShortFull struct {
+	Short string `json:"short"`
+	Full  string `json:"full"`
+}
+
+type teamsBot struct {
+	BotID              string             `json:"botId"`
+	Scopes             []string           `json:"scopes"`
+	IsNotificationOnly bool               `json:"isNotificationOnly"`
+	SupportsFiles      bool               `json:"supportsFiles"`
+	CommandLists       []teamsCommandList `json:"commandLists"`
+}
+
+type teamsCommandList struct {
+	Scopes   []string       `json:"scopes"`
+	Commands []teamsCommand `json:"commands"`
+}
+
+type teamsCommand struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+// newTeamsManifest is the manifest for validated options. Scopes are
+// personal (the form, the reveal) and team (requests and approvals in
+// channels); group chats are left out because no org owns one.
+func newTeamsManifest(o teamsPackageOptions) teamsManifest {
+	scopes := []string{"personal", "team"}
+	domains := []string{}
+	if o.Domain != "" {
+		domains = append(domains, o.Domain)
+	}
+	return teamsManifest{
+		Schema:          teamsManifestSchema,
+		ManifestVersion: teamsManifestVersion,
+		Version:         o.Version,
+		ID:              o.TeamsAppID,
+		Developer: teamsDeveloper{
+			Name: o.DeveloperName, WebsiteURL: o.DeveloperURL, PrivacyURL: o.PrivacyURL, TermsOfUseURL: o.TermsURL,
+		},
+		Name: teamsShortFull{Short: o.Name, Full: o.Name + ": helpdesk account unlock and password reset"},
+		Description: teamsShortFull{
+			Short: "Unlock accounts and reset passwords, with approval, from Teams.",
+			Full: "Helpdesk technicians type \"unlock\" (or \"unlock alice\") to the bot in a personal chat or " +
+				"@mention it in a helpdesk channel. The bot opens a form, posts the request to the organization's " +
+				"approval channel, and after an approver's Approve unlocks the Active Directory account or resets its " +
+				"password. Every step is recorded in the ticket and the audit trail. A generated password is shown " +
+				"once, only to the requester, in their personal chat.",
+		},
+		Icons:       map[string]string{"color": "color.png", "outline": "outline.png"},
+		AccentColor: teamsAccent,
+		Bots: []teamsBot{{
+			BotID:  o.AppID,
+			Scopes: scopes,
+			CommandLists: []teamsCommandList{{
+				Scopes:   scopes,
+				Commands: []teamsCommand{{Title: "unlock", Description: "Unlock an account or reset a password: unlock [account]"}},
+			}},
+		}},
+		Permissions:  []string{"identity", "messageTeamMembers"},
+		ValidDomains: domains,
+	}
+}
+
+// buildTeamsPackage is the zip: manifest.json, color.png, outline.png, in
+// that order, deflated, every entry stamped teamsZipTime.
+func buildTeamsPackage(o teamsPackageOptions) ([]byte, error) {
+	manifest, err := json.MarshalIndent(newTeamsManifest(o), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("teams-package: encode manifest: %w", err)
+	}
+	colorPNG, err := encodePNG(padlockIcon(192, false))
+	if err != nil {
+		return nil, err
+	}
+	outlinePNG, err := encodePNG(padlockIcon(32, true))
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"manifest.json", append(manifest, '\n')}, {"color.png", colorPNG}, {"outline.png", outlinePNG}} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: teamsZipTime})
+		if err != nil {
+			return nil, fmt.Errorf("teams-package: zip %s: %w", f.name, err)
+		}
+		if _, err := w.Write(f.data); err != nil {
+			return nil, fmt.Errorf("teams-package: zip %s: %w", f.name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("teams-package: zip: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func encodePNG(img image.Image) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("teams-package: encode icon: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// padlockIcon draws a white padlock: on the accent colour for the colour
+// icon, on transparency for the outline icon (which Teams accepts only white
+// and transparent). The shape is tested in integer arithmetic on a 1000-unit
+// grid, so the pixels cannot differ between CPUs (no float rounding or fused
+// multiply-add). The colour icon is anti-aliased with 4×4 samples; the
+// outline is one sample a pixel, so every pixel is fully white or fully clear.
+func padlockIcon(size int, outline bool) *image.NRGBA {
+	samples := 4
+	if outline {
+		samples = 1
+	}
+	bg := color.NRGBA{0x2F, 0x54, 0x96, 0xFF} // teamsAccent
+	img := image.NewNRGBA(image.Rect(0, 0, size, size))
+	d := int64(2 * size * samples) // sample coordinates are odd multiples of 1000/d
+	for py := range size {
+		for px := range size {
+			hits := 0
+			for sy := range samples {
+				for sx := range samples {
+					x := int64((px*samples+sx)*2+1) * 1000
+					y := int64((py*samples+sy)*2+1) * 1000
+					if inPadlock(x, y, d) {
+						hits++
+					}
+				}
+			}
+			n := samples * samples
+			switch {
+			case outline && hits > 0:
+				img.SetNRGBA(px, py, color.NRGBA{0xFF, 0xFF, 0xFF, 0xFF})
+			case outline:
+				// left as zero: fully transparent
+			default:
+				mix := func(c uint8) uint8 { return uint8((int(c)*(n-hits) + 0xFF*hits + n/2) / n) }
+				img.SetNRGBA(px, py, color.NRGBA{mix(bg.R), mix(bg.G), mix(bg.B), 0xFF})
+			}
+		}
+	}
+	return img
+}
+
+// inPadlock reports whether the point (x/d, y/d) of the unit square, times
+// 1000, lies on the padlock: a shackle (the upper half of a ring and its two
+// legs) over a rounded body with a keyhole cut out. Design units are
+// thousandths of the icon's width.
+func inPadlock(x, y, d int64) bool {
+	u := func(v int64) int64 { return v * d } // design units → sample scale
+	inRect := func(x0, y0, x1, y1 int64) bool { return x >= u(x0) && x <= u(x1) && y >= u(y0) && y <= u(y1) }
+	inCircle := func(cx, cy, r int64) bool {
+		dx, dy := x-u(cx), y-u(cy)
+		return dx*dx+dy*dy <= u(r)*u(r)
+	}
+	// The keyhole: a round head and a slot below it.
+	if inCircle(500, 610, 70) || inRect(465, 610, 535, 760) {
+		return false
+	}
+	// The body: 600 wide, 420 high, corners rounded with radius 60.
+	if inRect(200, 440, 800, 860) {
+		for _, c := range [][2]int64{{260, 500}, {740, 500}, {260, 800}, {740, 800}} {
+			cornerX := (c[0] < 500 && x < u(c[0])) || (c[0] > 500 && x > u(c[0]))
+			cornerY := (c[1] < 650 && y < u(c[1])) || (c[1] > 650 && y > u(c[1]))
+			if cornerX && cornerY && !inCircle(c[0], c[1], 60) {
+				return false
+			}
+		}
+		return true
+	}
+	// The shackle: a ring 90 thick around (500, 330), upper half, and legs
+	// down into the body.
+	if y <= u(330) {
+		return inCircle(500, 330, 220) && !inCircle(500, 330, 130)
+	}
+	return inRect(280, 330, 370, 440) || inRect(630, 330, 720, 440)
+}
+
+// writeFileAtomic writes data to a temporary file beside path and moves it
+// into place, so a failure leaves either nothing or the old file, never half a
+// package. Without force, a hard link makes the final step fail if path has
+// appeared meanwhile; where links are not supported it falls back to rename.
+func writeFileAtomic(path string, data []byte, force bool) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("teams-package: cannot write beside %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("teams-package: write %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("teams-package: write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("teams-package: write %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("teams-package: write %s: %w", path, err)
+	}
+	if force {
+		if err = os.Rename(tmp.Name(), path); err != nil {
+			return fmt.Errorf("teams-package: write %s: %w", path, err)
+		}
+		return nil
+	}
+	if lerr := os.Link(tmp.Name(), path); lerr == nil {
+		os.Remove(tmp.Name())
+		return nil
+	} else if errors.Is(lerr, os.ErrExist) {
+		err = fmt.Errorf("teams-package: %s already exists; pass --force to replace it", path)
+		return err
+	}
+	if err = noClobber(path, false); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("teams-package: write %s: %w", path, err)
+	}
+	return nil
+}
