@@ -372,3 +372,33 @@ func TestNewVerifierNeedsIdentity(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVerify is the cost of one inbound token check with warm keys
+// (the budget of the speed comparison).
+func BenchmarkVerify(b *testing.B) {
+	fake := teamstest.New(b, teamstest.Options{})
+	u := teamstest.User{MRI: "29:1tech", AADObjectID: "00000000-0000-0000-0000-00000000aaaa", Name: "Tess Tech"}
+	fake.AddUser(u)
+	v, err := NewVerifier(VerifierConfig{
+		AppID: fake.Options().AppID, TenantID: fake.Options().TenantID,
+		MetadataURL: fake.MetadataURL(), HTTPClient: fake.Client(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	act := fake.Message(u, fake.Personal(u), "unlock alice")
+	h := fake.Authorization(act)
+	ctx := context.Background()
+	if err := v.Verify(ctx, h, act); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := v.Verify(ctx, h, act); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
