@@ -72,7 +72,6 @@ type keyCache struct {
 	flight       singleflight.Group
 	bgRunning    atomic.Bool
 	bg           sync.WaitGroup // the background refresh, so tests can wait for it
-	fetches      atomic.Int64   // refreshes that went to the network
 	metadataHost string
 }
 
@@ -163,7 +162,6 @@ func (c *keyCache) refresh(ctx context.Context, force bool) error {
 
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
 		defer cancel()
-		c.fetches.Add(1)
 		keys, err := c.fetch(fctx)
 		if err == nil {
 			// Keys first, then the outcome: a reader that sees no error
