@@ -1,0 +1,205 @@
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/rs/zerolog"
+)
+
+// DefaultMetadataURL is the Bot Framework's OpenID metadata for tokens it
+// signs for bots; its jwks_uri names the signing keys.
+const DefaultMetadataURL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+
+// Facts of the tokens the Bot Framework signs for a Teams bot.
+const (
+	botFrameworkIssuer = "https://api.botframework.com"
+	teamsChannelID     = "msteams"
+	maxClockSkew       = 5 * time.Minute
+	// A Bot Framework token is about 1.5 KiB; a header many times that is
+	// refused before anything is decoded.
+	maxAuthorizationBytes = 16 << 10
+)
+
+// VerifierConfig configures inbound token checks.
+type VerifierConfig struct {
+	AppID, TenantID string
+	MetadataURL     string // default DefaultMetadataURL (TEAMS_OPENID_METADATA_URL for tests)
+	HTTPClient      *http.Client
+	Now             func() time.Time // default time.Now; tests move the clock
+	Log             zerolog.Logger
+}
+
+// Verifier checks the Bot Framework's token on each inbound activity. It
+// is safe for concurrent use; the signing keys are cached (jwks.go).
+type Verifier struct {
+	appID, tenantID string
+	keys            *keyCache
+	parser          *jwt.Parser
+}
+
+// AuthError is why a request was refused. Reason is short and stable (for
+// the audit record and tests) and never holds the token:
+//
+//	no_token, malformed, algorithm, unknown_key, bad_signature, expired,
+//	not_yet_valid, issuer, audience, missing_claim, service_url, channel,
+//	endorsement, tenant, keys_unavailable
+//
+// keys_unavailable carries the fetch error (Unwrap) for the log.
+type AuthError struct {
+	Reason string
+	err    error
+}
+
+func (e *AuthError) Error() string {
+	if e.err != nil {
+		return "teams: token refused: " + e.Reason + ": " + e.err.Error()
+	}
+	return "teams: token refused: " + e.Reason
+}
+
+func (e *AuthError) Unwrap() error { return e.err }
+
+// NewVerifier checks the config; it fetches nothing (see Warm).
+func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
+	if cfg.AppID == "" {
+		return nil, errors.New("teams: the Teams app id (TEAMS_APP_ID) is required to check inbound tokens")
+	}
+	if cfg.TenantID == "" {
+		return nil, errors.New("teams: the Entra tenant id (TEAMS_TENANT_ID) is required to check inbound activities")
+	}
+	if cfg.MetadataURL == "" {
+		cfg.MetadataURL = DefaultMetadataURL
+	}
+	if !strings.HasPrefix(cfg.MetadataURL, "https://") && !strings.HasPrefix(cfg.MetadataURL, "http://") {
+		return nil, fmt.Errorf("teams: the OpenID metadata URL %q is not an http(s) URL", cfg.MetadataURL)
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: fetchTimeout}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Verifier{
+		appID:    cfg.AppID,
+		tenantID: cfg.TenantID,
+		keys:     newKeyCache(cfg.MetadataURL, cfg.HTTPClient, cfg.Now, cfg.Log),
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+			jwt.WithIssuer(botFrameworkIssuer),
+			jwt.WithAudience(cfg.AppID),
+			jwt.WithLeeway(maxClockSkew),
+			jwt.WithExpirationRequired(),
+			jwt.WithTimeFunc(cfg.Now),
+		),
+	}, nil
+}
+
+// Warm fetches the metadata and keys now, whatever the cache holds: at
+// start-up, so the first activity does not wait, and from `unlockbot
+// check`, whose admin wants to know whether the endpoint answers.
+func (v *Verifier) Warm(ctx context.Context) error {
+	if err := v.keys.refresh(ctx, true); err != nil {
+		return fmt.Errorf("teams: %w", err)
+	}
+	return nil
+}
+
+// botClaims are the claims of a Bot Framework token we check.
+type botClaims struct {
+	jwt.RegisteredClaims
+	ServiceURL string `json:"serviceurl"`
+}
+
+// Verify checks the Authorization header sent with act: the token first
+// (signature, algorithm, issuer, audience, lifetime), and only a valid
+// token's claims are compared with the activity (serviceurl, endorsement
+// of the signing key for the channel, tenant). Every refusal is an
+// *AuthError.
+func (v *Verifier) Verify(ctx context.Context, authorization string, act *schema.Activity) error {
+	raw, ok := strings.CutPrefix(authorization, "Bearer ")
+	if !ok || strings.TrimSpace(raw) == "" {
+		return &AuthError{Reason: "no_token"}
+	}
+	if len(raw) > maxAuthorizationBytes {
+		return &AuthError{Reason: "malformed"}
+	}
+	var key *signingKey
+	var claims botClaims
+	tok, err := v.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		if kid == "" {
+			return nil, &AuthError{Reason: "unknown_key"}
+		}
+		k, err := v.keys.key(ctx, kid)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+		return k.pub, nil
+	})
+	if err != nil {
+		return tokenError(tok, err)
+	}
+	if act == nil {
+		return &AuthError{Reason: "malformed"}
+	}
+	if claims.ServiceURL == "" || act.ServiceURL == "" ||
+		strings.TrimSuffix(claims.ServiceURL, "/") != strings.TrimSuffix(act.ServiceURL, "/") {
+		return &AuthError{Reason: "service_url"}
+	}
+	if act.ChannelID != teamsChannelID {
+		return &AuthError{Reason: "channel"}
+	}
+	if !key.endorses(act.ChannelID) {
+		return &AuthError{Reason: "endorsement"}
+	}
+	if tenantOf(act) != v.tenantID || (act.Conversation.TenantID != "" && act.Conversation.TenantID != v.tenantID) {
+		return &AuthError{Reason: "tenant"}
+	}
+	return nil
+}
+
+// tenantOf is channelData.tenant.id, where Teams names the Entra tenant.
+func tenantOf(act *schema.Activity) string {
+	t, _ := act.ChannelData["tenant"].(map[string]any)
+	id, _ := t["id"].(string)
+	return id
+}
+
+// tokenError turns the parser's error into a reason. The key func's own
+// refusals (unknown key, keys unavailable) come back as *AuthError; an alg
+// other than RS256 (none, HS256, …) is refused by WithValidMethods before
+// any key is looked at; the rest map from the library's sentinel errors,
+// lifetime before issuer and audience.
+func tokenError(tok *jwt.Token, err error) error {
+	var ae *AuthError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return &AuthError{Reason: "malformed"}
+	case tok == nil || tok.Method == nil || tok.Method.Alg() != jwt.SigningMethodRS256.Alg():
+		return &AuthError{Reason: "algorithm"}
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return &AuthError{Reason: "bad_signature"}
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return &AuthError{Reason: "expired"}
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return &AuthError{Reason: "not_yet_valid"}
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return &AuthError{Reason: "issuer"}
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return &AuthError{Reason: "audience"}
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return &AuthError{Reason: "missing_claim"} // exp, iss or aud absent
+	default:
+		return &AuthError{Reason: "malformed"}
+	}
+}
