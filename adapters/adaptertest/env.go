@@ -132,3 +132,9 @@ func (s *Buffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Audit is the audit trail so far (JSON lines).
+func (e *Env) Audit() string { return e.audit.String() }
+
+// Logs is the service's and the adapter's log so far.
+func (e *Env) Logs() string { return e.logs.String() }

@@ -36,20 +36,26 @@ var people = map[adaptertest.User]teamstest.User{
 // activities into the adapter's endpoint, the strict Bot Framework fake
 // behind it.
 func TestContract(t *testing.T) {
+	adaptertest.Run(t, bindings(), func(t *testing.T, env *adaptertest.Env) adaptertest.Platform { return newContractTeams(t, env) })
+}
+
+// bindings name the suite's people by Entra object id in the fake's tenant.
+func bindings() adaptertest.Bindings {
 	q := func(u adaptertest.User) string {
 		return teams.Platform + ":" + teamstest.DefaultTenantID + ":" + people[u].AADObjectID
 	}
-	adaptertest.Run(t, adaptertest.Bindings{
+	return adaptertest.Bindings{
 		Platform:        teams.Platform,
 		Technicians:     []string{q(adaptertest.Technician), q(adaptertest.Approver)},
 		Approvers:       []string{q(adaptertest.Approver)},
 		Channels:        []string{teams.Platform + ":" + chAcme},
 		ApprovalChannel: chApprovals,
-	}, func(t *testing.T, env *adaptertest.Env) adaptertest.Platform { return newContractTeams(t, env) })
+	}
 }
 
 // contractTeams is the Teams driver of adaptertest.Platform.
 type contractTeams struct {
+	env  *adaptertest.Env
 	fake *teamstest.Server
 	a    *teams.Adapter
 	mux  *http.ServeMux
@@ -74,7 +80,7 @@ func newContractTeams(t *testing.T, env *adaptertest.Env) *contractTeams {
 	for _, p := range people {
 		fake.AddUser(p)
 	}
-	c := &contractTeams{fake: fake, mux: http.NewServeMux(), forms: map[string]shownForm{}, windows: map[adaptertest.User][]adaptertest.Message{}}
+	c := &contractTeams{env: env, fake: fake, mux: http.NewServeMux(), forms: map[string]shownForm{}, windows: map[adaptertest.User][]adaptertest.Message{}}
 	c.acme = fake.AddChannel(chAcme, teamID)
 	fake.AddChannel(chApprovals, teamID)
 	o := fake.Options()

@@ -64,7 +64,13 @@ func (a *Adapter) onMessage(act *schema.Activity) {
 				return
 			}
 		}
-		formID, err := a.conn.Send(ctx, chatURL, chat, Outgoing{Summary: form.Title, Card: formCard(form, in, nil, nil, nil)})
+		out := Outgoing{Summary: form.Title, Card: formCard(form, in, nil, nil, nil)}
+		var formID string
+		if personal {
+			formID, err = a.conn.Reply(ctx, chatURL, chat, id, out)
+		} else {
+			formID, err = a.conn.Send(ctx, chatURL, chat, out)
+		}
 		if err != nil {
 			log.Warn().Err(err).Msg("could not send the form")
 			a.answer(ctx, svcURL, conv, id, personal, safe(err))

@@ -112,7 +112,7 @@ func newTeamsE2E(t *testing.T, lab *ldaptest.Server) *teamsE2E {
 // signs it, and returns the answer.
 func sendActivity(t testing.TB, fake *teamstest.Server, base string, act *schema.Activity) (int, []byte) {
 	t.Helper()
-	body, _ := json.Marshal(act)
+	body := fake.Wire(act)
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/messages", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", fake.Authorization(act))

@@ -1,0 +1,93 @@
+package teams_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/unlockbot/unlockbot/adapters/adaptertest"
+	"github.com/unlockbot/unlockbot/adapters/teams/teamstest"
+)
+
+// Each bad token is answered 401 before anything else happens: no answer
+// is computed, nothing reaches the connector, and the refusal is audited
+// (at most once per reason and minute).
+func TestBadTokensAreRefusedWith401(t *testing.T) {
+	other := func(act *schema.Activity) {
+		act.ChannelData["tenant"] = map[string]any{"id": "11111111-2222-3333-4444-555555555555"}
+		act.Conversation.TenantID = "11111111-2222-3333-4444-555555555555"
+	}
+	for _, c := range []struct {
+		name, why string
+		opt       teamstest.TokenOption
+		change    func(*schema.Activity)
+	}{
+		{"forged signature", "bad_signature", teamstest.ForgedSignature(), nil},
+		{"unknown kid", "unknown_key", teamstest.UnknownKey(), nil},
+		{"expired", "expired", teamstest.Expired(), nil},
+		{"wrong audience", "audience", teamstest.Audience("00000000-0000-0000-0000-000000000bad"), nil},
+		{"wrong issuer", "issuer", teamstest.Issuer("https://sts.windows.net/evil/"), nil},
+		{"wrong serviceurl", "service_url", teamstest.ServiceURLClaim("https://evil.example/"), nil},
+		{"other tenant", "tenant", nil, other},
+		{"alg none", "algorithm", teamstest.AlgNone(), nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+			act := d.fake.Message(people[adaptertest.Technician], d.fake.Personal(people[adaptertest.Technician]), "unlock")
+			if c.change != nil {
+				c.change(act)
+			}
+			var opts []teamstest.TokenOption
+			if c.opt != nil {
+				opts = append(opts, c.opt)
+			}
+			for range 2 {
+				if code, body := d.fake.Deliver(d.mux, act, opts...); code != http.StatusUnauthorized || strings.Contains(string(body), "unlock") {
+					t.Fatalf("answered %d %q, want 401", code, body)
+				}
+			}
+			d.Wait(t)
+			for _, b := range d.fake.Bodies() { // the two answers, and nothing sent to the connector
+				if strings.TrimSpace(b) != "unauthorized" {
+					t.Fatalf("the bot sent %q for a refused activity", b)
+				}
+			}
+			if n := strings.Count(d.env.Audit(), `"type":"platform.refused"`); n != 1 || !strings.Contains(d.env.Audit(), `"why":"`+c.why+`"`) {
+				t.Fatalf("%d refusal records (want 1, why %s):\n%s", n, c.why, d.env.Audit())
+			}
+		})
+	}
+}
+
+// A request without a token, or with a body that is not an activity, is
+// refused the same way.
+func TestNoTokenOrNoActivityIs401(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	if code, _ := d.fake.DeliverRaw(d.mux, []byte(`{"type":"message"}`), ""); code != http.StatusUnauthorized {
+		t.Errorf("no token: %d", code)
+	}
+	act := d.fake.Message(people[adaptertest.Technician], d.fake.Personal(people[adaptertest.Technician]), "unlock")
+	if code, _ := d.fake.DeliverRaw(d.mux, []byte(`not json`), d.fake.Authorization(act)); code != http.StatusUnauthorized {
+		t.Errorf("not an activity: %d", code)
+	}
+}
+
+// A delivered activity replayed (the same id in the same conversation) is
+// handled once.
+func TestReplayedActivityHandledOnce(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	chat := d.fake.Personal(tech)
+	act := d.fake.Message(tech, chat, "unlock")
+	for range 2 {
+		if code, _ := d.fake.Deliver(d.mux, act); code != http.StatusOK {
+			t.Fatalf("answered %d", code)
+		}
+	}
+	d.Wait(t)
+	if n := len(d.fake.Activities(chat.ID)); n != 1 {
+		t.Fatalf("%d forms for one replayed message, want 1", n)
+	}
+}

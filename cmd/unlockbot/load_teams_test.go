@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+
+	"github.com/unlockbot/unlockbot/adapters/teams/teamstest"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+)
+
+// TestLoadTeamsProcess is the load tool for Teams (UNLOCKBOT_LOAD=1): the
+// real `unlockbot serve` binary in its own process, real Redis, the Bot
+// Framework fake in this process. UNLOCKBOT_LOAD_KIND=invoke (default)
+// sends signed adaptiveCard/action invokes (the approver's refresh of a
+// pending approval card: the request read from Redis, the card rendered
+// for them) and times each answer; =message sends "unlock" in a personal
+// chat and times it to the form card reaching the fake connector.
+// UNLOCKBOT_LOAD_RATE sets the rate (default 100/s, for 10 s);
+// UNLOCKBOT_LOAD_TARGET=bare measures testdata/teamsbare instead, a bare
+// Go handler that verifies the same JWT and answers with a fixed card. It
+// reports; it does not assert a speed.
+func TestLoadTeamsProcess(t *testing.T) {
+	if os.Getenv("UNLOCKBOT_LOAD") != "1" {
+		t.Skip("set UNLOCKBOT_LOAD=1 to run the load test")
+	}
+	rate, dur := 100, 10*time.Second
+	if r, err := strconv.Atoi(os.Getenv("UNLOCKBOT_LOAD_RATE")); err == nil && r > 0 {
+		rate = r
+	}
+	kind := os.Getenv("UNLOCKBOT_LOAD_KIND")
+	if kind == "" {
+		kind = "invoke"
+	}
+	bare := os.Getenv("UNLOCKBOT_LOAD_TARGET") == "bare"
+	dir := t.TempDir()
+	bin, pkg := filepath.Join(dir, "unlockbot"), "."
+	if bare {
+		pkg = "./testdata/teamsbare"
+	}
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	fake, env := newTeamsFake(t)
+	port := freePort(t)
+	cfg := filepath.Join(dir, "unlockbot.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+redis_url: %q
+redis_prefix: "load:%s:"
+seal_key_env: LOAD_SEAL_KEY
+log_level: warn
+audit: { file: %q }
+%s
+orgs:
+  - id: acme
+    directory: { kind: demo, dev_mode: true }
+    teams: { channels: [%q], approval_channel: %q, technicians: [%s], approvers: [%s] }
+`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), teamsPinned, tmHelp, tmApprove, tmTech.AADObjectID, tmLead.AADObjectID)), 0o600)
+	key := make([]byte, 32)
+	rand.Read(key)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
+	if bare {
+		cmd = exec.CommandContext(ctx, bin)
+	}
+	cmd.Env = append(append(os.Environ(), env...), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key),
+		"TEAMS_APP_ID="+teamstest.DefaultAppID, "TEAMS_TENANT_ID="+teamstest.DefaultTenantID, fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHealthy(t, base)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	send := func(act *schema.Activity) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/messages", bytes.NewReader(fake.Wire(act)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", fake.Authorization(act))
+		r, err := client.Do(req)
+		if err != nil {
+			return 0, nil
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode, b
+	}
+	chat := fake.Personal(tmTech)
+
+	// One pending request for the approver to refresh.
+	next := func() *schema.Activity { return fake.Message(tmTech, chat, "unlock") }
+	var thread teamstest.Conversation
+	var cardID, reqID string
+	if kind == "invoke" && !bare {
+		send(next())
+		form := waitCard(t, fake, chat.ID, `"Input.`)
+		verb, data := formData(t, form.Card, map[string]string{"org": "acme", "account": "alice", "reason": "Verified by call-back to the HR number", "temporary": "false", "note_password": "false"})
+		doAction(t, fake, tmTech, chat, form.ID, verb, data, send)
+		card := waitCard(t, fake, tmApprove, "alice")
+		cardID, reqID = card.ID, requestIn(t, card.Card)
+		thread = channelConv(tmApprove + ";messageid=" + cardID)
+	}
+	if kind == "invoke" {
+		next = func() *schema.Activity {
+			act := fake.Invoke(tmLead, thread, "adaptiveCard/action", map[string]any{
+				"action": map[string]any{"type": "Action.Execute", "verb": "unlockbot.refresh", "data": map[string]any{"request": reqID}}, "trigger": "automatic"})
+			act.ReplyToID = cardID
+			return act
+		}
+		if bare {
+			thread = channelConv(tmApprove)
+		}
+	}
+	var (
+		mu     sync.Mutex
+		resp   []time.Duration
+		sent   []time.Time
+		sentAt = map[string]time.Time{}
+		fails  int
+		wg     sync.WaitGroup
+	)
+	acts := make([]*schema.Activity, 0, rate*int(dur/time.Second))
+	for range cap(acts) { // signed before the clock starts: the fake's signing is not what is measured
+		acts = append(acts, next())
+	}
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for _, act := range acts {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			code, body := send(act)
+			d := time.Since(start)
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, start)
+			sentAt[act.ID] = start
+			if code != http.StatusOK || (kind == "invoke" && !json.Valid(body)) {
+				fails++
+				return
+			}
+			resp = append(resp, d)
+		}()
+	}
+	wg.Wait()
+	time.Sleep(500 * time.Millisecond) // the detached form posts end
+	pct := func(l []time.Duration, p float64) time.Duration {
+		if len(l) == 0 {
+			return 0
+		}
+		slices.Sort(l)
+		return l[int(float64(len(l)-1)*p)]
+	}
+	target := "serve"
+	if bare {
+		target = "bare handler"
+	}
+	t.Logf("%s, %s at %d/s for %s: %d sent, %d failed", target, kind, rate, dur, len(sent), fails)
+	t.Logf("activity → answer:           p50 %v, p99 %v, max %v", pct(resp, .5), pct(resp, .99), pct(resp, 1))
+	if kind == "message" {
+		var toCard []time.Duration
+		for _, p := range fake.Activities(chat.ID) {
+			if at, ok := sentAt[p.ReplyToID]; ok {
+				toCard = append(toCard, p.At.Sub(at))
+			}
+		}
+		t.Logf("message → form card at the fake: p50 %v, p99 %v, max %v (%d cards)", pct(toCard, .5), pct(toCard, .99), pct(toCard, 1), len(toCard))
+		if len(toCard) != len(sent) {
+			t.Errorf("%d form cards for %d messages", len(toCard), len(sent))
+		}
+	}
+	cpu, rss := procUsage(cmd.Process.Pid)
+	t.Logf("process: %.3f ms CPU per activity, peak RSS %.1f MiB", float64(cpu.Microseconds())/1000/float64(max(len(sent), 1)), float64(rss)/(1<<20))
+	if fails > 0 {
+		t.Errorf("%d failures", fails)
+	}
+}
+
+// waitCard waits up to 10 s for a card in conv containing want.
+func waitCard(t *testing.T, fake *teamstest.Server, conv, want string) teamstest.Posted {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if p, ok := lastCard(fake, conv, want); ok && strings.Contains(string(p.Card), want) {
+			return p
+		}
+	}
+	t.Fatalf("no card with %q in %s: %+v", want, conv, fake.Activities(conv))
+	return teamstest.Posted{}
+}
