@@ -40,23 +40,22 @@ type execute struct {
 }
 
 type element struct {
-	Type     string          `json:"type"`
-	ID       string          `json:"id"`
-	Text     string          `json:"text"`
-	Weight   string          `json:"weight"`
-	Size     string          `json:"size"`
-	Color    string          `json:"color"`
-	Label    string          `json:"label"`
-	Title    string          `json:"title"`
-	Value    any             `json:"value"`
-	ValueOn  string          `json:"valueOn"`
-	ValueOff string          `json:"valueOff"`
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Text     string `json:"text"`
+	Weight   string `json:"weight"`
+	Size     string `json:"size"`
+	Color    string `json:"color"`
+	Label    string `json:"label"`
+	Title    string `json:"title"`
+	Value    any    `json:"value"`
+	ValueOn  string `json:"valueOn"`
+	ValueOff string `json:"valueOff"`
 	Facts    []struct{ Title, Value string }
-	Items    []element       `json:"items"`
-	Columns  []element       `json:"columns"`
-	Actions  []execute       `json:"actions"`
+	Items    []element `json:"items"`
+	Columns  []element `json:"columns"`
+	Actions  []execute `json:"actions"`
 	Choices  []struct{ Title, Value string }
-	Raw      json.RawMessage `json:"-"`
 }
 
 type adaptiveCard struct {
