@@ -3,7 +3,6 @@ package teams
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"strings"
 
 	"github.com/unlockbot/unlockbot/bot"
@@ -35,7 +34,12 @@ const (
 // teamsPlatform is the bot.Actor platform of people the adapter reads.
 const teamsPlatform = "teams"
 
-func cut(s string, n int) string { return bot.Truncate(s, n) }
+func cut(s string, n int) string {
+	if len(s) <= n { // no more bytes than n: no more runes either
+		return s
+	}
+	return bot.Truncate(s, n)
+}
 
 // mdEscaper makes text inert in Teams' TextBlock markdown: no bold or
 // italics, no [text](url) link whose target the text does not show (the
@@ -47,22 +51,52 @@ var mdEscaper = strings.NewReplacer(
 	"<at", "<\u200bat", "</at", "<\u200b/at",
 )
 
-// listMarker is a line that markdown would turn into a list item.
-var listMarker = regexp.MustCompile(`(?m)^([ \t]*)([-+][ \t]|\d+[.)][ \t])`)
-
 // md is s, cut to n characters, as literal TextBlock text. Card text is
 // user-influenced (account and display names, the typed reason), so every
 // string that reaches a TextBlock or a Fact goes through here.
 func md(s string, n int) string {
-	s = mdEscaper.Replace(cut(s, n))
-	return listMarker.ReplaceAllStringFunc(s, func(m string) string {
-		i := strings.IndexFunc(m, func(r rune) bool { return r != ' ' && r != '\t' })
-		if m[i] == '-' || m[i] == '+' {
-			return m[:i] + `\` + m[i:]
+	return escapeListMarkers(mdEscaper.Replace(cut(s, n)))
+}
+
+// escapeListMarkers escapes what would start a list item at the start of
+// a line ("- ", "+ ", "1. ", "2) "); "*" is escaped everywhere already.
+// It runs on every text of every card, so it scans rather than matches.
+func escapeListMarkers(s string) string {
+	var b strings.Builder
+	last := 0
+	for start := 0; start < len(s); {
+		i := start
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
 		}
-		j := strings.IndexAny(m, ".)")
-		return m[:j] + `\` + m[j:]
-	})
+		at := -1 // the byte to put a backslash before
+		switch j := i; {
+		case j < len(s) && (s[j] == '-' || s[j] == '+'):
+			at = j
+		case j < len(s) && s[j] >= '0' && s[j] <= '9':
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			if j < len(s) && (s[j] == '.' || s[j] == ')') {
+				at = j
+			}
+		}
+		if at >= 0 && at+1 < len(s) && (s[at+1] == ' ' || s[at+1] == '\t') {
+			b.WriteString(s[last:at])
+			b.WriteByte('\\')
+			last = at
+		}
+		nl := strings.IndexByte(s[start:], '\n')
+		if nl < 0 {
+			break
+		}
+		start += nl + 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 func newCard(body []any, actions []execute, ents []mention) adaptiveCard {
@@ -161,11 +195,25 @@ func mentionName(s string) string {
 	return strings.TrimSpace(cut(s, maxMentionName))
 }
 
-// isObjectID accepts an Entra object id (a GUID), so nothing else can
-// become a mention's target.
-var objectID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func isObjectID(s string) bool { return objectID.MatchString(s) }
+// isObjectID accepts an Entra object id (a GUID, 8-4-4-4-12 hex digits),
+// so nothing else can become a mention's target.
+func isObjectID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F'):
+			return false
+		}
+	}
+	return true
+}
 
 // cardItems is a card's content: title, text, facts, footer.
 func cardItems(c bot.Card, ms *mentions) []any {

@@ -163,3 +163,15 @@ func TestFormKeepsValuesButNotSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestIsObjectID(t *testing.T) {
+	for s, want := range map[string]bool{
+		"a1b2c3d4-e5f6-4789-8abc-def012345678": true, "A1B2C3D4-E5F6-4789-8ABC-DEF012345678": true,
+		"29:1abc": false, "a1b2c3d4-e5f6-4789-8abc-def01234567": false, "a1b2c3d4xe5f6-4789-8abc-def012345678": false,
+		"g1b2c3d4-e5f6-4789-8abc-def012345678": false, "": false,
+	} {
+		if isObjectID(s) != want {
+			t.Errorf("isObjectID(%q) != %v", s, want)
+		}
+	}
+}

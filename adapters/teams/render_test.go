@@ -262,3 +262,19 @@ func TestCardBounds(t *testing.T) {
 		t.Fatalf("%d facts, button %q", len(fs.Facts), got.Actions[0].Title)
 	}
 }
+
+// BenchmarkApprovalCard is the rendering in an adaptiveCard/action answer
+// (the approver's refreshed view).
+func BenchmarkApprovalCard(b *testing.B) {
+	c := bot.Card{Title: "Password reset request: Alice Person (alice)", Text: "An approver of Acme (not the requester) decides below; expires 10:00 UTC.",
+		Footer: "Request r123", Tone: bot.ToneWarning,
+		Actions: []bot.Action{{ID: bot.ActionApprove, Label: "Approve", RequestID: "r123", Style: bot.StylePrimary}, {ID: bot.ActionDeny, Label: "Deny", RequestID: "r123", Style: bot.StyleDanger}}}
+	for range 13 {
+		c.Fields = append(c.Fields, bot.Field{Label: "Must change at next logon", Value: "since 2026-01-02 10:00 UTC"})
+	}
+	c.Fields[3].Person = &renderTech
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = messageCard(c)
+	}
+}
