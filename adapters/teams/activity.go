@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
-
-	"github.com/unlockbot/unlockbot/bot"
 )
 
 // Invoke names this adapter answers.
@@ -141,5 +139,3 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-func cut(s string, n int) string { return bot.Truncate(s, n) }

@@ -31,9 +31,6 @@ const (
 	maxRefreshUsers = 60
 )
 
-// teamsPlatform is the bot.Actor platform of people the adapter reads.
-const teamsPlatform = "teams"
-
 func cut(s string, n int) string {
 	if len(s) <= n { // no more bytes than n: no more runes either
 		return s
@@ -154,7 +151,7 @@ type mentions struct{ list []mention }
 func (ms *mentions) fact(f bot.Field) fact {
 	t := fact{Title: md(f.Label, maxFactTitle), Value: md(f.Value, maxFactValue)}
 	p := f.Person
-	if p == nil || p.Platform != teamsPlatform || !isObjectID(p.ID) {
+	if p == nil || p.Platform != Platform || !isObjectID(p.ID) {
 		return t
 	}
 	name := mentionName(p.Name)
@@ -337,8 +334,8 @@ func cardSummary(c bot.Card) string {
 // Verbs of the Action.Execute actions the cards carry besides the bot's
 // own action ids (bot.ActionApprove and the others, sent as their string).
 const (
-	verbRefresh = "unlockbot.refresh" // approval card: the approver's view, with buttons
-	verbSubmit  = "unlockbot.submit"  // a form's submit: data form/context/where + the inputs
-	verbCancel  = "unlockbot.cancel"  // a form's cancel: data form/context, no inputs
-	verbClose   = "unlockbot.close"   // a window's close button
+	verbRefresh = "teams.refresh" // approval card: the approver's view, with buttons
+	verbSubmit  = "teams.submit"  // a form's submit: data form/context/where + the inputs
+	verbCancel  = "teams.cancel"  // a form's cancel: data form/context, no inputs
+	verbClose   = "teams.close"   // a window's close button
 )

@@ -21,7 +21,7 @@ func invokeValue(t testing.TB, s string) map[string]any {
 
 func TestReadAction(t *testing.T) {
 	// A submit as Teams sends it: the action's data merged with the inputs.
-	got, err := readAction(invokeValue(t, `{"action":{"type":"Action.Execute","verb":"unlockbot.submit","data":{
+	got, err := readAction(invokeValue(t, `{"action":{"type":"Action.Execute","verb":"teams.submit","data":{
 		"form":"unlockbot.request","context":"","where":"19:acme@thread.tacv2",
 		"org":"acme","account":"alice","password":"S3cret!pass","temporary":"yes","note_password":"no","reason":"called back",
 		"msteams":{"x":1},"unknown":"dropped"}},"trigger":"manual"}`))
@@ -39,7 +39,7 @@ func TestReadAction(t *testing.T) {
 	if err != nil || click.Verb != string(bot.ActionApprove) || click.Request != "r1" || click.Values != nil {
 		t.Fatalf("%+v %v", click, err)
 	}
-	if close, err := readAction(invokeValue(t, `{"action":{"type":"Action.Execute","verb":"unlockbot.close"}}`)); err != nil || close.Verb != verbClose {
+	if close, err := readAction(invokeValue(t, `{"action":{"type":"Action.Execute","verb":"teams.close"}}`)); err != nil || close.Verb != verbClose {
 		t.Fatalf("%+v %v", close, err)
 	}
 
@@ -67,7 +67,7 @@ func TestReadAction(t *testing.T) {
 // Whatever a client sends, readAction answers without panicking.
 func FuzzReadAction(f *testing.F) {
 	for _, s := range []string{
-		`{"action":{"type":"Action.Execute","verb":"unlockbot.submit","data":{"form":"unlockbot.request","org":"acme","temporary":"yes"}}}`,
+		`{"action":{"type":"Action.Execute","verb":"teams.submit","data":{"form":"unlockbot.request","org":"acme","temporary":"yes"}}}`,
 		`{"action":{"type":"Action.Execute","verb":"unlockbot.deny","data":{"request":"r1"}}}`,
 		`{"action":{"type":"Action.Execute","verb":"","data":null}}`,
 		`{"action":[1,2]}`, `{"action":{"data":{"reason":true}}}`, `null`,

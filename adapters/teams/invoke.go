@@ -70,7 +70,19 @@ func (a *Adapter) click(ctx context.Context, act *schema.Activity, d actionData,
 	case ans.Tell != "":
 		return messageAnswer(ans.Tell)
 	}
-	return a.view(ctx, d.Request, who)
+	// The decision runs after this answer: show the card without buttons
+	// until the update that follows it refreshes the clicker's view.
+	return a.status(ctx, d.Request, who)
+}
+
+// status answers with the approval card as the channel sees it: no
+// buttons where a refresh will bring them back to who may still act.
+func (a *Adapter) status(ctx context.Context, id string, who bot.Actor) invokeResponse {
+	c, err := a.svc.ViewApproval(ctx, id, who)
+	if err != nil {
+		return messageAnswer(safe(err))
+	}
+	return cardAnswer(approvalCard(c, a.deciders(ctx, id, "")))
 }
 
 // view answers with the approval card of request id as who sees it now
@@ -104,7 +116,7 @@ func (a *Adapter) submit(ctx context.Context, d actionData, who bot.Actor, in st
 	case ans.Replace != nil:
 		return cardAnswer(messageCard(*ans.Replace))
 	case d.Form == bot.FormDeny:
-		return a.view(ctx, d.Context, who)
+		return a.status(ctx, d.Context, who)
 	}
 	return cardAnswer(sentenceCard(submittedText))
 }

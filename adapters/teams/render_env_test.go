@@ -31,8 +31,8 @@ const (
 )
 
 var (
-	renderTech     = bot.Actor{Platform: teamsPlatform, Tenant: renderTenant, ID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f1", Name: "Tess Tech"}
-	renderApprover = bot.Actor{Platform: teamsPlatform, Tenant: renderTenant, ID: "a1b2c3d4-e5f6-4789-8abc-def012345678", Name: "Abe Approver"}
+	renderTech     = bot.Actor{Platform: Platform, Tenant: renderTenant, ID: "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f1", Name: "Tess Tech"}
+	renderApprover = bot.Actor{Platform: Platform, Tenant: renderTenant, ID: "a1b2c3d4-e5f6-4789-8abc-def012345678", Name: "Abe Approver"}
 )
 
 // sentCard is one card the service handed its notifier.
@@ -122,12 +122,12 @@ func newRenderEnv(t *testing.T) *renderEnv {
 		Policy:          bot.Policy{RequireApproval: true},
 		Technicians:     []string{key(renderTech), key(renderApprover)},
 		Approvers:       []string{key(renderApprover)},
-		Channels:        []string{teamsPlatform + ":" + renderChan},
-		ApprovalChannel: map[string]string{teamsPlatform: renderAppr},
+		Channels:        []string{Platform + ":" + renderChan},
+		ApprovalChannel: map[string]string{Platform: renderAppr},
 	}
 	chat := &cardLog{}
 	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(io.Discard), Orgs: []*bot.Org{org},
-		Notifiers: map[string]bot.Notifier{teamsPlatform: chat}, Log: zerolog.Nop(), Lease: time.Minute})
+		Notifiers: map[string]bot.Notifier{Platform: chat}, Log: zerolog.Nop(), Lease: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,14 +194,14 @@ func TestApprovalCardRefreshLimit(t *testing.T) {
 // A display name or reason cannot add a mention, a hidden link or
 // formatting: the text is shown as typed.
 func TestCardTextIsInert(t *testing.T) {
-	evil := bot.Actor{Platform: teamsPlatform, ID: renderApprover.ID, Name: "Abe</at> <at>Eve"}
+	evil := bot.Actor{Platform: Platform, ID: renderApprover.ID, Name: "Abe</at> <at>Eve"}
 	c := bot.Card{
 		Title: "Unlock request: **Alice** [click](https://evil.example)",
 		Text:  "- item\n1. first\nping <at>Abe Approver</at> ~~x~~ `code` _i_ \\",
 		Fields: []bot.Field{
 			{Label: "Approved by", Value: "x", Person: &renderApprover},
 			{Label: "Other", Value: "y", Person: &evil},
-			{Label: "Not an object id", Value: "Mallory (29:1xyz)", Person: &bot.Actor{Platform: teamsPlatform, ID: "29:1xyz", Name: "Mallory"}},
+			{Label: "Not an object id", Value: "Mallory (29:1xyz)", Person: &bot.Actor{Platform: Platform, ID: "29:1xyz", Name: "Mallory"}},
 			{Label: "Slack person", Value: "Sam (U1)", Person: &bot.Actor{Platform: "slack", ID: renderApprover.ID, Name: "Sam"}},
 		},
 	}

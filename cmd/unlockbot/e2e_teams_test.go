@@ -289,10 +289,10 @@ func TestTeamsToActiveDirectory(t *testing.T) {
 		t.Fatalf("the channel's card shows buttons, or its refresh does not name the approver: %s", card.Card)
 	}
 	thread := channelConv(tmApprove + ";messageid=" + card.ID)
-	if view := e.action(tmLead, thread, card.ID, "unlockbot.refresh", map[string]any{"request": id}); !strings.Contains(view.Raw, "unlockbot.approve") {
+	if view := e.action(tmLead, thread, card.ID, "teams.refresh", map[string]any{"request": id}); !strings.Contains(view.Raw, "unlockbot.approve") {
 		t.Fatalf("the approver's view has no Approve: %s", view.Raw)
 	}
-	if view := e.action(tmTech, thread, card.ID, "unlockbot.refresh", map[string]any{"request": id}); strings.Contains(view.Raw, "unlockbot.approve") {
+	if view := e.action(tmTech, thread, card.ID, "teams.refresh", map[string]any{"request": id}); strings.Contains(view.Raw, "unlockbot.approve") {
 		t.Fatalf("the requester's view offers Approve: %s", view.Raw)
 	}
 

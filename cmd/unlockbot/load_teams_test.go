@@ -120,7 +120,7 @@ orgs:
 	if kind == "invoke" {
 		next = func() *schema.Activity {
 			act := fake.Invoke(tmLead, thread, "adaptiveCard/action", map[string]any{
-				"action": map[string]any{"type": "Action.Execute", "verb": "unlockbot.refresh", "data": map[string]any{"request": reqID}}, "trigger": "automatic"})
+				"action": map[string]any{"type": "Action.Execute", "verb": "teams.refresh", "data": map[string]any{"request": reqID}}, "trigger": "automatic"})
 			act.ReplyToID = cardID
 			return act
 		}
