@@ -140,7 +140,8 @@ func (m Outgoing) activity() *outActivity {
 
 // CreateChannelThread posts m as a new thread in a channel: conv is the
 // thread's conversation id ("<channel>;messageid=<activityID>") replies
-// go to, activityID the root message to update later.
+// go to, activityID the root message to update later. tenantID ""
+// means the bot's own tenant (TEAMS_TENANT_ID).
 func (c *Connector) CreateChannelThread(ctx context.Context, serviceURL, tenantID, channelID string, m Outgoing) (conv, activityID string, err error) {
 	body := outConversation{
 		IsGroup:     true,
@@ -162,6 +163,7 @@ func (c *Connector) CreateChannelThread(ctx context.Context, serviceURL, tenantI
 // CreatePersonal returns the bot's personal chat with userID (an MRI
 // "29:…" or an Entra object id); Teams answers the existing chat when
 // there is one. It fails when the bot is not installed for the user.
+// tenantID "" means the bot's own tenant.
 func (c *Connector) CreatePersonal(ctx context.Context, serviceURL, tenantID, userID string) (conv string, err error) {
 	body := outConversation{
 		Bot:         outAccount{ID: c.botID},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -272,5 +273,22 @@ func TestNewTokenSourceRefusesBadConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one naming %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+func TestTokenRefusesAnswersThatAreNotEntras(t *testing.T) {
+	cases := map[string]string{
+		"no lifetime": `{"token_type":"Bearer","access_token":"abc"}`,
+		"not bearer":  `{"token_type":"pop","expires_in":3599,"access_token":"abc"}`,
+		"no token":    `{"token_type":"Bearer","expires_in":3599}`,
+		"huge":        `{"token_type":"Bearer","expires_in":3599,"access_token":"` + strings.Repeat("a", 70<<10) + `"}`,
+	}
+	for name, answer := range cases {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(answer)) }))
+		ts := mustTokens(t, teams.TokenConfig{AppID: "a", Password: identity.NewSecret("p"), TenantID: "t", AuthorityURL: srv.URL})
+		if tok, err := ts.Token(context.Background()); err == nil || tok != "" || !strings.Contains(err.Error(), "TEAMS_AUTHORITY_URL") {
+			t.Errorf("%s: Token = %q, %v", name, tok, err)
+		}
+		srv.Close()
 	}
 }
