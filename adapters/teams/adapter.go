@@ -143,7 +143,6 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // signing keys: what `unlockbot check` reports. Each error is one
 // sentence saying what to fix.
 func (a *Adapter) Check(ctx context.Context) error {
-	a.tokens.Invalidate()
 	_, terr := a.tokens.Token(ctx)
 	return errors.Join(terr, a.verify.Warm(ctx))
 }

@@ -163,8 +163,8 @@ func (s *Server) conversation(id string) (c Conversation, root string, ok bool) 
 }
 
 // record keeps one body that crossed the wire from the bot: a request to
-// the connector or the token endpoint, or the bot's answer to an
-// activity the fake delivered.
+// the connector, or the bot's answer to an activity the fake delivered.
+// Token requests are not kept: they carry the client secret.
 func (s *Server) record(body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,236 @@
+package teams
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/rs/zerolog"
+)
+
+// Connector bounds. Teams answers a post in a few hundred milliseconds;
+// MaxRetries and the waits below keep a click answered (or refused) within
+// seconds rather than hanging on a slow connector.
+const (
+	connectorTimeout  = 15 * time.Second
+	defaultMaxRetries = 3
+	maxRetryAfter     = 10 * time.Second // longer Retry-After: give up, say "try again"
+	backoffBase       = 250 * time.Millisecond
+	backoffMax        = 4 * time.Second
+	maxConnectorReply = 1 << 20
+)
+
+// adaptiveCardType is the attachment content type of an Adaptive Card.
+const adaptiveCardType = "application/vnd.microsoft.card.adaptive"
+
+// ConnectorConfig configures the connector client.
+type ConnectorConfig struct {
+	Tokens     *TokenSource
+	HTTPClient *http.Client // default: a client with a 15 s timeout; redirects are never followed
+	// AllowServiceURL says whether a service URL (from an activity or the
+	// store) is a Bot Framework connector the bot's token may be sent to.
+	// Required: without it, anyone able to get an activity's serviceUrl in
+	// front of the bot would receive its token.
+	AllowServiceURL func(string) bool
+	Log             zerolog.Logger
+	Sleep           func(context.Context, time.Duration) error // default: a timer that honours ctx
+	MaxRetries      int                                        // retries after 429, 5xx, connection errors; 0 = 3, < 0 = none
+}
+
+// Connector posts to the Bot Framework connector: our own small client
+// (msbotbuilder-go's keeps a racy token cache and cannot bound retries),
+// using only that module's schema types to decode answers.
+type Connector struct {
+	tokens     *TokenSource
+	botID      string // "28:<app id>": the bot as Teams names it
+	tenantID   string
+	http       *http.Client
+	allow      func(string) bool
+	log        zerolog.Logger
+	sleep      func(context.Context, time.Duration) error
+	maxRetries int
+}
+
+// NewConnector builds the client.
+func NewConnector(cfg ConnectorConfig) (*Connector, error) {
+	if cfg.Tokens == nil {
+		return nil, errors.New("the Teams connector needs the bot's token source")
+	}
+	if cfg.AllowServiceURL == nil {
+		return nil, errors.New("the Teams connector needs AllowServiceURL: without it the bot's token could be sent to any URL an activity names")
+	}
+	var client http.Client
+	if cfg.HTTPClient != nil {
+		client = *cfg.HTTPClient
+	} else {
+		client.Timeout = connectorTimeout
+	}
+	// A redirect would carry the request (and, to the same host, the
+	// token) somewhere AllowServiceURL never saw: treat it as the answer.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &Connector{
+		tokens: cfg.Tokens, botID: "28:" + cfg.Tokens.appID, tenantID: cfg.Tokens.tenant,
+		http: &client, allow: cfg.AllowServiceURL, log: cfg.Log,
+		sleep: cfg.Sleep, maxRetries: cfg.MaxRetries,
+	}
+	if c.sleep == nil {
+		c.sleep = sleepConnector
+	}
+	switch {
+	case c.maxRetries == 0:
+		c.maxRetries = defaultMaxRetries
+	case c.maxRetries < 0:
+		c.maxRetries = 0
+	}
+	return c, nil
+}
+
+// Outgoing is one message the bot sends.
+type Outgoing struct {
+	Text    string
+	Summary string          // what Teams shows in notifications and the activity feed
+	Card    json.RawMessage // an Adaptive Card, or nil for text only
+}
+
+// Outbound wire shapes. Our own small structs: schema.Activity marshals
+// zero timestamps and empty objects Teams rejects or misreads.
+type outActivity struct {
+	Type        string          `json:"type"`
+	ID          string          `json:"id,omitempty"`
+	ReplyToID   string          `json:"replyToId,omitempty"`
+	Text        string          `json:"text,omitempty"`
+	Summary     string          `json:"summary,omitempty"`
+	Attachments []outAttachment `json:"attachments,omitempty"`
+}
+
+type outAttachment struct {
+	ContentType string          `json:"contentType"`
+	Content     json.RawMessage `json:"content"`
+}
+
+type outAccount struct {
+	ID string `json:"id"`
+}
+
+type outChannelData struct {
+	Channel *outAccount `json:"channel,omitempty"`
+	Tenant  *outAccount `json:"tenant,omitempty"`
+}
+
+type outConversation struct {
+	IsGroup     bool           `json:"isGroup"`
+	Bot         outAccount     `json:"bot"`
+	Members     []outAccount   `json:"members,omitempty"`
+	ChannelData outChannelData `json:"channelData"`
+	Activity    *outActivity   `json:"activity,omitempty"`
+	TenantID    string         `json:"tenantId"`
+}
+
+func (m Outgoing) activity() *outActivity {
+	a := &outActivity{Type: "message", Text: m.Text, Summary: m.Summary}
+	if m.Card != nil {
+		a.Attachments = []outAttachment{{ContentType: adaptiveCardType, Content: m.Card}}
+	}
+	return a
+}
+
+// CreateChannelThread posts m as a new thread in a channel: conv is the
+// thread's conversation id ("<channel>;messageid=<activityID>") replies
+// go to, activityID the root message to update later. tenantID ""
+// means the bot's own tenant (TEAMS_TENANT_ID).
+func (c *Connector) CreateChannelThread(ctx context.Context, serviceURL, tenantID, channelID string, m Outgoing) (conv, activityID string, err error) {
+	body := outConversation{
+		IsGroup:     true,
+		Bot:         outAccount{ID: c.botID},
+		ChannelData: outChannelData{Channel: &outAccount{ID: channelID}, Tenant: &outAccount{ID: c.tenant(tenantID)}},
+		Activity:    m.activity(),
+		TenantID:    c.tenant(tenantID),
+	}
+	var out schema.ConversationResourceResponse
+	if err := c.do(ctx, opCreateThread, http.MethodPost, serviceURL, "v3/conversations", body, &out); err != nil {
+		return "", "", err
+	}
+	if out.ID == "" || out.ActivityID == "" {
+		return "", "", missingID(opCreateThread)
+	}
+	return out.ID, out.ActivityID, nil
+}
+
+// CreatePersonal returns the bot's personal chat with userID (an MRI
+// "29:…" or an Entra object id); Teams answers the existing chat when
+// there is one. It fails when the bot is not installed for the user.
+// tenantID "" means the bot's own tenant.
+func (c *Connector) CreatePersonal(ctx context.Context, serviceURL, tenantID, userID string) (conv string, err error) {
+	body := outConversation{
+		Bot:         outAccount{ID: c.botID},
+		Members:     []outAccount{{ID: userID}},
+		ChannelData: outChannelData{Tenant: &outAccount{ID: c.tenant(tenantID)}},
+		TenantID:    c.tenant(tenantID),
+	}
+	var out schema.ConversationResourceResponse
+	if err := c.do(ctx, opCreatePersonal, http.MethodPost, serviceURL, "v3/conversations", body, &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
+		return "", missingID(opCreatePersonal)
+	}
+	return out.ID, nil
+}
+
+// Send posts m to conv (a personal chat, or a thread's conversation id to
+// post in that thread) and returns the new activity's id.
+func (c *Connector) Send(ctx context.Context, serviceURL, conv string, m Outgoing) (string, error) {
+	var out schema.ResourceResponse
+	if err := c.do(ctx, opSend, http.MethodPost, serviceURL, convPath(conv)+"/activities", m.activity(), &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
+		return "", missingID(opSend)
+	}
+	return out.ID, nil
+}
+
+// Reply posts m in conv as a reply to activity replyTo.
+func (c *Connector) Reply(ctx context.Context, serviceURL, conv, replyTo string, m Outgoing) (string, error) {
+	a := m.activity()
+	a.ReplyToID = replyTo
+	var out schema.ResourceResponse
+	if err := c.do(ctx, opReply, http.MethodPost, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(replyTo), a, &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
+		return "", missingID(opReply)
+	}
+	return out.ID, nil
+}
+
+// Update replaces activity activityID in conv with m.
+func (c *Connector) Update(ctx context.Context, serviceURL, conv, activityID string, m Outgoing) error {
+	a := m.activity()
+	a.ID = activityID
+	return c.do(ctx, opUpdate, http.MethodPut, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(activityID), a, nil)
+}
+
+// Member looks userID (MRI or Entra object id) up among conv's members:
+// the way to learn a user's object id from an MRI, or that they left.
+func (c *Connector) Member(ctx context.Context, serviceURL, conv, userID string) (schema.ChannelAccount, error) {
+	var out schema.ChannelAccount
+	err := c.do(ctx, opMember, http.MethodGet, serviceURL, convPath(conv)+"/members/"+url.PathEscape(userID), nil, &out)
+	return out, err
+}
+
+// tenant is the caller's tenant, defaulting to the bot's own.
+func (c *Connector) tenant(t string) string {
+	if t == "" {
+		return c.tenantID
+	}
+	return t
+}
+
+// convPath escapes a conversation id as one path segment, as Microsoft's
+// SDKs do: thread ids carry ';' and '=' that must not split the path.
+func convPath(conv string) string { return "v3/conversations/" + url.PathEscape(conv) }
