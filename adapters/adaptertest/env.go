@@ -32,7 +32,9 @@ const (
 type Bindings struct {
 	Platform string // as the adapter registers its notifier ("slack")
 	// Technicians must include the Technician and the Approver, Approvers
-	// the Approver only; nobody names the Outsider.
+	// the Approver and no other role of the suite (a driver may add a
+	// person of its own, as Teams' does to read cards as an approver
+	// sees them); nobody names the Outsider.
 	Technicians, Approvers []string
 	Channels               []string // where the command may be run
 	ApprovalChannel        string

@@ -56,6 +56,7 @@ type element struct {
 	Columns  []element `json:"columns"`
 	Actions  []execute `json:"actions"`
 	Choices  []struct{ Title, Value string }
+	Inlines  []struct{ Type, Text string } `json:"inlines"`
 }
 
 type adaptiveCard struct {
@@ -108,12 +109,16 @@ func readCard(t *testing.T, raw json.RawMessage, roles map[string]string) cardRe
 			case e.Type == "TextBlock":
 				txt := human(e.Text)
 				switch {
-				case e.Color == "attention" && lastInput != "":
+				case strings.EqualFold(e.Color, "attention") && lastInput != "":
 					rc.errors[bot.FieldID(lastInput)] = txt
-				case rc.msg.Title == "" && e.Weight == "bolder":
+				case rc.msg.Title == "" && strings.EqualFold(e.Weight, "bolder"):
 					rc.msg.Title = txt
 				default:
 					lines = append(lines, txt)
+				}
+			case e.Type == "RichTextBlock":
+				for _, in := range e.Inlines {
+					lines = append(lines, human(in.Text))
 				}
 			case e.Type == "FactSet":
 				for _, f := range e.Facts {
@@ -155,7 +160,7 @@ func (rc *cardRead) addActions(acts []execute, human func(string) string) {
 		if a.Type != "Action.Execute" {
 			continue
 		}
-		if rc.submit == nil && a.AssociatedInputs != "none" && len(rc.rawInputs) > 0 {
+		if rc.submit == nil && !strings.EqualFold(a.AssociatedInputs, "none") && len(rc.rawInputs) > 0 {
 			rc.submit = &acts[i]
 		}
 		req, _ := a.Data["request"].(string)

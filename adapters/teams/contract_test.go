@@ -26,6 +26,13 @@ const (
 	teamID      = "19:acme0team@thread.tacv2"
 )
 
+// watcher is a second approver the suite does not know: the driver reads
+// approval cards through their eyes. Teams shows the buttons only to who
+// may press them, and in a scenario where the Approver asked for the
+// reset they see none; a forged click from them must still be refused,
+// so the driver needs the buttons an approver sees.
+var watcher = teamstest.User{MRI: "29:1watch", AADObjectID: "0b7a2f0e-4444-4a4a-9b9b-00000000000d", Name: "Wanda Watcher"}
+
 var people = map[adaptertest.User]teamstest.User{
 	adaptertest.Technician: {MRI: "29:1tech", AADObjectID: "0b7a2f0e-1111-4a4a-9b9b-00000000000a", Name: "Tess Tech"},
 	adaptertest.Approver:   {MRI: "29:1appr", AADObjectID: "0b7a2f0e-2222-4a4a-9b9b-00000000000b", Name: "Abe Approver"},
@@ -47,7 +54,7 @@ func bindings() adaptertest.Bindings {
 	return adaptertest.Bindings{
 		Platform:        teams.Platform,
 		Technicians:     []string{q(adaptertest.Technician), q(adaptertest.Approver)},
-		Approvers:       []string{q(adaptertest.Approver)},
+		Approvers:       []string{q(adaptertest.Approver), teams.Platform + ":" + teamstest.DefaultTenantID + ":" + watcher.AADObjectID},
 		Channels:        []string{teams.Platform + ":" + chAcme},
 		ApprovalChannel: chApprovals,
 	}
@@ -80,6 +87,7 @@ func newContractTeams(t *testing.T, env *adaptertest.Env) *contractTeams {
 	for _, p := range people {
 		fake.AddUser(p)
 	}
+	fake.AddUser(watcher)
 	c := &contractTeams{env: env, fake: fake, mux: http.NewServeMux(), forms: map[string]shownForm{}, windows: map[adaptertest.User][]adaptertest.Message{}}
 	c.acme = fake.AddChannel(chAcme, teamID)
 	fake.AddChannel(chApprovals, teamID)
@@ -103,7 +111,12 @@ func newContractTeams(t *testing.T, env *adaptertest.Env) *contractTeams {
 // (conv, replyTo) and returns the adapter's answer.
 func (c *contractTeams) invoke(t *testing.T, u adaptertest.User, conv teamstest.Conversation, replyTo, verb string, data map[string]any, trigger string) (answer, bool) {
 	t.Helper()
-	act := c.fake.Invoke(people[u], conv, "adaptiveCard/action", map[string]any{
+	return c.invokeAs(t, people[u], conv, replyTo, verb, data, trigger)
+}
+
+func (c *contractTeams) invokeAs(t *testing.T, who teamstest.User, conv teamstest.Conversation, replyTo, verb string, data map[string]any, trigger string) (answer, bool) {
+	t.Helper()
+	act := c.fake.Invoke(who, conv, "adaptiveCard/action", map[string]any{
 		"action":  map[string]any{"type": "Action.Execute", "verb": verb, "data": data},
 		"trigger": trigger,
 	})
@@ -310,11 +323,11 @@ func (c *contractTeams) Approvals(t *testing.T) []adaptertest.Message {
 func (c *contractTeams) approverView(t *testing.T, p teamstest.Posted, thread string) adaptertest.Message {
 	t.Helper()
 	rc := readCard(t, p.Card, c.roles())
-	if rc.refresh == nil || !contains(rc.refreshUsers, people[adaptertest.Approver].MRI) {
+	if rc.refresh == nil || !contains(rc.refreshUsers, watcher.MRI) {
 		return rc.msg
 	}
 	conv := teamstest.Conversation{ID: thread, Type: "channel", TeamID: teamID}
-	ans, ok := c.invoke(t, adaptertest.Approver, conv, p.ID, rc.refresh.Verb, rc.refresh.Data, "automatic")
+	ans, ok := c.invokeAs(t, watcher, conv, p.ID, rc.refresh.Verb, rc.refresh.Data, "automatic")
 	if !ok || ans.Type != typeCard {
 		t.Fatalf("the approver's refresh answered %s %s", ans.Type, ans.Value)
 	}
