@@ -51,6 +51,16 @@ type connector struct {
 type activity struct {
 	Posted
 	root, thread string
+	byUser       bool // a person's message the fake delivered: the bot may reply to it, it did not post it
+}
+
+// userMessage records a message the fake delivers to the bot, so the bot
+// can reply to it as it can in Teams; Activities does not list it.
+func (c *connector) userMessage(convID, id string) {
+	root, thread, _ := strings.Cut(convID, ";messageid=")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.byKey[root+"\x00"+id] = &activity{Posted: Posted{ID: id, ConversationID: convID}, root: root, thread: thread, byUser: true}
 }
 
 // Posted is one activity the bot posted, in its latest state.

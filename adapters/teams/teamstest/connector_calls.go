@@ -272,6 +272,10 @@ func (c *connector) update(w http.ResponseWriter, r *http.Request) {
 		bfError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "The activity to update was not found in the conversation.")
 		return
 	}
+	if a.byUser {
+		bfError(w, http.StatusForbidden, "Forbidden", "The bot can only update activities it sent.")
+		return
+	}
 	in, why := parseActivity(raw)
 	switch {
 	case why != "":

@@ -39,6 +39,7 @@ func (s *Server) Message(from User, conv Conversation, text string) *schema.Acti
 			act.Conversation.ID = conv.ID + ";messageid=" + act.ID
 		}
 	}
+	s.conn.userMessage(act.Conversation.ID, act.ID)
 	return act
 }
 
