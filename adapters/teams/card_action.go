@@ -21,17 +21,8 @@ type actionData struct {
 	Values  bot.FormValues
 }
 
-// knownFields are the field ids a submit may carry (bot's form order and
-// the deny reason). Any other key in the data is ignored, so a crafted
-// invoke cannot smuggle in a field the form never had.
-var knownFields = map[string]bot.FieldID{}
-
-func init() {
-	for _, f := range []bot.FieldID{bot.FieldOrg, bot.FieldMode, bot.FieldTicket, bot.FieldAccount, bot.FieldPassword,
-		bot.FieldTemporary, bot.FieldNote, bot.FieldReason, bot.FieldDenyReason} {
-		knownFields[string(f)] = f
-	}
-}
+// maxFieldID bounds the keys read as inputs: bot's ids are short.
+const maxFieldID = 64
 
 // Keys the cards put in an action's data themselves.
 const (
@@ -83,19 +74,21 @@ func readAction(value map[string]any) (actionData, error) {
 		}
 	}
 	out.Form = bot.FormID(form)
+	// Every other key is an input, by field id. bot.ParseRequest reads
+	// only the fields it defines, so a key the form never had is ignored
+	// there, not trusted here.
 	for key, v := range data {
-		f, ok := knownFields[key]
-		if !ok {
+		if key == keyRequest || key == keyForm || key == keyContext || key == keyWhere || len(key) > maxFieldID {
 			continue
 		}
 		s, ok := v.(string) // ChoiceSet, Text and Toggle values are all strings
 		if !ok {
-			return actionData{}, fmt.Errorf("the form field %q is not text", key)
+			continue // not an input (Teams adds objects of its own, such as msteams)
 		}
 		if out.Values == nil {
 			out.Values = bot.FormValues{}
 		}
-		out.Values[f] = s
+		out.Values[bot.FieldID(key)] = s
 	}
 	return out, nil
 }

@@ -146,9 +146,14 @@ func TestFormCardsGolden(t *testing.T) {
 	golden(t, "deny_form", formCard(bot.DenyForm("r123"), renderAppr, nil, nil, nil), "")
 
 	// Every field NewForm asks comes back through readAction.
+	data := map[string]any{}
 	for _, fd := range pre.Fields {
-		if _, ok := knownFields[string(fd.ID)]; !ok {
-			t.Errorf("readAction drops the form's field %q", fd.ID)
+		data[string(fd.ID)] = "x"
+	}
+	back, err := readAction(map[string]any{"action": map[string]any{"type": "Action.Execute", "verb": verbSubmit, "data": data}})
+	for _, fd := range pre.Fields {
+		if err != nil || back.Values[fd.ID] != "x" {
+			t.Errorf("readAction drops the form's field %q (%v)", fd.ID, err)
 		}
 	}
 }
