@@ -127,9 +127,16 @@ func (c *contractTeams) invokeAs(t *testing.T, who teamstest.User, conv teamstes
 		return answer{}, false
 	}
 	var ans answer
-	if err := json.Unmarshal(body, &ans); err != nil {
+	if err := json.Unmarshal(body, &ans); err != nil || ans.StatusCode != http.StatusOK {
 		t.Errorf("%s answer %s: %v", verb, body, err)
 		return answer{}, false
+	}
+	// Teams renders an answer's card as it renders a posted one: it must
+	// pass the same schema the fake connector holds posted cards to.
+	if ans.Type == typeCard {
+		if err := teamstest.ValidateCard(ans.Value); err != nil {
+			t.Errorf("%s answered a card Teams would not render: %v", verb, err)
+		}
 	}
 	return ans, true
 }
