@@ -78,6 +78,7 @@ type Adapter struct {
 	tokens *TokenSource
 	conn   *Connector
 	refs   *refs
+	seen   deciderCache
 	log    zerolog.Logger
 	now    func() time.Time
 }

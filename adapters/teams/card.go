@@ -275,11 +275,27 @@ func approvalCard(c bot.Card, approverMRIs []string) json.RawMessage {
 	}
 	var ms mentions
 	card := newCard(body(c, &ms), nil, ms.list)
-	card.Refresh = &refresh{
-		Action:  execute{Type: "Action.Execute", Verb: verbRefresh, Data: map[string]string{keyRequest: c.Actions[0].RequestID}},
-		UserIDs: approverMRIs,
+	card.Refresh = refreshFor(c.Actions[0].RequestID, approverMRIs)
+	return raw(card)
+}
+
+// deciderCard is the approval card as one who may act on it sees it: the
+// buttons, and the channel card's refresh, so their client asks again
+// when the card changes.
+func deciderCard(c bot.Card, approverMRIs []string) json.RawMessage {
+	var ms mentions
+	card := newCard(body(c, &ms), buttons(c), ms.list)
+	if len(c.Actions) > 0 && len(approverMRIs) > 0 && len(approverMRIs) <= maxRefreshUsers {
+		card.Refresh = refreshFor(c.Actions[0].RequestID, approverMRIs)
 	}
 	return raw(card)
+}
+
+func refreshFor(requestID string, mris []string) *refresh {
+	return &refresh{
+		Action:  execute{Type: "Action.Execute", Verb: verbRefresh, Data: map[string]string{keyRequest: requestID}},
+		UserIDs: mris,
+	}
 }
 
 // sentenceCard is one sentence.

@@ -82,7 +82,7 @@ type shownForm struct {
 	card     json.RawMessage
 }
 
-func newContractTeams(t *testing.T, env *adaptertest.Env) *contractTeams {
+func newContractTeams(t testing.TB, env *adaptertest.Env) *contractTeams {
 	fake := teamstest.New(t, teamstest.Options{})
 	for _, p := range people {
 		fake.AddUser(p)
@@ -103,7 +103,7 @@ func newContractTeams(t *testing.T, env *adaptertest.Env) *contractTeams {
 	}
 	c.a = a
 	a.Routes(c.mux)
-	t.Cleanup(func() { c.Wait(t) })
+	t.Cleanup(func() { c.drain(t) })
 	return c
 }
 
@@ -284,7 +284,9 @@ func (c *contractTeams) refOf(t *testing.T, ref string) (teamstest.Conversation,
 	return teamstest.Conversation{ID: conv, Type: "channel", TeamID: teamID}, activity
 }
 
-func (c *contractTeams) Wait(t *testing.T) {
+func (c *contractTeams) Wait(t *testing.T) { t.Helper(); c.drain(t) }
+
+func (c *contractTeams) drain(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

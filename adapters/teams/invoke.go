@@ -93,7 +93,7 @@ func (a *Adapter) view(ctx context.Context, id string, who bot.Actor) invokeResp
 		return messageAnswer(safe(err))
 	}
 	if len(c.Actions) > 0 {
-		return cardAnswer(a.withRefresh(ctx, messageCard(c), id))
+		return cardAnswer(deciderCard(c, a.deciders(ctx, id, "")))
 	}
 	return cardAnswer(approvalCard(c, a.deciders(ctx, id, "")))
 }

@@ -2,7 +2,6 @@ package teams
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -97,6 +96,9 @@ func (a *Adapter) deciders(ctx context.Context, requestID, channel string) []str
 	if requestID == "" {
 		return nil
 	}
+	if mris, ok := a.seen.get(requestID, a.now()); ok {
+		return mris
+	}
 	ids, err := a.svc.Deciders(ctx, requestID, Platform)
 	if err != nil {
 		a.log.Warn().Err(err).Str("request", requestID).Msg("could not list who may act on the request")
@@ -107,6 +109,9 @@ func (a *Adapter) deciders(ctx context.Context, requestID, channel string) []str
 		if mri := a.mriOf(ctx, id, channel); mri != "" {
 			out = append(out, mri)
 		}
+	}
+	if len(out) == len(ids) { // a miss is looked up again next time
+		a.seen.put(requestID, out, a.now())
 	}
 	return out
 }
@@ -129,23 +134,6 @@ func (a *Adapter) mriOf(ctx context.Context, objectID, channel string) string {
 		a.log.Warn().Err(err).Msg("could not record the approver's id")
 	}
 	return m.ID
-}
-
-// withRefresh adds the approval card's refresh to a card rendered with
-// its buttons (the view of someone who may act), so their client asks
-// again when the card changes.
-func (a *Adapter) withRefresh(ctx context.Context, card json.RawMessage, requestID string) json.RawMessage {
-	base := approvalCard(bot.Card{Actions: []bot.Action{{RequestID: requestID}}}, a.deciders(ctx, requestID, ""))
-	var b, c map[string]json.RawMessage
-	if json.Unmarshal(base, &b) != nil || json.Unmarshal(card, &c) != nil || b["refresh"] == nil {
-		return card
-	}
-	c["refresh"] = b["refresh"]
-	out, err := json.Marshal(c)
-	if err != nil {
-		return card
-	}
-	return out
 }
 
 // requestOf is the request a card's buttons act on.
