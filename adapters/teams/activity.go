@@ -44,7 +44,7 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 		a.refuse(ctx, w, err, act)
 		return
 	}
-	if act.ID != "" {
+	if act.ID != "" && !readOnly(act) {
 		first, err := a.st.Mark(ctx, "teams:activity:"+act.Conversation.ID+":"+act.ID, replayTTL)
 		if err != nil {
 			a.log.Warn().Err(err).Msg("replay check failed; activity not handled")
@@ -71,6 +71,23 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 	default: // conversationUpdate, installationUpdate, …: remembered above
 		w.WriteHeader(http.StatusOK)
 	}
+}
+
+// readOnly reports whether act only asks for something to show and
+// changes nothing (a type-ahead, a card's refresh): its answer goes to the
+// caller alone, so a replay of it gains nothing, and it skips the replay
+// marker's store round trip. Teams sends a refresh to every approver each
+// time an approval card changes.
+func readOnly(act *schema.Activity) bool {
+	if act.Type != schema.Invoke {
+		return false
+	}
+	if act.Name == invokeSearch {
+		return true
+	}
+	action, _ := act.Value["action"].(map[string]any)
+	verb, _ := action["verb"].(string)
+	return act.Name == invokeAction && verb == verbRefresh
 }
 
 // parseActivity reads an activity. Teams' "value" is an object for the
