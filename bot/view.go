@@ -14,7 +14,9 @@ import (
 // ViewApproval is the approval card of request id as viewer sees it now:
 // with its buttons while they may act on them (an approver who is not the
 // requester while it waits; the requester or an approver when a failed
-// reset may be retried), without them otherwise.
+// reset may be retried), without them otherwise; someone who is neither
+// the requester nor a technician or approver of the org reads only that
+// the request is not theirs to see.
 func (s *Service) ViewApproval(ctx context.Context, id string, viewer Actor) (Card, error) {
 	const op = "bot.ViewApproval"
 	r, err := s.load(ctx, id)
@@ -25,8 +27,15 @@ func (s *Service) ViewApproval(ctx context.Context, id string, viewer Actor) (Ca
 	if err != nil {
 		return Card{}, err
 	}
+	who := s.complete(ctx, viewer)
+	if !who.Same(r.Requester) && !o.IsTechnician(who) && !o.IsApprover(who) {
+		// Anyone in the tenant can send a refresh naming a request id (they
+		// are on cards): the account, reason and facts are for the org's
+		// own people.
+		return Card{Title: "Request " + r.ID, Text: "Only " + o.Name + "'s technicians and approvers can see this request.", Footer: "Request " + r.ID}, nil
+	}
 	c := approvalCard(o, r)
-	if len(c.Actions) > 0 && !s.mayAct(o, r, s.complete(ctx, viewer)) {
+	if len(c.Actions) > 0 && !s.mayAct(o, r, who) {
 		c.Actions = nil
 	}
 	return c, nil

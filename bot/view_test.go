@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/unlockbot/unlockbot/identity"
@@ -39,7 +41,12 @@ func TestViewApprovalButtonsPerViewer(t *testing.T) {
 		who  Actor
 		want []ActionID
 	}
-	for _, c := range []seen{{approver, pending}, {groupie, pending}, {tech, nil}, {other, nil}} {
+	// Someone of no role in the org reads nothing of the request.
+	if c, err := h.svc.ViewApproval(ctx, r.ID, other); err != nil || len(c.Fields) != 0 || c.Actions != nil || strings.Contains(fmt.Sprintf("%+v", c), "alice") ||
+		!strings.Contains(c.Text, "Only Acme's technicians and approvers") {
+		t.Fatalf("an outsider's view: %+v %v", c, err)
+	}
+	for _, c := range []seen{{approver, pending}, {groupie, pending}, {tech, nil}} {
 		if got := view(c.who); !slices.Equal(got, c.want) {
 			t.Errorf("pending, %s sees %v, want %v", c.who.Name, got, c.want)
 		}
@@ -49,7 +56,7 @@ func TestViewApprovalButtonsPerViewer(t *testing.T) {
 		t.Fatal("the injected failure did not fail the reset")
 	}
 	retry := []ActionID{ActionRetry}
-	for _, c := range []seen{{approver, retry}, {tech, retry}, {other, nil}} {
+	for _, c := range []seen{{approver, retry}, {tech, retry}} {
 		if got := view(c.who); !slices.Equal(got, c.want) {
 			t.Errorf("failed, %s sees %v, want %v", c.who.Name, got, c.want)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -23,8 +22,11 @@ const (
 // to its handler. A request whose token fails is answered 401 and goes no
 // further.
 func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-		a.refuse(r.Context(), w, &AuthError{Reason: "no_token"}, nil)
+	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
+	defer cancel()
+	tok, err := a.verify.CheckToken(ctx, r.Header.Get("Authorization"))
+	if err != nil {
+		a.refuse(ctx, w, err, nil)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -35,16 +37,19 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	act, err := parseActivity(body)
 	if err != nil {
-		a.refuse(r.Context(), w, &AuthError{Reason: "malformed"}, nil)
+		a.refuse(ctx, w, &AuthError{Reason: "malformed"}, nil)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
-	defer cancel()
-	if err := a.verify.Verify(ctx, r.Header.Get("Authorization"), act); err != nil {
+	if err := tok.Matches(act); err != nil {
 		a.refuse(ctx, w, err, act)
 		return
 	}
-	if act.ID != "" && !readOnly(act) {
+	if act.ID == "" && !readOnly(act) {
+		// Teams names every activity; without an id a replay could not be told apart.
+		http.Error(w, "activity without an id", http.StatusBadRequest)
+		return
+	}
+	if !readOnly(act) {
 		first, err := a.st.Mark(ctx, "teams:activity:"+act.Conversation.ID+":"+act.ID, replayTTL)
 		if err != nil {
 			a.log.Warn().Err(err).Msg("replay check failed; activity not handled")
@@ -122,7 +127,10 @@ func (a *Adapter) refuse(ctx context.Context, w http.ResponseWriter, err error, 
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 	audited := a.svc.RecordRefusal(actx, Platform, why, detail)
 	cancel()
-	a.log.Warn().Str("event", "teams.token_refused").Str("why", why).Bool("audited", audited).Msg("activity with a bad Bot Framework token refused")
+	if n, ok := a.refusals.allow(a.now()); ok {
+		a.log.Warn().Str("event", "teams.token_refused").Str("why", why).Bool("audited", audited).Int("refused_since_last_line", n).
+			Msg("activity with a bad Bot Framework token refused")
+	}
 	http.Error(w, "unauthorized", http.StatusUnauthorized)
 }
 

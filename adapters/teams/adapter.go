@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -79,6 +80,8 @@ type Adapter struct {
 	conn   *Connector
 	refs   *refs
 	seen   deciderCache
+	// refusals bounds the log lines a flood of bad tokens writes.
+	refusals lineGate
 	log    zerolog.Logger
 	now    func() time.Time
 }
@@ -156,7 +159,7 @@ func (a *Adapter) Shutdown(ctx context.Context) error { return a.svc.Drain(ctx) 
 // Entra object id, never by display name, and only in our tenant (the
 // token check refused every other one).
 func (a *Adapter) bare(objectID, name string) bot.Actor {
-	return bot.Actor{Platform: Platform, Tenant: a.cfg.TenantID, ID: objectID, Name: name}
+	return bot.Actor{Platform: Platform, Tenant: a.cfg.TenantID, ID: strings.ToLower(objectID), Name: name}
 }
 
 // Complete implements bot.People. Teams names roles by object id, which

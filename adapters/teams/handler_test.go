@@ -9,6 +9,7 @@ import (
 
 	"github.com/unlockbot/unlockbot/adapters/adaptertest"
 	"github.com/unlockbot/unlockbot/adapters/teams/teamstest"
+	"github.com/unlockbot/unlockbot/bot"
 )
 
 // Each bad token is answered 401 before anything else happens: no answer
@@ -89,5 +90,76 @@ func TestReplayedActivityHandledOnce(t *testing.T) {
 	d.Wait(t)
 	if n := len(d.fake.Activities(chat.ID)); n != 1 {
 		t.Fatalf("%d forms for one replayed message, want 1", n)
+	}
+}
+
+// A card action from another tenant is refused like a message: 401,
+// audited, nothing answered.
+func TestOtherTenantInvokeIs401(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	act := d.fake.Invoke(tech, d.fake.Personal(tech), "adaptiveCard/action", map[string]any{
+		"action": map[string]any{"type": "Action.Execute", "verb": "unlockbot.reveal", "data": map[string]any{"request": "r1"}}})
+	act.ChannelData["tenant"] = map[string]any{"id": "11111111-2222-3333-4444-555555555555"}
+	if code, body := d.fake.Deliver(d.mux, act); code != http.StatusUnauthorized || strings.Contains(string(body), "statusCode") {
+		t.Fatalf("answered %d %s", code, body)
+	}
+	if !strings.Contains(d.env.Audit(), `"why":"tenant"`) {
+		t.Fatalf("not audited:\n%s", d.env.Audit())
+	}
+}
+
+// Teams names every activity; one without an id that would change
+// something is refused (a replay of it could not be told apart).
+func TestActivityWithoutIDRefused(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	act := d.fake.Message(tech, d.fake.Personal(tech), "unlock")
+	act.ID = ""
+	if code, _ := d.fake.Deliver(d.mux, act); code != http.StatusBadRequest {
+		t.Fatalf("answered %d, want 400", code)
+	}
+	d.Wait(t)
+	if n := len(d.fake.Activities(d.fake.Personal(tech).ID)); n != 0 {
+		t.Fatalf("%d messages sent for an activity without an id", n)
+	}
+}
+
+// Someone of the tenant with no role in the org who sends a refresh for a
+// request id (ids are on cards) reads that it is not theirs to see.
+func TestOutsiderRefreshSeesNothing(t *testing.T) {
+	env := adaptertest.NewEnv(t, bindings())
+	d := newContractTeams(t, env)
+	form := d.Command(t, adaptertest.Technician, "")
+	if errs := d.Submit(t, adaptertest.Technician, form, map[bot.FieldID]string{bot.FieldOrg: adaptertest.OrgID, bot.FieldAccount: adaptertest.Locked,
+		bot.FieldReason: "Called back on the HR phone number"}); errs != nil {
+		t.Fatal(errs)
+	}
+	d.Wait(t)
+	card := d.fake.Activities(chApprovals)[0]
+	rc := readCard(t, card.Card, nil)
+	thread := teamstest.Conversation{ID: chApprovals + ";messageid=" + card.ID, Type: "channel", TeamID: teamID}
+	ans, ok := d.invoke(t, adaptertest.Outsider, thread, card.ID, rc.refresh.Verb, rc.refresh.Data, "manual")
+	if !ok || strings.Contains(string(ans.Value), adaptertest.Locked) || strings.Contains(string(ans.Value), "unlockbot.approve") || !strings.Contains(string(ans.Value), "Only Acme") {
+		t.Fatalf("an outsider's refresh answered %s", ans.Value)
+	}
+}
+
+// A technician who has not installed the app for themselves, asking in a
+// channel, is told in the thread what to do: the form cannot reach them.
+func TestCommandFromChannelWithoutPersonalInstall(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	d.fake.Uninstall(tech)
+	if code, _ := d.fake.Deliver(d.mux, d.fake.Message(tech, d.acme, "unlock alice")); code != http.StatusOK {
+		t.Fatalf("answered %d", code)
+	}
+	d.Wait(t)
+	var told bool
+	for _, p := range d.fake.Activities(chAcme) {
+		told = told || strings.Contains(string(p.Card), "Install unlockbot for yourself")
+	}
+	if !told {
+		t.Fatalf("the thread does not say what to do: %+v", d.fake.Activities(chAcme))
 	}
 }

@@ -27,6 +27,7 @@ const (
 	maxKeyDocBytes  = 1 << 20
 	minRefreshEvery = time.Minute    // unknown kids refresh at most this often
 	keysMaxAge      = 24 * time.Hour // keys older than this are refreshed in the background
+	keysHardMaxAge  = 72 * time.Hour // keys older than this are not trusted at all
 	minRSABits      = 2048
 )
 
@@ -92,8 +93,18 @@ var errRefreshSkipped = errors.New("refresh skipped: the keys were refreshed les
 func (c *keyCache) key(ctx context.Context, kid string) (*signingKey, error) {
 	snap := c.cur.Load()
 	if snap != nil {
-		if c.now().Sub(snap.fetchedAt) >= keysMaxAge {
+		age := c.now().Sub(snap.fetchedAt)
+		if age >= keysMaxAge {
 			c.refreshInBackground()
+		}
+		if age >= keysHardMaxAge {
+			// A key the Bot Framework withdrew (a compromise) must not
+			// work forever while its endpoint cannot be reached.
+			c.log.Error().Dur("age", age).Msg("teams signing keys: not refreshed for 3 days; refusing every activity until the Bot Framework's keys can be fetched")
+			if err := c.refresh(ctx, false); err != nil || c.now().Sub(c.cur.Load().fetchedAt) >= keysHardMaxAge {
+				return nil, &AuthError{Reason: "keys_unavailable", err: errors.Join(errors.New("the signing keys are over 3 days old"), err)}
+			}
+			snap = c.cur.Load()
 		}
 		if k, ok := snap.keys[kid]; ok {
 			return k, nil
@@ -211,7 +222,7 @@ func (c *keyCache) fetch(ctx context.Context) (map[string]*signingKey, error) {
 		return nil, fmt.Errorf("could not fetch the Bot Framework OpenID metadata from %s: %w", c.metadataHost, err)
 	}
 	u, err := url.Parse(md.JWKSURI)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || !secureOrLoopback(u) || u.User != nil {
 		return nil, fmt.Errorf("the Bot Framework OpenID metadata at %s names no usable jwks_uri", c.metadataHost)
 	}
 	var set jwkSet

@@ -100,10 +100,14 @@ func NewTokenSource(cfg TokenConfig) (*TokenSource, error) {
 	if err := checkAuthority(authority); err != nil {
 		return nil, err
 	}
-	client := cfg.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: tokenTimeout}
+	client := &http.Client{Timeout: tokenTimeout}
+	if cfg.HTTPClient != nil {
+		c := *cfg.HTTPClient
+		client = &c
 	}
+	// A redirect would re-send the form, client secret and all, to a host
+	// nobody configured: treat it as the answer (an error) instead.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -126,15 +130,24 @@ func checkAuthority(raw string) error {
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("TEAMS_AUTHORITY_URL %q is not a URL like %s", raw, DefaultAuthorityURL)
 	}
-	switch u.Scheme {
-	case "https":
+	if secureOrLoopback(u) {
 		return nil
-	case "http":
-		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
-			return nil
-		}
 	}
 	return fmt.Errorf("TEAMS_AUTHORITY_URL %q must be https (the app password is sent to it); plain http only to a loopback address, for tests", raw)
+}
+
+// secureOrLoopback is the rule for every URL the bot trusts (the token
+// authority, the signing keys): https, or plain http to a loopback
+// address only, which is where the tests' fake listens.
+func secureOrLoopback(u *url.URL) bool {
+	switch u.Scheme {
+	case "https":
+		return u.Host != ""
+	case "http":
+		ip := net.ParseIP(u.Hostname())
+		return (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost"
+	}
+	return false
 }
 
 // Token returns a token valid for a while yet. When none is cached it

@@ -292,3 +292,24 @@ func TestTokenRefusesAnswersThatAreNotEntras(t *testing.T) {
 		srv.Close()
 	}
 }
+
+// A redirect from the token endpoint is an error, not a hop: following a
+// 307 would post the client secret to wherever it points.
+func TestTokenDoesNotFollowRedirects(t *testing.T) {
+	var got atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	ts := mustTokens(t, teams.TokenConfig{AppID: teamstest.DefaultAppID, Password: identity.NewSecret("S3CRET-value"),
+		TenantID: teamstest.DefaultTenantID, AuthorityURL: redirect.URL, HTTPClient: redirect.Client()})
+	_, err := ts.Token(context.Background())
+	if err == nil || got.Load() != 0 || strings.Contains(err.Error(), "S3CRET") {
+		t.Fatalf("redirect followed (%d requests elsewhere) or error %v", got.Load(), err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -77,8 +78,8 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.MetadataURL == "" {
 		cfg.MetadataURL = DefaultMetadataURL
 	}
-	if !strings.HasPrefix(cfg.MetadataURL, "https://") && !strings.HasPrefix(cfg.MetadataURL, "http://") {
-		return nil, fmt.Errorf("teams: the OpenID metadata URL %q is not an http(s) URL", cfg.MetadataURL)
+	if u, err := url.Parse(cfg.MetadataURL); err != nil || !secureOrLoopback(u) || u.User != nil {
+		return nil, fmt.Errorf("teams: the OpenID metadata URL %q must be https (the signing keys it names decide who may talk to the bot); plain http only to a loopback address, for tests", cfg.MetadataURL)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: fetchTimeout}
@@ -117,23 +118,39 @@ type botClaims struct {
 	ServiceURL string `json:"serviceurl"`
 }
 
-// Verify checks the Authorization header sent with act: the token first
-// (signature, algorithm, issuer, audience, lifetime), and only a valid
-// token's claims are compared with the activity (serviceurl, endorsement
-// of the signing key for the channel, tenant). Every refusal is an
-// *AuthError.
+// Verify checks the Authorization header sent with act: CheckToken, then
+// Matches. Every refusal is an *AuthError.
 func (v *Verifier) Verify(ctx context.Context, authorization string, act *schema.Activity) error {
+	tok, err := v.CheckToken(ctx, authorization)
+	if err != nil {
+		return err
+	}
+	return tok.Matches(act)
+}
+
+// Token is a Bot Framework token whose signature, algorithm, issuer,
+// audience and lifetime have been checked; the activity it came with is
+// not read until then.
+type Token struct {
+	claims   botClaims
+	key      *signingKey
+	tenantID string
+}
+
+// CheckToken checks the Authorization header alone: the token's
+// signature (a key of the Bot Framework's JWKS), RS256, issuer, audience
+// and lifetime. The request's body is read only after it passes.
+func (v *Verifier) CheckToken(ctx context.Context, authorization string) (*Token, error) {
 	raw, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok || strings.TrimSpace(raw) == "" {
-		return &AuthError{Reason: "no_token"}
+		return nil, &AuthError{Reason: "no_token"}
 	}
 	if len(raw) > maxAuthorizationBytes {
-		return &AuthError{Reason: "malformed"}
+		return nil, &AuthError{Reason: "malformed"}
 	}
-	var key *signingKey
-	var claims botClaims
-	tok, err := v.parser.ParseWithClaims(raw, &claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
+	t := &Token{tenantID: v.tenantID}
+	tok, err := v.parser.ParseWithClaims(raw, &t.claims, func(jt *jwt.Token) (any, error) {
+		kid, _ := jt.Header["kid"].(string)
 		if kid == "" {
 			return nil, &AuthError{Reason: "unknown_key"}
 		}
@@ -141,26 +158,33 @@ func (v *Verifier) Verify(ctx context.Context, authorization string, act *schema
 		if err != nil {
 			return nil, err
 		}
-		key = k
+		t.key = k
 		return k.pub, nil
 	})
 	if err != nil {
-		return tokenError(tok, err)
+		return nil, tokenError(tok, err)
 	}
+	return t, nil
+}
+
+// Matches compares a checked token's claims with its activity: the
+// serviceurl claim with the activity's service URL, the signing key's
+// endorsement with its channel, and the tenant with ours.
+func (t *Token) Matches(act *schema.Activity) error {
 	if act == nil {
 		return &AuthError{Reason: "malformed"}
 	}
-	if claims.ServiceURL == "" || act.ServiceURL == "" ||
-		strings.TrimSuffix(claims.ServiceURL, "/") != strings.TrimSuffix(act.ServiceURL, "/") {
+	if t.claims.ServiceURL == "" || act.ServiceURL == "" ||
+		strings.TrimSuffix(t.claims.ServiceURL, "/") != strings.TrimSuffix(act.ServiceURL, "/") {
 		return &AuthError{Reason: "service_url"}
 	}
 	if act.ChannelID != teamsChannelID {
 		return &AuthError{Reason: "channel"}
 	}
-	if !key.endorses(act.ChannelID) {
+	if !t.key.endorses(act.ChannelID) {
 		return &AuthError{Reason: "endorsement"}
 	}
-	if tenantOf(act) != v.tenantID || (act.Conversation.TenantID != "" && act.Conversation.TenantID != v.tenantID) {
+	if !strings.EqualFold(tenantOf(act), t.tenantID) || (act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, t.tenantID)) {
 		return &AuthError{Reason: "tenant"}
 	}
 	return nil

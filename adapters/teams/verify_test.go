@@ -402,3 +402,41 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 }
+
+// Keys the endpoint has not confirmed for three days are not trusted: a
+// key the Bot Framework withdrew must not keep working while its endpoint
+// cannot be reached. When the endpoint answers again, tokens pass again.
+func TestVerifyRefusesKeysNotRefreshedForThreeDays(t *testing.T) {
+	e := newVerifyEnv(t)
+	if err := e.verify(e.msg()); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.SetMetadataDown(true)
+	e.clock.Add(71 * time.Hour)
+	if err := e.verify(e.msg(), teamstest.Skew(71*time.Hour)); err != nil {
+		t.Fatalf("keys 71 h old, endpoint down: %v (they still serve)", err)
+	}
+	e.v.keys.bg.Wait()
+	e.clock.Add(2 * time.Hour)
+	if got := reasonOf(e.verify(e.msg(), teamstest.Skew(73*time.Hour))); got != "keys_unavailable" {
+		t.Fatalf("keys 73 h old, endpoint down: %q, want keys_unavailable", got)
+	}
+	e.fake.SetMetadataDown(false)
+	e.clock.Add(time.Minute)
+	if err := e.verify(e.msg(), teamstest.Skew(73*time.Hour+time.Minute)); err != nil {
+		t.Fatalf("endpoint back: %v", err)
+	}
+}
+
+// The signing keys decide who may talk to the bot: they come over https,
+// or plain http from a loopback address (the tests' fake) only.
+func TestNewVerifierRefusesPlainHTTPMetadata(t *testing.T) {
+	for _, u := range []string{"http://login.botframework.com/v1/.well-known/openidconfiguration", "ftp://x/y", "https://user:pw@login.botframework.com/x"} {
+		if _, err := NewVerifier(VerifierConfig{AppID: "a", TenantID: "t", MetadataURL: u}); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+	if _, err := NewVerifier(VerifierConfig{AppID: "a", TenantID: "t", MetadataURL: "http://127.0.0.1:9/x"}); err != nil {
+		t.Errorf("loopback refused: %v", err)
+	}
+}

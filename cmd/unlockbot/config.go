@@ -173,6 +173,7 @@ func (c *Config) defaults() {
 		if o.Name == "" {
 			o.Name = o.ID
 		}
+		o.Teams.lowerGUIDs()
 		if o.PSA.Kind == "" {
 			o.PSA.Kind = "local"
 		}

@@ -25,12 +25,33 @@ var teamsChannelRe = regexp.MustCompile(`^19:[A-Za-z0-9_\-.]+@thread\.(tacv2|sky
 
 const howToFindTenant = "it is the Directory (tenant) ID on the app registration's Overview page in the Azure portal"
 
+// fromEnv takes the ids from the environment where set, and writes every
+// GUID in lower case, as the Bot Framework sends them: the tenant, the
+// audience and object ids are compared exactly, and a GUID copied in
+// capitals from a portal must not refuse everyone.
 func (t *TeamsConfig) fromEnv() {
 	if v := strings.TrimSpace(os.Getenv("TEAMS_TENANT_ID")); v != "" {
 		t.TenantID = v
 	}
 	if v := strings.TrimSpace(os.Getenv("TEAMS_APP_ID")); v != "" {
 		t.AppID = v
+	}
+	t.TenantID, t.AppID = lowerGUID(t.TenantID), lowerGUID(t.AppID)
+}
+
+func lowerGUID(s string) string {
+	if guidRe.MatchString(s) {
+		return strings.ToLower(s)
+	}
+	return s
+}
+
+// lowerGUIDs is lowerGUID of each; other ids stay as written.
+func (c *ChatConfig) lowerGUIDs() {
+	for _, l := range []*[]string{&c.Technicians, &c.Approvers} {
+		for i, id := range *l {
+			(*l)[i] = lowerGUID(id)
+		}
 	}
 }
 

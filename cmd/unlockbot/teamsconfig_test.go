@@ -73,3 +73,17 @@ func TestTeamsIDsFromEnvironment(t *testing.T) {
 		t.Fatalf("missing app: %v", err)
 	}
 }
+
+// A GUID copied in capitals from the Azure portal still matches what the
+// Bot Framework sends (lower case).
+func TestTeamsGUIDsAreLowerCased(t *testing.T) {
+	up := strings.ToUpper
+	y := strings.Replace(teamsYAML("      technicians: ["+up(tUser)+"]\n"), tTenant, up(tTenant), 1)
+	c, err := ParseConfig([]byte(strings.Replace(y, tApp, up(tApp), 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Teams.TenantID != tTenant || c.Teams.AppID != tApp || c.Orgs[0].Teams.Technicians[0] != tUser {
+		t.Fatalf("not lower-cased: %+v %v", c.Teams, c.Orgs[0].Teams.Technicians)
+	}
+}

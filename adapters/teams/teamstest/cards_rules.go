@@ -96,16 +96,24 @@ func pointer(tokens []string) string {
 // teamsWalk holds what checkTeams gathers in one pass.
 type teamsWalk struct {
 	ids   map[string]string // input id → where it first appeared
+	data  map[string]string // a key of an Action.Execute's data → where
 	texts []string          // what the card shows as text: where a mention must appear
 	err   error
 }
 
 // checkTeams applies what Teams enforces and the schema does not say.
 func checkTeams(root map[string]any) error {
-	w := &teamsWalk{ids: map[string]string{}}
+	w := &teamsWalk{ids: map[string]string{}, data: map[string]string{}}
 	w.walk(root, "")
 	if w.err != nil {
 		return w.err
+	}
+	// Teams merges the inputs into the pressed action's data by id: an
+	// input named like a data key would silently replace the card's value.
+	for _, k := range slices.Sorted(maps.Keys(w.data)) {
+		if in, clash := w.ids[k]; clash {
+			return fmt.Errorf("adaptive card: at %s/id: the input id %q is also a key of the action data at %s; Teams would overwrite one with the other", in, k, w.data[k])
+		}
 	}
 	if r, ok := root["refresh"].(map[string]any); ok {
 		if ids, ok := r["userIds"].([]any); ok && len(ids) > MaxRefreshUserIDs {
@@ -144,6 +152,11 @@ func (w *teamsWalk) walk(v any, at string) {
 			if verb, _ := v["verb"].(string); verb == "" {
 				w.err = fmt.Errorf("adaptive card: at %s/verb: an Action.Execute needs a verb, or the bot cannot tell what was pressed", at)
 				return
+			}
+			if d, ok := v["data"].(map[string]any); ok && !strings.Contains(at, "/refresh") {
+				for k := range d {
+					w.data[k] = at + "/data"
+				}
 			}
 		case strings.HasPrefix(typ, "Input.") && typ != "Input.Choice":
 			id, _ := v["id"].(string)

@@ -65,6 +65,7 @@ func TestValidateCardRefuses(t *testing.T) {
 		{"filtered on a text input", `"style": "password"`, `"style": "filtered"`, `/body/2/style`},
 		{"unknown msteams option", `"width": "Full"`, `"width": "Full", "colour": "red"`, `/msteams: additional properties 'colour' not allowed`},
 		{"mention not shown", `"value": "<at>Tess Tech</at>"`, `"value": "Tess Tech"`, `/msteams/entities/0/text: "<at>Tess Tech</at>" appears in no text`},
+		{"input named like a data key", `"id": "password"`, `"id": "form"`, `the input id "form" is also a key of the action data at /actions/0/data`},
 		{"too many refresh users", `"userIds": ["29:1abc"]`, `"userIds": [` + strings.Join(many, ",") + `]`, `/refresh/userIds: 61 users`},
 	}
 	for _, c := range cases {

@@ -177,3 +177,11 @@ func (s *Server) Bodies() []string {
 	defer s.mu.Unlock()
 	return append([]string(nil), s.bodies...)
 }
+
+// Uninstall removes the bot from u's personal scope: their personal chat
+// is gone, and the bot can no longer open one with them.
+func (s *Server) Uninstall(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.convs, "a:personal-"+u.AADObjectID)
+}
