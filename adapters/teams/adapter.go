@@ -82,8 +82,8 @@ type Adapter struct {
 	seen   deciderCache
 	// refusals bounds the log lines a flood of bad tokens writes.
 	refusals lineGate
-	log    zerolog.Logger
-	now    func() time.Time
+	log      zerolog.Logger
+	now      func() time.Time
 }
 
 var _ bot.Notifier = (*Adapter)(nil)
