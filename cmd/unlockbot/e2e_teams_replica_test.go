@@ -13,6 +13,7 @@ import (
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
+	"github.com/unlockbot/unlockbot/adapters/teams/teamstest"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 )
@@ -33,7 +34,7 @@ func TestTeamsSecondReplicaUpdatesTheCard(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	fake, env := newTeamsFake(t)
+	fake, env := newTeamsFake(t, teamstest.Options{})
 	key := make([]byte, 32)
 	rand.Read(key)
 	prefix, seal := "teams-replica:"+rand.Text()+":", base64.StdEncoding.EncodeToString(key)

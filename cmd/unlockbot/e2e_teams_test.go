@@ -47,8 +47,8 @@ const teamsPinned = "teams: { tenant_id: " + teamstest.DefaultTenantID + ", app_
 
 // newTeamsFake is the Bot Framework fake with the lab's people and
 // channels, and the environment that points a bot at it.
-func newTeamsFake(t *testing.T) (*teamstest.Server, []string) {
-	fake := teamstest.New(t, teamstest.Options{})
+func newTeamsFake(t *testing.T, o teamstest.Options) (*teamstest.Server, []string) {
+	fake := teamstest.New(t, o)
 	fake.AddUser(tmTech)
 	fake.AddUser(tmLead)
 	fake.AddChannel(tmHelp, tmTeam)
@@ -78,7 +78,7 @@ type teamsE2E struct {
 
 func newTeamsE2E(t *testing.T, lab *ldaptest.Server) *teamsE2E {
 	t.Helper()
-	fake, env := newTeamsFake(t)
+	fake, env := newTeamsFake(t, teamstest.Options{})
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)

@@ -37,7 +37,7 @@ func (a inActivity) card() json.RawMessage {
 
 // parseActivity checks an activity the way Teams does; a non-empty
 // reason is the BadArgument message.
-func parseActivity(raw []byte) (inActivity, string) {
+func (c *connector) parseActivity(raw []byte) (inActivity, string) {
 	var a inActivity
 	if len(bytes.TrimSpace(raw)) == 0 || raw[0] != '{' {
 		return a, "The activity must be a JSON object."
@@ -61,6 +61,9 @@ func parseActivity(raw []byte) (inActivity, string) {
 		}
 		if c := bytes.TrimSpace(at.Content); len(c) == 0 || c[0] != '{' {
 			return a, fmt.Sprintf("attachments[%d]: an Adaptive Card's content must be a JSON object.", i)
+		}
+		if c.s.opts.UnvalidatedCards {
+			continue
 		}
 		if err := ValidateCard(at.Content); err != nil {
 			return a, fmt.Sprintf("attachments[%d]: invalid Adaptive Card: %v", i, err)
@@ -135,7 +138,7 @@ func (c *connector) createThread(w http.ResponseWriter, b createBody) {
 		bfError(w, http.StatusNotFound, "ConversationNotFound", "Conversation not found.")
 		return
 	}
-	in, why := parseActivity(b.Activity)
+	in, why := c.parseActivity(b.Activity)
 	if why != "" || in.Type != "message" {
 		bfError(w, http.StatusBadRequest, "BadArgument", cmp.Or(why, "A thread starts with a message activity."))
 		return
@@ -161,7 +164,7 @@ func (c *connector) createPersonal(w http.ResponseWriter, b createBody) {
 	}
 	out := map[string]string{"id": conv.ID}
 	if len(b.Activity) > 0 && string(b.Activity) != "null" {
-		in, why := parseActivity(b.Activity)
+		in, why := c.parseActivity(b.Activity)
 		if why != "" {
 			bfError(w, http.StatusBadRequest, "BadArgument", why)
 			return
@@ -201,7 +204,7 @@ func (c *connector) send(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in, why := parseActivity(raw)
+	in, why := c.parseActivity(raw)
 	if why != "" {
 		bfError(w, http.StatusBadRequest, "BadArgument", why)
 		return
@@ -235,7 +238,7 @@ func (c *connector) reply(w http.ResponseWriter, r *http.Request) {
 		bfError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "The activity to reply to was not found in the conversation.")
 		return
 	}
-	in, why := parseActivity(raw)
+	in, why := c.parseActivity(raw)
 	if why == "" && in.ReplyToID != "" && in.ReplyToID != id {
 		why = "replyToId '" + in.ReplyToID + "' differs from the activity id in the URL."
 	}
@@ -276,7 +279,7 @@ func (c *connector) update(w http.ResponseWriter, r *http.Request) {
 		bfError(w, http.StatusForbidden, "Forbidden", "The bot can only update activities it sent.")
 		return
 	}
-	in, why := parseActivity(raw)
+	in, why := c.parseActivity(raw)
 	switch {
 	case why != "":
 	case in.Type != "message":
