@@ -42,7 +42,7 @@ func (a *app) checkTeams(ctx context.Context) (string, error) {
 	if err := ad.Check(ctx); err != nil {
 		return "", err
 	}
-	return "Teams: app " + a.cfg.Teams.AppID + " got its token from tenant " + a.cfg.Teams.TenantID + "; Bot Framework signing keys fetched", nil
+	return "app " + a.cfg.Teams.AppID + " got its token from tenant " + a.cfg.Teams.TenantID + "; Bot Framework signing keys fetched", nil
 }
 
 // teamsAdapter builds the adapter from the environment; nil when
