@@ -51,7 +51,7 @@ func (s *Service) Click(ctx context.Context, c Click) Answer {
 		return Answer{Form: &f}
 	case ActionReveal:
 		if c.Show == nil {
-			return Answer{Tell: "This chat app cannot show the password privately. Ask an unlockbot admin."}
+			return Answer{Tell: "The password cannot be shown here. Press Reveal in your private message from unlockbot."}
 		}
 		if err := s.Reveal(ctx, c.RequestID, c.Actor, c.Show); err != nil {
 			s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Str("kind", string(KindOf(err))).Msg("password not revealed")

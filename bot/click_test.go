@@ -93,7 +93,7 @@ func TestClickRevealShowsOnce(t *testing.T) {
 	if _, err := h.svc.Approve(context.Background(), r.ID, approver); err != nil {
 		t.Fatal(err)
 	}
-	if a := h.svc.Click(context.Background(), Click{Action: ActionReveal, RequestID: r.ID, Actor: tech}); !strings.Contains(a.Tell, "cannot show") {
+	if a := h.svc.Click(context.Background(), Click{Action: ActionReveal, RequestID: r.ID, Actor: tech}); !strings.Contains(a.Tell, "cannot be shown here") {
 		t.Fatalf("reveal without Show answered %+v", a)
 	}
 	var shown []Card

@@ -163,3 +163,39 @@ func TestCommandFromChannelWithoutPersonalInstall(t *testing.T) {
 		t.Fatalf("the thread does not say what to do: %+v", d.fake.Activities(chAcme))
 	}
 }
+
+// A Reveal pressed anywhere but the requester's personal chat (a forged
+// invoke in a channel) shows nothing and does not use up the reveal.
+func TestRevealOnlyInThePersonalChat(t *testing.T) {
+	env := adaptertest.NewEnv(t, bindings())
+	d := newContractTeams(t, env)
+	form := d.Command(t, adaptertest.Technician, "")
+	if errs := d.Submit(t, adaptertest.Technician, form, map[bot.FieldID]string{bot.FieldOrg: adaptertest.OrgID, bot.FieldAccount: adaptertest.Locked,
+		bot.FieldReason: "Called back on the HR phone number"}); errs != nil {
+		t.Fatal(errs)
+	}
+	d.Wait(t)
+	card := d.Approvals(t)[0]
+	b, _ := card.Button(bot.ActionApprove)
+	d.Click(t, adaptertest.Approver, card, bot.ActionApprove)
+	d.Wait(t)
+	u, _ := env.Dir.User(adaptertest.Locked)
+	ans, ok := d.invoke(t, adaptertest.Technician, d.acme, "", string(bot.ActionReveal), map[string]any{"request": b.RequestID}, "manual")
+	if !ok || ans.Type != typeMessage || strings.Contains(string(ans.Value), u.Password) || !strings.Contains(string(ans.Value), "private message") {
+		t.Fatalf("a reveal in a channel answered %s %s", ans.Type, ans.Value)
+	}
+	var notice adaptertest.Message
+	for _, m := range d.Private(t, adaptertest.Technician) {
+		if _, ok := m.Button(bot.ActionReveal); ok {
+			notice = m
+		}
+	}
+	d.Click(t, adaptertest.Technician, notice, bot.ActionReveal)
+	var shown bool
+	for _, m := range d.Private(t, adaptertest.Technician) {
+		shown = shown || strings.Contains(m.String(), u.Password)
+	}
+	if !shown {
+		t.Fatal("the reveal in the personal chat did not show the password after the one in a channel")
+	}
+}

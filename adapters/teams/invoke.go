@@ -49,7 +49,13 @@ func (a *Adapter) onAction(ctx context.Context, act *schema.Activity) invokeResp
 // approval card as the clicker now sees it.
 func (a *Adapter) click(ctx context.Context, act *schema.Activity, d actionData, who bot.Actor, in string) invokeResponse {
 	var shown *bot.Card
-	show := func(_ context.Context, c bot.Card) error { shown = &c; return nil }
+	var show func(context.Context, bot.Card) error
+	if act.Conversation.ConversationType == "personal" {
+		// Only in a personal chat is an answer to a click a window for one
+		// person: a password is never shown in a channel, even to its
+		// requester's own copy of a card.
+		show = func(_ context.Context, c bot.Card) error { shown = &c; return nil }
+	}
 	ans := a.svc.Click(ctx, bot.Click{Action: bot.ActionID(d.Verb), RequestID: d.Request, Actor: who, Where: in, Show: show})
 	switch {
 	case shown != nil:
