@@ -199,3 +199,31 @@ func TestRevealOnlyInThePersonalChat(t *testing.T) {
 		t.Fatal("the reveal in the personal chat did not show the password after the one in a channel")
 	}
 }
+
+// What only asks to see something (a card's refresh, a type-ahead) is
+// answered every time, a repeat too; what changes something is handled
+// once (TestReplayedActivityHandledOnce).
+func TestReadOnlyInvokesAnsweredEachTime(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	chat := d.fake.Personal(tech)
+	search := d.fake.Invoke(tech, chat, "application/search", map[string]any{"queryText": "ali", "dataset": "account", "kind": "search",
+		"data": map[string]any{"org": adaptertest.OrgID}})
+	refresh := d.fake.Invoke(tech, chat, "adaptiveCard/action", map[string]any{
+		"action": map[string]any{"type": "Action.Execute", "verb": "teams.refresh", "data": map[string]any{"request": "no-such-request"}}})
+	for _, act := range []*schema.Activity{search, refresh} {
+		for i := range 2 {
+			if code, body := d.fake.Deliver(d.mux, act); code != http.StatusOK || !strings.Contains(string(body), `"statusCode":200`) {
+				t.Fatalf("%s, delivery %d: %d %q", act.Name, i+1, code, body)
+			}
+		}
+	}
+	approve := d.fake.Invoke(tech, chat, "adaptiveCard/action", map[string]any{
+		"action": map[string]any{"type": "Action.Execute", "verb": "unlockbot.approve", "data": map[string]any{"request": "no-such-request"}}})
+	if _, body := d.fake.Deliver(d.mux, approve); !strings.Contains(string(body), "statusCode") {
+		t.Fatalf("first approve not answered: %q", body)
+	}
+	if code, body := d.fake.Deliver(d.mux, approve); code != http.StatusOK || len(body) != 0 {
+		t.Fatalf("a repeated approve was handled again: %d %q", code, body)
+	}
+}
