@@ -148,11 +148,8 @@ func (s *crashShared) start(t *testing.T, holdAt string) *replica {
 	s.n++
 	n := s.n
 	s.mu.Unlock()
-	dir := t.TempDir()
-	port := freePort(t)
-	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), audit: filepath.Join(dir, "audit.jsonl")}
-	cfg := filepath.Join(dir, "unlockbot.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+	r := startReplica(t, s.bin, func(port int, audit string) string {
+		return fmt.Sprintf(`listen: "127.0.0.1:%d"
 redis_url: %q
 redis_prefix: %q
 seal_key_env: CRASH_SEAL_KEY
@@ -160,10 +157,25 @@ log_level: info
 audit: { file: %q }
 recovery: { lease: 5s, sweep_interval: 1s }
 %s
-`, port, s.redisURL, s.prefix, r.audit, pinned)+labOrgYAML(s.lab, "CRASH_BIND_PASSWORD", "dial_timeout: 1s", "op_timeout: 1s")), 0o600)
-	r.cmd = exec.Command(s.bin, "serve", "--config", cfg)
-	r.cmd.Env = append(os.Environ(), "CRASH_SEAL_KEY="+s.sealKey, "CRASH_BIND_PASSWORD="+s.lab.BotPassword,
+`, port, s.redisURL, s.prefix, audit, pinned) + labOrgYAML(s.lab, "CRASH_BIND_PASSWORD", "dial_timeout: 1s", "op_timeout: 1s")
+	}, "CRASH_SEAL_KEY="+s.sealKey, "CRASH_BIND_PASSWORD="+s.lab.BotPassword,
 		"SLACK_BOT_TOKEN="+e2eToken, "SLACK_SIGNING_SECRET="+e2eSigning, "SLACK_API_URL="+s.fake.APIURL(), "UNLOCKBOT_HOLD_AT="+holdAt)
+	t.Logf("replica %d on %s (hold at %q)", n, r.url, holdAt)
+	return r
+}
+
+// startReplica runs `bin serve` on the config cfg writes for its port
+// and audit file, with env added, reading its stderr; it is killed when t
+// ends.
+func startReplica(t *testing.T, bin string, cfg func(port int, audit string) string, env ...string) *replica {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), audit: filepath.Join(dir, "audit.jsonl")}
+	path := filepath.Join(dir, "unlockbot.yaml")
+	os.WriteFile(path, []byte(cfg(port, r.audit)), 0o600)
+	r.cmd = exec.Command(bin, "serve", "--config", path)
+	r.cmd.Env = append(os.Environ(), env...)
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +186,6 @@ recovery: { lease: 5s, sweep_interval: 1s }
 	go r.read(stderr)
 	t.Cleanup(func() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() })
 	waitHealthy(t, r.url)
-	t.Logf("replica %d on %s (hold at %q)", n, r.url, holdAt)
 	return r
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -39,25 +38,10 @@ func TestTeamsSecondReplicaUpdatesTheCard(t *testing.T) {
 	rand.Read(key)
 	prefix, seal := "teams-replica:"+rand.Text()+":", base64.StdEncoding.EncodeToString(key)
 	start := func() *replica {
-		dir := t.TempDir()
-		port := freePort(t)
-		r := &replica{url: fmt.Sprintf("http://127.0.0.1:%d", port), audit: filepath.Join(dir, "audit.jsonl")}
-		cfg := filepath.Join(dir, "unlockbot.yaml")
-		os.WriteFile(cfg, []byte(fmt.Sprintf("listen: \"127.0.0.1:%d\"\nredis_url: %q\nredis_prefix: %q\nseal_key_env: R_SEAL_KEY\nlog_level: info\naudit: { file: %q }\n%s\n",
-			port, redisURL, prefix, r.audit, teamsPinned)+teamsOrgYAML(lab, "R_BIND_PASSWORD")), 0o600)
-		r.cmd = exec.Command(bin, "serve", "--config", cfg)
-		r.cmd.Env = append(append(os.Environ(), env...), "R_SEAL_KEY="+seal, "R_BIND_PASSWORD="+lab.BotPassword)
-		stderr, err := r.cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := r.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go r.read(stderr)
-		t.Cleanup(func() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() })
-		waitHealthy(t, r.url)
-		return r
+		return startReplica(t, bin, func(port int, audit string) string {
+			return fmt.Sprintf("listen: \"127.0.0.1:%d\"\nredis_url: %q\nredis_prefix: %q\nseal_key_env: R_SEAL_KEY\nlog_level: info\naudit: { file: %q }\n%s\n",
+				port, redisURL, prefix, audit, teamsPinned) + teamsOrgYAML(lab, "R_BIND_PASSWORD")
+		}, append(env, "R_SEAL_KEY="+seal, "R_BIND_PASSWORD="+lab.BotPassword)...)
 	}
 	first, second := start(), start()
 	to := func(r *replica) func(*schema.Activity) (int, []byte) {

@@ -2,17 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +16,6 @@ import (
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
 	"github.com/unlockbot/unlockbot/adapters/teams/teamstest"
-	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
 // TestLoadTeamsProcess is the load tool for Teams (UNLOCKBOT_LOAD=1): the
@@ -48,49 +41,12 @@ func TestLoadTeamsProcess(t *testing.T) {
 	if kind == "" {
 		kind = "invoke"
 	}
-	bare := os.Getenv("UNLOCKBOT_LOAD_TARGET") == "bare"
-	dir := t.TempDir()
-	bin, pkg := filepath.Join(dir, "unlockbot"), "."
-	if bare {
-		pkg = "./testdata/teamsbare"
-	}
-	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	// Cards are checked against the schema by the e2e and contract tests;
 	// here that check would cost the fake more than the bot spends.
 	fake, env := newTeamsFake(t, teamstest.Options{UnvalidatedCards: true})
-	port := freePort(t)
-	cfg := filepath.Join(dir, "unlockbot.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
-redis_url: %q
-redis_prefix: "load:%s:"
-seal_key_env: LOAD_SEAL_KEY
-log_level: warn
-audit: { file: %q }
-%s
-orgs:
-  - id: acme
-    directory: { kind: demo, dev_mode: true }
-    teams: { channels: [%q], approval_channel: %q, technicians: [%s], approvers: [%s] }
-`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), teamsPinned, tmHelp, tmApprove, tmTech.AADObjectID, tmLead.AADObjectID)), 0o600)
-	key := make([]byte, 32)
-	rand.Read(key)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
-	if bare {
-		cmd = exec.CommandContext(ctx, bin)
-	}
-	cmd.Env = append(append(os.Environ(), env...), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key),
-		"TEAMS_APP_ID="+teamstest.DefaultAppID, "TEAMS_TENANT_ID="+teamstest.DefaultTenantID, fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHealthy(t, base)
+	base, cmd, bare := loadProcess(t, "./testdata/teamsbare", teamsPinned,
+		fmt.Sprintf("teams: { channels: [%q], approval_channel: %q, technicians: [%s], approvers: [%s] }", tmHelp, tmApprove, tmTech.AADObjectID, tmLead.AADObjectID),
+		append(env, "TEAMS_APP_ID="+teamstest.DefaultAppID, "TEAMS_TENANT_ID="+teamstest.DefaultTenantID)...)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	post := func(body []byte, authz string) (int, []byte) {
 		req, _ := http.NewRequest(http.MethodPost, base+"/api/messages", bytes.NewReader(body))
@@ -174,13 +130,7 @@ orgs:
 	}
 	wg.Wait()
 	time.Sleep(500 * time.Millisecond) // the detached form posts end
-	pct := func(l []time.Duration, p float64) time.Duration {
-		if len(l) == 0 {
-			return 0
-		}
-		slices.Sort(l)
-		return l[int(float64(len(l)-1)*p)]
-	}
+	pct := percentile
 	target := "serve"
 	if bare {
 		target = "bare handler"
@@ -199,8 +149,7 @@ orgs:
 			t.Errorf("%d form cards for %d messages", len(toCard), len(sent))
 		}
 	}
-	cpu, rss := procUsage(cmd.Process.Pid)
-	t.Logf("process: %.3f ms CPU per activity, peak RSS %.1f MiB", float64(cpu.Microseconds())/1000/float64(max(len(sent), 1)), float64(rss)/(1<<20))
+	logUsage(t, cmd, len(sent), "activity")
 	if fails > 0 {
 		t.Errorf("%d failures", fails)
 	}

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +14,6 @@ import (
 
 	"github.com/unlockbot/unlockbot/adapters/slack"
 	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
-	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
 // TestLoadServeProcess is the project's load tool (UNLOCKBOT_LOAD=1): the
@@ -42,53 +35,13 @@ func TestLoadServeProcess(t *testing.T) {
 	if r, err := strconv.Atoi(os.Getenv("UNLOCKBOT_LOAD_RATE")); err == nil && r > 0 {
 		rate = r // e.g. 400, 1600: the budget is stated for 200–1600 commands a second
 	}
-	dir := t.TempDir()
 	// UNLOCKBOT_LOAD_TARGET=bare measures the reference instead: a bare
 	// slack-go handler (testdata/barehandler) that verifies the same
 	// signature and opens a fixed modal, in the same harness.
-	bare := os.Getenv("UNLOCKBOT_LOAD_TARGET") == "bare"
-	bin, pkg := filepath.Join(dir, "unlockbot"), "."
-	if bare {
-		pkg = "./testdata/barehandler"
-	}
-	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	fake := slacktest.New(t, e2eToken)
-	port := freePort(t)
-	cfg := filepath.Join(dir, "unlockbot.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
-redis_url: %q
-redis_prefix: "load:%s:"
-seal_key_env: LOAD_SEAL_KEY
-log_level: warn
-audit: { file: %q }
-slack: { team_id: %s, app_id: %s }
-orgs:
-  - id: acme
-    directory: { kind: demo, dev_mode: true }
-    slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [%s] }
-`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), slacktest.DefaultTeamID, slacktest.DefaultAppID, chHelp, chApprove, uTech, uLead)), 0o600)
-	key := make([]byte, 32)
-	rand.Read(key)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
-	if bare {
-		cmd = exec.CommandContext(ctx, bin)
-	}
-	cmd.Env = append(os.Environ(), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key),
-		"SLACK_BOT_TOKEN="+e2eToken, "SLACK_SIGNING_SECRET="+e2eSigning, "SLACK_API_URL="+fake.APIURL(),
-		fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Stopped and waited for before the temporary folder is removed: a
-	// process still writing its audit file there fails the cleanup.
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHealthy(t, base)
+	base, cmd, _ := loadProcess(t, "./testdata/barehandler", "slack: { team_id: "+slacktest.DefaultTeamID+", app_id: "+slacktest.DefaultAppID+" }",
+		fmt.Sprintf("slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [%s] }", chHelp, chApprove, uTech, uLead),
+		"SLACK_BOT_TOKEN="+e2eToken, "SLACK_SIGNING_SECRET="+e2eSigning, "SLACK_API_URL="+fake.APIURL())
 
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var (
@@ -139,19 +92,12 @@ orgs:
 			toView = append(toView, c.At.Sub(at))
 		}
 	}
-	pct := func(l []time.Duration, p float64) time.Duration {
-		if len(l) == 0 {
-			return 0
-		}
-		slices.Sort(l)
-		return l[int(float64(len(l)-1)*p)]
-	}
+	pct := percentile
 	t.Logf("serve process, %d/s for %s: %d sent, %d failed, %d views.open (%.0f/s)", rate, dur, len(sent), fails, len(toView), float64(len(toView))/dur.Seconds())
 	t.Logf("request → views.open at the fake: p50 %v, p99 %v, max %v", pct(toView, .5), pct(toView, .99), pct(toView, 1))
 	t.Logf("request → response to Slack:      p50 %v, p99 %v, max %v", pct(resp, .5), pct(resp, .99), pct(resp, 1))
 	time.Sleep(500 * time.Millisecond) // work after the answers (facts redraws) ends
-	cpu, rss := procUsage(cmd.Process.Pid)
-	t.Logf("process: %.3f ms CPU per command, peak RSS %.1f MiB", float64(cpu.Microseconds())/1000/float64(max(len(sent), 1)), float64(rss)/(1<<20))
+	logUsage(t, cmd, len(sent), "command")
 	if fails > 0 || len(toView) != len(sent) {
 		t.Errorf("%d failures, %d of %d views opened", fails, len(toView), len(sent))
 	}

@@ -135,7 +135,10 @@ func (o *teamsPackageOptions) validate() error {
 	if o.TermsURL == "" {
 		o.TermsURL = o.DeveloperURL
 	}
-	for flagName, v := range map[string]string{"--developer-url": o.DeveloperURL, "--privacy-url": o.PrivacyURL, "--terms-url": o.TermsURL} {
+	// In the order they are derived: a bad --developer-url is named as
+	// itself, not as the other two that default to it.
+	for _, f := range []struct{ flagName, v string }{{"--developer-url", o.DeveloperURL}, {"--privacy-url", o.PrivacyURL}, {"--terms-url", o.TermsURL}} {
+		flagName, v := f.flagName, f.v
 		u, err := url.Parse(v)
 		if err != nil || u.Scheme != "https" || u.Host == "" || len(v) > 2048 {
 			return fmt.Errorf("teams-package: %s %q must be an https:// URL (Teams refuses others)", flagName, v)

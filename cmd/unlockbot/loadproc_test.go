@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+)
+
+// loadProcess is what a load run measures, in its own process: `unlockbot
+// serve` on real Redis with the config head (the platform's pinning line)
+// and one demo org whose platform block is orgBlock, or, with
+// UNLOCKBOT_LOAD_TARGET=bare, the reference handler barePkg listening on
+// LISTEN. env is added to the process's environment. It returns the base
+// URL, the process (stopped and waited for when t ends, before its folder
+// is removed) and whether it is the bare handler.
+func loadProcess(t *testing.T, barePkg, head, orgBlock string, env ...string) (string, *exec.Cmd, bool) {
+	t.Helper()
+	bare := os.Getenv("UNLOCKBOT_LOAD_TARGET") == "bare"
+	dir := t.TempDir()
+	bin, pkg := filepath.Join(dir, "unlockbot"), "."
+	if bare {
+		pkg = barePkg
+	}
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	cfg := filepath.Join(dir, "unlockbot.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+redis_url: %q
+redis_prefix: "load:%s:"
+seal_key_env: LOAD_SEAL_KEY
+log_level: warn
+audit: { file: %q }
+%s
+orgs:
+  - id: acme
+    directory: { kind: demo, dev_mode: true }
+    %s
+`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), head, orgBlock)), 0o600)
+	key := make([]byte, 32)
+	rand.Read(key)
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
+	if bare {
+		cmd = exec.CommandContext(ctx, bin)
+	}
+	cmd.Env = append(append(os.Environ(), env...), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key), fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHealthy(t, base)
+	return base, cmd, bare
+}
+
+// percentile of l (sorted in place); 0 for none.
+func percentile(l []time.Duration, p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	slices.Sort(l)
+	return l[int(float64(len(l)-1)*p)]
+}
+
+// logUsage reports the process's CPU per unit of work and its peak RSS.
+func logUsage(t *testing.T, cmd *exec.Cmd, n int, unit string) {
+	t.Helper()
+	cpu, rss := procUsage(cmd.Process.Pid)
+	t.Logf("process: %.3f ms CPU per %s, peak RSS %.1f MiB", float64(cpu.Microseconds())/1000/float64(max(n, 1)), unit, float64(rss)/(1<<20))
+}
