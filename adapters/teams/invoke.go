@@ -2,6 +2,8 @@ package teams
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
 
@@ -136,11 +138,13 @@ func (a *Adapter) formOf(ctx context.Context, d actionData, who bot.Actor, in st
 	return f, err == nil
 }
 
+// firstError is one of the sentences, the same one each time.
 func firstError(errs map[bot.FieldID]string) string {
-	for _, m := range errs {
-		return m
+	keys := slices.Sorted(maps.Keys(errs))
+	if len(keys) == 0 {
+		return ""
 	}
-	return ""
+	return errs[keys[0]]
 }
 
 // onSearch answers a type-ahead (application/search): the options for
