@@ -227,3 +227,18 @@ func TestReadOnlyInvokesAnsweredEachTime(t *testing.T) {
 		t.Fatalf("a repeated approve was handled again: %d %q", code, body)
 	}
 }
+
+// A submit naming a form the bot never sent is not taken for a request.
+func TestSubmitOfUnknownFormRefused(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	ans, ok := d.invoke(t, adaptertest.Technician, d.fake.Personal(tech), "", "teams.submit",
+		map[string]any{"form": "unlockbot.other", "org": adaptertest.OrgID, "account": adaptertest.Locked, "reason": "Called back on the HR phone number"}, "manual")
+	if !ok || ans.Type != typeMessage || !strings.Contains(string(ans.Value), "could not read that card") {
+		t.Fatalf("answered %s %s", ans.Type, ans.Value)
+	}
+	d.Wait(t)
+	if n := len(d.fake.Activities(chApprovals)); n != 0 {
+		t.Fatalf("%d approval cards for an unknown form", n)
+	}
+}

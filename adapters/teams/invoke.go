@@ -16,6 +16,7 @@ const (
 	cancelledText = "Cancelled. Nothing was sent."
 	hiddenText    = "The password is hidden now. It cannot be shown again."
 	shownOnceText = "The password was shown once here. It cannot be shown again."
+	unreadable    = "unlockbot could not read that card. Type unlock to start again."
 )
 
 // onAction answers an Action.Execute (adaptiveCard/action) synchronously:
@@ -27,7 +28,7 @@ func (a *Adapter) onAction(ctx context.Context, act *schema.Activity) invokeResp
 	d, err := readAction(act.Value)
 	if err != nil {
 		a.log.Info().Str("why", err.Error()).Msg("unreadable card action")
-		return messageAnswer("unlockbot could not read that card. Type unlock to start again.")
+		return messageAnswer(unreadable)
 	}
 	who, in := a.bare(act.From.AadObjectID, act.From.Name), where(act)
 	switch d.Verb {
@@ -110,6 +111,9 @@ func (a *Adapter) view(ctx context.Context, id string, who bot.Actor) invokeResp
 // form with the values typed (never a password) and each sentence beside
 // its field; otherwise the form gives way to what happens next.
 func (a *Adapter) submit(ctx context.Context, d actionData, who bot.Actor, in string) invokeResponse {
+	if d.Form != bot.FormRequest && d.Form != bot.FormDeny {
+		return messageAnswer(unreadable)
+	}
 	if d.Where != "" {
 		in = d.Where // the conversation the form was asked for from (not trusted: it only picks a default org)
 	}
