@@ -156,7 +156,7 @@ func TestLoadTeamsProcess(t *testing.T) {
 }
 
 // waitCard waits up to 10 s for a card in conv containing want.
-func waitCard(t *testing.T, fake *teamstest.Server, conv, want string) teamstest.Posted {
+func waitCard(t testing.TB, fake *teamstest.Server, conv, want string) teamstest.Posted {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if p, ok := lastCard(fake, conv, want); ok && strings.Contains(string(p.Card), want) {
