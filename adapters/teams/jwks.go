@@ -101,7 +101,11 @@ func (c *keyCache) key(ctx context.Context, kid string) (*signingKey, error) {
 			// A key the Bot Framework withdrew (a compromise) must not
 			// work forever while its endpoint cannot be reached.
 			c.log.Error().Dur("age", age).Msg("teams signing keys: not refreshed for 3 days; refusing every activity until the Bot Framework's keys can be fetched")
-			if err := c.refresh(ctx, false); err != nil || c.now().Sub(c.cur.Load().fetchedAt) >= keysHardMaxAge {
+			err := c.refresh(ctx, false)
+			if errors.Is(err, errRefreshSkipped) {
+				err = nil // another caller just tried: its keys, if it got them, decide
+			}
+			if err != nil || c.now().Sub(c.cur.Load().fetchedAt) >= keysHardMaxAge {
 				return nil, &AuthError{Reason: "keys_unavailable", err: errors.Join(errors.New("the signing keys are over 3 days old"), err)}
 			}
 			snap = c.cur.Load()

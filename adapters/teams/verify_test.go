@@ -421,6 +421,7 @@ func TestVerifyRefusesKeysNotRefreshedForThreeDays(t *testing.T) {
 	if got := reasonOf(e.verify(e.msg(), teamstest.Skew(73*time.Hour))); got != "keys_unavailable" {
 		t.Fatalf("keys 73 h old, endpoint down: %q, want keys_unavailable", got)
 	}
+	e.v.keys.bg.Wait()
 	e.fake.SetMetadataDown(false)
 	e.clock.Add(time.Minute)
 	if err := e.verify(e.msg(), teamstest.Skew(73*time.Hour+time.Minute)); err != nil {
