@@ -53,6 +53,11 @@ func TestTeamsSecondReplicaUpdatesTheCard(t *testing.T) {
 		t.Fatalf("unlock: %d", code)
 	}
 	form := waitCard(t, fake, chat.ID, `"Input.`)
+	// "unlock <name>": the form is updated with the account's lockout
+	// facts, read from the DC, as if the account had been picked.
+	if withFacts := waitCard(t, fake, chat.ID, "Bad passwords"); withFacts.ID != form.ID || withFacts.Versions != 2 || !strings.Contains(string(withFacts.Card), `"Input.`) {
+		t.Fatalf("the form was not updated in place with the facts: %+v", withFacts)
+	}
 	verb, data := formData(t, form.Card, map[string]string{"org": "lab", "account": name, "reason": "Verified by call-back to the HR number", "temporary": "false", "note_password": "false"})
 	doAction(t, fake, tmTech, chat, form.ID, verb, data, to(first))
 	card := waitCard(t, fake, tmApprove, name)
