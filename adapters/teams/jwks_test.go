@@ -27,15 +27,39 @@ func TestRSAKeyRefusesWeakOrBrokenKeys(t *testing.T) {
 		t.Fatalf("padded base64url refused: %v", err)
 	}
 	for name, ne := range map[string][2]string{
-		"1024 bits":      {b64(k1024.N.Bytes()), e},
-		"even exponent":  {n, b64([]byte{1, 0, 0})},
-		"exponent 1":     {n, b64([]byte{1})},
-		"huge exponent":  {n, b64([]byte{1, 0, 0, 0, 1})},
-		"n not base64":   {"!!", e},
-		"empty exponent": {n, ""},
+		"1024 bits":       {b64(k1024.N.Bytes()), e},
+		"even exponent":   {n, b64([]byte{1, 0, 0})},
+		"exponent 1":      {n, b64([]byte{1})},
+		"huge exponent":   {n, b64([]byte{1, 0, 0, 0, 1})},
+		"n not base64":    {"!!", e},
+		"empty exponent":  {n, ""},
+		"exponent 2^31+1": {n, b64(big.NewInt(1<<31 + 1).Bytes())},
 	} {
 		if _, err := rsaKey(ne[0], ne[1]); err == nil {
 			t.Errorf("%s accepted", name)
+		}
+	}
+	// The bounds themselves are valid exponents.
+	for _, x := range []int64{3, 1<<31 - 1} {
+		if pub, err := rsaKey(n, b64(big.NewInt(x).Bytes())); err != nil || int64(pub.E) != x {
+			t.Errorf("exponent %d refused: %v", x, err)
+		}
+	}
+}
+
+// A key document of exactly the size limit is read; one byte more is not.
+func TestKeyDocumentSizeLimit(t *testing.T) {
+	k, _ := rsa.GenerateKey(rand.Reader, 2048)
+	keys := `{"keys":[{"kty":"RSA","use":"sig","kid":"k1","n":"` + b64(k.N.Bytes()) + `","e":"AQAB","endorsements":["msteams"]}]}`
+	pad := func(doc string, size int) string { return doc[:len(doc)-1] + strings.Repeat(" ", size-len(doc)) + "}" }
+	for size, ok := range map[int]bool{maxKeyDocBytes: true, maxKeyDocBytes + 1: false} {
+		srv := keyDocServer(t, func(base string) string { return `{"jwks_uri":"` + base + `/keys"}` }, pad(keys, size))
+		v, err := NewVerifier(VerifierConfig{AppID: "a", TenantID: "t", MetadataURL: srv.URL + "/md"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Warm(context.Background()); (err == nil) != ok || (!ok && !strings.Contains(err.Error(), "larger than")) {
+			t.Errorf("a %d-byte key document: %v", size, err)
 		}
 	}
 }
