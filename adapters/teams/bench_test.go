@@ -20,7 +20,7 @@ import (
 // starts: the fake's RSA signing is not the bot's cost.
 func BenchmarkRefreshInvoke(b *testing.B) {
 	env := adaptertest.NewEnv(b, bindings())
-	d := newContractTeams(b, env)
+	d := newContractTeams(b, env, teamstest.Options{UnvalidatedCards: true}) // the fake's schema check is not the bot's cost
 	tech := people[adaptertest.Technician]
 	req, err := env.Service.Submit(context.Background(), bot.Submission{
 		Requester: bot.Actor{Platform: teams.Platform, Tenant: teamstest.DefaultTenantID, ID: tech.AADObjectID, Name: tech.Name},
@@ -54,4 +54,36 @@ func BenchmarkRefreshInvoke(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N), "µs/invoke")
+}
+
+// BenchmarkUnlockMessage is "unlock" in a personal chat until the form
+// card is at the fake connector, on the in-memory store: the token check,
+// the replay marker, the form built and rendered, the bot's token (cached)
+// and the connector call over loopback HTTP.
+func BenchmarkUnlockMessage(b *testing.B) {
+	env := adaptertest.NewEnv(b, bindings())
+	d := newContractTeams(b, env, teamstest.Options{UnvalidatedCards: true}) // the fake's schema check is not the bot's cost
+	tech := people[adaptertest.Technician]
+	chat := d.fake.Personal(tech)
+	type signed struct {
+		body  []byte
+		authz string
+	}
+	acts := make([]signed, b.N)
+	for i := range acts {
+		act := d.fake.Message(tech, chat, "unlock")
+		acts[i] = signed{d.fake.Wire(act), d.fake.Authorization(act)}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if code, body := d.fake.DeliverRaw(d.mux, acts[i].body, acts[i].authz); code != http.StatusOK {
+			b.Fatalf("%d %s", code, body)
+		}
+		d.drain(b)
+	}
+	b.StopTimer()
+	if n := len(d.fake.Activities(chat.ID)); n != b.N {
+		b.Fatalf("%d forms for %d messages", n, b.N)
+	}
 }

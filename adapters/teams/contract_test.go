@@ -82,8 +82,8 @@ type shownForm struct {
 	card     json.RawMessage
 }
 
-func newContractTeams(t testing.TB, env *adaptertest.Env) *contractTeams {
-	fake := teamstest.New(t, teamstest.Options{})
+func newContractTeams(t testing.TB, env *adaptertest.Env, opts ...teamstest.Options) *contractTeams {
+	fake := teamstest.New(t, append(opts, teamstest.Options{})[0])
 	for _, p := range people {
 		fake.AddUser(p)
 	}
