@@ -72,7 +72,10 @@ type AccountRef struct {
 	ID          string `json:"id"`
 	Username    string `json:"username"`
 	DisplayName string `json:"display_name,omitempty"`
-	WasLocked   bool   `json:"was_locked"`
+	// Mail is the directory's e-mail of the account: the PSA's contact
+	// for a ticket the reset creates, where one matches.
+	Mail      string `json:"mail,omitempty"`
+	WasLocked bool   `json:"was_locked"`
 	// Stamp is the account's password stamp when the request was
 	// submitted: a password written since (a replayed request, or its
 	// owner) makes the approval void (stillCurrent).

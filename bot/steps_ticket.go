@@ -31,6 +31,7 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 			Summary:        Truncate(ticketSummary(r), 100),
 			Description:    ticketText(r),
 			IdempotencyKey: r.ID,
+			ContactEmail:   r.Account.Mail,
 		})
 		if err != nil {
 			return errorf("bot.ticket", KindUnavailable, err, "The ticket could not be created in %s's ticket system: %s", o.Name, SafeMessage(err))

@@ -30,6 +30,10 @@ type NewTicket struct {
 	Summary        string
 	Description    string
 	IdempotencyKey string
+	// ContactEmail is the account's e-mail from the directory; a PSA that
+	// finds a contact of the company with it makes them the ticket's
+	// contact (requester), and goes without one otherwise.
+	ContactEmail string
 }
 
 // Note is added to a ticket. Password, when set, is appended by the

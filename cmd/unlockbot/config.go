@@ -95,8 +95,14 @@ type DirectoryConfig struct {
 }
 
 type PSAConfig struct {
-	Kind      string `yaml:"kind"` // local (see psaKinds)
-	CompanyID string `yaml:"company_id"`
+	Kind      string `yaml:"kind"`       // local, connectwise, kaseya_bms, freshdesk, superops (see psaKinds)
+	CompanyID string `yaml:"company_id"` // the PSA's id of this org's client company
+	// Each vendor's own settings (base URL, credentials as *_env/*_file,
+	// board, queue and status ids); only the block of Kind is read.
+	ConnectWise *ConnectWiseConfig `yaml:"connectwise"`
+	KaseyaBMS   *KaseyaBMSConfig   `yaml:"kaseya_bms"`
+	Freshdesk   *FreshdeskConfig   `yaml:"freshdesk"`
+	SuperOps    *SuperOpsConfig    `yaml:"superops"`
 }
 
 type PolicyConfig struct {

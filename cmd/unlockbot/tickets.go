@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/psa"
 	"github.com/unlockbot/unlockbot/psa/local"
@@ -14,6 +16,7 @@ import (
 type ticketDeps struct {
 	store store.Store
 	seal  local.SealFunc
+	log   zerolog.Logger
 }
 
 // psaKind is one value psa.kind may take and how to build it. A new PSA is
@@ -22,12 +25,19 @@ type ticketDeps struct {
 type psaKind struct {
 	name  string
 	build func(OrgConfig, ticketDeps) (psa.Tickets, error)
+	// validate checks the kind's own block (psa.connectwise, …) at load;
+	// nil for a kind without one.
+	validate func(p PSAConfig, key string, bad func(string, string, ...any))
 }
 
 var psaKinds = []psaKind{
-	{"local", func(oc OrgConfig, d ticketDeps) (psa.Tickets, error) {
+	{name: "local", build: func(oc OrgConfig, d ticketDeps) (psa.Tickets, error) {
 		return local.New(store.Values{Store: d.store}, oc.ID, d.seal), nil
 	}},
+	{name: "connectwise", build: buildConnectWise, validate: validateConnectWise},
+	{name: "kaseya_bms", build: buildKaseyaBMS, validate: validateKaseyaBMS},
+	{name: "freshdesk", build: buildFreshdesk, validate: validateFreshdesk},
+	{name: "superops", build: buildSuperOps, validate: validateSuperOps},
 }
 
 // newTickets builds an org's ticket system from its psa block; an empty
@@ -50,6 +60,9 @@ func newTickets(oc OrgConfig, d ticketDeps) (psa.Tickets, error) {
 func (p PSAConfig) validate(key string, bad func(string, string, ...any)) {
 	for _, k := range psaKinds {
 		if k.name == p.Kind {
+			if k.validate != nil {
+				k.validate(p, key, bad)
+			}
 			return
 		}
 	}
@@ -65,5 +78,5 @@ func psaKindProblem(got string) string {
 	if len(names) > 1 {
 		allowed = strings.Join(names[:len(names)-1], ", ") + " or " + allowed
 	}
-	return fmt.Sprintf("must be %s (other PSAs are not built yet), got %q", allowed, got)
+	return fmt.Sprintf("must be %s, got %q", allowed, got)
 }

@@ -15,14 +15,14 @@ func TestUnknownPSAKindIsRefused(t *testing.T) {
 orgs:
   - id: acme
     directory: {kind: demo, dev_mode: true}
-    psa: {kind: connectwise}
+    psa: {kind: servicenow}
 `))
-	want := `config: orgs[0].psa.kind: must be local (other PSAs are not built yet), got "connectwise"`
+	want := `config: orgs[0].psa.kind: must be local, connectwise, kaseya_bms, freshdesk or superops, got "servicenow"`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v, want it to contain %q", err, want)
 	}
 	// newTickets says the same to a caller that skipped validation.
-	_, err = newTickets(OrgConfig{ID: "acme", PSA: PSAConfig{Kind: "connectwise"}}, ticketDeps{store: memstore.New()})
+	_, err = newTickets(OrgConfig{ID: "acme", PSA: PSAConfig{Kind: "servicenow"}}, ticketDeps{store: memstore.New()})
 	if err == nil || !strings.Contains(err.Error(), `psa.kind: must be local`) {
 		t.Fatalf("newTickets: %v", err)
 	}

@@ -106,7 +106,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
 		dir = typeahead.Wrap(dir, oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
-		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes})
+		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes, log: a.log.With().Str("org", oc.ID).Logger()})
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
