@@ -127,14 +127,16 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 	if err := s.step(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
 		return err
 	}
-	if err := s.ticket(ctx, o, r); err != nil {
-		return err
-	}
-	if err := s.note(ctx, o, r, pw); err != nil {
-		return err
-	}
-	if err := s.step(ctx, r, "resolve", &r.Steps.TicketResolved, func() error { return s.resolve(ctx, o, r) }); err != nil {
-		return err
+	// The account is unlocked and proven: a PSA that does not answer now
+	// must not undo that or hold it back. The ticket update waits for the
+	// sweeper (ticket_pending.go).
+	if err := s.paperwork(ctx, o, r, pw); err != nil {
+		if !isPSAFailure(err) {
+			return err
+		}
+		if err := s.ticketPending(ctx, r, err); err != nil {
+			return err
+		}
 	}
 	return s.step(ctx, r, "audit", &r.Steps.Audited, func() error {
 		return s.record(ctx, string(r.Mode)+".completed", audit.OK, r, r.Requester.Key(), map[string]string{

@@ -11,6 +11,7 @@ import (
 // logged, not fatal: the reset itself is done and audited.
 func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 	if err := r.move(StateDone, s.now()); err == nil {
+		r.DoneAt = s.now()
 		if err := s.repo.save(ctx, r); err != nil {
 			s.reqLog(r).Error().Err(err).Msg("could not record done")
 			return

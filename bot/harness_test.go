@@ -20,6 +20,7 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity"
 	"github.com/unlockbot/unlockbot/identity/memory"
+	"github.com/unlockbot/unlockbot/psa"
 	"github.com/unlockbot/unlockbot/psa/local"
 )
 
@@ -138,6 +139,9 @@ type harness struct {
 	failAudit string
 	// limits for replicas made after it is set (benchmarks raise them).
 	limits Limits
+	// wrapTickets, when set, wraps each replica's tickets (a PSA that
+	// fails) for replicas made after it is set.
+	wrapTickets func(psa.Tickets) psa.Tickets
 }
 
 // pickySink refuses one event type, as a full disk would.
@@ -213,6 +217,9 @@ func (h *harness) replica(st store.Store) *Service {
 	h.t.Helper()
 	org := *h.org
 	org.Tickets = local.New(store.Values{Store: st}, "acme", h.sealer.SealBytes)
+	if h.wrapTickets != nil {
+		org.Tickets = h.wrapTickets(org.Tickets)
+	}
 	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit)}, Orgs: []*Org{&org},
 		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute, Limits: h.limits})
 	if err != nil {

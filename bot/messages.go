@@ -142,6 +142,9 @@ func approvalCard(o *Org, r *Request) Card {
 		c.Tone, c.Text = ToneInfo, "Approved. Working on it…"
 	case StateDone:
 		c.Tone, c.Text = ToneGood, "Done: "+r.Outcome()+", verified in the directory."
+		if r.Steps.TicketPending || r.Steps.TicketGaveUp {
+			c.Text += " " + ticketSentence(o, r)
+		}
 	case StateFailed:
 		c.Tone, c.Text = ToneDanger, "Not completed: "+r.Failure
 		if r.Retryable {
@@ -184,11 +187,7 @@ func doneCard(o *Org, r *Request) Card {
 	case r.Temporary:
 		t += " They must choose a new password at next sign-in."
 	}
-	if r.Steps.TicketCreated {
-		t += fmt.Sprintf(" Ticket #%s created and resolved.", r.Steps.TicketID)
-	} else {
-		t += fmt.Sprintf(" Internal note added to ticket #%s.", r.Steps.TicketID)
-	}
+	t += " " + ticketSentence(o, r)
 	title := "✅ Reset complete"
 	if r.UnlockOnly() {
 		title = "✅ Unlock complete"

@@ -41,6 +41,10 @@ type Policy struct {
 	// passphrase instead.
 	GeneratedLength int
 	PassphraseWords int
+	// TicketRetryFor is how long a ticket update the PSA did not take
+	// after a reset is retried in the background before unlockbot gives up
+	// and says so (default 24 h; at most the 7 days a request is kept).
+	TicketRetryFor time.Duration
 }
 
 // withDefaults fills the zero values with the safe defaults.
@@ -49,6 +53,7 @@ func (p Policy) withDefaults() Policy {
 	p.MaxResetsPerAccountPerDay = cmp.Or(p.MaxResetsPerAccountPerDay, 3)
 	p.ApprovalTTL = cmp.Or(p.ApprovalTTL, time.Hour)
 	p.GeneratedLength = cmp.Or(p.GeneratedLength, 16)
+	p.TicketRetryFor = cmp.Or(p.TicketRetryFor, 24*time.Hour)
 	if p.GeneratedLength < p.MinPasswordLength {
 		p.GeneratedLength = p.MinPasswordLength
 	}

@@ -126,6 +126,19 @@ type Steps struct {
 	TicketNoted    bool   `json:"ticket_noted,omitempty"`
 	// TicketResolved: resolving twice is harmless, so it needs no intent.
 	TicketResolved bool `json:"ticket_resolved,omitempty"`
+	// TicketPending: the reset is done but the PSA did not take the ticket
+	// update (create, note or resolve); the sweeper retries it at
+	// TicketRetryAt until the org's ticket_retry_for has passed since
+	// DoneAt, then gives up (TicketGaveUp). TicketError is the PSA's
+	// sentence.
+	TicketPending bool      `json:"ticket_pending,omitempty"`
+	TicketError   string    `json:"ticket_error,omitempty"`
+	TicketTries   int       `json:"ticket_tries,omitempty"`
+	TicketRetryAt time.Time `json:"ticket_retry_at,omitzero"`
+	TicketGaveUp  bool      `json:"ticket_gave_up,omitempty"`
+	// NotePasswordLost: the note was added late, after the password it
+	// should carry was no longer kept (revealed, or past its lifetime).
+	NotePasswordLost bool `json:"note_password_lost,omitempty"`
 	Audited        bool `json:"audited,omitempty"`
 	Notified       bool `json:"notified,omitempty"`
 	// Recovered lists the steps a worker taking over found already done
@@ -165,6 +178,7 @@ type Request struct {
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	DoneAt    time.Time `json:"done_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at"`
 
 	version int64 // store version this copy was read at

@@ -20,7 +20,7 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 	happened := func() (bool, error) {
 		t, found, err := o.Tickets.FindCreated(ctx, o.PSACompanyID, r.ID)
 		if err != nil {
-			return false, errorf("bot.ticket", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
+			return false, psaFailed(errorf("bot.ticket", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err)))
 		}
 		made = t
 		return found, nil
@@ -34,7 +34,7 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 			ContactEmail:   r.Account.Mail,
 		})
 		if err != nil {
-			return errorf("bot.ticket", KindUnavailable, err, "The ticket could not be created in %s's ticket system: %s", o.Name, SafeMessage(err))
+			return psaFailed(errorf("bot.ticket", KindUnavailable, err, "The ticket could not be created in %s's ticket system: %s", o.Name, SafeMessage(err)))
 		}
 		made = t
 		return nil
@@ -53,7 +53,7 @@ func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secr
 	happened := func() (bool, error) {
 		has, err := o.Tickets.HasNote(ctx, r.Steps.TicketID, key)
 		if err != nil {
-			return false, errorf("bot.note", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err))
+			return false, psaFailed(errorf("bot.note", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err)))
 		}
 		return has, nil
 	}
@@ -63,7 +63,7 @@ func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secr
 			n.Password = pw
 		}
 		if err := o.Tickets.AddNote(ctx, r.Steps.TicketID, n); err != nil {
-			return errorf("bot.note", KindUnavailable, err, "The note could not be added to ticket %s: %s", r.Steps.TicketID, SafeMessage(err))
+			return psaFailed(errorf("bot.note", KindUnavailable, err, "The note could not be added to ticket %s: %s", r.Steps.TicketID, SafeMessage(err)))
 		}
 		return nil
 	}
@@ -80,7 +80,7 @@ func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {
 		return nil // an existing ticket stays as the technician left it
 	}
 	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: "+r.Outcome()+"."); err != nil {
-		return errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err))
+		return psaFailed(errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err)))
 	}
 	return nil
 }

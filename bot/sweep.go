@@ -12,7 +12,8 @@ import (
 // undecided request past its deadline is expired (its card updated, the
 // requester told); an approved request that no executor claimed, or one
 // whose executor's lease ran out (the process died mid-reset), is executed
-// here, continuing from its last recorded step. Every move is the same
+// here, continuing from its last recorded step; a done reset whose ticket
+// update the PSA did not take is tried again when due. Every move is the same
 // compare-and-swap a click makes, so replicas may sweep at the same time.
 // It returns how many requests it moved.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
@@ -50,6 +51,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				s.notifyDone(ctx, o, r)
 				moved++
 			}
+		case r.State == StateDone && r.Steps.TicketPending && !now.Before(r.Steps.TicketRetryAt):
+			s.retryTicket(ctx, r.ID)
+			moved++
 		case r.State == StateApproved && now.Sub(r.UpdatedAt) > s.lease,
 			r.State == StateExecuting && now.After(r.LeaseUntil):
 			s.reqLog(r).Warn().Str("state", string(r.State)).Msg("sweep: resuming a reset nobody is running")

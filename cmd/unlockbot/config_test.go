@@ -218,6 +218,10 @@ orgs:
 		"generated_length: 64":                         "",
 		"generated_length: 11":                         "orgs[0].policy.generated_length: must be between 12 and 64 (got 11)",
 		"generated_length: 65":                         "orgs[0].policy.generated_length: must be between 12 and 64 (got 65)",
+		"ticket_retry_for: 10m":                        "",
+		"ticket_retry_for: 144h":                       "",
+		"ticket_retry_for: 9m":                         "orgs[0].policy.ticket_retry_for: must be between 10m and 144h",
+		"ticket_retry_for: 145h":                       "orgs[0].policy.ticket_retry_for: must be between 10m and 144h",
 	} {
 		_, err := ParseConfig([]byte(fmt.Sprintf(base, policy)))
 		if want == "" && err != nil {

@@ -120,6 +120,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
+				TicketRetryFor: oc.Policy.TicketRetryFor,
 			},
 		}
 		bind(o, bindingsOf(platforms, cfg, oc))
