@@ -242,3 +242,22 @@ func TestSubmitOfUnknownFormRefused(t *testing.T) {
 		t.Fatalf("%d approval cards for an unknown form", n)
 	}
 }
+
+// An activity whose value is not an object (some message kinds carry a
+// string) is still read and handled.
+func TestActivityWithAStringValueIsRead(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	act := d.fake.Message(tech, d.fake.Personal(tech), "unlock")
+	body := strings.Replace(string(d.fake.Wire(act)), `"type":"message"`, `"type":"message","value":"a string"`, 1)
+	if !strings.Contains(body, `"value":"a string"`) {
+		t.Fatalf("the activity was not changed: %s", body)
+	}
+	if code, _ := d.fake.DeliverRaw(d.mux, []byte(body), d.fake.Authorization(act)); code != http.StatusOK {
+		t.Fatalf("answered %d", code)
+	}
+	d.Wait(t)
+	if n := len(d.fake.Activities(d.fake.Personal(tech).ID)); n != 1 {
+		t.Fatalf("%d forms, want 1", n)
+	}
+}

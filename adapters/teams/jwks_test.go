@@ -64,6 +64,8 @@ func TestKeyDocumentSizeLimit(t *testing.T) {
 	}
 }
 
+var testKey, _ = rsa.GenerateKey(rand.Reader, 2048)
+
 // keyDocServer serves metadata whose jwks_uri is its own /keys.
 func keyDocServer(t *testing.T, metadata func(base string) string, keys string) *httptest.Server {
 	t.Helper()
@@ -105,6 +107,10 @@ func TestWarmSaysWhatIsWrongWithTheKeyEndpoint(t *testing.T) {
 		},
 		"no RSA keys": {
 			srv:  keyDocServer(t, good, `{"keys":[{"kty":"EC","kid":"a"},{"kty":"RSA","kid":"b","n":"AQAB","e":"AQAB"}]}`),
+			want: "published no usable RSA signing keys",
+		},
+		"only an encryption key": {
+			srv:  keyDocServer(t, good, `{"keys":[{"kty":"RSA","use":"enc","kid":"e1","n":"`+b64(testKey.N.Bytes())+`","e":"AQAB"}]}`),
 			want: "published no usable RSA signing keys",
 		},
 		"keys 404": {

@@ -441,3 +441,25 @@ func TestNewVerifierRefusesPlainHTTPMetadata(t *testing.T) {
 		t.Errorf("loopback refused: %v", err)
 	}
 }
+
+// The age limits hold at their exact instants: keys exactly 24 h old are
+// refreshed, keys exactly 72 h old (the endpoint down) are refused.
+func TestVerifyKeyAgeLimitsAreInclusive(t *testing.T) {
+	e := newVerifyEnv(t)
+	if err := e.verify(e.msg()); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(keysMaxAge)
+	if err := e.verify(e.msg(), teamstest.Skew(keysMaxAge)); err != nil {
+		t.Fatal(err)
+	}
+	e.v.keys.bg.Wait()
+	if j := e.fake.JWKSFetches(); j != 2 {
+		t.Fatalf("keys exactly %s old: %d JWKS fetches, want 2", keysMaxAge, j)
+	}
+	e.fake.SetMetadataDown(true)
+	e.clock.Add(keysHardMaxAge)
+	if got := reasonOf(e.verify(e.msg(), teamstest.Skew(keysMaxAge+keysHardMaxAge))); got != "keys_unavailable" {
+		t.Fatalf("keys exactly %s old, endpoint down: %q", keysHardMaxAge, got)
+	}
+}
