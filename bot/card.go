@@ -90,4 +90,7 @@ type MessageRef struct {
 	Channel    string `json:"channel"`
 	ID         string `json:"id"`
 	ServiceURL string `json:"service_url,omitempty"` // empty where the platform has one endpoint
+	// Link opens the message in the platform's client, for the ticket
+	// note (the chat permalink); empty where the adapter cannot make one.
+	Link string `json:"link,omitempty"`
 }

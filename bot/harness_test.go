@@ -69,7 +69,7 @@ func (f *fakeChat) PostApproval(_ context.Context, ch string, c Card) (MessageRe
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
-	return MessageRef{Channel: ch, ID: fmt.Sprint(f.n)}, nil
+	return MessageRef{Channel: ch, ID: fmt.Sprint(f.n), Link: fmt.Sprintf("https://chat.example/%s/%d", ch, f.n)}, nil
 }
 func (f *fakeChat) UpdateApproval(_ context.Context, ref MessageRef, c Card) error {
 	if f.failTell != nil {

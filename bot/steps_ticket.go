@@ -29,7 +29,7 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 		t, err := o.Tickets.Create(ctx, psa.NewTicket{
 			CompanyID:      o.PSACompanyID,
 			Summary:        Truncate(ticketSummary(r), 100),
-			Description:    ticketText(r),
+			Description:    ticketText(r, s.now()),
 			IdempotencyKey: r.ID,
 			ContactEmail:   r.Account.Mail,
 		})
@@ -58,7 +58,7 @@ func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secr
 		return has, nil
 	}
 	do := func() error {
-		n := psa.Note{Text: ticketText(r), Internal: true, IdempotencyKey: key}
+		n := psa.Note{Text: ticketText(r, s.now()), Internal: true, IdempotencyKey: key}
 		if r.NoteToPSA && r.setsPassword() {
 			n.Password = pw
 		}

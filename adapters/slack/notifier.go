@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/slack-go/slack"
 
@@ -33,9 +34,14 @@ func (a *Adapter) post(ctx context.Context, m message) (bot.MessageRef, error) {
 	return bot.MessageRef{Channel: out.Channel, ID: out.TS}, nil
 }
 
-// PostApproval implements bot.Notifier.
+// PostApproval implements bot.Notifier. The reference carries a link to
+// the card's thread in Slack's client, for the ticket note.
 func (a *Adapter) PostApproval(ctx context.Context, channel string, c bot.Card) (bot.MessageRef, error) {
-	return a.post(ctx, message{Channel: channel, Text: fallback(c), Blocks: renderCard(c)})
+	ref, err := a.post(ctx, message{Channel: channel, Text: fallback(c), Blocks: renderCard(c)})
+	if err == nil {
+		ref.Link = "https://app.slack.com/client/" + url.PathEscape(a.ws.team) + "/" + url.PathEscape(ref.Channel) + "/thread/" + url.PathEscape(ref.Channel+"-"+ref.ID)
+	}
+	return ref, err
 }
 
 // UpdateApproval implements bot.Notifier. A card without actions replaces

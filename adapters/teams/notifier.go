@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/unlockbot/unlockbot/bot"
@@ -18,7 +19,14 @@ func (a *Adapter) PostApproval(ctx context.Context, channel string, c bot.Card) 
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
-	return bot.MessageRef{Channel: conv, ID: id, ServiceURL: svcURL}, nil
+	return bot.MessageRef{Channel: conv, ID: id, ServiceURL: svcURL, Link: messageLink(channel, id, a.cfg.TenantID)}, nil
+}
+
+// messageLink is Teams' deep link to a channel message, for the ticket
+// note.
+func messageLink(channel, id, tenant string) string {
+	return "https://teams.microsoft.com/l/message/" + url.PathEscape(channel) + "/" + url.PathEscape(id) +
+		"?" + url.Values{"tenantId": {tenant}, "parentMessageId": {id}}.Encode()
 }
 
 // UpdateApproval implements bot.Notifier: the card for everyone, which

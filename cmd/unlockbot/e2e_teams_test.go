@@ -22,6 +22,7 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 	"github.com/unlockbot/unlockbot/identity/typeahead"
+	"github.com/unlockbot/unlockbot/psa/local"
 )
 
 // The lab's Teams people and places.
@@ -328,6 +329,9 @@ func TestTeamsToActiveDirectory(t *testing.T) {
 	if _, ok := lastCard(e.fake, tmApprove, "Reset complete"); !ok {
 		t.Fatal("no confirmation in the thread")
 	}
+	if note := ticketNote(t, e.app, id); !strings.Contains(note, "Chat: https://teams.microsoft.com/l/message/"+tmApprove+"/"+card.ID+"?") || !strings.Contains(note, "Approved by: "+tmLead.Name) {
+		t.Fatalf("the ticket note does not link the Teams thread or name the approver:\n%s", note)
+	}
 
 	notice, ok := lastCard(e.fake, chat.ID, "unlockbot.reveal")
 	if !ok {
@@ -369,4 +373,29 @@ func TestTeamsToActiveDirectory(t *testing.T) {
 func passwordInCard(t *testing.T, card json.RawMessage, lab *ldaptest.Server, dn string) string {
 	t.Helper()
 	return passwordInView(t, string(card), lab, dn)
+}
+
+// ticketNote is unlockbot's internal note on the request's ticket (local
+// tickets in Redis).
+func ticketNote(t *testing.T, a *app, id string) string {
+	t.Helper()
+	r, err := a.svc.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt, ok := a.orgs[0].Tickets.(*local.Tickets)
+	if !ok {
+		t.Fatalf("the org's tickets are %T, not local", a.orgs[0].Tickets)
+	}
+	notes, err := lt.Notes(context.Background(), r.Steps.TicketID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		if n.Internal && n.Key == id+":note" {
+			return n.Text
+		}
+	}
+	t.Fatalf("no unlockbot note on ticket %s: %+v", r.Steps.TicketID, notes)
+	return ""
 }

@@ -239,6 +239,9 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	if !thread || !updated {
 		t.Fatalf("thread confirmation %t, approval message updated %t", thread, updated)
 	}
+	if note := ticketNote(t, e.app, id); !strings.Contains(note, "Chat: https://app.slack.com/client/"+slacktest.DefaultTeamID+"/"+chApprove+"/thread/"+chApprove+"-") {
+		t.Fatalf("the ticket note does not link the Slack thread:\n%s", note)
+	}
 
 	e.click(uTech, "DTECH", "unlockbot.reveal", id)
 	e.settle()
