@@ -9,11 +9,9 @@ import (
 )
 
 // Health implements psa.Tickets: the token and subdomain are accepted, the
-// client exists, and the configured statuses are the tenant's. SuperOps
-// has no status list query in the API we use, so a status is checked by
-// the only means available: a ticket list filtered by it is accepted
-// (an unknown name simply matches nothing, so this proves the call shape,
-// not the name; Create and Resolve name a refused status precisely).
+// client exists (and has the configured name), the configured status and
+// priority names are options of the tenant's ticket fields, and the ticket
+// list answers.
 func (c *Client) Health(ctx context.Context) error {
 	if c.cfg.CompanyID == "" {
 		return errors.New("SuperOps: no client accountId configured: check psa.company_id")
@@ -33,8 +31,56 @@ func (c *Client) Health(ctx context.Context) error {
 	if c.cfg.ClientName != "" && !strings.EqualFold(c.cfg.ClientName, out.GetClient.Name) {
 		return fmt.Errorf("SuperOps client %s is named %q, not %q: check psa.superops.client_name", c.cfg.CompanyID, out.GetClient.Name, c.cfg.ClientName)
 	}
+	if err := c.checkFields(ctx); err != nil {
+		return err
+	}
 	if _, err := c.ListOpen(ctx, c.cfg.CompanyID, "", 1); err != nil {
 		return explain(err, c.cfg.CompanyID)
+	}
+	return nil
+}
+
+// checkFields compares the configured status and priority names with the
+// options of the tenant's ticket fields.
+func (c *Client) checkFields(ctx context.Context) error {
+	var out struct {
+		Fields []struct {
+			ColumnName string `json:"columnName"`
+			Options    []struct {
+				Value string `json:"value"`
+			} `json:"options"`
+		} `json:"getAllFields"`
+	}
+	if err := c.do(ctx, read, "getAllFields", qFields, map[string]any{"input": "TICKET"}, &out); err != nil {
+		return explain(err, c.cfg.CompanyID)
+	}
+	options := map[string][]string{}
+	for _, f := range out.Fields {
+		for _, o := range f.Options {
+			options[f.ColumnName] = append(options[f.ColumnName], o.Value)
+		}
+	}
+	check := func(column, key, value string) error {
+		for _, v := range options[column] {
+			if strings.EqualFold(v, value) {
+				return nil
+			}
+		}
+		return fmt.Errorf("SuperOps has no ticket %s %q (it has %s): check psa.superops.%s", column, value, strings.Join(options[column], ", "), key)
+	}
+	if err := check("status", "new_status", c.cfg.NewStatus); err != nil {
+		return err
+	}
+	if err := check("status", "resolved_status", c.cfg.ResolvedStatus); err != nil {
+		return err
+	}
+	for _, s := range c.cfg.OpenStatuses {
+		if err := check("status", "open_statuses", s); err != nil {
+			return err
+		}
+	}
+	if c.cfg.Priority != "" {
+		return check("priority", "priority", c.cfg.Priority)
 	}
 	return nil
 }

@@ -41,3 +41,7 @@ const mUpdateTicket = `mutation updateTicket($input: UpdateTicketInput!) {
 const mCreateNote = `mutation createTicketNote($input: CreateTicketNoteInput!) {
   createTicketNote(input: $input) { noteId privacyType }
 }`
+
+const qFields = `query getAllFields($input: String!) {
+  getAllFields(input: $input) { columnName options { value } }
+}`

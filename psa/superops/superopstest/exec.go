@@ -37,7 +37,11 @@ func (s *Server) execute(c checked) (map[string]any, []graphQLError, bool) {
 				errs = append(errs, validationError("%v", err))
 				continue
 			}
-			in, _ = v.(map[string]any)
+			if m, ok := v.(map[string]any); ok {
+				in = m
+			} else {
+				in = map[string]any{"": v} // a scalar input (getAllFields)
+			}
 		}
 		val, gerr := s.resolve(f.Name, in)
 		if gerr != nil {
@@ -133,6 +137,23 @@ func (s *Server) resolve(field string, in map[string]any) (any, *graphQLError) {
 		return map[string]any{"accountId": c.AccountID, "name": c.Name, "stage": "Active", "status": "Paid", "emailDomains": []any{}}, nil
 	case "getClientUserList":
 		return s.userList(in)
+	case "getAllFields":
+		if str(in, "") != "TICKET" {
+			return []map[string]any{}, nil
+		}
+		opts := []map[string]any{}
+		for i, st := range s.statuses {
+			opts = append(opts, map[string]any{"id": strconv.Itoa(i + 1), "value": st, "order": i + 1})
+		}
+		prio := []map[string]any{}
+		for i, p := range s.priorities {
+			prio = append(prio, map[string]any{"id": strconv.Itoa(100 + i), "value": p, "order": i + 1})
+		}
+		return []map[string]any{
+			{"id": "f1", "module": "TICKET", "columnName": "status", "label": "Status", "fieldType": "DROPDOWN", "options": opts},
+			{"id": "f2", "module": "TICKET", "columnName": "priority", "label": "Priority", "fieldType": "DROPDOWN", "options": prio},
+			{"id": "f3", "module": "TICKET", "columnName": "subject", "label": "Subject", "fieldType": "TEXT", "options": []map[string]any{}},
+		}, nil
 	case "createTicket":
 		return s.createTicket(in)
 	case "updateTicket":
@@ -340,6 +361,15 @@ func (s *Server) validStatus(name string) bool {
 	return false
 }
 
+func (s *Server) validPriority(name string) bool {
+	for _, p := range s.priorities {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Server) createTicket(in map[string]any) (any, *graphQLError) {
 	const field = "createTicket"
 	subject := strings.TrimSpace(str(in, "subject"))
@@ -375,7 +405,13 @@ func (s *Server) createTicket(in map[string]any) (any, *graphQLError) {
 		status = v
 	}
 	tk := s.newTicketLocked(accountID, subject, status)
-	tk.RequesterID, tk.Priority = requester, str(in, "priority")
+	tk.RequesterID = requester
+	if p := str(in, "priority"); p != "" {
+		if !s.validPriority(p) {
+			return nil, errp(clientError(field, "entity_does_not_exist", "priority"))
+		}
+		tk.Priority = p
+	}
 	if v := str(in, "source"); v != "" {
 		tk.Source = v
 	}

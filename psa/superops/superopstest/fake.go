@@ -32,16 +32,17 @@ type Server struct {
 	token     string
 	subdomain string
 
-	mu       sync.Mutex
-	now      func() time.Time
-	clients  map[string]Client
-	users    []User
-	statuses []string
-	tickets  []*Ticket
-	notes    map[string][]Note
-	convs    map[string][]Conversation
-	seq      int
-	requests []Request
+	mu         sync.Mutex
+	now        func() time.Time
+	clients    map[string]Client
+	users      []User
+	statuses   []string
+	priorities []string
+	tickets    []*Ticket
+	notes      map[string][]Note
+	convs      map[string][]Conversation
+	seq        int
+	requests   []Request
 
 	// knobs
 	requireRequester bool
@@ -99,7 +100,7 @@ func New(t testing.TB, token, subdomain string, statuses ...string) *Server {
 		now:     func() time.Time { return time.Now().UTC() },
 		clients: map[string]Client{}, statuses: statuses,
 		notes: map[string][]Note{}, convs: map[string][]Conversation{},
-		requireRequester: true, seq: 1000,
+		requireRequester: true, seq: 1000, priorities: []string{"Low", "Medium", "High", "Urgent"},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
