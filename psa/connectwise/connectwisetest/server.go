@@ -374,3 +374,22 @@ func atoiPath(s string) (int, bool) {
 	n, err := strconv.Atoi(s)
 	return n, err == nil
 }
+
+// Do sends a raw authorized request (for tests of the fake itself) and
+// returns the status code.
+func (s *Server) Do(t testing.TB, method, path, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(s.creds.Company+"+"+s.creds.PublicKey, s.creds.PrivateKey)
+	req.Header.Set("clientId", s.creds.ClientID)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
