@@ -125,8 +125,11 @@ func toViolation(err error) violation {
 		if se.SchemaField == "required" || se.SchemaField == "anyOf" {
 			v.code = "missing_field"
 		}
-		if se.SchemaField == "additionalProperties" {
+		// kin names an unknown property under "properties"; Freshdesk
+		// calls it invalid_field.
+		if name, ok := strings.CutPrefix(se.Reason, "property "); ok && strings.HasSuffix(name, " is unsupported") {
 			v.code = "invalid_field"
+			v.field = strings.Trim(strings.TrimSuffix(name, " is unsupported"), `"`)
 		}
 		if se.SchemaField == "type" {
 			v.code = "datatype_mismatch"

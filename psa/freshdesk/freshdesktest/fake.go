@@ -81,6 +81,7 @@ type Server struct {
 	failing     int
 	failStatus  int
 	dropCreates int
+	dropNotes   int
 	remaining   int
 	// AllowViolations keeps the cleanup check quiet for a test that sends
 	// a bad request on purpose.
@@ -184,6 +185,13 @@ func (s *Server) DropCreates(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropCreates = n
+}
+
+// DropNotes is DropCreates for notes.
+func (s *Server) DropNotes(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropNotes = n
 }
 
 // Tickets returns copies of all tickets.

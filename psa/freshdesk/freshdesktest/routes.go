@@ -363,7 +363,15 @@ func (s *Server) createNote(w http.ResponseWriter, id int64, body []byte) {
 	n := Note{ID: s.nextID, TicketID: id, Body: b.Body, Private: b.Private == nil || *b.Private, NotifyEmails: b.NotifyEmails, CreatedAt: s.Now()}
 	s.notes = append(s.notes, n)
 	t.UpdatedAt = n.CreatedAt
+	drop := s.dropNotes > 0
+	if drop {
+		s.dropNotes--
+	}
 	s.mu.Unlock()
+	if drop {
+		hijackClose(w)
+		return
+	}
 	writeJSON(w, http.StatusCreated, n.wire())
 }
 
