@@ -37,12 +37,12 @@ func (c *Client) AddNote(ctx context.Context, ticketID string, n psa.Note) error
 	path := "/tickets/" + strconv.FormatInt(id, 10) + "/notes"
 	for attempt := 0; ; attempt++ {
 		body := map[string]any{"body": noteHTML(n), "private": n.Internal}
-		_, err := c.call(ctx, request{op: op, method: http.MethodPost, path: path, body: body, unsafe: n.IdempotencyKey != ""}, nil)
+		_, err := c.call(ctx, request{op: op, method: http.MethodPost, path: path, body: body, unsafe: true}, nil)
 		clear(body) // drop the only reference to the password's HTML
 		if err == nil {
 			return nil
 		}
-		if !ambiguous(err) || attempt >= c.cfg.MaxRetries {
+		if !ambiguous(err) || n.IdempotencyKey == "" || attempt >= c.cfg.MaxRetries {
 			return notFound(err, "Freshdesk ticket "+ticketID)
 		}
 		if done, herr := c.HasNote(ctx, ticketID, n.IdempotencyKey); herr != nil {

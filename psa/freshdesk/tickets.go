@@ -195,12 +195,13 @@ func (c *Client) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, erro
 	}
 	for attempt := 0; ; attempt++ {
 		var w wireTicket
-		_, err := c.call(ctx, request{op: op, method: http.MethodPost, path: "/tickets", body: body, unsafe: nt.IdempotencyKey != ""}, &w)
+		_, err := c.call(ctx, request{op: op, method: http.MethodPost, path: "/tickets", body: body, unsafe: true}, &w)
 		if err == nil {
 			c.cfg.Log.Info().Int64("ticket", w.ID).Int64("company", company).Msg("freshdesk: ticket created")
 			return c.ticket(w), nil
 		}
-		if !ambiguous(err) || attempt >= c.cfg.MaxRetries {
+		// Without a key there is no marker to look for: never repeat.
+		if !ambiguous(err) || nt.IdempotencyKey == "" || attempt >= c.cfg.MaxRetries {
 			return psa.Ticket{}, err
 		}
 		// The ticket may exist: look before creating again.
