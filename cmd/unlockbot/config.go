@@ -186,8 +186,8 @@ func (c *Config) defaults() {
 		if o.PSA.Kind == "" {
 			o.PSA.Kind = "local"
 		}
-		if o.PSA.CompanyID == "" {
-			o.PSA.CompanyID = o.ID
+		if o.PSA.CompanyID == "" && o.PSA.Kind == "local" {
+			o.PSA.CompanyID = o.ID // local tickets: the org is its own company
 		}
 		if o.Policy.RequireApproval == nil {
 			t := true

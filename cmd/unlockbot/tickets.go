@@ -60,6 +60,9 @@ func newTickets(oc OrgConfig, d ticketDeps) (psa.Tickets, error) {
 func (p PSAConfig) validate(key string, bad func(string, string, ...any)) {
 	for _, k := range psaKinds {
 		if k.name == p.Kind {
+			if p.Kind != "local" && strings.TrimSpace(p.CompanyID) == "" {
+				bad(key+".company_id", "is required with psa.kind %s: the %s id of this org's client company (the bot refuses tickets of any other)", p.Kind, p.Kind)
+			}
 			if k.validate != nil {
 				k.validate(p, key, bad)
 			}

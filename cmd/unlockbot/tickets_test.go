@@ -38,3 +38,18 @@ func TestEmptyPSAKindIsLocal(t *testing.T) {
 		t.Fatalf("got %T, want local tickets", tk)
 	}
 }
+
+// A real PSA needs the client company's id: it is never the org id by
+// default (that would look up, or file tickets under, a wrong company).
+func TestPSACompanyIDRequiredForRealPSAs(t *testing.T) {
+	for _, kind := range []string{"connectwise", "kaseya_bms", "freshdesk", "superops"} {
+		_, err := ParseConfig([]byte("orgs:\n  - id: acme\n    directory: {kind: demo, dev_mode: true}\n    psa: {kind: " + kind + "}\n"))
+		if err == nil || !strings.Contains(err.Error(), "orgs[0].psa.company_id: is required with psa.kind "+kind) {
+			t.Errorf("%s without company_id: %v", kind, err)
+		}
+	}
+	c, err := ParseConfig([]byte("orgs:\n  - id: acme\n    directory: {kind: demo, dev_mode: true}\n"))
+	if err != nil || c.Orgs[0].PSA.CompanyID != "acme" {
+		t.Fatalf("local tickets: company %q, %v", c.Orgs[0].PSA.CompanyID, err)
+	}
+}
