@@ -53,6 +53,30 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// SafeMessage is the sentence bot/ shows the technician: what Freshdesk
+// did and what to check, with field names but never a value we sent.
+func (e *APIError) SafeMessage() string {
+	switch {
+	case e.Status == http.StatusUnauthorized:
+		return "Freshdesk refused the API key: check psa.freshdesk.api_key_env or api_key_file."
+	case e.Status == http.StatusForbidden:
+		return "Freshdesk did not allow this with the API key: the agent needs ticket and contact access (docs/psa-freshdesk.md)."
+	case e.Status == http.StatusNotFound:
+		return "Freshdesk has no such ticket or record."
+	case e.Status == http.StatusTooManyRequests:
+		return "Freshdesk is rate-limiting unlockbot; it will be tried again."
+	case e.Status >= 500:
+		return "Freshdesk had an internal error; it will be tried again."
+	case len(e.Errors) > 0:
+		fields := make([]string, 0, len(e.Errors))
+		for _, f := range e.Errors {
+			fields = append(fields, f.Field)
+		}
+		return "Freshdesk refused the request (fields: " + strings.Join(fields, ", ") + "): check the org's psa.freshdesk settings."
+	}
+	return fmt.Sprintf("Freshdesk refused the request (HTTP %d).", e.Status)
+}
+
 func decodeError(op string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Op: op, Status: resp.StatusCode}
 	var wire struct {

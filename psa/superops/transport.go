@@ -64,6 +64,26 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("superops %s: %s", e.Op, e.Validation)
 }
 
+// SafeMessage is the sentence bot/ shows the technician: what SuperOps
+// did and what to check, never a value we sent.
+func (e *APIError) SafeMessage() string {
+	switch {
+	case e.HTTPStatus == http.StatusUnauthorized:
+		return "SuperOps refused the API token: check psa.superops.api_token_env or api_token_file."
+	case e.Has("rate_limit_exceeded") || e.HTTPStatus == http.StatusTooManyRequests:
+		return "SuperOps is rate-limiting unlockbot; it will be tried again."
+	case e.HTTPStatus >= 500:
+		return "SuperOps had an internal error; it will be tried again."
+	case e.Has("mandatory_validation_failed") && contains(e.Attributes, "requester"):
+		return "SuperOps needs a requester and the account's e-mail matches no user of the client: set psa.superops.requester_user_id."
+	case e.Has("entity_does_not_exist") && contains(e.Attributes, "status"):
+		return "SuperOps refused a status name: check psa.superops.new_status and resolved_status."
+	case e.Has("entity_does_not_exist"):
+		return "SuperOps has no such ticket or client: check psa.company_id."
+	}
+	return "SuperOps refused the request: check the org's psa.superops settings."
+}
+
 // Has reports whether SuperOps answered with this clientError code.
 func (e *APIError) Has(code string) bool {
 	for _, c := range e.Codes {
