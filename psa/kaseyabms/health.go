@@ -25,9 +25,9 @@ type lookupDTO struct {
 }
 
 type accountDTO struct {
-	ID          int    `json:"Id"`
-	AccountName string `json:"AccountName"`
-	IsActive    bool   `json:"IsActive"`
+	ID          int           `json:"Id"`
+	AccountName string        `json:"AccountName"`
+	IsActive    bool          `json:"IsActive"`
 	Locations   []locationDTO `json:"Locations"`
 }
 

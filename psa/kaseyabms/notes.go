@@ -46,7 +46,7 @@ func (c *Client) AddNote(ctx context.Context, ticketID string, n psa.Note) error
 		return errors.New("kaseyabms.AddNote: empty note")
 	}
 	r := request{op: "add a note to ticket " + ticketID, method: "POST", path: "/v2/servicedesk/tickets/" + id + "/notes",
-		json: noteInput{Details: text, IsInternal: n.Internal, NoteDate: wireTime(c.cfg.Now()), TypeID: c.cfg.NoteTypeID},
+		json:   noteInput{Details: text, IsInternal: n.Internal, NoteDate: wireTime(c.cfg.Now()), TypeID: c.cfg.NoteTypeID},
 		unsafe: true, scrub: secret}
 	if n.IdempotencyKey != "" {
 		r.recheck = func(ctx context.Context) (bool, error) { return c.HasNote(ctx, ticketID, n.IdempotencyKey) }
