@@ -109,7 +109,10 @@ func (c *Client) call(ctx context.Context, r request) error {
 		if ctx.Err() != nil {
 			return e
 		}
-		if e.authFail && !r.noAuth {
+		if e.authFail {
+			if r.noAuth {
+				return last // a refused login or refresh: trying again will not help
+			}
 			c.tok.invalidate(e.token)
 		}
 		if !e.retryable || attempt >= c.cfg.MaxRetries {
