@@ -118,6 +118,10 @@ func (c *contract) validate(r *http.Request, body []byte) (*validated, int, erro
 	v := &validated{route: route, params: params, raw: body}
 	vr := r.Clone(context.Background())
 	mt, mparams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if rb := route.Operation.RequestBody; rb != nil && rb.Value.Content.Get(mt) == nil {
+		// ASP.NET answers a media type the action does not take with 415.
+		return nil, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q is not accepted here", mt)
+	}
 	switch {
 	case len(body) == 0:
 	case mt == "application/json":
@@ -147,7 +151,8 @@ func (c *contract) validate(r *http.Request, body []byte) (*validated, int, erro
 	vr.ContentLength = int64(len(body))
 	vr.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	in := &openapi3filter.RequestValidationInput{Request: vr, PathParams: params, Route: route,
-		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true,
+			RejectWhenRequestBodyNotSpecified: true, SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()}}}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 		return nil, http.StatusBadRequest, err
 	}

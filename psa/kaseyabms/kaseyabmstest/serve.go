@@ -85,8 +85,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.invalid = append(s.invalid, endpoint+": "+err.Error())
 		s.mu.Unlock()
-		if status == http.StatusNotFound {
-			w.WriteHeader(http.StatusNotFound)
+		if status != http.StatusBadRequest {
+			w.WriteHeader(status)
 			return
 		}
 		writeJSON(w, http.StatusBadRequest, errEnvelope(400, "One or more validation errors occurred.", err.Error()))
