@@ -42,7 +42,10 @@ type locationDTO struct {
 func (c *Client) Health(ctx context.Context) error {
 	cfg := c.cfg
 	if _, err := c.tok.get(ctx); err != nil {
-		return fmt.Errorf("Kaseya BMS refused the login of %s to tenant %s: check psa.kaseya_bms.username, password_env/password_file and tenant (%w)", cfg.UserName, cfg.Tenant, err)
+		// The detail (the server's message) is in the log; the sentence
+		// says what to fix.
+		cfg.Log.Error().Str("psa", "kaseya_bms").Err(err).Msg("health: login failed")
+		return fmt.Errorf("Kaseya BMS refused the login of %s to tenant %s: check psa.kaseya_bms.username, password_env/password_file and tenant", cfg.UserName, cfg.Tenant)
 	}
 	var errs []error
 	var acct accountDTO
