@@ -66,6 +66,10 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("Kaseya BMS could not %s: the server did not answer", e.Op)
 }
 
+// SafeMessage is the sentence bot/ shows the technician (bot.SafeMessage):
+// Error() is written for them, with the server's message scrubbed.
+func (e *Error) SafeMessage() string { return e.Error() }
+
 func (e *Error) Unwrap() error {
 	if e.notFound {
 		return psa.ErrNotFound
