@@ -139,8 +139,8 @@ type Steps struct {
 	// NotePasswordLost: the note was added late, after the password it
 	// should carry was no longer kept (revealed, or past its lifetime).
 	NotePasswordLost bool `json:"note_password_lost,omitempty"`
-	Audited        bool `json:"audited,omitempty"`
-	Notified       bool `json:"notified,omitempty"`
+	Audited          bool `json:"audited,omitempty"`
+	Notified         bool `json:"notified,omitempty"`
 	// Recovered lists the steps a worker taking over found already done
 	// in the directory or the PSA, and recorded without repeating.
 	Recovered []string `json:"recovered,omitempty"`

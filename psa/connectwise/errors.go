@@ -18,7 +18,7 @@ func (e *userError) Error() string { return e.sentence }
 
 // SafeMessage is the sentence bot/ shows the technician (bot.SafeMessage).
 func (e *userError) SafeMessage() string { return e.sentence }
-func (e *userError) Unwrap() error { return e.cause }
+func (e *userError) Unwrap() error       { return e.cause }
 
 // explain turns a failure to do what into one sentence for the technician.
 func (c *Client) explain(what string, err error) error {
