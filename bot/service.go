@@ -27,6 +27,10 @@ type Config struct {
 	// Lease is how long one executor owns a reset before another may take
 	// it over (a crashed replica).
 	Lease time.Duration
+	// TicketRetryFirst is the wait before a pending ticket update is tried
+	// again (default 1 min); each later try waits twice as long, up to 30
+	// minutes.
+	TicketRetryFirst time.Duration
 	// Limits per technician (zero values: the defaults).
 	Limits Limits
 	// Jobs runs decisions after the platform's ack (default: InProcess,
@@ -47,10 +51,12 @@ type Service struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	lease     time.Duration
-	limits    Limits
-	jobs      Jobs
-	bg        *InProcess // detached work of this process
-	factsGate *rateGate  // sheds facts redraws in a flood
+	// ticketRetryFirst: see Config.TicketRetryFirst.
+	ticketRetryFirst time.Duration
+	limits           Limits
+	jobs             Jobs
+	bg               *InProcess // detached work of this process
+	factsGate        *rateGate  // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
 	// an error simulates a crash at that point. afterEffect runs between a
@@ -65,14 +71,15 @@ func New(c Config) (*Service, error) {
 		return nil, fmt.Errorf("bot.New: store, sealer and audit sink are required")
 	}
 	s := &Service{
-		repo:      repo{st: c.Store, sealer: c.Sealer},
-		audit:     c.Audit,
-		orgs:      map[string]*Org{},
-		notifiers: c.Notifiers,
-		log:       c.Log,
-		now:       c.Now,
-		lease:     c.Lease,
-		limits:    c.Limits.withDefaults(),
+		repo:             repo{st: c.Store, sealer: c.Sealer},
+		audit:            c.Audit,
+		orgs:             map[string]*Org{},
+		notifiers:        c.Notifiers,
+		log:              c.Log,
+		now:              c.Now,
+		lease:            c.Lease,
+		ticketRetryFirst: c.TicketRetryFirst,
+		limits:           c.Limits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -84,6 +91,9 @@ func New(c Config) (*Service, error) {
 	}
 	s.jobs.Start(s.RunJob)
 	s.factsGate = &rateGate{max: factsMaxRate}
+	if s.ticketRetryFirst <= 0 {
+		s.ticketRetryFirst = ticketRetryFirst
+	}
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
 	}

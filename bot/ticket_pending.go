@@ -33,15 +33,15 @@ func isPSAFailure(err error) bool {
 	return errors.As(err, &pf)
 }
 
-// Retry spacing of a pending ticket update: doubling from a minute, at most
-// half an hour apart.
+// Retry spacing of a pending ticket update: doubling from a minute (or
+// Config.TicketRetryFirst), at most half an hour apart.
 const (
 	ticketRetryFirst = time.Minute
 	ticketRetryMax   = 30 * time.Minute
 )
 
-func ticketBackoff(tries int) time.Duration {
-	d := ticketRetryFirst
+func ticketBackoff(first time.Duration, tries int) time.Duration {
+	d := first
 	for i := 1; i < tries && d < ticketRetryMax; i++ {
 		d *= 2
 	}
@@ -66,7 +66,7 @@ func (s *Service) ticketPending(ctx context.Context, r *Request, cause error) er
 	first := !r.Steps.TicketPending
 	r.Steps.TicketPending, r.Steps.TicketError = true, SafeMessage(cause)
 	r.Steps.TicketTries++
-	r.Steps.TicketRetryAt = s.now().Add(ticketBackoff(r.Steps.TicketTries))
+	r.Steps.TicketRetryAt = s.now().Add(ticketBackoff(s.ticketRetryFirst, r.Steps.TicketTries))
 	if err := s.renew(ctx, r); err != nil {
 		return err
 	}

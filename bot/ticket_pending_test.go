@@ -229,8 +229,11 @@ func TestLateNoteAfterRevealSaysThePasswordIsNotInIt(t *testing.T) {
 
 func TestTicketBackoff(t *testing.T) {
 	for tries, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 5: 16 * time.Minute, 6: 30 * time.Minute, 40: 30 * time.Minute} {
-		if got := ticketBackoff(tries); got != want {
+		if got := ticketBackoff(ticketRetryFirst, tries); got != want {
 			t.Errorf("try %d: %s, want %s", tries, got, want)
 		}
+	}
+	if got := ticketBackoff(time.Second, 3); got != 4*time.Second {
+		t.Errorf("from 1s, try 3: %s", got)
 	}
 }

@@ -44,6 +44,9 @@ type LimitsConfig struct {
 type RecoveryConfig struct {
 	Lease         time.Duration `yaml:"lease"`          // a worker owns a reset this long (default 2m)
 	SweepInterval time.Duration `yaml:"sweep_interval"` // how often each replica looks for stuck requests (default 30s)
+	// TicketRetryFirst is the wait before a ticket update the PSA did not
+	// take is tried again (default 1m, doubling up to 30m).
+	TicketRetryFirst time.Duration `yaml:"ticket_retry_first"`
 }
 
 // SlackConfig pins the one workspace and app this unlockbot serves. Slack
@@ -221,6 +224,9 @@ func (c *Config) Validate() error {
 	}
 	if r := c.Recovery; r.Lease < time.Second || r.Lease > 30*time.Minute {
 		bad("recovery.lease", "must be between 1s and 30m (got %s): a reset whose worker died waits this long before another replica takes it over", r.Lease)
+	}
+	if r := c.Recovery; r.TicketRetryFirst != 0 && (r.TicketRetryFirst < time.Second || r.TicketRetryFirst > 30*time.Minute) {
+		bad("recovery.ticket_retry_first", "must be between 1s and 30m (got %s)", r.TicketRetryFirst)
 	}
 	if r := c.Recovery; r.SweepInterval < time.Second || r.SweepInterval > 10*time.Minute {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)

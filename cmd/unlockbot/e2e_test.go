@@ -51,6 +51,13 @@ type e2e struct {
 
 func newE2E(t *testing.T, lab *ldaptest.Server) *e2e {
 	t.Helper()
+	return newE2EWith(t, lab, "", "")
+}
+
+// newE2EWith is newE2E with head added to the config's top level and
+// orgTail to the org "lab" (its psa block, indented four spaces).
+func newE2EWith(t *testing.T, lab *ldaptest.Server, head, orgTail string) *e2e {
+	t.Helper()
 	redisURL := storetest.RedisURL(t)
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -70,7 +77,8 @@ seal_key_env: E2E_SEAL_KEY
 log_level: debug
 audit: { file: %q }
 %s
-`, redisURL, rand.Text(), audit, pinned) + labOrgYAML(lab, "E2E_BIND_PASSWORD")
+%s
+`, redisURL, rand.Text(), audit, pinned, head) + labOrgYAML(lab, "E2E_BIND_PASSWORD") + orgTail
 	cfg, err := ParseConfig([]byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)

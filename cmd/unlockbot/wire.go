@@ -127,7 +127,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		a.orgs = append(a.orgs, o)
 	}
 	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log,
-		Lease:  cfg.Recovery.Lease,
+		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
 		a.Close()

@@ -171,6 +171,13 @@ func (s *Server) FailNext(statuses ...int) {
 	s.failures = append(s.failures, statuses...)
 }
 
+// Heal drops the failures FailNext queued and not yet served.
+func (s *Server) Heal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = nil
+}
+
 // DropNextCreates makes the next n createTicket calls happen, but the
 // connection is closed before the answer, as after a timeout.
 func (s *Server) DropNextCreates(n int) {
