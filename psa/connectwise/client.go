@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 // Config is one org's ConnectWise. Ids are ConnectWise's numeric ids.
@@ -88,7 +89,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = psa.Sleep
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = 3
@@ -102,17 +103,6 @@ func New(cfg Config) (*Client, error) {
 		base: strings.TrimRight(cfg.BaseURL, "/"),
 		auth: identity.NewSecret("Basic " + base64.StdEncoding.EncodeToString([]byte(user))),
 	}, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // companyID parses the client company's id as ConnectWise needs it.

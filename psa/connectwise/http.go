@@ -10,9 +10,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 // APIError is a refusal from ConnectWise, in its own error shape
@@ -146,7 +147,7 @@ func (c *Client) once(ctx context.Context, k call, u string, payload []byte) (ti
 		}
 		c.cfg.Log.Warn().Str("op", k.method+" "+k.path).Int("status", resp.StatusCode).Str("code", ae.Code).
 			Str("vendor_message", truncate(ae.Error(), 500)).Msg("connectwise: refused")
-		return retryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()), ae
+		return min(psa.RetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()), 5*time.Minute), ae
 	}
 	if k.next != nil {
 		*k.next = nextLink(resp.Header.Get("Link"))
@@ -165,21 +166,6 @@ func unwrapURL(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// retryAfter reads seconds or an HTTP date; unreadable means "use backoff".
-func retryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
-		return min(time.Duration(n)*time.Second, 5*time.Minute)
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return min(max(t.Sub(now), 0), 5*time.Minute)
-	}
-	return 0
 }
 
 // nextLink finds rel="next" in a Link header.

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 // Config is one org's Freshdesk. Zero numbers take the defaults noted.
@@ -103,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
+		cfg.Sleep = psa.Sleep
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = 3
@@ -114,17 +115,6 @@ func New(cfg Config) (*Client, error) {
 	// Basic base64("{apiKey}:X"): https://developers.freshdesk.com/api/#authentication
 	auth := "Basic " + b64(cfg.APIKey.Reveal()+":X")
 	return &Client{cfg: cfg, base: u, auth: auth}, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // parseID turns a psa id (ticket or company) into Freshdesk's integer.

@@ -11,9 +11,10 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -91,9 +92,7 @@ func decodeError(op string, resp *http.Response, body []byte) *APIError {
 			e.Message = wire.Description
 		}
 	}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-		e.RetryAfter = time.Duration(s) * time.Second
-	}
+	e.RetryAfter = psa.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return e
 }
 

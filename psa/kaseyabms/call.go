@@ -11,7 +11,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -196,7 +195,7 @@ func (c *Client) once(ctx context.Context, r request) *Error {
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		e.retryable, e.wait = true, retryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
+		e.retryable, e.wait = true, psa.RetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
 		if e.Message == "" {
 			e.Message = "too many requests"
 		}
@@ -297,19 +296,6 @@ func (c *Client) newRequest(ctx context.Context, r request) (*http.Request, erro
 		req.Header.Set("Content-Type", ctype)
 	}
 	return req, nil
-}
-
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 func scrub(s, secret string) string {

@@ -86,7 +86,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = psa.Sleep
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = 3
@@ -94,17 +94,6 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: cfg, base: u, hc: cfg.HTTPClient}
 	c.tok = &tokenSource{c: c}
 	return c, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // ticketID parses a psa ticket id; BMS ids are int32, so anything else

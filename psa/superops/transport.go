@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 // callKind says what a failed call may have done, which decides whether a
@@ -160,7 +161,7 @@ func (c *Client) attempt(ctx context.Context, opName string, body []byte, out an
 	}
 	if resp.StatusCode != http.StatusOK {
 		e := &APIError{Op: opName, HTTPStatus: resp.StatusCode}
-		return &attemptErr{err: e, retry: e.retryable(), wait: retryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()), maybe: resp.StatusCode >= 500}
+		return &attemptErr{err: e, retry: e.retryable(), wait: min(psa.RetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now()), 2*time.Minute), maybe: resp.StatusCode >= 500}
 	}
 	var env struct {
 		Data   json.RawMessage `json:"data"`
@@ -202,22 +203,4 @@ func unwrapURL(err error) error {
 		}
 	}
 	return err
-}
-
-// retryAfter reads seconds or an HTTP date; capped so a hostile header
-// cannot park a worker.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-		d = time.Duration(n) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	if d < 0 {
-		return 0
-	}
-	return min(d, 2*time.Minute)
 }
