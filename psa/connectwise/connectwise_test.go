@@ -3,10 +3,15 @@ package connectwise_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -342,4 +347,38 @@ func TestFakeAcceptsBothPatchForms(t *testing.T) {
 		t.Fatalf("violations %v", v)
 	}
 	r.fake.AllowViolations()
+}
+
+// A ConnectWise that quotes the note back in its error (JSON-escaped, so
+// not byte for byte what was sent) puts the password in neither the
+// technician's sentence nor the log.
+func TestEchoedNoteDoesNotLeakThePassword(t *testing.T) {
+	const pw = `Tr0ub"le&<x>`
+	var posted atomic.Bool
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet { // the notes looked up before posting: none yet
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, "[]")
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		posted.Store(strings.Contains(string(body), `Tr0ub"le`))
+		var note struct{ Text string }
+		_ = json.Unmarshal(body, &note)
+		posted.Store(strings.Contains(note.Text, pw))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]any{"code": "InvalidObject", "message": "note invalid: " + note.Text,
+			"errors": []map[string]string{{"code": "InvalidField", "field": "text", "message": "text is invalid: " + note.Text}}})
+	}))
+	defer echo.Close()
+	r := newRig(t, func(c *connectwise.Config) { c.BaseURL = echo.URL; c.MaxRetries = -1 })
+	err := r.client.AddNote(context.Background(), "5", psa.Note{Text: "hi", Internal: true, Password: identity.NewSecret(pw), IdempotencyKey: "k1"})
+	if err == nil || !posted.Load() {
+		t.Fatalf("the note with the password was not posted (%v) or its refusal not reported: %v", posted.Load(), err)
+	}
+	var sm interface{ SafeMessage() string }
+	if !errors.As(err, &sm) || strings.Contains(sm.SafeMessage(), "Tr0ub") || strings.Contains(err.Error(), "Tr0ub") || strings.Contains(r.logs.String(), "Tr0ub") {
+		t.Fatalf("the password leaked: sentence %v\nerror %v\nlog %s", sm, err, r.logs.String())
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // userError is what a technician reads: one sentence, with the cause kept
@@ -42,10 +41,11 @@ func (c *Client) explain(what string, err error) error {
 	case errors.As(err, &ae) && ae.Status >= 500:
 		s = fmt.Sprintf("ConnectWise had an internal error and could not %s for %s; it will be tried again", what, org)
 	case errors.As(err, &ae) && ae.Status == http.StatusBadRequest && len(ae.Errors) > 0:
-		f := ae.Errors[0]
-		s = fmt.Sprintf("ConnectWise refused the %s to %s for %s: %s", f.Field, what, org, strings.TrimSuffix(f.Message, "."))
+		// Field names only: the vendor's message may quote what was sent
+		// (a note); it goes to the log, scrubbed.
+		s = fmt.Sprintf("ConnectWise refused the %s to %s for %s: check the org's psa.connectwise settings (the log has ConnectWise's words)", ae.Errors[0].Field, what, org)
 	case errors.As(err, &ae):
-		s = fmt.Sprintf("ConnectWise refused to %s for %s: %s", what, org, strings.TrimSuffix(ae.Message, "."))
+		s = fmt.Sprintf("ConnectWise refused to %s for %s (%s): check the org's psa.connectwise settings (the log has ConnectWise's words)", what, org, ae.Code)
 	default:
 		s = fmt.Sprintf("ConnectWise did not answer when unlockbot tried to %s for %s; it will be tried again", what, org)
 	}

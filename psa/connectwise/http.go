@@ -141,7 +141,10 @@ func (c *Client) once(ctx context.Context, k call, u string, payload []byte) (ti
 	}
 	if resp.StatusCode >= 300 {
 		ae := &APIError{Status: resp.StatusCode}
-		_ = json.Unmarshal(scrub(raw, k.secret), ae)
+		_ = json.Unmarshal(raw, ae)
+		// Scrubbed after decoding: a server quoting the note back escapes
+		// it (\", \u003c), so the raw bytes need not hold the secret as sent.
+		ae.scrub(k.secret)
 		if ae.Code == "" {
 			ae.Code = http.StatusText(resp.StatusCode)
 		}
@@ -197,9 +200,15 @@ func quote(s string) string {
 	return `"` + r.Replace(s) + `"`
 }
 
-func scrub(b []byte, secret string) []byte {
+// scrub removes secret from every text of the decoded error.
+func (e *APIError) scrub(secret string) {
 	if secret == "" {
-		return b
+		return
 	}
-	return bytes.ReplaceAll(b, []byte(secret), []byte("[redacted]"))
+	r := strings.NewReplacer(secret, "[redacted]")
+	e.Code, e.Message = r.Replace(e.Code), r.Replace(e.Message)
+	for i := range e.Errors {
+		f := &e.Errors[i]
+		f.Code, f.Message, f.Resource, f.Field = r.Replace(f.Code), r.Replace(f.Message), r.Replace(f.Resource), r.Replace(f.Field)
+	}
 }
