@@ -40,8 +40,8 @@ func validateConnectWise(p PSAConfig, key string, bad func(string, string, ...an
 	if n, err := strconv.Atoi(p.CompanyID); err != nil || n <= 0 {
 		bad(key+".company_id", "must be the ConnectWise number of the client company (got %q)", p.CompanyID)
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.Contains(u.Path, "/apis/3.0") {
-		bad(k+".base_url", "must be https://<site>/v4_6_release/apis/3.0, e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0 (got %q)", c.BaseURL)
+	if u, err := url.Parse(c.BaseURL); err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" || !strings.Contains(u.Path, "/apis/3.0") {
+		bad(k+".base_url", "must be https://<site>/v4_6_release/apis/3.0, e.g. https://api-na.myconnectwise.net/v4_6_release/apis/3.0 (plain http only to localhost: the keys and notes travel in it) (got %q)", c.BaseURL)
 	}
 	if strings.TrimSpace(c.Company) == "" {
 		bad(k+".company", "is required: the company id you log in to ConnectWise with")

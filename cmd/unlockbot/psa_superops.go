@@ -43,8 +43,8 @@ func validateSuperOps(p PSAConfig, key string, bad func(string, string, ...any))
 		bad(key+".company_id", "is required: the SuperOps client accountId")
 	}
 	if s.BaseURL != "" {
-		if u, err := url.Parse(s.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(k+".base_url", "must be an http(s) URL such as https://api.superops.ai/msp, got %q", s.BaseURL)
+		if u, err := url.Parse(s.BaseURL); err != nil || !(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) || u.Host == "" {
+			bad(k+".base_url", "must be an https URL such as https://api.superops.ai/msp (plain http only to localhost: the token and notes travel in it), got %q", s.BaseURL)
 		}
 	}
 	if strings.TrimSpace(s.Subdomain) == "" {

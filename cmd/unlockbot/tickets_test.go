@@ -53,3 +53,19 @@ func TestPSACompanyIDRequiredForRealPSAs(t *testing.T) {
 		t.Fatalf("local tickets: company %q, %v", c.Orgs[0].PSA.CompanyID, err)
 	}
 }
+
+// A PSA's base URL carries its credentials and the password note: https,
+// or plain http to localhost (the tests' fakes) only.
+func TestPSABaseURLsAreHTTPS(t *testing.T) {
+	for kind, block := range map[string]string{
+		"connectwise": "connectwise: {base_url: \"http://cw.example/v4_6_release/apis/3.0\", company: m, public_key_env: A, private_key_env: B, client_id: x, board_id: 1, closed_status_id: 2}",
+		"superops":    "superops: {base_url: \"http://api.superops.example/msp\", subdomain: s, api_token_env: T, new_status: N, resolved_status: R, open_statuses: [N]}",
+		"freshdesk":   "freshdesk: {base_url: \"http://x.freshdesk.com\", api_key_env: K, fallback_requester_email: a@b.example}",
+		"kaseya_bms":  "kaseya_bms: {base_url: \"http://api.bms.example\", tenant: t, username: u, password_env: P, location_id: 1, priority_id: 1, source_id: 1, status_id: 1, type_id: 1, note_type_id: 1}",
+	} {
+		_, err := ParseConfig([]byte("orgs:\n  - id: acme\n    directory: {kind: demo, dev_mode: true}\n    psa: {kind: " + kind + ", company_id: \"1\", " + block + "}\n"))
+		if err == nil || !strings.Contains(err.Error(), "orgs[0].psa."+kind+".base_url") {
+			t.Errorf("%s over plain http to another host: %v", kind, err)
+		}
+	}
+}

@@ -78,6 +78,10 @@ func (e *APIError) SafeMessage() string {
 	return fmt.Sprintf("Freshdesk refused the request (HTTP %d).", e.Status)
 }
 
+// maxRetryAfter is the longest advised wait honoured: a Retry-After of
+// hours (a bug, or a hostile answer) must not hold a worker that long.
+const maxRetryAfter = 2 * time.Minute
+
 func decodeError(op string, resp *http.Response, body []byte) *APIError {
 	e := &APIError{Op: op, Status: resp.StatusCode}
 	var wire struct {
@@ -92,7 +96,7 @@ func decodeError(op string, resp *http.Response, body []byte) *APIError {
 			e.Message = wire.Description
 		}
 	}
-	e.RetryAfter = psa.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	e.RetryAfter = min(psa.RetryAfter(resp.Header.Get("Retry-After"), time.Now()), maxRetryAfter)
 	return e
 }
 

@@ -27,6 +27,10 @@ type envelope struct {
 	TotalRecords int             `json:"TotalRecords"`
 }
 
+// maxRetryAfter is the longest advised wait honoured: a Retry-After of
+// hours (a bug, or a hostile answer) must not hold a worker that long.
+const maxRetryAfter = 2 * time.Minute
+
 // errorInfo is ErrorInfo; Code is an integer (PSA-CONTRACTS.md).
 type errorInfo struct {
 	Code      int      `json:"Code"`
@@ -195,7 +199,11 @@ func (c *Client) once(ctx context.Context, r request) *Error {
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		e.retryable, e.wait = true, psa.RetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
+		// A wait longer than maxRetryAfter (the hourly window, say) is not
+		// waited out inside a call: the call fails now, and the flow tries
+		// the ticket again later (bot's pending ticket update).
+		e.wait = psa.RetryAfter(resp.Header.Get("Retry-After"), c.cfg.Now())
+		e.retryable = e.wait <= maxRetryAfter
 		if e.Message == "" {
 			e.Message = "too many requests"
 		}

@@ -165,8 +165,10 @@ func TestHourlyLimit(t *testing.T) {
 	if err == nil {
 		t.Fatal("the third search of the hour must be refused")
 	}
-	if s := e.Sleeps(); len(s) == 0 || s[len(s)-1] < 59*time.Minute {
-		t.Fatalf("should wait for the window the server names: %v", s)
+	// The window the server names is an hour away: not waited out inside
+	// the call (the flow retries the ticket later).
+	if s := e.Sleeps(); len(s) != 0 {
+		t.Fatalf("waited %v inside the call", s)
 	}
 }
 

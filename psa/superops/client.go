@@ -5,6 +5,7 @@
 package superops
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 // DefaultBaseURL is the US endpoint.
@@ -45,7 +47,7 @@ type Config struct {
 	HTTPClient *http.Client
 	Timeout    time.Duration // per call; default 20s
 	Now        func() time.Time
-	Sleep      func(time.Duration)
+	Sleep      func(context.Context, time.Duration) error // waits, or until ctx ends (default psa.Sleep)
 	Log        zerolog.Logger
 	MaxRetries int // default 3
 }
@@ -94,7 +96,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = time.Sleep
+		cfg.Sleep = psa.Sleep
 	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = 3

@@ -55,7 +55,9 @@ func (c *Client) createNote(ctx context.Context, ticketID, content, privacy, key
 		if !errors.Is(err, ErrMaybeDone) || key == "" || attempt >= c.cfg.MaxRetries {
 			return err
 		}
-		c.cfg.Sleep(c.jitter(time.Duration(attempt+1) * time.Second))
+		if err := c.cfg.Sleep(ctx, c.jitter(time.Duration(attempt+1)*time.Second)); err != nil {
+			return err
+		}
 		if ok, herr := c.HasNote(ctx, ticketID, key); herr != nil || ok {
 			return herr
 		}
@@ -111,6 +113,8 @@ func (c *Client) Resolve(ctx context.Context, ticketID, comment string) error {
 		if err == nil || !errors.Is(err, ErrMaybeDone) || attempt >= c.cfg.MaxRetries {
 			return err
 		}
-		c.cfg.Sleep(c.jitter(time.Duration(attempt+1) * time.Second))
+		if err := c.cfg.Sleep(ctx, c.jitter(time.Duration(attempt+1)*time.Second)); err != nil {
+			return err
+		}
 	}
 }

@@ -50,7 +50,12 @@ func newRig(t *testing.T, mod ...func(*superops.Config)) *rig {
 		BaseURL: r.fake.Endpoint(), Subdomain: sub, Token: identity.NewSecret(token), CompanyID: acme,
 		NewStatus: "New", ResolvedStatus: "Resolved", OpenStatuses: []string{"New", "In Progress"},
 		Log: zerolog.New(r.log), Timeout: 2 * time.Second,
-		Sleep: func(d time.Duration) { r.mu.Lock(); r.sleeps = append(r.sleeps, d); r.mu.Unlock() },
+		Sleep: func(_ context.Context, d time.Duration) error {
+			r.mu.Lock()
+			r.sleeps = append(r.sleeps, d)
+			r.mu.Unlock()
+			return nil
+		},
 	}
 	for _, m := range mod {
 		m(&cfg)

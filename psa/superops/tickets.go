@@ -206,7 +206,9 @@ func (c *Client) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, erro
 			return psa.Ticket{}, err
 		}
 		c.cfg.Log.Warn().Str("psa", "superops").Err(err).Msg("createTicket answer lost; looking for the ticket before creating again")
-		c.cfg.Sleep(c.jitter(time.Duration(attempt+1) * time.Second))
+		if err := c.cfg.Sleep(ctx, c.jitter(time.Duration(attempt+1)*time.Second)); err != nil {
+			return psa.Ticket{}, err
+		}
 		if t, ok, ferr := c.findCreated(ctx, nt.CompanyID, nt.IdempotencyKey, subject); ferr == nil && ok {
 			return t, nil
 		} else if ferr != nil {

@@ -134,7 +134,9 @@ func (c *Client) do(ctx context.Context, kind callKind, opName, query string, va
 			backoff *= 2
 		}
 		c.cfg.Log.Warn().Str("psa", "superops").Str("op", opName).Int("attempt", attempt+1).Dur("wait", wait).Err(a.err).Msg("superops call failed, retrying")
-		c.cfg.Sleep(wait)
+		if err := c.cfg.Sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
 }
 
