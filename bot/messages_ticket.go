@@ -39,6 +39,15 @@ func ticketText(r *Request, now time.Time) string {
 	return b.String()
 }
 
+// ticketDescription is the text of a ticket unlockbot creates: what was
+// done and when, nothing more. A ticket's description may reach its
+// contact (a board's e-mail, a portal); who asked, who approved and how
+// the caller was verified go in the internal note.
+func ticketDescription(r *Request, now time.Time) string {
+	return fmt.Sprintf("Account %s — %s, by unlockbot, %s UTC. The details are in the internal note.\nunlockbot request: %s",
+		r.Account.Label(), r.Outcome(), now.UTC().Format("2006-01-02 15:04"), r.ID)
+}
+
 // verifiedLine says what the read-back proved.
 func verifiedLine(r *Request) string {
 	if r.setsPassword() {

@@ -29,7 +29,7 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 		t, err := o.Tickets.Create(ctx, psa.NewTicket{
 			CompanyID:      o.PSACompanyID,
 			Summary:        Truncate(ticketSummary(r), 100),
-			Description:    ticketText(r, s.now()),
+			Description:    ticketDescription(r, s.now()),
 			IdempotencyKey: r.ID,
 			ContactEmail:   r.Account.Mail,
 		})
@@ -58,6 +58,9 @@ func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secr
 		return has, nil
 	}
 	do := func() error {
+		if err := s.stillOurs(ctx, o, r); err != nil {
+			return err
+		}
 		n := psa.Note{Text: ticketText(r, s.now()), Internal: true, IdempotencyKey: key}
 		if r.NoteToPSA && r.setsPassword() {
 			n.Password = pw
@@ -90,4 +93,23 @@ func recoveredDetail(recovered bool, d map[string]string) map[string]string {
 		d["recovered"] = "true"
 	}
 	return d
+}
+
+// stillOurs checks, right before the note, that a ticket the technician
+// picked still belongs to the org's company: it was checked at submit, but
+// a ticket can be moved while the request waits for approval, and the note
+// may carry the password.
+func (s *Service) stillOurs(ctx context.Context, o *Org, r *Request) error {
+	if r.Steps.TicketCreated {
+		return nil
+	}
+	t, err := o.Tickets.Get(ctx, r.Steps.TicketID)
+	if err != nil {
+		return psaFailed(errorf("bot.note", KindUnavailable, err, "%s's ticket system did not answer: %s", o.Name, SafeMessage(err)))
+	}
+	if t.CompanyID != o.PSACompanyID {
+		return &psaFailure{final: true, err: errorf("bot.note", KindForbidden, nil,
+			"Ticket #%s no longer belongs to %s, so unlockbot added no note to it.", r.Steps.TicketID, o.Name)}
+	}
+	return nil
 }

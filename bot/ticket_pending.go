@@ -21,7 +21,12 @@ import (
 // psaFailure marks an error of the PSA itself (it did not answer, or
 // refused the call), as opposed to the state store or the audit trail,
 // which stop a reset as before.
-type psaFailure struct{ err error }
+type psaFailure struct {
+	err error
+	// final: trying again cannot help (the ticket moved to another
+	// company); the update is given up at once.
+	final bool
+}
 
 func (e *psaFailure) Error() string { return e.err.Error() }
 func (e *psaFailure) Unwrap() error { return e.err }
@@ -63,6 +68,15 @@ func (s *Service) paperwork(ctx context.Context, o *Org, r *Request, pw identity
 // ticketPending records that the PSA did not take the ticket update and
 // when to try again. The first time, it is audited durably.
 func (s *Service) ticketPending(ctx context.Context, r *Request, cause error) error {
+	var pf *psaFailure
+	if errors.As(cause, &pf) && pf.final {
+		r.Steps.TicketError = SafeMessage(cause)
+		r.Steps.TicketPending, r.Steps.TicketGaveUp = false, true
+		if err := s.renew(ctx, r); err != nil {
+			return err
+		}
+		return s.record(ctx, "ticket.gave_up", audit.Refused, r, "system", map[string]string{"why": r.Steps.TicketError})
+	}
 	first := !r.Steps.TicketPending
 	r.Steps.TicketPending, r.Steps.TicketError = true, SafeMessage(cause)
 	r.Steps.TicketTries++
@@ -116,7 +130,10 @@ func (s *Service) retryTicket(ctx context.Context, id string) {
 	}
 	if err := s.paperwork(ctx, o, r, pw); err != nil {
 		if isPSAFailure(err) {
-			_ = s.ticketPending(ctx, r, err)
+			if s.ticketPending(ctx, r, err) == nil && r.Steps.TicketGaveUp {
+				s.updateCard(ctx, r)
+				s.thread(ctx, r, ticketGaveUpCard(r))
+			}
 		} else {
 			s.reqLog(r).Warn().Err(err).Msg("pending ticket update stopped; the sweeper tries again")
 		}

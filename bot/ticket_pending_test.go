@@ -237,3 +237,57 @@ func TestTicketBackoff(t *testing.T) {
 		t.Errorf("from 1s, try 3: %s", got)
 	}
 }
+
+// movedPSA reports, once moved is set, every ticket as another company's.
+type movedPSA struct {
+	psa.Tickets
+	moved atomic.Bool
+	notes atomic.Int32
+}
+
+func (m *movedPSA) Get(ctx context.Context, id string) (psa.Ticket, error) {
+	t, err := m.Tickets.Get(ctx, id)
+	if m.moved.Load() {
+		t.CompanyID = "globex-co"
+	}
+	return t, err
+}
+
+func (m *movedPSA) AddNote(ctx context.Context, id string, n psa.Note) error {
+	m.notes.Add(1)
+	return m.Tickets.AddNote(ctx, id, n)
+}
+
+// A picked ticket moved to another company while the request waited gets
+// no note (it may carry the password); the reset stands, the ticket update
+// is given up at once, and the card says why.
+func TestPickedTicketMovedToAnotherCompanyGetsNoNote(t *testing.T) {
+	h := newHarness(t, nil)
+	m := &movedPSA{}
+	h.wrapTickets = func(tk psa.Tickets) psa.Tickets { m.Tickets = tk; return m }
+	h.svc = h.replica(h.st)
+	ctx := context.Background()
+	tk, err := m.Tickets.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "Locked out", IdempotencyKey: "seed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := Submission{Requester: tech, OrgID: "acme", Account: "alice", TicketID: tk.ID, NoteToPSA: true, Reason: "Verified by call-back to HR number"}
+	r, err := h.svc.Submit(ctx, sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.moved.Store(true)
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	got := h.request(r.ID)
+	if got.State != StateDone || !got.Steps.TicketGaveUp || got.Steps.TicketPending || m.notes.Load() != 0 {
+		t.Fatalf("state %s, steps %+v, %d notes", got.State, got.Steps, m.notes.Load())
+	}
+	if c := approvalCard(h.org, got); !strings.Contains(c.Text, "no longer belongs to Acme") {
+		t.Fatalf("the card does not say why: %q", c.Text)
+	}
+	if !strings.Contains(h.audit.String(), `"type":"ticket.gave_up"`) {
+		t.Fatal("not audited")
+	}
+}

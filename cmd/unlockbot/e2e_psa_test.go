@@ -125,6 +125,7 @@ func cwUnderTest(t *testing.T) psaUnderTest {
 			if v := fake.Violations(); len(v) > 0 {
 				t.Fatalf("requests broke ConnectWise's contract: %q", v)
 			}
+			quietOnTheWire(t, "connectwise", cwBodies(fake, "/service/tickets"))
 			tks := fake.Tickets()
 			if len(tks) != 1 || tks[0].CompanyID != 250 {
 				t.Fatalf("tickets %+v", tks)
@@ -164,6 +165,7 @@ func bmsUnderTest(t *testing.T) psaUnderTest {
 			if v := fake.Violations(); len(v) > 0 {
 				t.Fatalf("requests broke Kaseya BMS's contract: %q", v)
 			}
+			quietOnTheWire(t, "kaseya_bms", bmsBodies(fake, "/resolve"))
 			var mine []kaseyabmstest.Ticket
 			for _, tk := range fake.Tickets() {
 				if tk.AccountID == 250 {

@@ -131,6 +131,12 @@ type newTicketBody struct {
 	ExternalXRef            string `json:"externalXRef,omitempty"`
 	InitialDescription      string `json:"initialDescription,omitempty"`
 	InitialInternalAnalysis string `json:"initialInternalAnalysis,omitempty"`
+	// The board's automatic e-mails off: the contact hears about an
+	// account reset from the technician, not from a ticket they did not
+	// open.
+	AutomaticEmailContactFlag  bool `json:"automaticEmailContactFlag"`
+	AutomaticEmailResourceFlag bool `json:"automaticEmailResourceFlag"`
+	AutomaticEmailCcFlag       bool `json:"automaticEmailCcFlag"`
 }
 
 func optRef(id int) *ref {

@@ -113,7 +113,7 @@ func (c *Client) Resolve(ctx context.Context, ticketID, comment string) error {
 		return err == nil && !d.CompletedDate.IsZero(), err
 	}
 	err = c.call(ctx, request{op: "resolve ticket " + ticketID, method: "POST", path: "/v2/servicedesk/tickets/" + id + "/resolve",
-		json: resolveInput{Comment: comment, StatusID: c.cfg.ResolveStatusID}, unsafe: true, recheck: closed})
+		json: resolveInput{Comment: comment, StatusID: c.cfg.ResolveStatusID, IsInternal: true}, unsafe: true, recheck: closed})
 	if err == nil || errors.Is(err, errDone) {
 		return nil
 	}
