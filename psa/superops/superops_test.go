@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -335,5 +336,24 @@ func TestSecretsNeverInErrors(t *testing.T) {
 	_, err := r.c.ListOpen(ctx, acme, "", 5)
 	if err == nil || strings.Contains(err.Error(), token) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A client busier than the marker search can see gets "cannot tell", not
+// "not created": the flow then keeps the ticket pending rather than
+// creating a second one.
+func TestFindCreatedCannotTellForABusyClient(t *testing.T) {
+	r := newRig(t)
+	now := time.Now()
+	for i := range 30 {
+		r.fake.AddTicket(acme, fmt.Sprintf("Ticket %d", i), "New", now.Add(-time.Duration(i)*time.Minute))
+	}
+	if _, found, err := r.c.FindCreated(context.Background(), acme, "req-not-there"); err == nil || found {
+		t.Fatalf("found %v, err %v; want an error", found, err)
+	}
+	r2 := newRig(t)
+	r2.fake.AddTicket(acme, "One ticket", "New", now)
+	if _, found, err := r2.c.FindCreated(context.Background(), acme, "req-not-there"); err != nil || found {
+		t.Fatalf("a quiet client: found %v, err %v; want not found", found, err)
 	}
 }

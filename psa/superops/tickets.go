@@ -223,8 +223,11 @@ func (c *Client) FindCreated(ctx context.Context, companyID, key string) (psa.Ti
 	return c.findCreated(ctx, companyID, key, "")
 }
 
-// findScan is how many of the client's newest tickets are searched.
-const findScan = 10
+// findScan is how many of the client's newest tickets are searched. When
+// that many came back and none has the marker, older ones might: the
+// answer is "cannot tell" (an error), never "not there", so a create is
+// not repeated on a guess (the flow keeps the ticket pending instead).
+const findScan = 25
 
 func (c *Client) findCreated(ctx context.Context, companyID, key, subject string) (psa.Ticket, bool, error) {
 	if key == "" {
@@ -253,8 +256,14 @@ func (c *Client) findCreated(ctx context.Context, companyID, key, subject string
 			}
 		}
 	}
+	if len(cands) >= findScan {
+		return psa.Ticket{}, false, fmt.Errorf("superops: the marker of request %s is not in the client's %d newest tickets, and older ones were not searched: %w", key, findScan, errCannotTell)
+	}
 	return psa.Ticket{}, false, nil
 }
+
+// errCannotTell: a lookup could not say whether something exists.
+var errCannotTell = errors.New("cannot tell whether it exists")
 
 func truncate(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
