@@ -382,3 +382,22 @@ func TestEchoedNoteDoesNotLeakThePassword(t *testing.T) {
 		t.Fatalf("the password leaked: sentence %v\nerror %v\nlog %s", sm, err, r.logs.String())
 	}
 }
+
+// The client's own timeout on a read is retried like a dropped
+// connection (it reads as a deadline, but the caller still waits).
+func TestTimedOutReadIsRetried(t *testing.T) {
+	var calls atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":5,"summary":"Locked out","company":{"id":250},"status":{"name":"New"},"closedFlag":false}`)
+	}))
+	defer slow.Close()
+	r := newRig(t, func(c *connectwise.Config) { c.BaseURL = slow.URL; c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond} })
+	tk, err := r.client.Get(context.Background(), "5")
+	if err != nil || tk.Summary != "Locked out" || calls.Load() != 2 {
+		t.Fatalf("ticket %+v, err %v, %d calls; want the timed-out read retried once", tk, err, calls.Load())
+	}
+}

@@ -86,7 +86,10 @@ func (c *Client) do(ctx context.Context, k call) error {
 		switch {
 		case st == http.StatusTooManyRequests:
 			retry = true
-		case st >= 500 || st == 0 && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		case st >= 500 || st == 0 && ctx.Err() == nil:
+			// A transport failure while the caller still waits: the
+			// client's own timeout (which also reads as a deadline), a
+			// dropped connection. The caller's ended context is not retried.
 			if !k.idempotent {
 				return fmt.Errorf("%w: %w", errAmbiguous, err)
 			}
