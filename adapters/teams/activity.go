@@ -1,6 +1,7 @@
 package teams
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,15 +151,9 @@ func (a *Adapter) remember(ctx context.Context, act *schema.Activity) {
 }
 
 // where is the conversation an activity came from as bot/ names it: the
-// channel (without the thread) or the personal chat.
-func where(act *schema.Activity) string {
-	if ch, ok := act.ChannelData["channel"].(map[string]any); ok {
-		if id, _ := ch["id"].(string); id != "" {
-			return id
-		}
-	}
-	return channelOf(act.Conversation.ID)
-}
+// channel (a channel conversation's id is the channel's, with the thread
+// after ";messageid=") or the personal chat.
+func where(act *schema.Activity) string { return channelOf(act.Conversation.ID) }
 
 // writeAnswer writes an invoke's answer. A card is written as rendered
 // (by json.Marshal, in card.go): encoding/json would scan and compact the
@@ -166,9 +161,14 @@ func where(act *schema.Activity) string {
 // Teams sends every approver.
 func writeAnswer(w http.ResponseWriter, r invokeResponse) {
 	w.Header().Set("Content-Type", "application/json")
-	if card, ok := r.Value.(json.RawMessage); ok && len(card) > 0 {
+	if card, ok := r.Value.(json.RawMessage); ok {
 		head, _ := json.Marshal(invokeResponse{StatusCode: r.StatusCode, Type: r.Type})
-		_, _ = w.Write(append(append(append(head[:len(head)-1:len(head)-1], `,"value":`...), card...), '}'))
+		var b bytes.Buffer
+		b.Write(head[:len(head)-1]) // without its closing brace
+		b.WriteString(`,"value":`)
+		b.Write(card)
+		b.WriteByte('}')
+		_, _ = w.Write(b.Bytes())
 		return
 	}
 	_ = json.NewEncoder(w).Encode(r)

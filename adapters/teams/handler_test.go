@@ -261,3 +261,13 @@ func TestActivityWithAStringValueIsRead(t *testing.T) {
 		t.Fatalf("%d forms, want 1", n)
 	}
 }
+
+// A normal activity records its references without a complaint in the log.
+func TestRememberingReferencesLogsNothing(t *testing.T) {
+	env := adaptertest.NewEnv(t, bindings())
+	d := newContractTeams(t, env)
+	d.Command(t, adaptertest.Technician, "")
+	if logs := env.Logs(); strings.Contains(logs, "could not record") {
+		t.Fatalf("a recorded reference logged a failure:\n%s", logs)
+	}
+}

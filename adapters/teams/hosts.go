@@ -43,7 +43,7 @@ func newHostAllowlist(hosts []string) (func(string) bool, error) {
 		for _, h := range hosts {
 			h = strings.ToLower(h)
 			if sfx, wild := strings.CutPrefix(h, "*"); wild {
-				if strings.HasSuffix(host, sfx) && len(host) > len(sfx) {
+				if strings.HasSuffix(host, sfx) { // sfx starts with ".": the bare domain is not its own subdomain
 					return true
 				}
 			} else if host == h {
