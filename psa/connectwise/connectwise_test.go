@@ -395,7 +395,10 @@ func TestTimedOutReadIsRetried(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":5,"summary":"Locked out","company":{"id":250},"status":{"name":"New"},"closedFlag":false}`)
 	}))
 	defer slow.Close()
-	r := newRig(t, func(c *connectwise.Config) { c.BaseURL = slow.URL; c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond} })
+	r := newRig(t, func(c *connectwise.Config) {
+		c.BaseURL = slow.URL
+		c.HTTPClient = &http.Client{Timeout: 100 * time.Millisecond}
+	})
 	tk, err := r.client.Get(context.Background(), "5")
 	if err != nil || tk.Summary != "Locked out" || calls.Load() != 2 {
 		t.Fatalf("ticket %+v, err %v, %d calls; want the timed-out read retried once", tk, err, calls.Load())
