@@ -46,11 +46,9 @@ const (
 )
 
 func ticketBackoff(first time.Duration, tries int) time.Duration {
-	d := first
-	for i := 1; i < tries && d < ticketRetryMax; i++ {
-		d *= 2
-	}
-	return min(d, ticketRetryMax)
+	// 16 doublings reach the cap from any first wait of a second or more,
+	// and cannot overflow.
+	return min(first<<min(max(tries-1, 0), 16), ticketRetryMax)
 }
 
 // paperwork is the ticket's part of a reset: create (unless one was

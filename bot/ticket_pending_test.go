@@ -107,12 +107,12 @@ func TestPSADownLeavesTheResetDoneAndTheTicketForLater(t *testing.T) {
 	}
 
 	psaDown.down.Store(false)
-	if _, err := h.svc.Sweep(ctx); err != nil || psaDown.creates.Load() != 0 {
-		t.Fatalf("retried before it was due (%d creates): %v", psaDown.creates.Load(), err)
+	if n, err := h.svc.Sweep(ctx); err != nil || n != 0 || psaDown.creates.Load() != 0 {
+		t.Fatalf("retried before it was due (%d moved, %d creates): %v", n, psaDown.creates.Load(), err)
 	}
 	h.clock.add(ticketRetryFirst + time.Second)
-	if _, err := h.svc.Sweep(ctx); err != nil {
-		t.Fatal(err)
+	if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("the due ticket update: %d moved, %v", n, err)
 	}
 	got = h.request(r.ID)
 	if got.Steps.TicketPending || !got.Steps.TicketCreated || !got.Steps.TicketNoted || !got.Steps.TicketResolved {
@@ -228,7 +228,7 @@ func TestLateNoteAfterRevealSaysThePasswordIsNotInIt(t *testing.T) {
 }
 
 func TestTicketBackoff(t *testing.T) {
-	for tries, want := range map[int]time.Duration{1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 5: 16 * time.Minute, 6: 30 * time.Minute, 40: 30 * time.Minute} {
+	for tries, want := range map[int]time.Duration{0: time.Minute, 1: time.Minute, 2: 2 * time.Minute, 3: 4 * time.Minute, 5: 16 * time.Minute, 6: 30 * time.Minute, 40: 30 * time.Minute, 1 << 30: 30 * time.Minute} {
 		if got := ticketBackoff(ticketRetryFirst, tries); got != want {
 			t.Errorf("try %d: %s, want %s", tries, got, want)
 		}
