@@ -3,6 +3,7 @@ package kaseyabms_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -225,4 +226,19 @@ func kaseyabmsNewMust(t *testing.T, e *env) interface {
 	ListOpen(context.Context, string, string, int) ([]psa.Ticket, error)
 } {
 	return e.client(t)
+}
+
+// An account with more open tickets than the picker reads (BMS answers
+// oldest first) still shows its newest first: the last pages are read.
+func TestListOpenShowsTheNewestOfABusyAccount(t *testing.T) {
+	e := newEnv(t)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 260 {
+		at := base.Add(time.Duration(i) * time.Hour)
+		e.fake.AddTicket(kaseyabmstest.Ticket{AccountID: 250, LocationID: 11, StatusID: 1, Title: fmt.Sprintf("Ticket %d", i), CreatedOn: at, ModifiedOn: at, OpenDate: at})
+	}
+	got, err := e.client(t).ListOpen(context.Background(), "250", "", 5)
+	if err != nil || len(got) != 5 || got[0].Summary != "Ticket 259" || got[4].Summary != "Ticket 255" {
+		t.Fatalf("%v %+v", err, got)
+	}
 }

@@ -66,8 +66,44 @@ const (
 )
 
 func (c *Client) search(ctx context.Context, op string, f ticketFilter, pages int, keep func(ticketDTO) bool) ([]ticketDTO, error) {
+	return c.searchFrom(ctx, op, f, 1, pages, keep)
+}
+
+// searchNewest reads the last pages of a search: BMS answers oldest first,
+// so for an account with more open tickets than pages hold, the newest are
+// at the end. The first page (read to learn the total) is kept only when
+// it is among the last.
+func (c *Client) searchNewest(ctx context.Context, op string, f ticketFilter, pages int, keep func(ticketDTO) bool) ([]ticketDTO, error) {
+	var rows []ticketDTO
+	total := 0
+	err := c.call(ctx, request{op: op, method: "POST", path: "/v2/servicedesk/tickets/search",
+		json: searchInput{PageNumber: 1, PageSize: pageSize, Filter: f}, out: &rows, total: &total})
+	if errors.Is(err, psa.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	last := (total + pageSize - 1) / pageSize
+	if last <= pages {
+		var out []ticketDTO
+		for _, r := range rows {
+			if keep(r) {
+				out = append(out, r)
+			}
+		}
+		if last <= 1 {
+			return out, nil
+		}
+		more, err := c.searchFrom(ctx, op, f, 2, last, keep)
+		return append(out, more...), err
+	}
+	return c.searchFrom(ctx, op, f, last-pages+1, last, keep)
+}
+
+func (c *Client) searchFrom(ctx context.Context, op string, f ticketFilter, first, lastPage int, keep func(ticketDTO) bool) ([]ticketDTO, error) {
 	var out []ticketDTO
-	for page := 1; page <= pages; page++ {
+	for page := first; page <= lastPage; page++ {
 		var rows []ticketDTO
 		total := 0
 		err := c.call(ctx, request{op: op, method: "POST", path: "/v2/servicedesk/tickets/search",
@@ -103,7 +139,7 @@ func (c *Client) ListOpen(ctx context.Context, companyID, query string, limit in
 	}
 	q := strings.ToLower(strings.TrimSpace(query))
 	words := strings.Fields(q)
-	rows, err := c.search(ctx, "list the open tickets", ticketFilter{AccountIDs: companyID, ExcludeCompleted: 1}, maxPages,
+	rows, err := c.searchNewest(ctx, "list the open tickets", ticketFilter{AccountIDs: companyID, ExcludeCompleted: 1}, maxPages,
 		func(d ticketDTO) bool {
 			if d.AccountID != acct || !d.CompletedDate.IsZero() {
 				return false
