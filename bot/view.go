@@ -35,7 +35,7 @@ func (s *Service) ViewApproval(ctx context.Context, id string, viewer Actor) (Ca
 		return Card{Title: "Request " + r.ID, Text: "Only " + o.Name + "'s technicians and approvers can see this request.", Footer: "Request " + r.ID}, nil
 	}
 	c := approvalCard(o, r)
-	if len(c.Actions) > 0 && !s.mayAct(o, r, who) {
+	if !s.mayAct(o, r, who) {
 		c.Actions = nil
 	}
 	return c, nil
