@@ -221,21 +221,30 @@ func (c *connector) send(w http.ResponseWriter, r *http.Request) {
 	jsonAnswer(w, http.StatusCreated, map[string]string{"id": a.ID})
 }
 
+// existing reads a request about activity {id} of conversation {conv}
+// (a reply to it, its update): the body, the conversation and the
+// activity, or the Bot Framework's answer when either is unknown.
+func (c *connector) existing(w http.ResponseWriter, r *http.Request, kind, doing string) (raw []byte, conv Conversation, root, id string, a *activity, ok bool) {
+	if raw, ok = c.begin(w, r, kind); !ok {
+		return
+	}
+	var thread string
+	if conv, root, thread, ok = c.target(w, r.PathValue("conv")); !ok {
+		return
+	}
+	id = r.PathValue("id")
+	if a = c.find(root, thread, id); a == nil {
+		bfError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "The activity to "+doing+" was not found in the conversation.")
+		return raw, conv, root, id, nil, false
+	}
+	return raw, conv, root, id, a, true
+}
+
 // reply is POST v3/conversations/{conv}/activities/{id}: a reply to a
 // message that exists, in its thread.
 func (c *connector) reply(w http.ResponseWriter, r *http.Request) {
-	raw, ok := c.begin(w, r, CallReply)
+	raw, conv, root, id, to, ok := c.existing(w, r, CallReply, "reply to")
 	if !ok {
-		return
-	}
-	conv, root, thread, ok := c.target(w, r.PathValue("conv"))
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	to := c.find(root, thread, id)
-	if to == nil {
-		bfError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "The activity to reply to was not found in the conversation.")
 		return
 	}
 	in, why := c.parseActivity(raw)
@@ -261,18 +270,8 @@ func (c *connector) reply(w http.ResponseWriter, r *http.Request) {
 // update is PUT v3/conversations/{conv}/activities/{id}: replaces a
 // message the bot posted.
 func (c *connector) update(w http.ResponseWriter, r *http.Request) {
-	raw, ok := c.begin(w, r, CallUpdate)
+	raw, _, _, id, a, ok := c.existing(w, r, CallUpdate, "update")
 	if !ok {
-		return
-	}
-	_, root, thread, ok := c.target(w, r.PathValue("conv"))
-	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	a := c.find(root, thread, id)
-	if a == nil {
-		bfError(w, http.StatusNotFound, "ActivityNotFoundInConversation", "The activity to update was not found in the conversation.")
 		return
 	}
 	if a.byUser {
