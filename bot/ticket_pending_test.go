@@ -241,8 +241,9 @@ func TestTicketBackoff(t *testing.T) {
 // movedPSA reports, once moved is set, every ticket as another company's.
 type movedPSA struct {
 	psa.Tickets
-	moved atomic.Bool
-	notes atomic.Int32
+	moved     atomic.Bool
+	notes     atomic.Int32
+	failNotes atomic.Int32 // notes that fail (the PSA down) before one goes through
 }
 
 func (m *movedPSA) Get(ctx context.Context, id string) (psa.Ticket, error) {
@@ -254,6 +255,9 @@ func (m *movedPSA) Get(ctx context.Context, id string) (psa.Ticket, error) {
 }
 
 func (m *movedPSA) AddNote(ctx context.Context, id string, n psa.Note) error {
+	if m.failNotes.Add(-1) >= 0 {
+		return errPSADown
+	}
 	m.notes.Add(1)
 	return m.Tickets.AddNote(ctx, id, n)
 }
@@ -289,5 +293,41 @@ func TestPickedTicketMovedToAnotherCompanyGetsNoNote(t *testing.T) {
 	}
 	if !strings.Contains(h.audit.String(), `"type":"ticket.gave_up"`) {
 		t.Fatal("not audited")
+	}
+}
+
+// The same move found by a later retry (the PSA was down at first): the
+// update is given up then, and the thread is told.
+func TestTicketMovedBeforeALateNoteIsGivenUpInTheThread(t *testing.T) {
+	h := newHarness(t, nil)
+	m := &movedPSA{}
+	m.failNotes.Store(1)
+	h.wrapTickets = func(tk psa.Tickets) psa.Tickets { m.Tickets = tk; return m }
+	h.svc = h.replica(h.st)
+	ctx := context.Background()
+	tk, err := m.Tickets.Create(ctx, psa.NewTicket{CompanyID: "acme-co", Summary: "Locked out", IdempotencyKey: "seed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := h.svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", TicketID: tk.ID, Reason: "Verified by call-back to HR number"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	if !h.request(r.ID).Steps.TicketPending {
+		t.Fatal("the failed note did not leave the update pending")
+	}
+	m.moved.Store(true)
+	h.clock.add(ticketRetryFirst + time.Second)
+	if _, err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.request(r.ID); !got.Steps.TicketGaveUp || m.notes.Load() != 0 {
+		t.Fatalf("steps %+v, %d notes", got.Steps, m.notes.Load())
+	}
+	if !strings.Contains(h.chat.all(), "gave up updating the ticket") || !strings.Contains(h.chat.all(), "no longer belongs to Acme") {
+		t.Fatalf("the thread was not told:\n%s", h.chat.all())
 	}
 }
