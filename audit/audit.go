@@ -13,13 +13,18 @@ type Event struct {
 	Type      string    `json:"type"` // request.submitted, request.approved, reset.password_set, ...
 	RequestID string    `json:"request_id,omitempty"`
 	Org       string    `json:"org,omitempty"`
-	Actor     string    `json:"actor,omitempty"`  // who did it (platform:user id or cli:operator)
-	Target    string    `json:"target,omitempty"` // the directory account as typed or picked
+	Platform  string    `json:"platform,omitempty"`   // slack, teams, cli, demo; empty for the bot's own steps
+	Actor     string    `json:"actor,omitempty"`      // who did it: platform[:tenant]:immutable user id, or "system"
+	ActorName string    `json:"actor_name,omitempty"` // their handle when it was done, for people reading the trail
+	Target    string    `json:"target,omitempty"`     // the directory account as typed or picked
 	// TargetDN is the account's directory handle once it was resolved, so a
 	// refused attempt on an admin still says whose account it was.
-	TargetDN string            `json:"target_dn,omitempty"`
-	Outcome  string            `json:"outcome"` // ok, refused, failed
-	Detail   map[string]string `json:"detail,omitempty"`
+	TargetDN string `json:"target_dn,omitempty"`
+	Ticket   string `json:"ticket,omitempty"` // PSA ticket id, once known
+	// Link is the chat permalink of the request's thread, once posted.
+	Link    string            `json:"link,omitempty"`
+	Outcome string            `json:"outcome"` // ok, refused, failed
+	Detail  map[string]string `json:"detail,omitempty"`
 }
 
 // Sink records events. Write must be durable before it returns nil, and so
