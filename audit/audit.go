@@ -52,3 +52,18 @@ const (
 	Refused = "refused"
 	Failed  = "failed"
 )
+
+// Watched is a sink that says how it is doing, for /readyz and /metrics.
+type Watched interface {
+	Name() string                    // "file", "redis-stream", "syslog": a bounded label
+	Check(ctx context.Context) error // can it write right now? One clear sentence if not.
+	Stats() SinkStats
+}
+
+// SinkStats are a sink's counters since it started.
+type SinkStats struct {
+	Written  uint64        // records accepted by the destination
+	Failures uint64        // writes that failed (each retry counts)
+	Pending  int           // records buffered, not yet accepted
+	Lag      time.Duration // age of the oldest pending record; 0 when none
+}
