@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -177,3 +178,14 @@ func (c *Chain) At() Link {
 
 // ID is the chain's name.
 func (c *Chain) ID() string { return c.id }
+
+// EphemeralKeyring seals with a random key that dies with the process: for
+// the demo and tests, whose trails nobody verifies later.
+func EphemeralKeyring() *Keyring {
+	key := make([]byte, MinKeyLen)
+	if _, err := rand.Read(key); err != nil {
+		panic(err)
+	}
+	k, _ := NewKeyring("ephemeral", map[string][]byte{"ephemeral": key})
+	return k
+}

@@ -61,7 +61,7 @@ func TestCheckReportsEveryAdapter(t *testing.T) {
 	t.Setenv("SLACK_BOT_TOKEN_FILE", "")
 	dir := t.TempDir()
 	path := filepath.Join(dir, "unlockbot.yaml")
-	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + " }\norgs:\n  - id: acme\n    directory: { kind: demo, dev_mode: true }\n"
+	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + ", hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\norgs:\n  - id: acme\n    directory: { kind: demo, dev_mode: true }\n"
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}

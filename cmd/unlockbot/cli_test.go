@@ -38,7 +38,7 @@ func writeLabConfig(t testing.TB, lab *ldaptest.Server, head string) string {
 	t.Setenv("LAB_BIND_PASSWORD", lab.BotPassword)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "unlockbot.yaml")
-	y := head + "audit: { file: " + filepath.Join(dir, "audit.jsonl") + " }\n" + pinned + "\norgs:\n  - id: lab\n    directory:\n" +
+	y := head + "audit: { file: " + filepath.Join(dir, "audit.jsonl") + ", hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n" + pinned + "\norgs:\n  - id: lab\n    directory:\n" +
 		"      kind: ad\n      url: " + lab.URL + "\n      ca_file: " + lab.CAFile + "\n      bind_dn: \"" + lab.BotDN + "\"\n" +
 		"      bind_password_env: LAB_BIND_PASSWORD\n      base_dn: \"" + lab.UsersDN + "\"\n" +
 		"      intentional_lock_group: \"" + lab.IntentionalLockDN + "\"\n"

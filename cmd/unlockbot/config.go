@@ -62,10 +62,6 @@ type SlackConfig struct {
 	GroupMaxStale time.Duration `yaml:"group_max_stale"`
 }
 
-type AuditConfig struct {
-	File string `yaml:"file"`
-}
-
 type OrgConfig struct {
 	ID        string          `yaml:"id"`
 	Name      string          `yaml:"name"`
@@ -231,6 +227,7 @@ func (c *Config) Validate() error {
 	if r := c.Recovery; r.SweepInterval < time.Second || r.SweepInterval > 10*time.Minute {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
+	c.Audit.validate(bad)
 	c.Slack.validate(bad)
 	c.Teams.validate(bad)
 	if len(c.Orgs) == 0 {

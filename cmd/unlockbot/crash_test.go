@@ -154,7 +154,7 @@ redis_url: %q
 redis_prefix: %q
 seal_key_env: CRASH_SEAL_KEY
 log_level: info
-audit: { file: %q }
+audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
 recovery: { lease: 5s, sweep_interval: 1s }
 %s
 `, port, s.redisURL, s.prefix, audit, pinned) + labOrgYAML(s.lab, "CRASH_BIND_PASSWORD", "dial_timeout: 1s", "op_timeout: 1s")

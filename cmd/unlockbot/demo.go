@@ -55,7 +55,7 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 		Channels:        []string{"demo:#acme-helpdesk"},
 		ApprovalChannel: map[string]string{"demo": "#acme-approvals"},
 	}
-	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(env.Audit), Orgs: []*bot.Org{org}, Log: log})
+	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(env.Audit, nil), Orgs: []*bot.Org{org}, Log: log})
 	if err != nil {
 		return nil, err
 	}

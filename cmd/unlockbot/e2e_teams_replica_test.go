@@ -39,7 +39,7 @@ func TestTeamsSecondReplicaUpdatesTheCard(t *testing.T) {
 	prefix, seal := "teams-replica:"+rand.Text()+":", base64.StdEncoding.EncodeToString(key)
 	start := func() *replica {
 		return startReplica(t, bin, func(port int, audit string) string {
-			return fmt.Sprintf("listen: \"127.0.0.1:%d\"\nredis_url: %q\nredis_prefix: %q\nseal_key_env: R_SEAL_KEY\nlog_level: info\naudit: { file: %q }\n%s\n",
+			return fmt.Sprintf("listen: \"127.0.0.1:%d\"\nredis_url: %q\nredis_prefix: %q\nseal_key_env: R_SEAL_KEY\nlog_level: info\naudit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n%s\n",
 				port, redisURL, prefix, audit, teamsPinned) + teamsOrgYAML(lab, "R_BIND_PASSWORD")
 		}, append(env, "R_SEAL_KEY="+seal, "R_BIND_PASSWORD="+lab.BotPassword)...)
 	}

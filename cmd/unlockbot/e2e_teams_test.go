@@ -89,7 +89,7 @@ func newTeamsE2E(t *testing.T, lab *ldaptest.Server) *teamsE2E {
 	t.Setenv("E2E_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
 	t.Setenv("E2E_BIND_PASSWORD", lab.BotPassword)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
-	cfg, err := ParseConfig([]byte(fmt.Sprintf("redis_url: %q\nredis_prefix: \"e2e:%s:\"\nseal_key_env: E2E_SEAL_KEY\nlog_level: debug\naudit: { file: %q }\n%s\n",
+	cfg, err := ParseConfig([]byte(fmt.Sprintf("redis_url: %q\nredis_prefix: \"e2e:%s:\"\nseal_key_env: E2E_SEAL_KEY\nlog_level: debug\naudit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n%s\n",
 		storetest.RedisURL(t), rand.Text(), audit, teamsPinned) + teamsOrgYAML(lab, "E2E_BIND_PASSWORD")))
 	if err != nil {
 		t.Fatal(err)

@@ -75,7 +75,7 @@ redis_url: %q
 redis_prefix: "e2e:%s:"
 seal_key_env: E2E_SEAL_KEY
 log_level: debug
-audit: { file: %q }
+audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
 %s
 %s
 `, redisURL, rand.Text(), audit, pinned, head) + labOrgYAML(lab, "E2E_BIND_PASSWORD") + orgTail

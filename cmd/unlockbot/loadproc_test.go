@@ -40,7 +40,7 @@ redis_url: %q
 redis_prefix: "load:%s:"
 seal_key_env: LOAD_SEAL_KEY
 log_level: warn
-audit: { file: %q }
+audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
 %s
 orgs:
   - id: acme

@@ -27,7 +27,7 @@ func demoSlackConfig(t *testing.T, slackBlock string) (path string, fake *slackt
 	t.Setenv("SLACK_API_URL", fake.APIURL())
 	dir := t.TempDir()
 	path = filepath.Join(dir, "unlockbot.yaml")
-	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + " }\n" + slackBlock + "\norgs:\n" +
+	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + ", hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n" + slackBlock + "\norgs:\n" +
 		"  - id: acme\n    directory: { kind: demo, dev_mode: true }\n    policy: { require_approval: false }\n" +
 		"    slack: { channels: [" + chHelp + "], technicians: [" + uTech + ", SHELP] }\n"
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {

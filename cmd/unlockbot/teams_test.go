@@ -23,7 +23,7 @@ func teamsDemoConfig(t *testing.T, password string) string {
 	t.Setenv("TEAMS_APP_PASSWORD", password)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "unlockbot.yaml")
-	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + " }\n" + teamsPinned + "\norgs:\n" +
+	y := "audit: { file: " + filepath.Join(dir, "audit.jsonl") + ", hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n" + teamsPinned + "\norgs:\n" +
 		"  - id: acme\n    directory: { kind: demo, dev_mode: true }\n    policy: { require_approval: false }\n" +
 		"    teams: { channels: [\"" + tmHelp + "\"], technicians: [" + tmTech.AADObjectID + "] }\n"
 	if err := os.WriteFile(path, []byte(y), 0o600); err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
@@ -25,7 +24,7 @@ type app struct {
 	cfg   *Config
 	log   zerolog.Logger
 	store store.Store
-	audit *jsonl.Sink
+	audit *trail
 	svc   *bot.Service
 	orgs  []*bot.Org
 }
@@ -89,16 +88,12 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		}
 		a.store = rs
 	}
-	auditFile := cfg.Audit.File
-	if auditFile == "" {
-		auditFile = "audit.jsonl"
-	}
-	sink, err := jsonl.Open(auditFile)
+	tr, err := openTrail(cfg)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.audit = sink
+	a.audit = tr
 	for _, oc := range cfg.Orgs {
 		dir, err := newDirectory(oc)
 		if err != nil {
@@ -126,7 +121,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		bind(o, bindingsOf(platforms, cfg, oc))
 		a.orgs = append(a.orgs, o)
 	}
-	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit, Orgs: a.orgs, Log: a.log,
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log,
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
