@@ -222,7 +222,7 @@ func (p peopleOf) Complete(_ context.Context, a Actor) Actor {
 func TestClickQueuesAJobThatLooksTheClickerUp(t *testing.T) {
 	h := newHarness(t, nil)
 	q := &recordingJobs{}
-	svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: jsonl.New(h.audit), Orgs: []*Org{h.org}, Jobs: q, Now: h.clock.now})
+	svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: jsonl.New(h.audit, nil), Orgs: []*Org{h.org}, Jobs: q, Now: h.clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ const (
 func (s *Service) NewForm(ctx context.Context, a Actor, channel, account string) (Form, error) {
 	orgs := s.OrgsFor(a)
 	if len(orgs) == 0 {
-		_ = s.append(ctx, audit.Event{Time: s.now().UTC(), Type: "request.refused", Outcome: audit.Refused, Actor: a.Key(),
+		_ = s.append(ctx, audit.Event{Time: s.now().UTC(), Type: "request.refused", Outcome: audit.Refused, Actor: a.Key(), ActorName: a.Name, Platform: a.Platform,
 			Target: strings.TrimSpace(account), Detail: map[string]string{"why": "not_technician", "channel": channel}})
 		return Form{}, errorf("bot.NewForm", KindForbidden, nil, "You are not a technician for any organization. Ask an unlockbot admin to add you.")
 	}

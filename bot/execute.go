@@ -39,13 +39,16 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) {
 	const op = "bot.claim"
 	var o *Org
+	var takeover bool
 	r, err := s.update(ctx, op, id, func(r *Request) (err error) {
 		if o, err = s.orgOf(op, r); err != nil {
 			return err
 		}
+		takeover = false
 		switch {
 		case r.State == StateApproved:
 		case r.State == StateExecuting && s.now().After(r.LeaseUntil):
+			takeover = true
 			s.reqLog(r).Warn().Int("attempt", r.Attempts).Msg("taking over a reset whose executor stopped")
 		case r.State == StateExecuting:
 			return errorf(op, KindConflict, nil, "This reset is already running.")
@@ -69,6 +72,9 @@ func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) 
 	})
 	if r == nil {
 		return nil, nil, err
+	}
+	if err == nil && takeover {
+		_ = s.recordAfter(ctx, "request.taken_over", audit.OK, r, "system", map[string]string{"attempt": fmt.Sprint(r.Attempts)})
 	}
 	return r, o, err
 }

@@ -220,7 +220,7 @@ func (h *harness) replica(st store.Store) *Service {
 	if h.wrapTickets != nil {
 		org.Tickets = h.wrapTickets(org.Tickets)
 	}
-	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit)}, Orgs: []*Org{&org},
+	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit, nil)}, Orgs: []*Org{&org},
 		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute, Limits: h.limits})
 	if err != nil {
 		h.t.Fatal(err)

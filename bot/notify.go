@@ -1,6 +1,10 @@
 package bot
 
-import "context"
+import (
+	"context"
+
+	"github.com/unlockbot/unlockbot/audit"
+)
 
 // Notifier is all the flow needs from a chat platform. An adapter implements
 // it; the flow picks the one registered for the request's platform.
@@ -25,10 +29,15 @@ type Notifier interface {
 // worker that died between "done" and here).
 func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	s.updateCard(ctx, r)
-	s.thread(ctx, r, doneCard(o, r))
-	s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
+	thread := s.thread(ctx, r, doneCard(o, r))
+	private := s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
 	r.Steps.Notified = true
 	_ = s.repo.save(ctx, r)
+	outcome := audit.OK
+	if thread == "failed" || private == "failed" {
+		outcome = audit.Failed
+	}
+	_ = s.recordAfter(ctx, "request.delivered", outcome, r, "system", map[string]string{"thread": thread, "requester": private})
 }
 
 func (s *Service) updateCard(ctx context.Context, r *Request) {
@@ -42,24 +51,30 @@ func (s *Service) updateCard(ctx context.Context, r *Request) {
 	}
 }
 
-func (s *Service) thread(ctx context.Context, r *Request, c Card) {
+// thread and tell say what became of the message, for the delivered
+// event: "sent", "failed", or "none" where there is nowhere to send it.
+func (s *Service) thread(ctx context.Context, r *Request, c Card) string {
 	n := s.notifier(r)
 	if n == nil || r.ApprovalMsg == nil {
-		return
+		return "none"
 	}
 	if err := n.ReplyInThread(ctx, *r.ApprovalMsg, c); err != nil {
 		s.reqLog(r).Warn().Err(err).Msg("could not reply in the thread")
+		return "failed"
 	}
+	return "sent"
 }
 
-func (s *Service) tell(ctx context.Context, r *Request, to Actor, c Card) {
+func (s *Service) tell(ctx context.Context, r *Request, to Actor, c Card) string {
 	n := s.notifier(r)
 	if n == nil {
-		return
+		return "none"
 	}
 	if err := n.Notify(ctx, to, c); err != nil {
 		s.reqLog(r).Warn().Err(err).Msg("could not notify privately")
+		return "failed"
 	}
+	return "sent"
 }
 
 // whisper tells one person a sentence where they are.

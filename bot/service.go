@@ -211,10 +211,28 @@ func auditFailed(err error) error {
 	return errorf("bot.audit", KindUnavailable, err, "The audit trail could not be written, so nothing more was done. Ask an admin to check the audit file.")
 }
 
+// event fills in what the trail says of every request event: where it
+// happened, who acted (with their handle when they are the requester or
+// the approver), the account as typed and resolved, the ticket and the
+// thread's permalink once known.
 func (s *Service) event(typ, outcome string, r *Request, actor string, detail map[string]string) audit.Event {
 	e := audit.Event{Time: s.now().UTC(), Type: typ, Outcome: outcome, Actor: actor, Detail: detail}
-	if r != nil {
-		e.RequestID, e.Org, e.Target, e.TargetDN = r.ID, r.OrgID, r.Account.Username, r.Account.ID
+	if r == nil {
+		return e
+	}
+	e.RequestID, e.Org, e.Platform, e.Target, e.TargetDN = r.ID, r.OrgID, r.Platform, r.Account.Username, r.Account.ID
+	switch {
+	case actor == r.Requester.Key():
+		e.ActorName = r.Requester.Name
+	case r.Approver != nil && actor == r.Approver.Key():
+		e.ActorName = r.Approver.Name
+	}
+	e.Ticket = r.Steps.TicketID
+	if e.Ticket == "" {
+		e.Ticket = r.TicketID
+	}
+	if r.ApprovalMsg != nil {
+		e.Link = r.ApprovalMsg.Link
 	}
 	return e
 }

@@ -85,7 +85,7 @@ func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {
 	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: "+r.Outcome()+"."); err != nil {
 		return psaFailed(errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err)))
 	}
-	return nil
+	return s.recordAfter(ctx, "ticket.resolved", audit.OK, r, "system", map[string]string{"ticket": r.Steps.TicketID})
 }
 
 func recoveredDetail(recovered bool, d map[string]string) map[string]string {

@@ -136,7 +136,7 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 // org, what was typed and, when the directory resolved it, the DN.
 func (s *Service) refused(ctx context.Context, req *Request, sub Submission, typed, dn, why string, err error) {
 	e := audit.Event{Time: s.now().UTC(), Type: "request.refused", Outcome: audit.Refused, Actor: sub.Requester.Key(),
-		Org: sub.OrgID, Target: typed, TargetDN: dn, Detail: map[string]string{"why": why, "message": SafeMessage(err)}}
+		ActorName: sub.Requester.Name, Platform: sub.Requester.Platform, Org: sub.OrgID, Target: typed, TargetDN: dn, Detail: map[string]string{"why": why, "message": SafeMessage(err)}}
 	if req != nil {
 		e.RequestID, e.Detail["mode"] = req.ID, string(req.Mode)
 	}

@@ -71,7 +71,7 @@ func NewEnv(t testing.TB, b Bindings) *Env {
 		Channels:        b.Channels,
 		ApprovalChannel: map[string]string{b.Platform: b.ApprovalChannel},
 	}
-	svc, err := bot.New(bot.Config{Store: e.Store, Sealer: sealer, Audit: jsonl.New(&e.audit), Orgs: []*bot.Org{org},
+	svc, err := bot.New(bot.Config{Store: e.Store, Sealer: sealer, Audit: jsonl.New(&e.audit, nil), Orgs: []*bot.Org{org},
 		Log: e.Log, Now: e.clock.now, Lease: time.Minute})
 	if err != nil {
 		t.Fatal(err)

@@ -126,7 +126,7 @@ func newRenderEnv(t *testing.T) *renderEnv {
 		ApprovalChannel: map[string]string{Platform: renderAppr},
 	}
 	chat := &cardLog{}
-	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(io.Discard), Orgs: []*bot.Org{org},
+	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(io.Discard, nil), Orgs: []*bot.Org{org},
 		Notifiers: map[string]bot.Notifier{Platform: chat}, Log: zerolog.Nop(), Lease: time.Minute})
 	if err != nil {
 		t.Fatal(err)

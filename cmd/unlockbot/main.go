@@ -4,6 +4,7 @@
 //	unlockbot serve --config F          run the bot
 //	unlockbot check --config F          test each org's directory connection and rights
 //	unlockbot reset --config F ...      break-glass reset from a terminal
+//	unlockbot audit verify|show ...     check the audit trail, or read it as a table
 //	unlockbot teams-package --app-id G  the Teams app package an admin uploads
 package main
 
@@ -30,6 +31,7 @@ commands:
   serve    run the bot (--config F or UNLOCKBOT_CONFIG)
   check    check each organization's directory: bind, base DN, rights (--config F)
   reset    break-glass reset from a terminal, audited (--config F --org ID --account NAME --as OPERATOR)
+  audit    verify the audit trail (verify --file F...) or print it as a table (show [--org] [--since] [--account])
   teams-package  write the Teams app package to upload (--app-id GUID --out unlockbot-teams.zip)
 `
 
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdCheck(ctx, args[1:], stdout, stderr)
 	case "reset":
 		err = cmdReset(ctx, args[1:], stdin, stdout, stderr)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], stdout, stderr)
 	case "teams-package":
 		err = cmdTeamsPackage(args[1:], stdout, stderr)
 	case "help", "-h", "--help":

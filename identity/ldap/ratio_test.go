@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot"
 	"github.com/unlockbot/unlockbot/bot/store"
@@ -41,13 +42,13 @@ func TestServiceVsRawReset(t *testing.T) {
 	d := newDir(t, s, func(c *ldap.Config) { c.MaxConns = 1 })
 	st := memstore.New()
 	sealer := bot.NewEphemeralSealer()
-	sink, err := jsonl.Open(filepath.Join(t.TempDir(), "audit.jsonl"))
+	sink, err := jsonl.Open(filepath.Join(t.TempDir(), "audit.jsonl"), audit.EphemeralKeyring())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	service := func(audit *jsonl.Sink) *bot.Service {
-		svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: audit, Log: zerolog.New(io.Discard),
+	service := func(sink *jsonl.Sink) *bot.Service {
+		svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: sink, Log: zerolog.New(io.Discard),
 			Orgs: []*bot.Org{{ID: "lab", Name: "Lab", Directory: d, Tickets: local.New(store.Values{Store: st}, "lab", sealer.SealBytes), PSACompanyID: "lab",
 				Policy: bot.Policy{MaxResetsPerAccountPerDay: 100}}}})
 		if err != nil {
@@ -57,7 +58,7 @@ func TestServiceVsRawReset(t *testing.T) {
 	}
 	// The second service writes its audit trail to nothing: the difference
 	// between the two is the cost of the fsynced trail.
-	withAudit, noAudit := service(sink), service(jsonl.New(io.Discard))
+	withAudit, noAudit := service(sink), service(jsonl.New(io.Discard, nil))
 	ctx := context.Background()
 	op := bot.Actor{Platform: "cli", ID: "bench"}
 	const rounds = 20
