@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/audit/audittest"
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
@@ -208,6 +209,12 @@ func newHarness(t testing.TB, st store.Store) *harness {
 		ApprovalChannel: map[string]string{"test": "C-approvals"},
 	}
 	h.svc = h.replica(st)
+	// Every record any test writes must be one the schema describes.
+	t.Cleanup(func() {
+		if err := audittest.ValidateAll([]byte(h.audit.String())); err != nil {
+			t.Error(err)
+		}
+	})
 	return h
 }
 

@@ -39,7 +39,7 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		if s.approvalStale(o, r) {
 			return refusal("approval_stale", "This approval is older than "+o.Policy.ApprovalTTL.String()+" and the directory shows nothing was changed, so unlockbot will not act on it. Submit a new request with /unlock.")
 		}
-		detail := map[string]string{"was_locked": boolStr(acct.Lock.Locked), "password": boolStr(r.setsPassword())}
+		detail := map[string]string{"was_locked": boolStr(acct.Lock.Locked), "sets_password": boolStr(r.setsPassword())}
 		if r.setsPassword() {
 			detail["unlock"], detail["temporary"] = "true", boolStr(r.Temporary) // a reset always sends the unlock
 		}

@@ -271,10 +271,17 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	if strings.Contains(e.logs.String(), pw) || strings.Contains(string(auditText), pw) {
 		t.Error("password in the log or the audit trail")
 	}
-	for _, ev := range []string{"reset.write_started", "reset.password_set", "reset.verified", "ticket.created", "ticket.noted", "reset.completed", "password.revealed", "request.decision_refused"} {
-		if !strings.Contains(string(auditText), ev) {
-			t.Errorf("audit lacks %s", ev)
-		}
+	// The whole request is in the trail, step by step, and nothing else.
+	recs := trailOf(t, e.audit)
+	want := []string{"request.submitted", "request.decision_refused", "request.approved", "reset.write_started", "reset.password_set",
+		"reset.verified", "ticket.created", "ticket.noted", "ticket.resolved", "reset.completed", "request.delivered", "password.revealed"}
+	if got := typesFor(recs, id); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("events of the request:\n got %q\nwant %q", got, want)
+	}
+	assertRequestEvents(t, recs, id, dn)
+	code, out := auditCLI(t, e.audit, "show", "--account", name)
+	if code != 0 || !strings.Contains(out, "tess") || !strings.Contains(out, "done: reset") || !strings.Contains(out, name) {
+		t.Fatalf("audit show (%d):\n%s", code, out)
 	}
 }
 
