@@ -58,6 +58,12 @@ func newE2E(t *testing.T, lab *ldaptest.Server) *e2e {
 // orgTail to the org "lab" (its psa block, indented four spaces).
 func newE2EWith(t *testing.T, lab *ldaptest.Server, head, orgTail string) *e2e {
 	t.Helper()
+	return newE2EAudit(t, lab, head, orgTail, filepath.Join(t.TempDir(), "audit.jsonl"))
+}
+
+// newE2EAudit is newE2EWith writing the audit trail to audit.
+func newE2EAudit(t *testing.T, lab *ldaptest.Server, head, orgTail, audit string) *e2e {
+	t.Helper()
 	redisURL := storetest.RedisURL(t)
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -68,8 +74,6 @@ func newE2EWith(t *testing.T, lab *ldaptest.Server, head, orgTail string) *e2e {
 	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
 	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
 	t.Setenv("SLACK_API_URL", fake.APIURL())
-	dir := t.TempDir()
-	audit := filepath.Join(dir, "audit.jsonl")
 	cfgYAML := fmt.Sprintf(`
 redis_url: %q
 redis_prefix: "e2e:%s:"
