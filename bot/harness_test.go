@@ -138,6 +138,7 @@ type harness struct {
 	lastID  string // for hooks that need the request under test
 	// failAudit makes the audit sink refuse events of this type.
 	failAudit string
+	durable   typeLog // event types the flow flushed to disk on their own
 	// limits for replicas made after it is set (benchmarks raise them).
 	limits Limits
 	// wrapTickets, when set, wraps each replica's tickets (a PSA that
@@ -155,7 +156,33 @@ func (p pickySink) Write(ctx context.Context, e audit.Event) error {
 	if e.Type == p.h.failAudit {
 		return errors.New("audit disk full")
 	}
+	p.h.durable.add(e.Type)
 	return p.inner.Write(ctx, e)
+}
+
+// Append lets the flow defer the disk flush, as the file sink does; the
+// harness notes which events were flushed on their own (durable).
+func (p pickySink) Append(ctx context.Context, e audit.Event) error {
+	if e.Type == p.h.failAudit {
+		return errors.New("audit disk full")
+	}
+	return p.inner.(audit.Appender).Append(ctx, e)
+}
+
+// typeLog is the event types written durably, in order.
+type typeLog struct {
+	mu    sync.Mutex
+	types []string
+}
+
+func (l *typeLog) add(t string) { l.mu.Lock(); l.types = append(l.types, t); l.mu.Unlock() }
+
+func (l *typeLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.types
+	l.types = nil
+	return out
 }
 
 var (
