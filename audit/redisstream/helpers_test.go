@@ -62,7 +62,7 @@ func testStream(t testing.TB, c redis.UniversalClient) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := c.Del(ctx, stream, HeadKey(stream)).Err(); err != nil {
+		if err := c.Del(ctx, stream, HeadKey(stream), turnKey(stream)).Err(); err != nil {
 			t.Errorf("deleting %s: %v", stream, err)
 		}
 	})

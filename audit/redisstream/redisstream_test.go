@@ -203,3 +203,26 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Errorf("Name = %q", s.Name())
 	}
 }
+
+// A turn claimed by a writer that lost too often holds the others back
+// until it writes or its claim expires, so no replica starves.
+func TestClaimedTurnIsHonoured(t *testing.T) {
+	c := testClient(t)
+	stream := testStream(t, c)
+	ctx := context.Background()
+	s := newSink(t, c, stream)
+	if err := s.Write(ctx, event("x", "0")); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, turnKey(stream), "another-writer", turnTTL*time.Millisecond)
+	start := time.Now()
+	if err := s.Write(ctx, event("x", "1")); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < turnTTL*time.Millisecond/2 {
+		t.Fatalf("Write went ahead after %v while another writer held the turn for %dms", took, turnTTL)
+	}
+	if n, err := Verify(ctx, c, stream, testKeys(t)); err != nil || n != 2 {
+		t.Fatalf("Verify = %d, %v", n, err)
+	}
+}
