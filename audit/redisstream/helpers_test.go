@@ -28,8 +28,10 @@ var reachable = sync.OnceValue(func() error {
 	return c.Ping(ctx).Err()
 })
 
+func redisURL() string { return cmp.Or(os.Getenv("UNLOCKBOT_TEST_REDIS_URL"), defaultRedisURL) }
+
 func dial() (*redis.Client, error) {
-	opt, err := redis.ParseURL(cmp.Or(os.Getenv("UNLOCKBOT_TEST_REDIS_URL"), defaultRedisURL))
+	opt, err := redis.ParseURL(redisURL())
 	if err != nil {
 		return nil, err
 	}

@@ -56,7 +56,9 @@ type Options struct {
 	Stream string
 	// Keys seals every record; only Keys.Current is used to write.
 	Keys *audit.Keyring
-	// Timeout bounds one Write or Check; 0 means DefaultTimeout.
+	// Timeout bounds one Write or Check; 0 means DefaultTimeout. It holds
+	// whatever the client's own timeouts; a client made with
+	// ContextTimeoutEnabled saves a goroutine per call.
 	Timeout time.Duration
 }
 
@@ -69,6 +71,7 @@ type Sink struct {
 	keys    []string // stream, head: the script's KEYS
 	ring    *audit.Keyring
 	timeout time.Duration
+	direct  bool // the client honours context deadlines itself
 
 	id    string        // this writer, when it claims a turn in Redis
 	turn  chan struct{} // held while a write is in flight; guards at, token
@@ -105,7 +108,7 @@ func New(opts Options) (*Sink, error) {
 	}
 	return &Sink{
 		c: opts.Client, stream: stream, keys: []string{stream, HeadKey(stream), turnKey(stream)},
-		ring: opts.Keys, timeout: timeout, id: rand.Text(), turn: make(chan struct{}, 1),
+		ring: opts.Keys, timeout: timeout, direct: watchesContext(opts.Client), id: rand.Text(), turn: make(chan struct{}, 1),
 	}, nil
 }
 

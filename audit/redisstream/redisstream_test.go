@@ -139,19 +139,25 @@ func TestRedisDownFailsQuicklyAndClearly(t *testing.T) {
 		t.Errorf("Check with Redis down = %v; want a sentence naming the audit stream's Redis", err)
 	}
 
-	// A server that accepts but never answers is cut off by the timeout.
+	// A server that accepts but never answers is cut off by the timeout,
+	// whether or not the client watches context deadlines itself.
 	mute, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mute.Close()
-	c2 := redis.NewClient(&redis.Options{Addr: mute.Addr().String(), MaxRetries: -1})
-	defer c2.Close()
-	s2, _ := New(Options{Client: c2, Keys: testKeys(t), Timeout: 300 * time.Millisecond})
-	start = time.Now()
-	err = s2.Write(context.Background(), event("reset.password_set", "r1"))
-	if took := time.Since(start); err == nil || took > time.Second || !strings.Contains(err.Error(), "no answer within 300ms") {
-		t.Fatalf("Write to a mute server = %v after %v; want the timeout sentence within ~300ms", err, took)
+	for _, watches := range []bool{false, true} {
+		c2 := redis.NewClient(&redis.Options{Addr: mute.Addr().String(), MaxRetries: -1, ContextTimeoutEnabled: watches})
+		defer c2.Close()
+		s2, _ := New(Options{Client: c2, Keys: testKeys(t), Timeout: 300 * time.Millisecond})
+		if s2.direct != watches {
+			t.Fatalf("direct = %v for ContextTimeoutEnabled %v", s2.direct, watches)
+		}
+		start = time.Now()
+		err = s2.Write(context.Background(), event("reset.password_set", "r1"))
+		if took := time.Since(start); err == nil || took > time.Second || !strings.Contains(err.Error(), "Redis did not answer within 300ms") {
+			t.Fatalf("Write to a mute server (ContextTimeoutEnabled %v) = %v after %v; want the timeout sentence within ~300ms", watches, err, took)
+		}
 	}
 }
 

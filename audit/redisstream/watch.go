@@ -18,14 +18,14 @@ func (s *Sink) Name() string { return "redis-stream" }
 func (s *Sink) Check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	_, err := bounded(ctx, func(ctx context.Context) (string, error) { return s.c.Ping(ctx).Result() })
+	_, err := bounded(ctx, s.direct, func(ctx context.Context) (string, error) { return s.c.Ping(ctx).Result() })
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		if timedOut(err) {
 			return fmt.Errorf("the audit stream's Redis did not answer within %v; check that Redis is up", s.timeout)
 		}
 		return fmt.Errorf("the audit stream's Redis cannot be reached: %w", err)
 	}
-	v, err := bounded(ctx, func(ctx context.Context) (string, error) { return s.c.Get(ctx, s.keys[1]).Result() })
+	v, err := bounded(ctx, s.direct, func(ctx context.Context) (string, error) { return s.c.Get(ctx, s.keys[1]).Result() })
 	if errors.Is(err, redis.Nil) {
 		return nil // a new stream, or one whose head Write re-derives
 	}
