@@ -7,11 +7,12 @@
 // script that, atomically inside Redis, checks the head is still that one,
 // XADDs the sealed line (field "r", auto id) and moves the head. When another
 // replica got there first the script answers with the current head instead;
-// the writer re-seals against it and tries again (at most MaxAttempts, with a
-// little jitter). The head is cached between writes, so a writer that is not
-// racing anyone pays one round trip per record. A writer that loses three
-// races in a row claims the next turn (a short-lived key the script
-// honours), so a replica writing back to back cannot starve the others.
+// the writer re-seals against it and tries again at once (at most
+// MaxAttempts lost races). The head is cached between writes, so a writer
+// that is not racing anyone pays one round trip per record. A writer that
+// loses three races in a row claims the next turn (a key of 100 ms the
+// script honours; the others wait with jitter), so a replica writing back
+// to back cannot starve the others.
 //
 // The HMAC is computed in Go: Redis Lua has no HMAC, and the key must never
 // reach Redis. Redis only ever sees sealed lines and hashes.
@@ -68,13 +69,13 @@ type Options struct {
 type Sink struct {
 	c       redis.UniversalClient
 	stream  string
-	keys    []string // stream, head: the script's KEYS
+	keys    []string // stream, head, turn: the script's KEYS
 	ring    *audit.Keyring
 	timeout time.Duration
 	direct  bool // the client honours context deadlines itself
 
 	id    string        // this writer, when it claims a turn in Redis
-	turn  chan struct{} // held while a write is in flight; guards at, token
+	busy  chan struct{} // held while a write is in flight; guards at, token
 	at    audit.Link    // the head this sink believes
 	token string        // that head as the script compares it
 
@@ -108,7 +109,7 @@ func New(opts Options) (*Sink, error) {
 	}
 	return &Sink{
 		c: opts.Client, stream: stream, keys: []string{stream, HeadKey(stream), turnKey(stream)},
-		ring: opts.Keys, timeout: timeout, direct: watchesContext(opts.Client), id: rand.Text(), turn: make(chan struct{}, 1),
+		ring: opts.Keys, timeout: timeout, direct: watchesContext(opts.Client), id: rand.Text(), busy: make(chan struct{}, 1),
 	}, nil
 }
 

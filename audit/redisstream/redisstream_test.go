@@ -232,3 +232,32 @@ func TestClaimedTurnIsHonoured(t *testing.T) {
 		t.Fatalf("Verify = %d, %v", n, err)
 	}
 }
+
+// When a try landed but its answer was lost and the write is tried again,
+// the head already is that very record: it is not appended twice.
+func TestLandedTryIsNotWrittenTwice(t *testing.T) {
+	c := testClient(t)
+	stream := testStream(t, c)
+	ctx := context.Background()
+	s := newSink(t, c, stream)
+	if err := s.Write(ctx, event("x", "0")); err != nil {
+		t.Fatal(err)
+	}
+	e := event("reset.password_set", "1")
+	line, next, _ := s.ring.Seal(stream, s.at, e)
+	if err := appendScript.Run(ctx, c, s.keys, s.token, formatHead(next), line, "lost", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.XLen(ctx, stream).Val(); n != 2 {
+		t.Fatalf("%d entries, want 2: the landed try was written again", n)
+	}
+	if err := s.Write(ctx, event("x", "2")); err != nil || s.Conflicts() != 0 {
+		t.Fatalf("next write: %v, %d conflicts; the head should be known", err, s.Conflicts())
+	}
+	if n, err := Verify(ctx, c, stream, testKeys(t)); err != nil || n != 3 {
+		t.Fatalf("Verify = %d, %v", n, err)
+	}
+}

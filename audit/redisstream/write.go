@@ -34,12 +34,12 @@ func (s *Sink) Write(ctx context.Context, e audit.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	select {
-	case s.turn <- struct{}{}:
+	case s.busy <- struct{}{}:
 	case <-ctx.Done():
 		s.failures.Add(1)
 		return s.fail(ctx.Err())
 	}
-	defer func() { <-s.turn }()
+	defer func() { <-s.busy }()
 	for lost := 0; ; {
 		line, next, err := s.ring.Seal(s.stream, s.at, e)
 		if err != nil {
