@@ -44,9 +44,9 @@ func testClient(t testing.TB) *redis.Client {
 	t.Helper()
 	if err := reachable(); err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis not reachable (CI must provide it with `bash .ci/redis.sh`): %v", err)
+			t.Fatalf("Redis not reachable at %s (CI must provide it with `bash .ci/redis.sh`): %v", redisURL(), err)
 		}
-		t.Skipf("Redis not reachable on 127.0.0.1:6390; start it with `bash .ci/redis.sh` (%v)", err)
+		t.Skipf("Redis not reachable at %s; start it with `bash .ci/redis.sh` (%v)", redisURL(), err)
 	}
 	c, err := dial()
 	if err != nil {
