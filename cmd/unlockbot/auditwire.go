@@ -2,9 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/audit/jsonl"
+	"github.com/unlockbot/unlockbot/audit/redisstream"
 )
 
 // trail is the audit sinks one process writes to, as one Sink for the
@@ -24,8 +28,9 @@ func (t *trail) Close() error {
 }
 
 // openTrail opens every sink the config names. The file is always
-// written; a Redis Stream and a syslog receiver come on top.
-func openTrail(cfg *Config) (*trail, error) {
+// written; a Redis Stream (on the bot's Redis, rc) and a syslog receiver
+// come on top.
+func openTrail(cfg *Config, rc redis.UniversalClient) (*trail, error) {
 	keys, err := cfg.Audit.Keyring()
 	if err != nil {
 		return nil, err
@@ -40,6 +45,23 @@ func openTrail(cfg *Config) (*trail, error) {
 	}
 	t := &trail{watched: []audit.Watched{file}, closers: []func() error{file.Close}}
 	sinks := audit.Fanout{file}
+	if sc := cfg.Audit.RedisStream; sc != nil {
+		if rc == nil {
+			t.Close()
+			return nil, errors.New("config: audit.redis_stream needs redis_url: the stream lives in the bot's Redis")
+		}
+		stream := sc.Stream
+		if stream == "" {
+			stream = cfg.RedisPrefix + "{audit}:stream"
+		}
+		rs, err := redisstream.New(redisstream.Options{Client: rc, Stream: stream, Keys: keys})
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("config: audit.redis_stream: %w", err)
+		}
+		sinks = append(sinks, rs)
+		t.watched = append(t.watched, rs)
+	}
 	t.sink = sinks
 	return t, nil
 }

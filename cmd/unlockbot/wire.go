@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
@@ -88,7 +89,11 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		}
 		a.store = rs
 	}
-	tr, err := openTrail(cfg)
+	var rc redis.UniversalClient
+	if rs, ok := a.store.(*redisstore.Store); ok {
+		rc = rs.Client()
+	}
+	tr, err := openTrail(cfg, rc)
 	if err != nil {
 		a.Close()
 		return nil, err

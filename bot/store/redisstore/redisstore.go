@@ -286,3 +286,6 @@ const (
 	casMissing = -1
 	casStale   = 0
 )
+
+// Client is the connection pool, for the audit stream to share it.
+func (s *Store) Client() redis.UniversalClient { return s.c }
