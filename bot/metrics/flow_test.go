@@ -61,10 +61,10 @@ type quiet struct{}
 func (quiet) PostApproval(_ context.Context, ch string, _ bot.Card) (bot.MessageRef, error) {
 	return bot.MessageRef{Channel: ch, ID: "m1"}, nil
 }
-func (quiet) UpdateApproval(context.Context, bot.MessageRef, bot.Card) error         { return nil }
-func (quiet) ReplyInThread(context.Context, bot.MessageRef, bot.Card) error          { return nil }
-func (quiet) Notify(context.Context, bot.Actor, bot.Card) error                      { return nil }
-func (quiet) Whisper(context.Context, string, bot.Actor, string) error               { return nil }
+func (quiet) UpdateApproval(context.Context, bot.MessageRef, bot.Card) error { return nil }
+func (quiet) ReplyInThread(context.Context, bot.MessageRef, bot.Card) error  { return nil }
+func (quiet) Notify(context.Context, bot.Actor, bot.Card) error              { return nil }
+func (quiet) Whisper(context.Context, string, bot.Actor, string) error       { return nil }
 
 var (
 	dana = bot.Actor{Platform: "demo", ID: "dana", Name: "Dana"}
@@ -186,7 +186,7 @@ type fakeWatched struct {
 	stats audit.SinkStats
 }
 
-func (f *fakeWatched) Name() string                  { return f.name }
+func (f *fakeWatched) Name() string                    { return f.name }
 func (f *fakeWatched) Check(ctx context.Context) error { return nil }
 func (f *fakeWatched) Stats() audit.SinkStats {
 	f.mu.Lock()

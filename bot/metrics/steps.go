@@ -100,6 +100,9 @@ func (t *stepTracker) observe(e audit.Event) []stepObs {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if now.Sub(t.lastPrune) > stepTTL/10 {
+		t.prune(now)
+	}
 	r := t.runs[e.RequestID]
 	if r != nil && now.Sub(r.seen) > stepTTL {
 		r = nil // forgotten, though not yet pruned
@@ -127,9 +130,10 @@ func (t *stepTracker) observe(e audit.Event) []stepObs {
 }
 
 // begin starts timing a run; a full map is pruned of forgotten runs first,
-// and a run that still does not fit goes untimed.
+// and a run that still does not fit goes untimed. (observe prunes too,
+// once a minute.)
 func (t *stepTracker) begin(id string, at, now time.Time) {
-	if _, ok := t.runs[id]; !ok && (len(t.runs) >= stepMaxRuns || now.Sub(t.lastPrune) > stepTTL/10) {
+	if _, ok := t.runs[id]; !ok && len(t.runs) >= stepMaxRuns {
 		t.prune(now)
 		if len(t.runs) >= stepMaxRuns {
 			return
