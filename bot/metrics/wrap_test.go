@@ -17,7 +17,9 @@ import (
 )
 
 type (
-	lister    interface{ All(context.Context) ([]identity.Account, error) }
+	lister interface {
+		All(context.Context) ([]identity.Account, error)
+	}
 	refresher interface{ Run(ctx context.Context) }
 	unwrapper interface{ Unwrap() identity.Directory }
 )
