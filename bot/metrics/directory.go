@@ -62,7 +62,7 @@ type (
 // It keeps the directory's All and Run, and Unwrap returns the directory
 // underneath (for `unlockbot check`).
 func (m *M) WrapDirectory(org string, d identity.Directory) identity.Directory {
-	m.orgs.add(org)
+	m.addOrg(org)
 	ops := []string{"search", "lookup", "unlock", "set_password", "verify", "ping"}
 	l, isLister := d.(lister)
 	if isLister {

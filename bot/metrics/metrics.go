@@ -119,7 +119,22 @@ func (m *M) Handler() http.Handler {
 // KnownOrgs adds org ids from the config to the org label's values
 // (WrapDirectory and WrapTickets add theirs); an event naming an org that
 // is not known is counted under org="other".
-func (m *M) KnownOrgs(ids ...string) { m.orgs.add(ids...) }
+func (m *M) KnownOrgs(ids ...string) {
+	for _, id := range ids {
+		m.addOrg(id)
+	}
+}
+
+// addOrg makes org a label value, and its approval-wait series exist from
+// the start (at zero), so the dashboard shows "none yet" rather than "no
+// data".
+func (m *M) addOrg(id string) {
+	if id == "" {
+		return
+	}
+	m.orgs.add(id)
+	m.approvalWait.WithLabelValues(id)
+}
 
 // Gauge registers a gauge read from fn at every scrape: a depth or count
 // that lives elsewhere (bot.Service.InFlight). name is the full metric

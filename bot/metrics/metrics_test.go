@@ -114,6 +114,17 @@ func TestFlowSeries(t *testing.T) {
 	if got := sum(fams, "unlockbot_directory_call_seconds", L{"op": "lookup"}); got < 6 {
 		t.Errorf("lookups timed: %v, want at least 6", got)
 	}
+	// The bot writes wait_ms on decisions (approve, deny); each one it
+	// wrote is a wait observed.
+	waits := 0.0
+	for _, e := range r.rec.events {
+		if (e.Type == "request.approved" || e.Type == "request.denied") && e.Detail["wait_ms"] != "" {
+			waits++
+		}
+	}
+	if got := sum(fams, "unlockbot_approval_wait_seconds", L{"org": "acme"}); got != waits {
+		t.Errorf("%v approval waits observed, want %v (one per decision carrying wait_ms)", got, waits)
+	}
 	if find(fams, "go_goroutines", nil) == nil {
 		t.Error("no Go runtime series")
 	}

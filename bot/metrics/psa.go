@@ -11,7 +11,7 @@ import (
 // WrapTickets times every call to org's PSA. Unwrap returns the PSA
 // underneath, for code that needs the implementation itself.
 func (m *M) WrapTickets(org string, t psa.Tickets) psa.Tickets {
-	m.orgs.add(org)
+	m.addOrg(org)
 	return &timedTickets{t: t, calls: calls(m.psaSeconds, m.psaErrors, org,
 		"list_open", "get", "create", "add_note", "resolve", "find_created", "has_note", "health")}
 }
