@@ -81,12 +81,12 @@ func unknownSeries(names []string, fams map[string]*dto.MetricFamily) []string {
 
 func TestMetricNames(t *testing.T) {
 	for expr, want := range map[string][]string{
-		`histogram_quantile(0.95, sum by (le, step) (rate(unlockbot_reset_step_seconds_bucket[$__rate_interval])))`: {"unlockbot_reset_step_seconds_bucket"},
+		`histogram_quantile(0.95, sum by (le, step) (rate(unlockbot_reset_step_seconds_bucket[$__rate_interval])))`:       {"unlockbot_reset_step_seconds_bucket"},
 		`sum(increase(foo_total{a="b}", c=~"x|y(z)"}[$__range])) / on (instance) group_left (version) bar_info offset 5m`: {"bar_info", "foo_total"},
 		`1e3 * baz + 0.5 - Inf`: {"baz"},
 		`max by (sink) (pending) > bool 0 and without_total unless sum without (le) (z_count)`: {"pending", "without_total", "z_count"},
-		`sum by (step) (rate(a_sum[5m])) / sum by (step) (rate(a_count[5m]))`: {"a_count", "a_sum"},
-		`rate(x{job="$job"}[5m:1m] @ 1609746000)`:                                                     {"x"},
+		`sum by (step) (rate(a_sum[5m])) / sum by (step) (rate(a_count[5m]))`:                  {"a_count", "a_sum"},
+		`rate(x{job="$job"}[5m:1m] @ 1609746000)`:                                              {"x"},
 	} {
 		if got := metricNames(expr); !slices.Equal(got, want) {
 			t.Errorf("metricNames(%s) = %v, want %v", expr, got, want)
