@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -50,6 +51,7 @@ type InProcess struct {
 	run func(context.Context, Job)
 	log zerolog.Logger
 	wg  sync.WaitGroup
+	n   atomic.Int64 // running now, for Running
 }
 
 // NewInProcess returns a runner for this process; Start gives it the jobs'
@@ -70,8 +72,10 @@ func (p *InProcess) Enqueue(_ context.Context, j Job) error {
 // redraw, a sentence sent after the ack).
 func (p *InProcess) Go(fn func(ctx context.Context)) {
 	p.wg.Add(1)
+	p.n.Add(1)
 	go func() {
 		defer p.wg.Done()
+		defer p.n.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
 		defer cancel()
 		defer func() {
@@ -82,6 +86,9 @@ func (p *InProcess) Go(fn func(ctx context.Context)) {
 		fn(ctx)
 	}()
 }
+
+// Running is how many jobs and pieces of detached work run now.
+func (p *InProcess) Running() int { return int(p.n.Load()) }
 
 // Drain implements Jobs.
 func (p *InProcess) Drain(ctx context.Context) error {

@@ -124,6 +124,17 @@ func (s *Service) SetNotifier(platform string, n Notifier) { s.notifiers[platfor
 // budget (a redraw, a sentence sent late). Drain waits for it.
 func (s *Service) Detach(fn func(ctx context.Context)) { s.bg.Go(fn) }
 
+// InFlight is how much work runs on this process now: jobs (when they run
+// in process) and detached work. A metrics gauge reads it; it stays near
+// zero unless something is slow.
+func (s *Service) InFlight() int {
+	n := s.bg.Running()
+	if p, ok := s.jobs.(*InProcess); ok && p != s.bg {
+		n += p.Running()
+	}
+	return n
+}
+
 // Drain waits for jobs and detached work to end (shutdown), or for ctx.
 func (s *Service) Drain(ctx context.Context) error {
 	if s.jobs != Jobs(s.bg) {
