@@ -26,6 +26,7 @@ var eventTypes = func() map[string]bool {
 	for _, t := range []string{
 		"request.submitted", "request.approved", "request.denied", "request.expired", "request.failed",
 		"request.refused", "request.decision_refused", "request.retried", "request.retry_refused", "request.tampered",
+		"request.taken_over", "request.delivered", "ticket.resolved",
 		"reset.password_set", "reset.unlock_started", "reset.unlocked", "unlock.unlocked",
 		"ticket.created", "ticket.noted", "ticket.pending", "ticket.completed_late", "ticket.gave_up",
 		"password.revealed", "password.reveal_refused", "password.reveal_failed", "platform.refused",

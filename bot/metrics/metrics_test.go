@@ -90,6 +90,7 @@ func TestFlowSeries(t *testing.T) {
 		{"unlockbot_reset_step_seconds", L{"step": "verify"}, 1},
 		{"unlockbot_reset_step_seconds", L{"step": "ticket_create"}, 1},
 		{"unlockbot_reset_step_seconds", L{"step": "ticket_note"}, 1},
+		{"unlockbot_reset_step_seconds", L{"step": "ticket_resolve"}, 1},
 		{"unlockbot_reset_step_seconds", L{"step": "finish"}, 1},
 		{"unlockbot_reset_step_seconds", L{"step": "total"}, 1},
 		{"unlockbot_directory_call_seconds", L{"org": "acme", "op": "set_password"}, 1},

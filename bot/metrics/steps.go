@@ -10,7 +10,7 @@ import (
 
 // A reset's steps are timed by the gaps between its events in the trail:
 // approved → write_started (prepare: re-read, guard, password) → written
-// (write) → verified (verify) → ticket.created / ticket.noted (ticket) →
+// (write) → verified (verify) → ticket.created / ticket.noted (ticket) → ticket.resolved →
 // completed (finish), and approved → completed (total). Only the events
 // this process writes are seen, so a reset taken over from another
 // replica is timed from the first event seen here.
@@ -35,6 +35,8 @@ func stepOf(t string) (step string, ok bool) {
 		return "ticket_create", true
 	case "ticket.noted":
 		return "ticket_note", true
+	case "ticket.resolved":
+		return "ticket_resolve", true
 	case "ticket.pending":
 		return "ticket_pending", true
 	}

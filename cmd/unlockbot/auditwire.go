@@ -30,7 +30,8 @@ func (t *trail) Close() error {
 // openTrail opens every sink the config names. The file is always
 // written; a Redis Stream (on the bot's Redis, rc) and a syslog receiver
 // come on top.
-func openTrail(cfg *Config, rc redis.UniversalClient) (*trail, error) {
+// extra sinks (the metrics reader) take every event too.
+func openTrail(cfg *Config, rc redis.UniversalClient, extra ...audit.Sink) (*trail, error) {
 	keys, err := cfg.Audit.Keyring()
 	if err != nil {
 		return nil, err
@@ -62,6 +63,6 @@ func openTrail(cfg *Config, rc redis.UniversalClient) (*trail, error) {
 		sinks = append(sinks, rs)
 		t.watched = append(t.watched, rs)
 	}
-	t.sink = sinks
+	t.sink = append(sinks, extra...)
 	return t, nil
 }

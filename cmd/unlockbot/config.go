@@ -18,20 +18,23 @@ import (
 // *_env (name of an environment variable) or *_file (path) reference, so
 // the file can be committed and reviewed.
 type Config struct {
-	Listen       string         `yaml:"listen"`
-	RedisURL     string         `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
-	RedisURLEnv  string         `yaml:"redis_url_env"`
-	RedisURLFile string         `yaml:"redis_url_file"`
-	RedisPrefix  string         `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
-	SealKeyEnv   string         `yaml:"seal_key_env"`
-	SealKeyFile  string         `yaml:"seal_key_file"`
-	LogLevel     string         `yaml:"log_level"`
-	Audit        AuditConfig    `yaml:"audit"`
-	Slack        SlackConfig    `yaml:"slack"`
-	Teams        TeamsConfig    `yaml:"teams"`
-	Limits       LimitsConfig   `yaml:"limits"`
-	Recovery     RecoveryConfig `yaml:"recovery"`
-	Orgs         []OrgConfig    `yaml:"orgs"`
+	Listen string `yaml:"listen"`
+	// MetricsListen serves /metrics on its own address (say 127.0.0.1:9090
+	// or a cluster-internal port) instead of beside the chat endpoints.
+	MetricsListen string         `yaml:"metrics_listen"`
+	RedisURL      string         `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
+	RedisURLEnv   string         `yaml:"redis_url_env"`
+	RedisURLFile  string         `yaml:"redis_url_file"`
+	RedisPrefix   string         `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
+	SealKeyEnv    string         `yaml:"seal_key_env"`
+	SealKeyFile   string         `yaml:"seal_key_file"`
+	LogLevel      string         `yaml:"log_level"`
+	Audit         AuditConfig    `yaml:"audit"`
+	Slack         SlackConfig    `yaml:"slack"`
+	Teams         TeamsConfig    `yaml:"teams"`
+	Limits        LimitsConfig   `yaml:"limits"`
+	Recovery      RecoveryConfig `yaml:"recovery"`
+	Orgs          []OrgConfig    `yaml:"orgs"`
 }
 
 // LimitsConfig bounds one technician across all orgs.

@@ -22,6 +22,7 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 	"github.com/unlockbot/unlockbot/identity/typeahead"
+	"github.com/unlockbot/unlockbot/psa"
 	"github.com/unlockbot/unlockbot/psa/local"
 )
 
@@ -383,7 +384,11 @@ func ticketNote(t *testing.T, a *app, id string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lt, ok := a.orgs[0].Tickets.(*local.Tickets)
+	tk := a.orgs[0].Tickets
+	if w, ok := tk.(interface{ Unwrap() psa.Tickets }); ok { // timed for /metrics
+		tk = w.Unwrap()
+	}
+	lt, ok := tk.(*local.Tickets)
 	if !ok {
 		t.Fatalf("the org's tickets are %T, not local", a.orgs[0].Tickets)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -33,8 +34,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	srv := &http.Server{Addr: cfg.Listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 15 * time.Second}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.ListenAndServe() }()
+	if cfg.MetricsListen != "" {
+		msrv := &http.Server{Addr: cfg.MetricsListen, Handler: a.metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- fmt.Errorf("metrics_listen: %w", msrv.ListenAndServe()) }()
+		defer msrv.Close()
+	}
 	a.log.Info().Str("listen", cfg.Listen).Int("orgs", len(a.orgs)).Msg("unlockbot serving")
 	select {
 	case err := <-errc:
@@ -53,6 +59,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 // routes mounts health checks and the chat adapters.
 func (a *app) routes(mux *http.ServeMux) {
+	if a.cfg.MetricsListen == "" {
+		mux.Handle("GET /metrics", a.metrics.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

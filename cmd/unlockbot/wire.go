@@ -8,10 +8,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/metrics"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
@@ -26,8 +28,11 @@ type app struct {
 	log   zerolog.Logger
 	store store.Store
 	audit *trail
-	svc   *bot.Service
-	orgs  []*bot.Org
+	// metrics are fed by the trail and by timed wrappers around each
+	// org's directory and ticket system; served on /metrics.
+	metrics *metrics.M
+	svc     *bot.Service
+	orgs    []*bot.Org
 }
 
 func (a *app) Close() {
@@ -93,24 +98,28 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	if rs, ok := a.store.(*redisstore.Store); ok {
 		rc = rs.Client()
 	}
-	tr, err := openTrail(cfg, rc)
+	a.metrics = metrics.New(prometheus.NewRegistry(), buildInfo())
+	tr, err := openTrail(cfg, rc, a.metrics.Sink())
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.audit = tr
+	a.metrics.WatchSinks(tr.watched...)
 	for _, oc := range cfg.Orgs {
 		dir, err := newDirectory(oc)
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
-		dir = typeahead.Wrap(dir, oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
+		// Timed inside the snapshot, so its refreshes are timed too.
+		dir = typeahead.Wrap(a.metrics.WrapDirectory(oc.ID, dir), oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
 		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes, log: a.log.With().Str("org", oc.ID).Logger()})
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
+		tickets = a.metrics.WrapTickets(oc.ID, tickets)
 		req := *oc.Policy.RequireApproval
 		o := &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
@@ -130,6 +139,11 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := a.metrics.Gauge("unlockbot_jobs_running", "Jobs and detached work running on this process.",
+		func() float64 { return float64(a.svc.InFlight()) }); err != nil {
 		a.Close()
 		return nil, err
 	}
