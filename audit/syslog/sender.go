@@ -84,7 +84,14 @@ func (s *Sink) serve(ctx context.Context, c *conn) (progressed bool, err error) 
 			return progressed, fmt.Errorf("the receiver closed the connection: %w", c.err)
 		}
 		if err := s.send(c); err != nil {
-			return progressed, err
+			// The reader often has the better reason (a TLS alert such as
+			// "certificate required") a moment before the write fails.
+			select {
+			case <-c.dead:
+				return progressed, fmt.Errorf("the receiver closed the connection: %w", c.err)
+			case <-time.After(100 * time.Millisecond):
+				return progressed, err
+			}
 		}
 		n, err := s.confirm(c)
 		progressed = progressed || n > 0
