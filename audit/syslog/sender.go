@@ -43,8 +43,12 @@ func (s *Sink) run() {
 			s.connected, s.lastErr = true, nil
 			s.mu.Unlock()
 			s.log.Info().Msg("audit syslog connected")
+			// Stopping closes the connection, so a write stuck on a
+			// stalled receiver does not hold Shutdown for WriteTimeout.
+			unhook := context.AfterFunc(ctx, func() { c.Close() })
 			var progressed bool
 			progressed, err = s.serve(ctx, c)
+			unhook()
 			c.Close()
 			s.mu.Lock()
 			s.connected, s.sent = false, 0

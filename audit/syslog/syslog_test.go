@@ -3,6 +3,7 @@ package syslog_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +185,55 @@ func TestOptionsAreChecked(t *testing.T) {
 			s.Close()
 			t.Errorf("options %+v accepted", o)
 		}
+	}
+}
+
+// A receiver that accepts and then never reads: the sender must notice,
+// keep the records, and still shut down within its deadline.
+func TestStalledReceiverKeepsRecordsAndShutdownKeepsItsDeadline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	keys, _ := testKeys(t)
+	s := newSink(t, syslog.Options{Network: "tcp", Addr: ln.Addr().String(), Keys: keys, WriteTimeout: 300 * time.Millisecond})
+	big := strings.Repeat("x", 512<<10)
+	const n = 40 // 20 MB: more than loopback socket buffers hold
+	for i := 0; i < n; i++ {
+		e := event(i)
+		e.Detail = map[string]string{"note": big}
+		if err := s.Append(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := waitStats(t, s, "failing on the stalled receiver", func(st audit.SinkStats) bool { return st.Failures >= 1 })
+	if st.Written >= n || st.Pending == 0 {
+		t.Fatalf("stats %+v: records counted as delivered to a receiver that reads nothing", st)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = s.Shutdown(ctx)
+	if err == nil || !strings.Contains(err.Error(), "were not delivered") {
+		t.Fatalf("shutdown with a stalled receiver: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("shutdown took %v past a 500ms deadline", d)
 	}
 }
