@@ -43,7 +43,9 @@ type AuditSyslogConfig struct {
 	CertFile   string `yaml:"cert_file"` // client certificate, when the receiver asks for one
 	KeyFile    string `yaml:"key_file"`
 	ServerName string `yaml:"server_name"`
-	Buffer     int    `yaml:"buffer"` // records held while the receiver is away (default 10000)
+	Buffer     int    `yaml:"buffer"`   // records held while the receiver is away (default 10000)
+	Facility   int    `yaml:"facility"` // RFC 5424 facility, default 13 (log audit)
+	OmitBOM    bool   `yaml:"omit_bom"` // for receivers that keep the BOM in the message
 }
 
 func (a *AuditConfig) validate(bad func(key, format string, args ...any)) {
@@ -63,6 +65,9 @@ func (a *AuditConfig) validate(bad func(key, format string, args ...any)) {
 		bad("audit.hmac_key_id", "%q is not one of audit.hmac_keys", a.HMACKeyID)
 	}
 	if s := a.Syslog; s != nil {
+		if s.Network == "" {
+			s.Network = "tls"
+		}
 		if s.Network != "tcp" && s.Network != "tls" {
 			bad("audit.syslog.network", "must be tcp or tls (got %q)", s.Network)
 		}
@@ -71,6 +76,12 @@ func (a *AuditConfig) validate(bad func(key, format string, args ...any)) {
 		}
 		if s.Network == "tcp" && (s.CAFile != "" || s.CertFile != "") {
 			bad("audit.syslog.network", "is tcp but TLS files are set: use tls")
+		}
+		if s.Facility < 0 || s.Facility > 23 {
+			bad("audit.syslog.facility", "must be 0 to 23 (got %d); 13 is log audit", s.Facility)
+		}
+		if s.Buffer < 0 || s.Buffer > 1000000 {
+			bad("audit.syslog.buffer", "must be 0 (default 10000) to 1000000 (got %d)", s.Buffer)
 		}
 		if (s.CertFile == "") != (s.KeyFile == "") {
 			bad("audit.syslog.cert_file", "and key_file go together")

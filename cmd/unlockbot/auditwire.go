@@ -1,14 +1,17 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/audit/redisstream"
+	"github.com/unlockbot/unlockbot/audit/syslog"
 )
 
 // trail is the audit sinks one process writes to, as one Sink for the
@@ -31,7 +34,7 @@ func (t *trail) Close() error {
 // written; a Redis Stream (on the bot's Redis, rc) and a syslog receiver
 // come on top.
 // extra sinks (the metrics reader) take every event too.
-func openTrail(cfg *Config, rc redis.UniversalClient, extra ...audit.Sink) (*trail, error) {
+func openTrail(cfg *Config, rc redis.UniversalClient, log zerolog.Logger, extra ...audit.Sink) (*trail, error) {
 	keys, err := cfg.Audit.Keyring()
 	if err != nil {
 		return nil, err
@@ -63,6 +66,35 @@ func openTrail(cfg *Config, rc redis.UniversalClient, extra ...audit.Sink) (*tra
 		sinks = append(sinks, rs)
 		t.watched = append(t.watched, rs)
 	}
+	if sc := cfg.Audit.Syslog; sc != nil {
+		sl, err := openSyslog(sc, keys, log)
+		if err != nil {
+			t.Close()
+			return nil, err
+		}
+		sinks = append(sinks, sl)
+		t.watched = append(t.watched, sl)
+		t.closers = append(t.closers, sl.Close)
+	}
 	t.sink = append(sinks, extra...)
 	return t, nil
+}
+
+// openSyslog starts the sender to a SIEM. It does not wait for the
+// receiver: records queue until it answers, and resets are refused only
+// when the queue is full.
+func openSyslog(sc *AuditSyslogConfig, keys *audit.Keyring, log zerolog.Logger) (*syslog.Sink, error) {
+	var tc *tls.Config
+	if sc.Network == "tls" {
+		var err error
+		if tc, err = (syslog.TLSFiles{CAFile: sc.CAFile, CertFile: sc.CertFile, KeyFile: sc.KeyFile, ServerName: sc.ServerName}).Config(); err != nil {
+			return nil, fmt.Errorf("config: audit.syslog: %w", err)
+		}
+	}
+	s, err := syslog.New(syslog.Options{Network: sc.Network, Addr: sc.Addr, TLS: tc, Keys: keys, Buffer: sc.Buffer,
+		Facility: sc.Facility, OmitBOM: sc.OmitBOM, Log: log.With().Str("sink", "syslog").Logger()})
+	if err != nil {
+		return nil, fmt.Errorf("config: audit.syslog: %w", err)
+	}
+	return s, nil
 }

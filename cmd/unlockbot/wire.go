@@ -99,7 +99,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		rc = rs.Client()
 	}
 	a.metrics = metrics.New(prometheus.NewRegistry(), buildInfo())
-	tr, err := openTrail(cfg, rc, a.metrics.Sink())
+	tr, err := openTrail(cfg, rc, a.log, a.metrics.Sink())
 	if err != nil {
 		a.Close()
 		return nil, err
