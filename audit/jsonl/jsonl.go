@@ -29,9 +29,13 @@ type Sink struct {
 	timer *time.Timer // pending delayed fsync
 	err   error       // a delayed fsync that failed, reported by the next call
 	fsync func() error
+	watch watch // what Check and Stats report, readable while a write holds mu
 }
 
-var _ audit.Appender = (*Sink)(nil)
+var (
+	_ audit.Appender = (*Sink)(nil)
+	_ audit.Watched  = (*Sink)(nil)
+)
 
 // Open appends to path (created 0600: the trail names people and accounts).
 func Open(path string) (*Sink, error) {
@@ -81,8 +85,11 @@ func (s *Sink) append(e audit.Event) error {
 		return fmt.Errorf("audit: encode: %w", err)
 	}
 	if _, err := s.w.Write(append(b, '\n')); err != nil {
+		s.watch.failed(&s.watch.write, err)
 		return fmt.Errorf("audit: write: %w", err)
 	}
+	s.watch.written.Add(1)
+	s.watch.write.Store(nil)
 	s.dirty = true
 	return nil
 }
@@ -97,8 +104,10 @@ func (s *Sink) flush() error {
 		return nil
 	}
 	if err := s.fsync(); err != nil {
+		s.watch.failed(&s.watch.sync, err)
 		return fmt.Errorf("audit: sync: %w", err)
 	}
+	s.watch.sync.Store(nil)
 	s.dirty = false
 	return nil
 }
@@ -124,5 +133,6 @@ func (s *Sink) Close() error {
 		err = cerr
 	}
 	s.f = nil
+	s.watch.closed.Store(true)
 	return err
 }
