@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"sync"
+)
+
+// redactor is the log's backstop. Secrets are a type that prints
+// "[redacted]" and the code logs facts, not secrets; this writer catches
+// what slips past anyway (an error from a library quoting a header, a token
+// pasted into a free-text field): values of secret-looking JSON keys at any
+// depth, Authorization/Bearer/Basic credentials, Slack tokens, JWTs, URL
+// passwords and password=… pairs inside any string.
+//
+// It reads zerolog's JSON lines and writes each, redacted and still valid
+// JSON, with exactly one Write downstream, so a console formatter or a log
+// shipper after it never sees half a line. A line may arrive in pieces (a
+// secret split across two Writes is still caught): bytes wait until their
+// newline, or until maxLogLine, then go out as a line of their own.
+type redactor struct {
+	mu      sync.Mutex
+	out     io.Writer
+	pending []byte // the start of a line whose newline has not come yet
+	buf     []byte // the redacted line, reused
+}
+
+// maxLogLine bounds what waits for a newline.
+const maxLogLine = 1 << 20
+
+func newRedactor(w io.Writer) *redactor { return &redactor{out: w} }
+
+// Write takes any bytes; it reports len(p) once they are consumed, and the
+// first error of the lines it wrote (a failed line is dropped, not retried).
+func (r *redactor) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := len(p)
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			r.pending = append(r.pending, p...)
+			if len(r.pending) >= maxLogLine {
+				keep(r.emit(r.pending))
+				r.pending = r.pending[:0]
+			}
+			break
+		}
+		line := p[:i]
+		if len(r.pending) > 0 {
+			r.pending = append(r.pending, line...)
+			line = r.pending
+		}
+		keep(r.emit(line))
+		r.pending = r.pending[:0]
+		p = p[i+1:]
+	}
+	if cap(r.pending) > 64<<10 && len(r.pending) == 0 {
+		r.pending = nil // one huge line must not pin its buffer
+	}
+	return n, first
+}
+
+// Flush writes a last line that never got its newline.
+func (r *redactor) Flush() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return nil
+	}
+	err := r.emit(r.pending)
+	r.pending = r.pending[:0]
+	return err
+}
+
+func (r *redactor) emit(line []byte) error {
+	r.buf = append(redactLine(r.buf[:0], line), '\n')
+	n, err := r.out.Write(r.buf)
+	if err == nil && n < len(r.buf) {
+		err = io.ErrShortWrite
+	}
+	if cap(r.buf) > 64<<10 {
+		r.buf = nil
+	}
+	return err
+}
+
+// redactLine appends line to dst with secrets masked: as JSON when it is
+// one JSON value, else as text.
+func redactLine(dst, line []byte) []byte {
+	mark := len(dst)
+	w := jsonRedactor{s: line, dst: dst}
+	if w.value() {
+		w.space()
+		if w.i == len(line) {
+			return w.dst
+		}
+	}
+	return redactText(dst[:mark], line)
+}
+
+// jsonRedactor copies one JSON value, masking the values of secret keys
+// and the secrets inside every string. It fails on anything that is not
+// JSON, and the line is then redacted as text.
+type jsonRedactor struct {
+	s     []byte
+	i     int
+	dst   []byte
+	depth int
+}
+
+const maxJSONDepth = 64
+
+func (w *jsonRedactor) space() {
+	for w.i < len(w.s) {
+		switch w.s[w.i] {
+		case ' ', '\t', '\r', '\n':
+			w.dst = append(w.dst, w.s[w.i])
+			w.i++
+		default:
+			return
+		}
+	}
+}
+
+func (w *jsonRedactor) value() bool {
+	w.space()
+	if w.i >= len(w.s) {
+		return false
+	}
+	switch c := w.s[w.i]; c {
+	case '{', '[':
+		return w.container(c)
+	case '"':
+		end, ok := stringEnd(w.s, w.i)
+		if !ok {
+			return false
+		}
+		w.dst = append(w.dst, '"')
+		w.dst = redactText(w.dst, w.s[w.i+1:end-1])
+		w.dst = append(w.dst, '"')
+		w.i = end
+		return true
+	}
+	start := w.i
+	for w.i < len(w.s) {
+		c := w.s[w.i]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			break
+		}
+		if c < 0x20 || c == '"' || c == '{' || c == '[' || c == ':' {
+			return false
+		}
+		w.i++
+	}
+	if w.i == start {
+		return false
+	}
+	w.dst = append(w.dst, w.s[start:w.i]...)
+	return true
+}
+
+// container copies an object ('{') or an array ('['). Literals are taken
+// as they come: the JSON is zerolog's, only its strings are hostile.
+func (w *jsonRedactor) container(open byte) bool {
+	if w.depth++; w.depth > maxJSONDepth {
+		return false
+	}
+	defer func() { w.depth-- }()
+	closer := byte(']')
+	if open == '{' {
+		closer = '}'
+	}
+	w.dst = append(w.dst, open)
+	w.i++
+	w.space()
+	if w.i < len(w.s) && w.s[w.i] == closer {
+		w.dst = append(w.dst, closer)
+		w.i++
+		return true
+	}
+	for {
+		if open == '{' {
+			if !w.member() {
+				return false
+			}
+		} else if !w.value() {
+			return false
+		}
+		w.space()
+		if w.i >= len(w.s) {
+			return false
+		}
+		switch w.s[w.i] {
+		case ',':
+			w.dst = append(w.dst, ',')
+			w.i++
+		case closer:
+			w.dst = append(w.dst, closer)
+			w.i++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// member copies `"key": value`; a secret key's value, whatever its shape,
+// becomes "[redacted]" (null stays null: there is nothing to hide).
+func (w *jsonRedactor) member() bool {
+	w.space()
+	if w.i >= len(w.s) || w.s[w.i] != '"' {
+		return false
+	}
+	end, ok := stringEnd(w.s, w.i)
+	if !ok {
+		return false
+	}
+	key := w.s[w.i+1 : end-1]
+	w.dst = append(w.dst, w.s[w.i:end]...)
+	w.i = end
+	w.space()
+	if w.i >= len(w.s) || w.s[w.i] != ':' {
+		return false
+	}
+	w.dst = append(w.dst, ':')
+	w.i++
+	if !secretKey(key) {
+		return w.value()
+	}
+	w.space()
+	mark, start := len(w.dst), w.i
+	if !w.value() {
+		return false
+	}
+	w.dst = w.dst[:mark]
+	if string(w.s[start:w.i]) == "null" {
+		w.dst = append(w.dst, "null"...)
+	} else {
+		w.dst = append(w.dst, `"[redacted]"`...)
+	}
+	return true
+}
+
+// stringEnd returns the index just past the JSON string starting at s[i].
+func stringEnd(s []byte, i int) (int, bool) {
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return j + 1, true
+		case c == '\\':
+			j++
+		case c < 0x20:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// secretKey reports whether a JSON key names a secret. Escaped keys
+// ("pass\u0077ord") are decoded first, so spelling a key oddly does not
+// slip it past.
+func secretKey(raw []byte) bool {
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		var k string
+		if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil {
+			return true // undecodable: assume the worst
+		}
+		raw = []byte(k)
+	}
+	return secretWord(raw)
+}
+
+// secretWords are matched inside a key or a word, case-insensitively,
+// with '_', '-', '.' and spaces removed: "DB_PASSWORD", "x-api-key",
+// "clientSecret", "Set-Cookie".
+var secretWords = [][]byte{[]byte("password"), []byte("passwd"), []byte("pwd"), []byte("secret"), []byte("token"),
+	[]byte("apikey"), []byte("authorization"), []byte("sealkey"), []byte("hmackey"), []byte("cookie")}
+
+func secretWord(w []byte) bool {
+	if len(w) < 3 {
+		return false
+	}
+	var small [64]byte
+	norm := small[:0]
+	for _, c := range w {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			norm = append(norm, c+'a'-'A')
+		case c == '_' || c == '-' || c == '.' || c == ' ':
+		default:
+			norm = append(norm, c)
+		}
+	}
+	for _, s := range secretWords {
+		if bytes.Contains(norm, s) {
+			return true
+		}
+	}
+	return false
+}
