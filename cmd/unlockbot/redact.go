@@ -24,6 +24,25 @@ type redactor struct {
 	out     io.Writer
 	pending []byte // the start of a line whose newline has not come yet
 	buf     []byte // the redacted line, reused
+	keys    keyCache
+}
+
+// keyCache remembers which JSON keys are secret: a logger repeats a few
+// dozen keys, and a map lookup is cheaper than matching every word.
+type keyCache map[string]bool
+
+const maxCachedKeys = 512
+
+func (c *keyCache) secret(raw []byte) bool {
+	if v, ok := (*c)[string(raw)]; ok {
+		return v
+	}
+	v := secretKey(raw)
+	if *c == nil || len(*c) >= maxCachedKeys {
+		*c = keyCache{} // hostile input must not grow it without end
+	}
+	(*c)[string(raw)] = v
+	return v
 }
 
 // maxLogLine bounds what waits for a newline.
@@ -81,7 +100,7 @@ func (r *redactor) Flush() error {
 }
 
 func (r *redactor) emit(line []byte) error {
-	r.buf = append(redactLine(r.buf[:0], line), '\n')
+	r.buf = append(redactLine(r.buf[:0], line, &r.keys), '\n')
 	n, err := r.out.Write(r.buf)
 	if err == nil && n < len(r.buf) {
 		err = io.ErrShortWrite
@@ -94,9 +113,9 @@ func (r *redactor) emit(line []byte) error {
 
 // redactLine appends line to dst with secrets masked: as JSON when it is
 // one JSON value, else as text.
-func redactLine(dst, line []byte) []byte {
+func redactLine(dst, line []byte, keys *keyCache) []byte {
 	mark := len(dst)
-	w := jsonRedactor{s: line, dst: dst}
+	w := jsonRedactor{s: line, dst: dst, keys: keys}
 	if w.value() {
 		w.space()
 		if w.i == len(line) {
@@ -114,6 +133,7 @@ type jsonRedactor struct {
 	i     int
 	dst   []byte
 	depth int
+	keys  *keyCache
 }
 
 const maxJSONDepth = 64
@@ -232,7 +252,7 @@ func (w *jsonRedactor) member() bool {
 	}
 	w.dst = append(w.dst, ':')
 	w.i++
-	if !secretKey(key) {
+	if !w.keys.secret(key) {
 		return w.value()
 	}
 	w.space()
@@ -280,9 +300,12 @@ func secretKey(raw []byte) bool {
 
 // secretWords are matched inside a key or a word, case-insensitively,
 // with '_', '-', '.' and spaces removed: "DB_PASSWORD", "x-api-key",
-// "clientSecret", "Set-Cookie".
-var secretWords = [][]byte{[]byte("password"), []byte("passwd"), []byte("pwd"), []byte("secret"), []byte("token"),
-	[]byte("apikey"), []byte("authorization"), []byte("sealkey"), []byte("hmackey"), []byte("cookie")}
+// "clientSecret", "Set-Cookie". They are grouped by first letter so a
+// word is read once.
+var secretWords = [256][]string{
+	'p': {"password", "passwd", "pwd"}, 's': {"secret", "sealkey"}, 't': {"token"},
+	'a': {"apikey", "authorization"}, 'h': {"hmackey"}, 'c': {"cookie"},
+}
 
 func secretWord(w []byte) bool {
 	if len(w) < 3 {
@@ -299,9 +322,11 @@ func secretWord(w []byte) bool {
 			norm = append(norm, c)
 		}
 	}
-	for _, s := range secretWords {
-		if bytes.Contains(norm, s) {
-			return true
+	for j := 0; j+3 <= len(norm); j++ {
+		for _, s := range secretWords[norm[j]] {
+			if len(norm)-j >= len(s) && string(norm[j:j+len(s)]) == s {
+				return true
+			}
 		}
 	}
 	return false
