@@ -76,7 +76,7 @@ func TestEachTamperingIsFoundAtItsRecord(t *testing.T) {
 			l[2] = bytes.Replace(l[2], []byte(`"r2"`), []byte(`"r9"`), 1)
 			return l
 		}, 3, "MAC does not match"},
-		"deleted": {func(l [][]byte) [][]byte { return append(l[:2], l[3:]...) }, 3, "1 record(s) before it were removed"},
+		"deleted":       {func(l [][]byte) [][]byte { return append(l[:2], l[3:]...) }, 3, "1 record(s) before it were removed"},
 		"first deleted": {func(l [][]byte) [][]byte { return l[1:] }, 1, "does not begin"},
 		"reordered": {func(l [][]byte) [][]byte {
 			l[1], l[2] = l[2], l[1]

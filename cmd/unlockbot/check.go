@@ -21,6 +21,7 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	defaultLogFormat(cfg, logConsole)
 	a, err := buildApp(ctx, cfg, io.Discard)
 	if err != nil {
 		return err

@@ -29,6 +29,8 @@ type Config struct {
 	SealKeyEnv    string         `yaml:"seal_key_env"`
 	SealKeyFile   string         `yaml:"seal_key_file"`
 	LogLevel      string         `yaml:"log_level"`
+	LogFormat     string         `yaml:"log_format"` // json or console; empty: json for serve, console for the CLI
+	Health        HealthConfig   `yaml:"health"`
 	Audit         AuditConfig    `yaml:"audit"`
 	Slack         SlackConfig    `yaml:"slack"`
 	Teams         TeamsConfig    `yaml:"teams"`
@@ -175,6 +177,7 @@ func (c *Config) defaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
 	}
+	c.Health.defaults()
 	c.Teams.fromEnv()
 	if c.Slack.GroupMaxStale == 0 {
 		c.Slack.GroupMaxStale = bot.DefaultGroupMaxStale
@@ -233,6 +236,8 @@ func (c *Config) Validate() error {
 	c.Audit.validate(bad)
 	c.Slack.validate(bad)
 	c.Teams.validate(bad)
+	c.Health.validate(bad)
+	validateLogFormat(c.LogFormat, bad)
 	if len(c.Orgs) == 0 {
 		bad("orgs", "list at least one organization")
 	}

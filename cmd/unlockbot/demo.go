@@ -1,13 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"strings"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot"
@@ -21,10 +20,11 @@ import (
 // demoEnv is what the demo runs on; tests swap in real Redis and capture
 // every output to scan it for the password.
 type demoEnv struct {
-	Out   io.Writer   // the transcript
-	Log   io.Writer   // zerolog output
-	Audit io.Writer   // JSON lines
-	Store store.Store // nil = embedded in-memory store
+	Out      io.Writer   // the transcript
+	Log      io.Writer   // zerolog output, console format
+	Audit    io.Writer   // JSON lines
+	Store    store.Store // nil = embedded in-memory store
+	LogLevel string      // least level logged; empty = debug
 }
 
 // demoResult lets tests check what happened.
@@ -42,7 +42,7 @@ func runDemo(ctx context.Context, env demoEnv) (*demoResult, error) {
 	if st == nil {
 		st = memstore.New()
 	}
-	log := zerolog.New(env.Log).With().Timestamp().Logger()
+	log := newLogger(cmp.Or(env.LogLevel, "debug"), logConsole, env.Log)
 	sealer := bot.NewEphemeralSealer()
 	dir := memory.Demo()
 	tickets := local.New(store.Values{Store: st}, "acme", sealer.SealBytes)

@@ -50,7 +50,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 1
 		}
 		defer audit.Close()
-		_, err = runDemo(ctx, demoEnv{Out: stdout, Log: io.Discard, Audit: audit})
+		// Warnings and errors reach the terminal, as console text.
+		_, err = runDemo(ctx, demoEnv{Out: stdout, Log: stderr, LogLevel: "warn", Audit: audit})
 	case "serve":
 		err = cmdServe(ctx, args[1:], stderr)
 	case "check":

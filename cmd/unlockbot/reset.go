@@ -65,6 +65,7 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 	}
 	cfg.LogLevel = "error" // the terminal gets one summary line, not the service log
+	defaultLogFormat(cfg, logConsole)
 	a, err := buildApp(ctx, cfg, stderr)
 	if err != nil {
 		return err

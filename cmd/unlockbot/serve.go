@@ -18,6 +18,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defaultLogFormat(cfg, logJSON)
 	a, err := buildApp(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -29,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	go a.svc.RunSweeper(ctx, cfg.Recovery.SweepInterval)
 	mux := http.NewServeMux()
 	a.routes(mux)
+	a.mountReadiness(ctx, mux, a.audit.watched...) // every audit sink the bot writes to
 	stopAdapters, err := a.mountAdapters(ctx, mux, adapters)
 	if err != nil {
 		return err
@@ -57,19 +59,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	return errors.Join(stopAdapters(shut), a.svc.Drain(shut))
 }
 
-// routes mounts health checks and the chat adapters.
+// routes mounts the liveness check: the process serves HTTP, nothing more
+// (/readyz, the dependencies, is mountReadiness).
 func (a *app) routes(mux *http.ServeMux) {
 	if a.cfg.MetricsListen == "" {
 		mux.Handle("GET /metrics", a.metrics.Handler())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if _, err := a.store.Mark(ctx, "readyz", time.Second); err != nil {
-			http.Error(w, "state store not answering", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -57,17 +56,9 @@ func parseFlags(fs *flag.FlagSet, args []string) (*Config, error) {
 	return LoadConfig(*p)
 }
 
-func newLogger(level string, w io.Writer) zerolog.Logger {
-	l, err := zerolog.ParseLevel(strings.ToLower(level))
-	if err != nil {
-		l = zerolog.InfoLevel
-	}
-	return zerolog.New(w).Level(l).With().Timestamp().Logger()
-}
-
 // buildApp wires config into a running service.
 func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
-	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, logw)}
+	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, cfg.LogFormat, logw)}
 	var sealer *bot.Sealer
 	for _, w := range cfg.Warnings() {
 		a.log.Warn().Msg(w)

@@ -63,6 +63,10 @@ func (t *Tickets) Health(ctx context.Context) error {
 	return err
 }
 
+// Ping is Health: one read of the store the tickets live in, cheap enough
+// for the readiness probe.
+func (t *Tickets) Ping(ctx context.Context) error { return t.Health(ctx) }
+
 // ListOpen implements psa.Tickets.
 func (t *Tickets) ListOpen(ctx context.Context, companyID, query string, limit int) ([]psa.Ticket, error) {
 	keys, err := t.st.List(ctx, "psa:"+t.ns+":ticket:")
