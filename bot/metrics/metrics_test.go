@@ -183,14 +183,14 @@ func keys(m map[string]bool) []string {
 }
 
 // TestPromtool lints the scrape as Prometheus would. promtool comes with
-// Debian's prometheus package (.ci/promtool.sh installs it).
+// Debian's prometheus package (.ci/tools.sh installs it).
 func TestPromtool(t *testing.T) {
 	bin, err := exec.LookPath("promtool")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool is not installed: run bash .ci/promtool.sh")
+			t.Fatal("promtool is not installed: run bash .ci/tools.sh")
 		}
-		t.Skip("promtool is not installed; run bash .ci/promtool.sh to lint the scrape")
+		t.Skip("promtool is not installed; run bash .ci/tools.sh to lint the scrape")
 	}
 	r := runFlow(t)
 	_, body := scrape(t, r.m)

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs promtool (Debian package prometheus) if it is missing, so the
-# bot/metrics test can lint a /metrics scrape with `promtool check metrics`.
-# Idempotent; the package's own Prometheus server is never started.
+# Installs the tools tests check our output with, when missing: promtool
+# (Debian package prometheus) lints a /metrics scrape, rsyslogd (rsyslog)
+# reads our RFC 5424 frames as a SIEM's relay would. Idempotent; neither
+# package's own service is started.
 set -euo pipefail
 
-readonly APTLOG=/tmp/unlockbot-promtool-apt.log
+readonly APTLOG=/tmp/unlockbot-tools-apt.log
 readonly POLICY=/usr/sbin/policy-rc.d
 
-if command -v promtool >/dev/null; then
-	echo "promtool.sh: promtool already installed ($(promtool --version 2>&1 | head -n 1))"
+pkgs=()
+command -v promtool >/dev/null || pkgs+=(prometheus)
+command -v rsyslogd >/dev/null || [[ -x /usr/sbin/rsyslogd ]] || pkgs+=(rsyslog)
+if [[ ${#pkgs[@]} -eq 0 ]]; then
+	echo "tools.sh: promtool and rsyslogd already installed"
 	exit 0
 fi
 
@@ -18,7 +22,7 @@ as_root() {
 	elif command -v sudo >/dev/null; then
 		sudo "$@"
 	else
-		echo "promtool.sh: need root (or sudo) to install prometheus" >&2
+		echo "tools.sh: need root (or sudo) to install ${pkgs[*]}" >&2
 		exit 1
 	fi
 }
@@ -32,7 +36,7 @@ restore_policy() {
 }
 
 # Exit code 101 tells invoke-rc.d not to start services: the package's
-# Prometheus server and node exporter stay down.
+# Prometheus server, node exporter and rsyslog stay down.
 if [[ -e $POLICY ]]; then
 	as_root cp -p "$POLICY" "$POLICY.unlockbot-saved"
 fi
@@ -43,10 +47,10 @@ as_root chmod 755 "$POLICY"
 if ! {
 	as_root apt-get update -q &&
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-			--no-install-recommends prometheus
+			--no-install-recommends "${pkgs[@]}"
 } >"$APTLOG" 2>&1; then
 	tail -n 20 "$APTLOG" >&2
-	echo "promtool.sh: installing prometheus failed (log: $APTLOG)" >&2
+	echo "tools.sh: installing ${pkgs[*]} failed (log: $APTLOG)" >&2
 	exit 1
 fi
-echo "promtool.sh: installed $(promtool --version 2>&1 | head -n 1)"
+echo "tools.sh: installed ${pkgs[*]}"
