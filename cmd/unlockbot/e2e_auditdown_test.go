@@ -19,7 +19,7 @@ func TestAuditDownRefusesResetsAndLeavesADAlone(t *testing.T) {
 	}
 	lab := ldaptest.AD(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	e := newE2EAudit(t, lab, "", "", path)
+	e := newE2EAudit(t, lab, "", "", path, "")
 	name, dn := newLabUser(t, lab)
 	lab.Lock(t, dn)
 	pwdVersion := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)

@@ -58,11 +58,12 @@ func newE2E(t *testing.T, lab *ldaptest.Server) *e2e {
 // orgTail to the org "lab" (its psa block, indented four spaces).
 func newE2EWith(t *testing.T, lab *ldaptest.Server, head, orgTail string) *e2e {
 	t.Helper()
-	return newE2EAudit(t, lab, head, orgTail, filepath.Join(t.TempDir(), "audit.jsonl"))
+	return newE2EAudit(t, lab, head, orgTail, filepath.Join(t.TempDir(), "audit.jsonl"), "")
 }
 
-// newE2EAudit is newE2EWith writing the audit trail to audit.
-func newE2EAudit(t *testing.T, lab *ldaptest.Server, head, orgTail, audit string) *e2e {
+// newE2EAudit is newE2EWith writing the audit trail to audit, with more
+// keys of the audit block in auditMore (", redis_stream: {}").
+func newE2EAudit(t *testing.T, lab *ldaptest.Server, head, orgTail, audit, auditMore string) *e2e {
 	t.Helper()
 	redisURL := storetest.RedisURL(t)
 	key := make([]byte, 32)
@@ -79,10 +80,10 @@ redis_url: %q
 redis_prefix: "e2e:%s:"
 seal_key_env: E2E_SEAL_KEY
 log_level: debug
-audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
+audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }]%s }
 %s
 %s
-`, redisURL, rand.Text(), audit, pinned, head) + labOrgYAML(lab, "E2E_BIND_PASSWORD") + orgTail
+`, redisURL, rand.Text(), audit, auditMore, pinned, head) + labOrgYAML(lab, "E2E_BIND_PASSWORD") + orgTail
 	cfg, err := ParseConfig([]byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)
