@@ -13,7 +13,7 @@ import (
 func (m *M) WrapTickets(org string, t psa.Tickets) psa.Tickets {
 	m.addOrg(org)
 	return &timedTickets{t: t, calls: calls(m.psaSeconds, m.psaErrors, org,
-		"list_open", "get", "create", "add_note", "resolve", "find_created", "has_note", "health")}
+		"list_open", "get", "create", "add_note", "resolve", "find_created", "has_note", "health", "ping")}
 }
 
 type timedTickets struct {
@@ -80,5 +80,18 @@ func (w *timedTickets) Health(ctx context.Context) error {
 	start := time.Now()
 	err := w.t.Health(ctx)
 	w.calls["health"].done(start, err, psaAnswer)
+	return err
+}
+
+// Ping forwards the readiness probe's cheap call; a PSA without one
+// answers errors.ErrUnsupported, so the probe says "not checked".
+func (w *timedTickets) Ping(ctx context.Context) error {
+	p, ok := w.t.(interface{ Ping(context.Context) error })
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	start := time.Now()
+	err := p.Ping(ctx)
+	w.calls["ping"].done(start, err, psaAnswer)
 	return err
 }

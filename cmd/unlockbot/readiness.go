@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,11 +78,16 @@ func psaProbe(o *bot.Org, oc OrgConfig) probe {
 		kind = "local"
 	}
 	p := probe{name: "org " + o.ID + " psa", target: "the " + kind + " ticket system"}
+	none := func(context.Context) error {
+		return notChecked("the " + kind + " ticket system has no cheap call to make every few seconds; `unlockbot check` tests it")
+	}
+	p.run = none
 	if pg, ok := o.Tickets.(pinger); ok {
-		p.run = pg.Ping
-	} else {
-		p.run = func(context.Context) error {
-			return notChecked("the " + kind + " ticket system has no cheap call to make every few seconds; `unlockbot check` tests it")
+		p.run = func(ctx context.Context) error {
+			if err := pg.Ping(ctx); !errors.Is(err, errors.ErrUnsupported) {
+				return err
+			}
+			return none(ctx)
 		}
 	}
 	return p

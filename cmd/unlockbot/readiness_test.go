@@ -29,7 +29,7 @@ func readyServer(t *testing.T, head, org string, timeout time.Duration) *httptes
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	t.Setenv("READY_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
-	y := head + fmt.Sprintf("\nseal_key_env: READY_SEAL_KEY\naudit: { file: %q }\nhealth: { interval: %s, timeout: %s }\norgs:\n  - id: acme\n%s\n",
+	y := head + fmt.Sprintf("\nseal_key_env: READY_SEAL_KEY\naudit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\nhealth: { interval: %s, timeout: %s }\norgs:\n  - id: acme\n%s\n",
 		filepath.Join(t.TempDir(), "audit.jsonl"), max(time.Second, 2*timeout), timeout, org)
 	cfg, err := ParseConfig([]byte(y))
 	if err != nil {
