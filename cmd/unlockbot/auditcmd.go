@@ -10,12 +10,15 @@ import (
 	"strings"
 
 	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/audit/redisstream"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 )
 
 const auditUsage = `usage: unlockbot audit <verify|show> --config F [flags]
 
   verify [--file F]...     check every record: MAC, sequence, link to the one before;
                            give rotated files oldest first (default: audit.file)
+  verify --redis-stream    the same for the stream of audit.redis_stream, in the config's Redis
   show   [--file F]... [--org ID] [--since 24h] [--account NAME]
                            one line per request: when, account, who asked, who approved, outcome, ticket
 `
@@ -81,12 +84,16 @@ func walkTrail(keys *audit.Keyring, files []string, fn func(audit.Record) error)
 	return v, nil
 }
 
-func cmdAuditVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	keys, files, _, err := auditFlags(fs, args)
+	stream := fs.Bool("redis-stream", false, "verify the Redis Stream of audit.redis_stream instead of files")
+	keys, files, cfg, err := auditFlags(fs, args)
 	if err != nil {
 		return err
+	}
+	if *stream {
+		return verifyStream(ctx, cfg, keys, stdout)
 	}
 	v, err := walkTrail(keys, files, nil)
 	if err != nil {
@@ -105,5 +112,33 @@ func cmdAuditVerify(_ context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stdout, "The first file continues an earlier one (after seq %d, hash %.16s…): give that file first to check the link too.\n",
 			v.Anchor.Seq, v.Anchor.Hash)
 	}
+	return nil
+}
+
+// verifyStream checks the whole stream the replicas share.
+func verifyStream(ctx context.Context, cfg *Config, keys *audit.Keyring, stdout io.Writer) error {
+	if cfg.Audit.RedisStream == nil || !cfg.usesRedis() {
+		return errors.New("audit: this config has no audit.redis_stream (and redis_url) to verify")
+	}
+	ru, err := cfg.redisURL()
+	if err != nil {
+		return err
+	}
+	rs, err := redisstore.New(redisstore.Options{URL: ru.Reveal(), Prefix: cfg.RedisPrefix})
+	if err != nil {
+		return fmt.Errorf("redis_url: %w", err)
+	}
+	defer rs.Close()
+	name := streamName(cfg)
+	n, err := redisstream.Verify(ctx, rs.Client(), name, keys)
+	if err != nil {
+		var b *audit.Broken
+		if errors.As(err, &b) {
+			fmt.Fprintf(stdout, "BROKEN: %v\n", b)
+			return errors.New("audit: the stream does not verify; compare it with the files of each replica")
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "OK: %d records in %s, every MAC and link checked\n", n, name)
 	return nil
 }

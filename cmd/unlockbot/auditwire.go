@@ -12,6 +12,7 @@ import (
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/audit/redisstream"
 	"github.com/unlockbot/unlockbot/audit/syslog"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 )
 
 // trail is the audit sinks one process writes to, as one Sink for the
@@ -54,11 +55,7 @@ func openTrail(cfg *Config, rc redis.UniversalClient, log zerolog.Logger, extra 
 			t.Close()
 			return nil, errors.New("config: audit.redis_stream needs redis_url: the stream lives in the bot's Redis")
 		}
-		stream := sc.Stream
-		if stream == "" {
-			stream = cfg.RedisPrefix + "{audit}:stream"
-		}
-		rs, err := redisstream.New(redisstream.Options{Client: rc, Stream: stream, Keys: keys})
+		rs, err := redisstream.New(redisstream.Options{Client: rc, Stream: streamName(cfg), Keys: keys})
 		if err != nil {
 			t.Close()
 			return nil, fmt.Errorf("config: audit.redis_stream: %w", err)
@@ -97,4 +94,16 @@ func openSyslog(sc *AuditSyslogConfig, keys *audit.Keyring, log zerolog.Logger) 
 		return nil, fmt.Errorf("config: audit.syslog: %w", err)
 	}
 	return s, nil
+}
+
+// streamName is the audit stream: as configured, or beside the bot's keys.
+func streamName(cfg *Config) string {
+	if s := cfg.Audit.RedisStream; s != nil && s.Stream != "" {
+		return s.Stream
+	}
+	prefix := cfg.RedisPrefix
+	if prefix == "" {
+		prefix = redisstore.DefaultPrefix
+	}
+	return prefix + "{audit}:stream"
 }

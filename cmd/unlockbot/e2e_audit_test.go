@@ -99,8 +99,15 @@ func assertRequestEvents(t *testing.T, recs []audit.Record, id, dn string) {
 // auditCLI runs unlockbot audit with a config naming file and the test key.
 func auditCLI(t *testing.T, file string, args ...string) (int, string) {
 	t.Helper()
+	return auditCLIWith(t, "", "", file, args...)
+}
+
+// auditCLIWith is auditCLI with more top-level config (head) and more keys
+// of the audit block (more, starting with a comma).
+func auditCLIWith(t *testing.T, head, more, file string, args ...string) (int, string) {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "audit.yaml")
-	y := fmt.Sprintf("audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\norgs:\n  - id: x\n    directory: { kind: demo, dev_mode: true }\n", file)
+	y := fmt.Sprintf("%s\naudit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }]%s }\norgs:\n  - id: x\n    directory: { kind: demo, dev_mode: true }\n", head, file, more)
 	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}

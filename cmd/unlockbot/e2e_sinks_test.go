@@ -21,6 +21,7 @@ import (
 	"github.com/unlockbot/unlockbot/audit/redisstream"
 	"github.com/unlockbot/unlockbot/audit/syslog/syslogtest"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 )
 
@@ -62,6 +63,11 @@ func TestSlackFlowWritesEverySinkAndLeaksNothing(t *testing.T) {
 	n, err := redisstream.Verify(context.Background(), rc, stream, testKeyring(t))
 	if err != nil || n != len(fileTypes) {
 		t.Fatalf("stream: %d records (%v), the file has %d", n, err, len(fileTypes))
+	}
+	code, out := auditCLIWith(t, fmt.Sprintf("redis_url: %q\nseal_key_env: E2E_SEAL_KEY", storetest.RedisURL(t)),
+		fmt.Sprintf(", redis_stream: { stream: %q }", stream), path, "verify", "--redis-stream")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("OK: %d records in %s", n, stream)) {
+		t.Fatalf("audit verify --redis-stream (%d): %s", code, out)
 	}
 	msgs := rcv.WaitFor(10*time.Second, "every record", func(m []syslogtest.Message) bool { return len(m) >= len(fileTypes) })
 	v := audit.NewVerifier(testKeyring(t))
