@@ -8,6 +8,9 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 )
 
 // cmdServe runs the bot until the context ends.
@@ -24,6 +27,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	// go-redis logs dial failures on its own; route them through our
+	// logger (and so through the redacting writer). Process-wide, so only
+	// here.
+	redis.SetLogger(redisLog{a.log})
 	a.refreshTypeahead(ctx)
 	// Expire undecided requests and resume resets whose worker died; every
 	// replica may sweep, the compare-and-swap lets one act.
@@ -66,4 +73,11 @@ func (a *app) routes(mux *http.ServeMux) {
 		mux.Handle("GET /metrics", a.metrics.Handler())
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+}
+
+// redisLog is go-redis's logger on ours.
+type redisLog struct{ l zerolog.Logger }
+
+func (r redisLog) Printf(_ context.Context, format string, v ...any) {
+	r.l.Warn().Str("component", "redis").Msgf(format, v...)
 }
