@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -100,6 +101,7 @@ func TestSlackFlowWritesEverySinkAndLeaksNothing(t *testing.T) {
 			break
 		}
 	}
+	promtoolCheck(t, scrape)
 	if got := metricValue(fams, "unlockbot_requests_total", map[string]string{"org": "lab", "platform": "slack", "outcome": "completed"}); got != 1 {
 		t.Errorf("requests completed = %v, want 1", got)
 	}
@@ -189,4 +191,23 @@ next:
 		}
 	}
 	return sum
+}
+
+// promtoolCheck lints a scrape as Prometheus would (.ci/tools.sh installs
+// promtool; outside CI it is skipped when missing).
+func promtoolCheck(t *testing.T, scrape string) {
+	t.Helper()
+	bin, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool is not installed: run bash .ci/tools.sh")
+		}
+		t.Log("promtool is not installed; run bash .ci/tools.sh to lint the scrape")
+		return
+	}
+	cmd := exec.Command(bin, "check", "metrics")
+	cmd.Stdin = strings.NewReader(scrape)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics on the bot's scrape: %v\n%s", err, out)
+	}
 }
