@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,7 +57,8 @@ type Service struct {
 	limits           Limits
 	jobs             Jobs
 	bg               *InProcess // detached work of this process
-	factsGate        *rateGate  // sheds facts redraws in a flood
+	lastSweep        atomic.Pointer[SweepStats]
+	factsGate        *rateGate // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
 	// an error simulates a crash at that point. afterEffect runs between a

@@ -17,11 +17,15 @@ import (
 // compare-and-swap a click makes, so replicas may sweep at the same time.
 // It returns how many requests it moved.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
+	start := s.now()
 	keys, err := s.repo.st.List(ctx, "req:")
 	if err != nil {
 		return 0, errorf("bot.Sweep", KindUnavailable, err, "The state store is not answering.")
 	}
-	moved := 0
+	moved, open := 0, 0
+	defer func() {
+		s.lastSweep.Store(&SweepStats{Read: len(keys), Open: open, Moved: moved, Took: s.now().Sub(start)})
+	}()
 	for _, k := range keys {
 		if ctx.Err() != nil {
 			break
@@ -36,6 +40,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			continue // expired or deleted since the listing, or tampered (alerted)
 		}
 		now := s.now()
+		if stillOpen(r) {
+			open++
+		}
 		switch {
 		case r.State == StatePendingApproval && now.After(r.ExpiresAt):
 			s.expire(ctx, r)
@@ -107,4 +114,29 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// SweepStats is what the last sweep saw, for the metrics: how many request
+// records it read (today every one in the store, finished or not), how
+// many are still waiting or running, how many it moved, and how long it took.
+type SweepStats struct {
+	Read, Open, Moved int
+	Took              time.Duration
+}
+
+// LastSweep returns the last sweep's figures (zero before the first).
+func (s *Service) LastSweep() SweepStats {
+	if p := s.lastSweep.Load(); p != nil {
+		return *p
+	}
+	return SweepStats{}
+}
+
+// stillOpen: waiting for a person or a worker, or for its ticket update.
+func stillOpen(r *Request) bool {
+	switch r.State {
+	case StateSubmitted, StatePendingApproval, StateApproved, StateExecuting:
+		return true
+	}
+	return r.State == StateDone && r.Steps.TicketPending
 }

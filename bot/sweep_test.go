@@ -28,8 +28,14 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		go func() { defer close(done); _, _ = h.svc.Approve(ctx, crashed.ID, approver) }()
 		<-done
 		sweeper := h.replica(h.st)
+		if sweeper.LastSweep() != (SweepStats{}) {
+			t.Fatal("sweep figures before any sweep")
+		}
 		if n, err := sweeper.Sweep(ctx); err != nil || n != 0 {
 			t.Fatalf("inside the lease and before expiry nothing moves: %d %v", n, err)
+		}
+		if st := sweeper.LastSweep(); st.Read != 2 || st.Open != 2 || st.Moved != 0 {
+			t.Fatalf("first sweep figures %+v, want 2 read, 2 open, none moved", st)
 		}
 		h.clock.add(3 * time.Minute) // past the lease: the dead worker's reset is resumed
 		n, err := sweeper.Sweep(ctx)
@@ -49,6 +55,9 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		}
 		if n, _ := sweeper.Sweep(ctx); n != 0 {
 			t.Fatalf("a second sweep moved %d", n)
+		}
+		if st := sweeper.LastSweep(); st.Read != 2 || st.Open != 0 || st.Moved != 0 {
+			t.Fatalf("last sweep figures %+v, want 2 read (finished ones are still read), none open", st)
 		}
 	})
 }

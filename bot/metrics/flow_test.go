@@ -115,6 +115,9 @@ func runFlow(t *testing.T) *run {
 	if err := m.Gauge("unlockbot_jobs_running", "Jobs and detached work running on this process.", func() float64 { return float64(svc.InFlight()) }); err != nil {
 		t.Fatal(err)
 	}
+	if err := m.WatchSweeper(svc.LastSweep); err != nil {
+		t.Fatal(err)
+	}
 
 	submit := func(account string) *bot.Request {
 		t.Helper()
@@ -148,6 +151,9 @@ func runFlow(t *testing.T) *run {
 		t.Fatal("eve got a form")
 	}
 	if err := svc.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/unlockbot/unlockbot/bot"
 )
 
 const ns = "unlockbot"
@@ -141,4 +143,15 @@ func (m *M) addOrg(id string) {
 // name; fn must be cheap and safe to call concurrently.
 func (m *M) Gauge(name, help string, fn func() float64) error {
 	return m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn))
+}
+
+// WatchSweeper exposes what the last sweep saw (bot.Service.LastSweep):
+// the records it read grow with every finished request until the sweep
+// stops scanning the whole store, which is why they are worth watching.
+func (m *M) WatchSweeper(last func() bot.SweepStats) error {
+	return errors.Join(
+		m.Gauge("unlockbot_sweep_requests_read", "Request records the last sweep read from the store.", func() float64 { return float64(last().Read) }),
+		m.Gauge("unlockbot_sweep_requests_open", "Requests the last sweep found waiting for a person, a worker or a ticket update.", func() float64 { return float64(last().Open) }),
+		m.Gauge("unlockbot_sweep_seconds", "How long the last sweep took.", func() float64 { return last().Took.Seconds() }),
+	)
 }

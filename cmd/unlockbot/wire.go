@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -133,8 +134,8 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		a.Close()
 		return nil, err
 	}
-	if err := a.metrics.Gauge("unlockbot_jobs_running", "Jobs and detached work running on this process.",
-		func() float64 { return float64(a.svc.InFlight()) }); err != nil {
+	if err := errors.Join(a.metrics.Gauge("unlockbot_jobs_running", "Jobs and detached work running on this process.",
+		func() float64 { return float64(a.svc.InFlight()) }), a.metrics.WatchSweeper(a.svc.LastSweep)); err != nil {
 		a.Close()
 		return nil, err
 	}
