@@ -17,7 +17,9 @@ func when(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 // the person active, has this happened before.
 func factFields(f Facts, locked bool) []Field {
 	lock := "no"
-	if locked {
+	if f.LockoutHidden {
+		lock = "not visible in Entra ID"
+	} else if locked {
 		lock = "yes"
 		if !f.LockedAt.IsZero() {
 			lock = "since " + when(f.LockedAt)
@@ -26,6 +28,9 @@ func factFields(f Facts, locked bool) []Field {
 	bad := fmt.Sprint(f.BadCount)
 	if !f.LastBadAt.IsZero() {
 		bad += ", last " + when(f.LastBadAt)
+	}
+	if f.LockoutHidden {
+		bad = "not visible in Entra ID"
 	}
 	pw := "must change at next logon"
 	if !f.PasswordLastSet.IsZero() {
@@ -47,13 +52,20 @@ func factFields(f Facts, locked bool) []Field {
 	}
 }
 
+// smartLockout is the helpdesk truth about Entra ID lockouts.
+const smartLockout = "Entra ID does not show or clear smart lockouts. A password reset signs the user out everywhere; " +
+	"or wait: the lockout ends by itself after a minute, longer after repeated failures."
+
 // factWarning is the sentence that should make an approver stop and ask.
 func factWarning(f Facts, locked bool) (string, Tone) {
 	var w []string
 	if f.UnlocksThisWeek >= repeatUnlocks {
 		w = append(w, fmt.Sprintf("Unlocked %d× this week: a device (phone, mapped drive, service) may hold an old password.", f.UnlocksThisWeek))
 	}
-	if !locked {
+	switch {
+	case f.LockoutHidden:
+		w = append(w, smartLockout)
+	case !locked:
 		w = append(w, "The account is not locked now.")
 	}
 	if len(w) == 0 {
@@ -65,16 +77,20 @@ func factWarning(f Facts, locked bool) (string, Tone) {
 // lockoutLine is the facts in one line for a ticket note.
 func lockoutLine(f Facts, locked bool) string {
 	var parts []string
-	if locked {
+	if f.LockoutHidden {
+		parts = append(parts, "lockout not visible in Entra ID")
+	} else if locked {
 		s := "locked"
 		if !f.LockedAt.IsZero() {
 			s += " since " + when(f.LockedAt)
 		}
 		parts = append(parts, s)
-	} else {
+	} else if !f.LockoutHidden {
 		parts = append(parts, "not locked")
 	}
-	parts = append(parts, fmt.Sprintf("%d bad passwords", f.BadCount))
+	if !f.LockoutHidden {
+		parts = append(parts, fmt.Sprintf("%d bad passwords", f.BadCount))
+	}
 	if f.UnlocksThisWeek > 0 {
 		parts = append(parts, fmt.Sprintf("unlocked %d× by unlockbot in the last 7 days", f.UnlocksThisWeek))
 	}

@@ -97,6 +97,9 @@ type Facts struct {
 	PasswordExpires time.Time `json:"pwd_expires,omitzero"`  // zero: never, or not known
 	LastLogon       time.Time `json:"last_logon,omitzero"`
 	UnlocksThisWeek int       `json:"unlocks_week"` // by unlockbot, from its own records
+	// LockoutHidden: the directory cannot show or clear the lockout
+	// (Entra ID smart lockout); the card says what can be done instead.
+	LockoutHidden bool `json:"lockout_hidden,omitempty"`
 }
 
 // Steps records each side effect of the reset service, so a retry or a

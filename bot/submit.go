@@ -185,6 +185,9 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if r := guard(acct); r != nil {
 		return acct, invalid(FieldAccount, "%s", r.Message)
 	}
+	if req.UnlockOnly() && acct.LockoutHidden {
+		return acct, invalid(FieldMode, "%s Choose Unlock and reset password.", smartLockout)
+	}
 	if req.UnlockOnly() && !acct.Lock.Locked {
 		return acct, invalid(FieldAccount, "%s is not locked, so there is nothing to unlock. If the user forgot the password, choose Unlock and reset password.", acct.Label())
 	}

@@ -19,6 +19,11 @@ type Account struct {
 
 	Lock     LockState `json:"lock"`
 	Disabled bool      `json:"disabled"`
+	// LockoutHidden means the directory neither reports nor clears
+	// lockouts: Entra ID's smart lockout is kept by the sign-in service and
+	// no admin API shows or resets it, so Lock is always "not locked" here
+	// and the flow says so instead of trusting it.
+	LockoutHidden bool `json:"lockout_hidden,omitempty"`
 	// PasswordLastSet is zero when the password must change at next logon.
 	PasswordLastSet time.Time `json:"pwd_last_set,omitempty"`
 	// PasswordExpires is when the current password expires under the
