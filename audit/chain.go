@@ -98,8 +98,7 @@ func (k *Keyring) Seal(chain string, at Link, e Event) (line []byte, next Link, 
 		return nil, Link{}, fmt.Errorf("audit: encode: %w", err)
 	}
 	sum, _ := k.mac(k.Current, body)
-	line = make([]byte, 0, len(body)+macSuffix)
-	line = append(line, body[:len(body)-1]...)
+	line = append([]byte(nil), body[:len(body)-1]...)
 	line = append(line, macField...)
 	line = hex.AppendEncode(line, sum)
 	line = append(line, '"', '}')
@@ -117,7 +116,7 @@ func Hash(line []byte) string {
 func (k *Keyring) Open(line []byte) (Record, error) {
 	var r Record
 	n := len(line)
-	if n < macSuffix+2 || !bytes.Equal(line[n-macSuffix:n-macSuffix+len(macField)], []byte(macField)) || line[n-1] != '}' || line[n-2] != '"' {
+	if n <= macSuffix || !bytes.Equal(line[n-macSuffix:n-macSuffix+len(macField)], []byte(macField)) || line[n-1] != '}' || line[n-2] != '"' {
 		return r, errors.New("not a sealed record (no MAC at the end)")
 	}
 	if err := json.Unmarshal(line, &r); err != nil {
@@ -127,8 +126,7 @@ func (k *Keyring) Open(line []byte) (Record, error) {
 	if err != nil || r.MAC != string(line[n-macSuffix+len(macField):n-2]) {
 		return r, errors.New("the MAC field is malformed")
 	}
-	body := make([]byte, 0, n-macSuffix+1)
-	body = append(append(body, line[:n-macSuffix]...), '}')
+	body := append(append([]byte(nil), line[:n-macSuffix]...), '}')
 	want, ok := k.mac(r.KeyID, body)
 	if !ok {
 		return r, fmt.Errorf("signed with unknown key %q", r.KeyID)

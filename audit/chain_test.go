@@ -173,3 +173,50 @@ func TestSealedLineHoldsNoKey(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenNamesWhatIsWrongWithALine(t *testing.T) {
+	k := testKeys(t)
+	good := trail(t, k, 1)[0]
+	mac := good[len(good)-macSuffix:]
+	for name, c := range map[string]struct {
+		line []byte
+		want string
+	}{
+		"only a mac":    {mac, "not a sealed record"},
+		"no closing":    {good[:len(good)-1], "not a sealed record"},
+		"not json":      {append([]byte("{nope"), mac...), "not valid JSON"},
+		"mac not hex":   {append(bytes.Clone(good[:len(good)-66]), []byte(strings.Repeat("z", 64)+`"}`)...), "malformed"},
+		"two macs":      {append(bytes.Clone(good[:len(good)-1]), mac...), "MAC does not match"},
+		"other version": {resealed(t, k, good, `"v":1`, `"v":2`), "record version 2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := k.Open(c.line); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Open(%s) = %v, want %q", c.line, err, c.want)
+			}
+		})
+	}
+}
+
+// resealed edits a line and seals it again with the right key, as only
+// unlockbot could: what is left to catch is the content.
+func resealed(t *testing.T, k *Keyring, line []byte, from, to string) []byte {
+	t.Helper()
+	body := append(bytes.Replace(bytes.Clone(line[:len(line)-macSuffix]), []byte(from), []byte(to), 1), '}')
+	sum, _ := k.mac(k.Current, body)
+	out := append(bytes.Clone(body[:len(body)-1]), macField...)
+	out = fmt.Appendf(out, "%x", sum)
+	return append(out, '"', '}')
+}
+
+func TestKeyIDLength(t *testing.T) {
+	key := bytes.Repeat([]byte("k"), 32)
+	if _, err := NewKeyring(strings.Repeat("a", 64), map[string][]byte{strings.Repeat("a", 64): key}); err != nil {
+		t.Fatalf("a 64-character key id was refused: %v", err)
+	}
+	if _, err := NewKeyring(strings.Repeat("a", 65), map[string][]byte{strings.Repeat("a", 65): key}); err == nil {
+		t.Fatal("a 65-character key id was accepted")
+	}
+	if _, err := NewKeyring("k", map[string][]byte{"k": key[:31]}); err == nil {
+		t.Fatal("a 31-byte key was accepted")
+	}
+}

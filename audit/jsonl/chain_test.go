@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,4 +223,58 @@ func (s *Sink) writtenUnlocked() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.written
+}
+
+// failingWriter fails like a full disk.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+func TestStatsLagFailuresAndClose(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "audit.jsonl"), testKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st != (audit.SinkStats{}) || s.Name() != "file" {
+		t.Fatalf("fresh sink: %+v %q", st, s.Name())
+	}
+	s.fsync = func() error { return nil }
+	s.mu.Lock()
+	s.timer = time.AfterFunc(time.Hour, func() {}) // hold the delayed flush back
+	s.mu.Unlock()
+	s.Append(ctx, ev("a"))
+	time.Sleep(20 * time.Millisecond)
+	s.Append(ctx, ev("b"))
+	st := s.Stats()
+	if st.Pending != 2 || st.Lag < 20*time.Millisecond || st.Written != 0 {
+		t.Fatalf("two appends waiting: %+v, want 2 pending aged from the first", st)
+	}
+	if err := s.Write(ctx, ev("c")); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Pending != 0 || st.Lag != 0 || st.Written != 3 {
+		t.Fatalf("after a write: %+v", st)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("a second Close: %v", err)
+	}
+	if err := s.Write(ctx, ev("d")); !errors.Is(err, ErrClosed) || !errors.Is(s.Check(ctx), ErrClosed) {
+		t.Fatalf("write after close: %v", err)
+	}
+
+	w := New(failingWriter{}, nil)
+	err = w.Write(ctx, ev("x"))
+	if err == nil || !strings.Contains(err.Error(), "the audit writer") || w.Stats().Failures != 1 {
+		t.Fatalf("a failing writer: %v, %+v", err, w.Stats())
+	}
+	if err := w.Append(ctx, ev("y")); err == nil || w.Stats().Failures != 1 {
+		t.Fatal("a failed sink took an append")
+	}
+	if err := New(io.Discard, nil).Close(); err != nil {
+		t.Fatal(err)
+	}
 }
