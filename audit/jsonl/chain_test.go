@@ -90,6 +90,9 @@ func TestRotationByRenameContinuesInTheNewFile(t *testing.T) {
 	if want := []string{"reset.unlocked", "reset.unlocked", audit.Continued, "reset.unlocked"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("trail %v, want %v", got, want)
 	}
+	if st := s.Stats(); st.Written != 4 || st.Pending != 0 {
+		t.Fatalf("stats after the rotation %+v, want all four records synced", st)
+	}
 	// The new file alone verifies too, and says it continues another.
 	v := audit.NewVerifier(testKeys(t))
 	f, _ := os.Open(path)
@@ -136,6 +139,16 @@ func TestRotatedWhileStoppedContinuesFromTheHead(t *testing.T) {
 	if got := verifyFiles(t, testKeys(t), path+".1", path); len(got) != 3 || got[1] != audit.Continued {
 		t.Fatalf("trail %v", got)
 	}
+	// A head rewritten shorter than before still reads: its tail is ignored.
+	os.Rename(path, path+".2")
+	os.WriteFile(path+".head", []byte(`{"chain":"x","seq":9,"hash":"`+strings.Repeat("a", 64)+`"}`+"\n"+`trailing bytes of a longer head"}`), 0o600)
+	if s, err = Open(path, testKeys(t)); err != nil {
+		t.Fatalf("a head with a tail: %v", err)
+	}
+	if at := s.chain.At(); at.Seq != 10 {
+		t.Fatalf("continued at seq %d, want 10 (after the head's 9, with the continuation record)", at.Seq)
+	}
+	s.Close()
 	// A damaged head is refused with a way out, not silently restarted.
 	os.Rename(path, path+".2")
 	os.WriteFile(path+".head", []byte("{garbage"), 0o600)

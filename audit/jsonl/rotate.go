@@ -107,9 +107,11 @@ func (s *Sink) saveHead(at audit.Link) {
 	if s.head == nil {
 		return
 	}
+	// Overwritten in place without truncating: a shorter head leaves the
+	// tail of the longer one after it, which the reader ignores (it reads
+	// the first JSON value only).
 	b, _ := json.Marshal(head{Chain: s.chain.ID(), Link: at})
-	b = append(b, bytes.Repeat([]byte(" "), 128-len(b)%128)...)
-	_, _ = s.head.WriteAt(b, 0)
+	_, _ = s.head.WriteAt(append(b, '\n'), 0)
 }
 
 // resume finds where the chain stands: after the last record of the file,
@@ -126,7 +128,7 @@ func resume(path string, keys *audit.Keyring) (at audit.Link, continued bool, er
 			return at, false, nil // a new trail
 		}
 		var h head
-		if err := json.Unmarshal(bytes.TrimSpace(b), &h); err != nil || h.Seq == 0 {
+		if err := json.NewDecoder(bytes.NewReader(b)).Decode(&h); err != nil || h.Seq == 0 {
 			return at, false, fmt.Errorf("audit: %s.head is damaged; move it away to start a new trail, and keep the old files for verify", path)
 		}
 		return h.Link, true, nil
