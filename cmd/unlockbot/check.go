@@ -40,6 +40,12 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	_, err = a.store.Mark(sctx, "check", time.Second)
 	cancel()
 	report("state store", map[bool]string{true: "Redis answers", false: "embedded in-memory store (one replica only)"}[cfg.usesRedis()], err)
+	for _, w := range a.audit.watched {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := w.Check(sctx)
+		cancel()
+		report("audit "+w.Name(), "can be written", err)
+	}
 	for _, f := range adapters {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		line, err := f.check(a, sctx)

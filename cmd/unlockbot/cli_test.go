@@ -125,7 +125,7 @@ func TestCheckReportsRights(t *testing.T) {
 		!strings.Contains(out.String(), "right write lockoutTime: granted") {
 		t.Fatalf("check: exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	if !strings.Contains(out.String(), "✓ state store: Redis answers") || !strings.Contains(out.String(), "✓ slack: SLACK_BOT_TOKEN not set") ||
+	if !strings.Contains(out.String(), "✓ state store: Redis answers") || !strings.Contains(out.String(), "✓ audit file: can be written") || !strings.Contains(out.String(), "✓ slack: SLACK_BOT_TOKEN not set") ||
 		!strings.Contains(out.String(), "✓ lab generated passwords: 16 random characters, 94.8 bits") {
 		t.Fatalf("check output:\n%s", out.String())
 	}
