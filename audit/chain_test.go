@@ -220,3 +220,26 @@ func TestKeyIDLength(t *testing.T) {
 		t.Fatal("a 31-byte key was accepted")
 	}
 }
+
+func TestLinesStopsAtTheFirstBrokenRecord(t *testing.T) {
+	k := testKeys(t)
+	lines := trail(t, k, 4)
+	lines[2] = bytes.Replace(lines[2], []byte(`"r2"`), []byte(`"r7"`), 1)
+	var seen []string
+	err := NewVerifier(k).Lines("t", bytes.NewReader(bytes.Join(lines, []byte("\n"))), func(r Record) error {
+		seen = append(seen, r.RequestID)
+		return nil
+	})
+	brokenAt(t, err, 3, "MAC does not match")
+	if strings.Join(seen, ",") != "r0,r1" {
+		t.Fatalf("records handed on: %v; the broken one and those after it must not be", seen)
+	}
+	// A callback's own error stops the walk too.
+	stop := errors.New("enough")
+	if err := NewVerifier(k).Lines("t", bytes.NewReader(bytes.Join(trail(t, k, 3), []byte("\n"))), func(Record) error { return stop }); err != stop {
+		t.Fatalf("callback error: %v", err)
+	}
+	// A line longer than any record is reported where it is, not read whole.
+	long := append(append(bytes.Join(trail(t, k, 2), []byte("\n")), '\n'), bytes.Repeat([]byte("x"), MaxLine+10)...)
+	brokenAt(t, NewVerifier(k).Lines("t", bytes.NewReader(long), nil), 3, "unreadable")
+}
