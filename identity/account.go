@@ -37,6 +37,14 @@ type Account struct {
 	// the directory does not expose it.
 	PasswordStamp string `json:"pwd_stamp,omitempty"`
 
+	// Hybrid identity (Entra ID): the account is synced from on-premises
+	// AD (onPremisesSyncEnabled), so its password belongs there. The wiring
+	// routes such an account to the org's AD directory by these names; the
+	// cloud directory refuses to reset it (identity.ErrSynced).
+	Synced        bool   `json:"synced,omitempty"`
+	OnPremAccount string `json:"onprem_account,omitempty"` // onPremisesSamAccountName
+	OnPremDomain  string `json:"onprem_domain,omitempty"`  // onPremisesDomainName (DNS name)
+
 	// Guard facts.
 	InScope          bool     `json:"in_scope"`                    // under the org's base DN / allowed OUs
 	AdminCount       bool     `json:"admin_count,omitempty"`       // AD adminCount=1
