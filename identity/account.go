@@ -81,4 +81,8 @@ type Verification struct {
 	PasswordWorks     bool `json:"password_works"` // a bind with the new password was accepted (or answered "must change")
 	BadCountCleared   bool `json:"bad_count_cleared"`
 	PasswordCheckSkip bool `json:"password_check_skip"` // the directory cannot prove the password by bind (reported, not hidden)
+	// LockHidden: the directory exposes no lockout at all (Entra ID smart
+	// lockout), so Unlocked only means none is shown, and a requested
+	// unlock was not, and could not be, performed.
+	LockHidden bool `json:"lock_hidden,omitempty"`
 }
