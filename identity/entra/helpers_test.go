@@ -90,3 +90,5 @@ func lookup(t *testing.T, d *entra.Directory, name string) identity.Account {
 	}
 	return a
 }
+
+func secret(s string) identity.Secret { return identity.NewSecret(s) }
