@@ -136,7 +136,17 @@ func scrub(err error, secret string) error {
 	var ie *identity.Error
 	if errors.As(err, &ie) {
 		return identity.E(ie.Op, ie.Kind, strings.ReplaceAll(ie.Safe, secret, "[redacted]"),
-			errors.New("details redacted: they contained the password"))
+			fmt.Errorf("%w (details redacted: they contained the password)", sentinelOf(ie.Err)))
 	}
 	return errors.New("directory error (details redacted: they contained the password)")
+}
+
+// sentinelOf keeps errors.Is working after redaction.
+func sentinelOf(err error) error {
+	for _, s := range []error{identity.ErrPolicy, identity.ErrSynced, identity.ErrRights, identity.ErrNotFound, identity.ErrPartial} {
+		if errors.Is(err, s) {
+			return s
+		}
+	}
+	return identity.ErrUnavailable
 }

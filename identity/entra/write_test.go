@@ -156,3 +156,16 @@ func TestWriteRefusesForgedTarget(t *testing.T) {
 	}
 	_ = entratest.TenantID
 }
+
+// A server that echoes the password in its error text: the error is
+// redacted and still classified.
+func TestEchoedPasswordRedacted(t *testing.T) {
+	s := tenant(t)
+	d, _ := dir(t, s)
+	a := lookup(t, d, "alice")
+	s.Fail("PATCH /users/{id}", 1, http.StatusBadRequest, "Request_BadRequest", "password "+goodPW+" is in the banned list", 0)
+	err := reset(d, a, goodPW, false)
+	if strings.Contains(err.Error(), goodPW) || strings.Contains(safe(err), goodPW) || !errors.Is(err, identity.ErrPolicy) {
+		t.Fatalf("err = %v", err)
+	}
+}
