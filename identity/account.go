@@ -42,6 +42,14 @@ type Account struct {
 	// the directory does not expose it.
 	PasswordStamp string `json:"pwd_stamp,omitempty"`
 
+	// Hybrid identity (Entra ID): the account is synced from on-premises
+	// AD (onPremisesSyncEnabled), so its password belongs there. The wiring
+	// routes such an account to the org's AD directory by these names; the
+	// cloud directory refuses to reset it (identity.ErrSynced).
+	Synced        bool   `json:"synced,omitempty"`
+	OnPremAccount string `json:"onprem_account,omitempty"` // onPremisesSamAccountName
+	OnPremDomain  string `json:"onprem_domain,omitempty"`  // onPremisesDomainName (DNS name)
+
 	// Guard facts.
 	InScope          bool     `json:"in_scope"`                    // under the org's base DN / allowed OUs
 	AdminCount       bool     `json:"admin_count,omitempty"`       // AD adminCount=1
@@ -78,4 +86,8 @@ type Verification struct {
 	PasswordWorks     bool `json:"password_works"` // a bind with the new password was accepted (or answered "must change")
 	BadCountCleared   bool `json:"bad_count_cleared"`
 	PasswordCheckSkip bool `json:"password_check_skip"` // the directory cannot prove the password by bind (reported, not hidden)
+	// LockHidden: the directory exposes no lockout at all (Entra ID smart
+	// lockout), so Unlocked only means none is shown, and a requested
+	// unlock was not, and could not be, performed.
+	LockHidden bool `json:"lock_hidden,omitempty"`
 }

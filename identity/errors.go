@@ -16,6 +16,10 @@ const (
 	KindConflict    Kind = "conflict"    // ambiguous name, state changed under us
 	KindUnavailable Kind = "unavailable" // network, timeout, server down: retry may help
 	KindInternal    Kind = "internal"
+	// KindPartial: the write happened and a follow-up step did not (Entra:
+	// password set, sessions not revoked). Repeating the write would not
+	// help and must not happen; the error says what is left to do by hand.
+	KindPartial Kind = "partial"
 )
 
 // Sentinel errors, matched with errors.Is.
@@ -31,6 +35,15 @@ var (
 	ErrMustChange  = errors.New("password must change at next logon")
 	ErrDisabled    = errors.New("account disabled")
 	ErrExpired     = errors.New("account or password expired")
+	// ErrUnsupported: the directory has no such operation at all (Entra ID
+	// cannot clear a smart lockout). Final: a retry meets it again.
+	ErrUnsupported = errors.New("operation not supported by this directory")
+	// ErrSynced: the account is mastered in on-premises Active Directory, so
+	// the cloud directory must not (and usually cannot) change its password.
+	ErrSynced = errors.New("account is synced from on-premises Active Directory")
+	// ErrPartial: the password was written but a follow-up step failed;
+	// the write must not be repeated.
+	ErrPartial = errors.New("password set but a follow-up step failed")
 )
 
 // Error carries the operation, a kind, a sentence the technician can act on,
