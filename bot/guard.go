@@ -12,7 +12,7 @@ import (
 func guard(a identity.Account) *Refusal {
 	switch {
 	case a.GuardUnavailable:
-		return &Refusal{"guard_unavailable", "The directory did not tell us whether this account is privileged, so it is left alone. Ask an admin to check the bot account can read tokenGroups and adminCount."}
+		return &Refusal{"guard_unavailable", "The directory did not tell us whether this account is privileged, so it is left alone. Ask an admin to run unlockbot check: the bot account must be able to read group memberships and roles (AD: tokenGroups and adminCount; Entra ID: role assignments and group membership)."}
 	case !a.InScope:
 		return &Refusal{"outside_scope", "This account is outside the part of the directory unlockbot may change for this organization."}
 	case len(a.ProtectedGroups) > 0:

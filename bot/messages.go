@@ -181,6 +181,9 @@ func reasonSuffix(reason string) string {
 
 func doneCard(o *Org, r *Request) Card {
 	t := fmt.Sprintf("%s can sign in again.", r.Account.Label())
+	if r.Account.Facts.LockoutHidden {
+		t = fmt.Sprintf("%s has a new password and was signed out everywhere. A smart lockout in Entra ID ends by itself, usually within a minute.", r.Account.Label())
+	}
 	switch {
 	case r.UnlockOnly():
 		t = fmt.Sprintf("%s can sign in again with their current password.", r.Account.Label())
@@ -188,11 +191,14 @@ func doneCard(o *Org, r *Request) Card {
 		t += " They must choose a new password at next sign-in."
 	}
 	t += " " + ticketSentence(o, r)
-	title := "✅ Reset complete"
+	title, tone := "✅ Reset complete", ToneGood
 	if r.UnlockOnly() {
 		title = "✅ Unlock complete"
 	}
-	return Card{Title: title, Text: t, Tone: ToneGood, Footer: "Request " + r.ID}
+	if r.Steps.Warning != "" {
+		t, tone = t+" "+r.Steps.Warning, ToneWarning
+	}
+	return Card{Title: title, Text: t, Tone: tone, Footer: "Request " + r.ID}
 }
 
 // privateDoneCard goes to the requester only. It offers the password behind

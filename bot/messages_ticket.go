@@ -32,6 +32,9 @@ func ticketText(r *Request, now time.Time) string {
 	if r.setsPassword() {
 		fmt.Fprintf(&b, "Must change at next logon: %s\n", yesNo(r.Temporary))
 	}
+	if r.Steps.Warning != "" {
+		fmt.Fprintf(&b, "Still to do by hand: %s\n", r.Steps.Warning)
+	}
 	if r.ApprovalMsg != nil && r.ApprovalMsg.Link != "" {
 		fmt.Fprintf(&b, "Chat: %s\n", r.ApprovalMsg.Link)
 	}
@@ -50,6 +53,9 @@ func ticketDescription(r *Request, now time.Time) string {
 
 // verifiedLine says what the read-back proved.
 func verifiedLine(r *Request) string {
+	if r.Steps.Unproven {
+		return "the directory shows the new password set (it cannot test a sign-in with it)"
+	}
 	if r.setsPassword() {
 		return "the account is unlocked and the new password signs in"
 	}

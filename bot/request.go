@@ -117,6 +117,13 @@ type Steps struct {
 	WriteUnlocks  bool   `json:"write_unlocks,omitempty"`
 	Unlocked      bool   `json:"unlocked,omitempty"`
 	UnlockSkipped bool   `json:"unlock_skipped,omitempty"` // was not locked
+	// Warning is what the directory did not finish after the write took
+	// (Entra ID: sessions not revoked): shown with the outcome, in the
+	// ticket note and the trail, and never a reason to write again.
+	Warning string `json:"warning,omitempty"`
+	// Unproven: the directory recorded the new password but cannot test a
+	// sign-in with it (Entra ID through Graph), so nobody is told it works.
+	Unproven bool `json:"unproven,omitempty"`
 	// ReunlockIntent: a recovered reset found the account locked again
 	// and is unlocking it (reunlock).
 	ReunlockIntent bool   `json:"reunlock_intent,omitempty"`

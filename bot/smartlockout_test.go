@@ -45,3 +45,31 @@ func TestSmartLockoutIsExplainedNotFaked(t *testing.T) {
 		t.Fatalf("password writes %d, want 1", h.dir.Calls.SetPassword)
 	}
 }
+
+// The password is written but a follow-up failed (Entra ID: sessions not
+// revoked): the reset counts as done, is never written again, and the
+// outcome, the ticket note and the trail say what is left to do.
+func TestPartialWriteIsDoneWithWhatIsLeft(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	left := "The password WAS set, but signing the user out of their sessions failed. Do not reset again: revoke the sessions in Entra admin center."
+	h.dir.PartialNext(identity.E("test.SetPassword", identity.KindPartial, left, identity.ErrPartial))
+	got, err := h.svc.Approve(ctx, r.ID, approver)
+	if err != nil || got.State != StateDone {
+		t.Fatalf("a partial write: %v, state %v", err, got.State)
+	}
+	if h.dir.Calls.SetPassword != 1 || !got.Steps.PasswordSet || got.Steps.Warning != left {
+		t.Fatalf("writes %d, steps %+v", h.dir.Calls.SetPassword, got.Steps)
+	}
+	if !strings.Contains(h.chat.all(), "Do not reset again") {
+		t.Fatal("the outcome does not say what is left to do")
+	}
+	notes, _ := h.tickets.Notes(ctx, got.Steps.TicketID)
+	if len(notes) == 0 || !strings.Contains(notes[0].Text, "Still to do by hand: "+left) {
+		t.Fatalf("ticket notes: %+v", notes)
+	}
+	if !strings.Contains(h.audit.String(), `"warning":"The password WAS set`) {
+		t.Fatal("the trail does not record what was left undone")
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/identity"
@@ -55,7 +56,14 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		// Always with the unlock: a user who kept trying while the request
 		// waited may be locked now, and a reset that leaves them locked out
 		// helps nobody.
-		if err := o.Directory.SetPassword(ctx, acct, identity.PasswordChange{Password: pw, Temporary: r.Temporary, Unlock: true}); err != nil {
+		err := o.Directory.SetPassword(ctx, acct, identity.PasswordChange{Password: pw, Temporary: r.Temporary, Unlock: true})
+		if errors.Is(err, identity.ErrPartial) {
+			// The password is written; only a follow-up failed. Writing it
+			// again would not help: say what is left to do by hand.
+			r.Steps.Warning = SafeMessage(err)
+			return nil
+		}
+		if err != nil {
 			return s.dirError("set_password", err)
 		}
 		return nil
@@ -73,6 +81,9 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 			r.Steps.UnlockSkipped = !r.Steps.Unlocked
 		}
 		actor, detail := r.Requester.Key(), map[string]string{"unlocked": boolStr(r.Steps.Unlocked)}
+		if r.Steps.Warning != "" {
+			detail["warning"] = r.Steps.Warning
+		}
 		if r.setsPassword() {
 			detail["temporary"] = boolStr(r.Temporary)
 		}
@@ -170,6 +181,12 @@ func (s *Service) verify(ctx context.Context, o *Org, r *Request, acct identity.
 	if r.setsPassword() {
 		ok = ok && (v.PasswordWorks || v.PasswordCheckSkip) && v.MustChange == r.Temporary
 		detail["password_works"], detail["must_change"] = boolStr(v.PasswordWorks), boolStr(v.MustChange)
+		if v.PasswordCheckSkip && !v.PasswordWorks {
+			r.Steps.Unproven, detail["password_checked"] = true, "false"
+		}
+	}
+	if v.LockHidden {
+		detail["lock_visible"] = "false"
 	}
 	if !ok {
 		_ = s.recordAfter(ctx, string(r.Mode)+".verify_failed", audit.Failed, r, "system", detail)

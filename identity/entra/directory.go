@@ -95,6 +95,7 @@ func (d *Directory) account(u user) identity.Account {
 		Synced:        u.OnPremisesSync != nil && *u.OnPremisesSync,
 		OnPremAccount: u.OnPremisesSam,
 		OnPremDomain:  u.OnPremisesDomain,
+		LockoutHidden: true, // smart lockout: no admin API shows or clears it
 	}
 	if t, err := time.Parse(time.RFC3339, u.LastPasswordChanged); err == nil {
 		a.PasswordLastSet = t

@@ -31,6 +31,9 @@ type Directory struct {
 	Calls Counts
 	// FailNext, when set, is returned (once) by the next call of that name.
 	failNext map[string]error
+	// partialNext is returned once by the next SetPassword after it wrote
+	// (Entra ID: password set, sessions not revoked).
+	partialNext error
 	slowNext map[string]time.Duration
 	holdNext map[string]*hold
 	stamp    int // password writes so far, the PasswordStamp source
@@ -71,6 +74,14 @@ func (d *Directory) FailNext(op string, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.failNext[op] = err
+}
+
+// PartialNext makes the next SetPassword write the password, then return
+// err: a directory whose follow-up step failed.
+func (d *Directory) PartialNext(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.partialNext = err
 }
 
 // SlowNext makes the next call of op take at least d (a slow directory).
@@ -274,7 +285,8 @@ func (d *Directory) SetPassword(_ context.Context, a identity.Account, c identit
 	}
 	d.stamp++
 	u.PasswordStamp = strconv.Itoa(d.stamp)
-	return nil
+	err, d.partialNext = d.partialNext, nil
+	return err
 }
 
 // Verify implements identity.Directory.
