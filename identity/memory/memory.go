@@ -34,9 +34,9 @@ type Directory struct {
 	// partialNext is returned once by the next SetPassword after it wrote
 	// (Entra ID: password set, sessions not revoked).
 	partialNext error
-	slowNext map[string]time.Duration
-	holdNext map[string]*hold
-	stamp    int // password writes so far, the PasswordStamp source
+	slowNext    map[string]time.Duration
+	holdNext    map[string]*hold
+	stamp       int // password writes so far, the PasswordStamp source
 }
 
 // Counts is how often each operation reached the directory. Verify is
