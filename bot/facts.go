@@ -26,7 +26,7 @@ func (s *Service) facts(ctx context.Context, o *Org, acct identity.Account) (Fac
 	return Facts{
 		LockedAt: acct.Lock.LockedAt, BadCount: acct.Lock.BadCount, LastBadAt: acct.Lock.LastBadAt,
 		PasswordLastSet: acct.PasswordLastSet, PasswordExpires: acct.PasswordExpires, LastLogon: acct.LastLogon,
-		UnlocksThisWeek: n, LockoutHidden: acct.LockoutHidden,
+		UnlocksThisWeek: n, LockoutHidden: acct.LockoutHidden, Synced: acct.Synced,
 	}, nil
 }
 

@@ -56,11 +56,18 @@ func factFields(f Facts, locked bool) []Field {
 const smartLockout = "Entra ID does not show or clear smart lockouts. A password reset signs the user out everywhere; " +
 	"or wait: the lockout ends by itself after a minute, longer after repeated failures."
 
+// syncedNote says where a hybrid account's password is written.
+const syncedNote = "Synced from on-premises AD: unlockbot unlocks and resets it there. Entra ID gets the new password " +
+	"with the next password hash sync (about 2 minutes); password write-back is not involved."
+
 // factWarning is the sentence that should make an approver stop and ask.
 func factWarning(f Facts, locked bool) (string, Tone) {
 	var w []string
 	if f.UnlocksThisWeek >= repeatUnlocks {
 		w = append(w, fmt.Sprintf("Unlocked %d× this week: a device (phone, mapped drive, service) may hold an old password.", f.UnlocksThisWeek))
+	}
+	if f.Synced {
+		w = append(w, syncedNote)
 	}
 	switch {
 	case f.LockoutHidden:

@@ -100,6 +100,8 @@ type Facts struct {
 	// LockoutHidden: the directory cannot show or clear the lockout
 	// (Entra ID smart lockout); the card says what can be done instead.
 	LockoutHidden bool `json:"lockout_hidden,omitempty"`
+	// Synced: an Entra ID account synced from the org's AD, reset there.
+	Synced bool `json:"synced,omitempty"`
 }
 
 // Steps records each side effect of the reset service, so a retry or a

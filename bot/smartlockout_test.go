@@ -73,3 +73,21 @@ func TestPartialWriteIsDoneWithWhatIsLeft(t *testing.T) {
 		t.Fatal("the trail does not record what was left undone")
 	}
 }
+
+func TestSyncedAccountSaysWhereItIsReset(t *testing.T) {
+	h := newHarness(t, nil)
+	h.dir.Put(memory.User{Account: identity.Account{Username: "carol@acme.test", DisplayName: "Carol", InScope: true, Synced: true,
+		Lock: identity.LockState{Locked: true}}, Password: "Old-Passw0rd!"})
+	c, err := h.svc.AccountCard(context.Background(), tech, "acme", "carol@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Text, "Synced from on-premises AD") || !strings.Contains(c.Text, "write-back is not involved") {
+		t.Fatalf("card text %q", c.Text)
+	}
+	for _, f := range c.Fields {
+		if f.Label == "Locked" && !strings.HasPrefix(f.Value, "yes") && !strings.HasPrefix(f.Value, "since") {
+			t.Fatalf("a synced account's AD lockout must show: %q", f.Value)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package hybrid
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/identity/memory"
+)
+
+const guid = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+// tenant has a cloud-only user (dana) and a synced one (carol, AD account
+// "carol", holding an Entra role); ad has carol, locked.
+func sides() (cloud, ad *memory.Directory) {
+	cloud = memory.New(
+		memory.User{Account: identity.Account{ID: guid, Username: "dana@acme.test", UPN: "dana@acme.test", InScope: true, LockoutHidden: true}, Password: "Old-Passw0rd!"},
+		memory.User{Account: identity.Account{ID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Username: "carol@acme.test", UPN: "carol@acme.test",
+			Mail: "carol@acme.test", InScope: true, LockoutHidden: true, Synced: true, OnPremAccount: "carol", OnPremDomain: "acme.local",
+			ProtectedGroups: []string{"Helpdesk Administrator"}}, Password: "Old-Passw0rd!"},
+	)
+	ad = memory.New(memory.User{Account: identity.Account{Username: "carol", InScope: true,
+		Lock: identity.LockState{Locked: true, BadCount: 5}, DenyGroups: []string{"VIPs"}}, Password: "Old-Passw0rd!"})
+	return cloud, ad
+}
+
+func TestCloudOnlyStaysInEntra(t *testing.T) {
+	cloud, ad := sides()
+	d := New(cloud, ad)
+	ctx := context.Background()
+	a, err := d.Lookup(ctx, "dana@acme.test")
+	if err != nil || a.ID != guid || !a.LockoutHidden {
+		t.Fatalf("cloud-only lookup: %+v %v", a, err)
+	}
+	if err := d.SetPassword(ctx, a, identity.PasswordChange{Password: identity.NewSecret("New-Passw0rd!1")}); err != nil {
+		t.Fatal(err)
+	}
+	if cloud.Counts().SetPassword != 1 || ad.Counts().SetPassword != 0 || ad.Counts().Lookup != 0 {
+		t.Fatalf("cloud %+v ad %+v: a cloud-only account must not touch AD", cloud.Counts(), ad.Counts())
+	}
+}
+
+func TestSyncedIsResetInADWithTheCloudsGuardFacts(t *testing.T) {
+	cloud, ad := sides()
+	d := New(cloud, ad)
+	ctx := context.Background()
+	a, err := d.Lookup(ctx, "carol@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.ID, "CN=carol,") || a.Username != "carol@acme.test" || !a.Synced || a.LockoutHidden || !a.Lock.Locked {
+		t.Fatalf("synced lookup %+v: want AD's account and lockout under the cloud name", a)
+	}
+	if strings.Join(a.ProtectedGroups, ",") != "Helpdesk Administrator" || strings.Join(a.DenyGroups, ",") != "VIPs" {
+		t.Fatalf("guard facts %v / %v: want the Entra role and AD's deny group", a.ProtectedGroups, a.DenyGroups)
+	}
+	if err := d.SetPassword(ctx, a, identity.PasswordChange{Password: identity.NewSecret("New-Passw0rd!1"), Unlock: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Unlock(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Verify(ctx, a, identity.NewSecret("New-Passw0rd!1"), false); err != nil {
+		t.Fatal(err)
+	}
+	if ad.Counts().SetPassword != 1 || ad.Counts().Unlock != 2 || ad.Counts().Verify != 1 || cloud.Counts().SetPassword != 0 || cloud.Counts().Verify != 0 {
+		t.Fatalf("ad %+v cloud %+v: a synced account is written in AD only", ad.Counts(), cloud.Counts())
+	}
+}
+
+func TestSyncedWithoutADIsRefusedWithWhatToDo(t *testing.T) {
+	cloud, _ := sides()
+	ctx := context.Background()
+	_, err := New(cloud, nil).Lookup(ctx, "carol@acme.test")
+	if !errors.Is(err, identity.ErrSynced) || identity.KindOf(err) != identity.KindInvalid || !strings.Contains(safe(err), "reset it in AD") {
+		t.Fatalf("synced without AD: %v", err)
+	}
+	// An account read elsewhere as synced is never written in the cloud.
+	a := identity.Account{ID: "x", Username: "carol@acme.test", Synced: true}
+	if err := New(cloud, nil).SetPassword(ctx, a, identity.PasswordChange{Password: identity.NewSecret("New-Passw0rd!1")}); !errors.Is(err, identity.ErrSynced) {
+		t.Fatalf("cloud write of a synced account: %v", err)
+	}
+	if cloud.Counts().SetPassword != 0 {
+		t.Fatal("the cloud was written")
+	}
+	// Synced, but its AD account is not under the org's base DN.
+	_, empty := memory.New(), memory.New()
+	_, err = New(cloud, empty).Lookup(ctx, "carol@acme.test")
+	if !errors.Is(err, identity.ErrNotFound) || !strings.Contains(safe(err), "not under this organization's on_premises base DN") {
+		t.Fatalf("synced, AD account missing: %v", err)
+	}
+}
+
+func TestPingAsksBothSides(t *testing.T) {
+	cloud, ad := sides()
+	if err := New(cloud, ad).Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("ldap down")
+	ad.FailNext("Ping", boom)
+	if err := New(cloud, ad).Ping(context.Background()); !errors.Is(err, boom) {
+		t.Fatalf("ping with AD down: %v", err)
+	}
+}
+
+func safe(err error) string {
+	var e *identity.Error
+	if errors.As(err, &e) {
+		return e.SafeMessage()
+	}
+	return ""
+}
