@@ -78,7 +78,7 @@ type OrgConfig struct {
 }
 
 type DirectoryConfig struct {
-	Kind                 string        `yaml:"kind"` // ad, ldap, demo
+	Kind                 string        `yaml:"kind"` // ad, ldap, entra, demo
 	URL                  string        `yaml:"url"`
 	StartTLS             bool          `yaml:"start_tls"`
 	CAFile               string        `yaml:"ca_file"`
@@ -96,6 +96,10 @@ type DirectoryConfig struct {
 	IntentionalLockGroup string        `yaml:"intentional_lock_group"`
 	DefaultPolicyDN      string        `yaml:"default_policy_dn"` // kind ldap: the ppolicy entry for accounts without pwdPolicySubentry
 	MaxConns             int           `yaml:"max_conns"`
+	// Entra is the tenant (kind entra); OnPremises, with it, the org's AD,
+	// where accounts synced from it are unlocked and reset.
+	Entra      *EntraConfig     `yaml:"entra"`
+	OnPremises *DirectoryConfig `yaml:"on_premises"`
 }
 
 type PSAConfig struct {
@@ -314,10 +318,16 @@ func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
 			bad(k+".kind", "demo is the built-in fake directory; set dev_mode: true to use it (never for a real organization)")
 		}
 		return
+	case "entra":
+		d.validateEntra(k, bad)
+		return
 	case "ad", "ldap":
 	default:
-		bad(k+".kind", "must be ad, ldap or demo (got %q)", d.Kind)
+		bad(k+".kind", "must be ad, ldap, entra or demo (got %q)", d.Kind)
 		return
+	}
+	if d.Entra != nil || d.OnPremises != nil {
+		bad(k+".kind", "is %s: entra and on_premises belong to kind entra", d.Kind)
 	}
 	u, err := url.Parse(d.URL)
 	switch {

@@ -3,17 +3,23 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/identity/entra"
+	"github.com/unlockbot/unlockbot/identity/hybrid"
 	"github.com/unlockbot/unlockbot/identity/ldap"
 )
 
 // newDirectory builds an org's directory from its config.
 func newDirectory(oc OrgConfig) (identity.Directory, error) {
 	d := oc.Directory
-	if d.Kind == "demo" {
+	switch d.Kind {
+	case "demo":
 		return demoDirectory(), nil
+	case "entra":
+		return newEntra(oc)
 	}
 	pw, err := ResolveSecret("bind_password", d.BindPasswordEnv, d.BindPasswordFile)
 	if err != nil {
@@ -52,6 +58,9 @@ func checkDirectory(ctx context.Context, d identity.Directory) ([]string, error)
 		}
 		d = w.Unwrap()
 	}
+	if h, ok := d.(*hybrid.Directory); ok {
+		return checkHybrid(ctx, h)
+	}
 	if c, ok := d.(directoryChecker); ok {
 		rep, err := c.Check(ctx)
 		if err != nil {
@@ -66,4 +75,36 @@ func checkDirectory(ctx context.Context, d identity.Directory) ([]string, error)
 		return nil, err
 	}
 	return []string{"answers (built-in demo directory)"}, nil
+}
+
+// checkHybrid reports the tenant (token, the app's permissions and role,
+// the deny groups) and, when set, the org's AD for synced accounts.
+func checkHybrid(ctx context.Context, h *hybrid.Directory) ([]string, error) {
+	var lines, problems []string
+	if e, ok := h.Cloud().(*entra.Directory); ok {
+		for _, r := range e.Check(ctx) {
+			mark := "ok"
+			switch {
+			case !r.OK:
+				mark = "MISSING"
+				problems = append(problems, r.Name+": "+r.Detail)
+			case r.Warning:
+				mark = "warning"
+			}
+			lines = append(lines, fmt.Sprintf("Entra ID %s: %s (%s)", r.Name, mark, r.Detail))
+		}
+	}
+	if ad := h.OnPrem(); ad != nil {
+		more, err := checkDirectory(ctx, ad)
+		for _, l := range more {
+			lines = append(lines, "on-premises AD: "+l)
+		}
+		if err != nil {
+			problems = append(problems, "on-premises AD: "+err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return lines, errors.New(strings.Join(problems, "; "))
+	}
+	return lines, nil
 }

@@ -65,11 +65,18 @@ func newE2EWith(t *testing.T, lab *ldaptest.Server, head, orgTail string) *e2e {
 // keys of the audit block in auditMore (", redis_stream: {}").
 func newE2EAudit(t *testing.T, lab *ldaptest.Server, head, orgTail, audit, auditMore string) *e2e {
 	t.Helper()
+	t.Setenv("E2E_BIND_PASSWORD", lab.BotPassword)
+	return newE2EOrgs(t, head, labOrgYAML(lab, "E2E_BIND_PASSWORD")+orgTail, audit, auditMore)
+}
+
+// newE2EOrgs is the Slack end-to-end setup with orgs as the config's orgs
+// block, whatever directory they use.
+func newE2EOrgs(t *testing.T, head, orgs, audit, auditMore string) *e2e {
+	t.Helper()
 	redisURL := storetest.RedisURL(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	t.Setenv("E2E_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
-	t.Setenv("E2E_BIND_PASSWORD", lab.BotPassword)
 	fake := slacktest.New(t, e2eToken)
 	fake.SetGroup("SLEADS", uLead)
 	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
@@ -83,7 +90,7 @@ log_level: debug
 audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }]%s }
 %s
 %s
-`, redisURL, rand.Text(), audit, auditMore, pinned, head) + labOrgYAML(lab, "E2E_BIND_PASSWORD") + orgTail
+`, redisURL, rand.Text(), audit, auditMore, pinned, head) + orgs
 	cfg, err := ParseConfig([]byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)
