@@ -80,6 +80,14 @@ type teamsE2E struct {
 
 func newTeamsE2E(t *testing.T, lab *ldaptest.Server) *teamsE2E {
 	t.Helper()
+	t.Setenv("E2E_BIND_PASSWORD", lab.BotPassword)
+	return newTeamsE2EOrgs(t, teamsOrgYAML(lab, "E2E_BIND_PASSWORD"))
+}
+
+// newTeamsE2EOrgs is the Teams end-to-end setup with orgs as the config's
+// orgs block, whatever directory they use.
+func newTeamsE2EOrgs(t *testing.T, orgs string) *teamsE2E {
+	t.Helper()
 	fake, env := newTeamsFake(t, teamstest.Options{})
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
@@ -88,10 +96,9 @@ func newTeamsE2E(t *testing.T, lab *ldaptest.Server) *teamsE2E {
 	key := make([]byte, 32)
 	rand.Read(key)
 	t.Setenv("E2E_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
-	t.Setenv("E2E_BIND_PASSWORD", lab.BotPassword)
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	cfg, err := ParseConfig([]byte(fmt.Sprintf("redis_url: %q\nredis_prefix: \"e2e:%s:\"\nseal_key_env: E2E_SEAL_KEY\nlog_level: debug\naudit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n%s\n",
-		storetest.RedisURL(t), rand.Text(), audit, teamsPinned) + teamsOrgYAML(lab, "E2E_BIND_PASSWORD")))
+		storetest.RedisURL(t), rand.Text(), audit, teamsPinned) + orgs))
 	if err != nil {
 		t.Fatal(err)
 	}
