@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,5 +152,37 @@ func TestSlackFlowHybridResetsInAD(t *testing.T) {
 		if r.RequestID == id && r.Type == "reset.write_started" && r.TargetDN != dn {
 			t.Fatalf("the write intent names %q, want the AD DN %q", r.TargetDN, dn)
 		}
+	}
+}
+
+// TestCheckEntraNamesWhatIsMissing: unlockbot check on an Entra ID org
+// names each missing Graph permission and each deny group that does not
+// exist, and fails; with everything granted it passes.
+func TestCheckEntraNamesWhatIsMissing(t *testing.T) {
+	g := newGraph(t)
+	g.AddGroup(entratest.Group{ID: "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", DisplayName: "VIPs"})
+	org := strings.Replace(entraOrgYAML(g, ""), "      kind: entra\n",
+		"      kind: entra\n      deny_groups: [3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7]\n", 1)
+	cfg := filepath.Join(t.TempDir(), "entra.yaml")
+	y := "audit: { file: " + filepath.Join(t.TempDir(), "audit.jsonl") + ", hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n" + pinned + "\n" + org
+	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check := func() (int, string) {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"check", "--config", cfg}, nil, &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	if code, out := check(); code != 0 || !strings.Contains(out, "✓ lab directory: ready") || !strings.Contains(out, "deny group 3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7: ok (exists (VIPs))") {
+		t.Fatalf("check with everything granted (%d):\n%s", code, out)
+	}
+	g.SetPermission("GroupMember.Read.All", false)
+	os.WriteFile(cfg, []byte(strings.Replace(y, "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", "9e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", 1)), 0o600)
+	code, out := check()
+	if code == 0 || !strings.Contains(out, "permission GroupMember.Read.All: MISSING") || !strings.Contains(out, "deny group 9e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7: MISSING") {
+		t.Fatalf("check with a permission and a group missing (%d):\n%s", code, out)
+	}
+	if strings.Contains(out, entratest.Secret) {
+		t.Fatal("check prints the client secret")
 	}
 }

@@ -97,8 +97,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports the first problem, naming its key.
+// Validate reports the first problem, naming its key; empty URLs are the
+// defaults.
 func (c Config) Validate() error {
+	c = c.withDefaults()
 	switch {
 	case !guidRE.MatchString(c.TenantID) && !domainRE.MatchString(c.TenantID):
 		return &ConfigError{"tenant_id", "must be the directory (tenant) id, a GUID, from Entra admin center → Overview"}
