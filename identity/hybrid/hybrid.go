@@ -23,7 +23,9 @@ type Directory struct {
 var _ identity.Directory = (*Directory)(nil)
 
 // New combines the tenant with the org's AD (nil when it has none).
-func New(cloud, onPrem identity.Directory) *Directory { return &Directory{cloud: cloud, onPrem: onPrem} }
+func New(cloud, onPrem identity.Directory) *Directory {
+	return &Directory{cloud: cloud, onPrem: onPrem}
+}
 
 // Search is the tenant's: it holds synced and cloud-only people alike.
 func (d *Directory) Search(ctx context.Context, q string, limit int) ([]identity.Account, error) {
