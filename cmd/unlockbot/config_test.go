@@ -48,7 +48,7 @@ orgs:
 		"plain ldap":     {`ldaps://127.0.0.1:636`, "orgs[0].directory.url: plain ldap:// sends passwords in clear"},
 		"no base dn":     {`base_dn: "OU=Staff,DC=example,DC=test"`, "orgs[0].directory.base_dn: is required"},
 		"unknown key":    {`bind_dn:`, "field bind_dnn not found"},
-		"bad kind":       {`kind: ad`, `orgs[0].directory.kind: must be ad, ldap or demo (got "adx")`},
+		"bad kind":       {`kind: ad`, `orgs[0].directory.kind: must be ad, ldap, entra or demo (got "adx")`},
 		"missing ca":     {`%CA%`, "orgs[0].directory.ca_file: cannot be read"},
 		"redis w/o key":  {`orgs:`, "seal_key_env: is required with Redis"},
 		"bad min length": {`orgs:`, "orgs[0].policy.min_password_length: must be between 8 and 128"},
