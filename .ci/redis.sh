@@ -8,51 +8,16 @@ readonly PORT=6390
 readonly PIDFILE=/tmp/unlockbot-redis-${PORT}.pid
 readonly LOGFILE=/tmp/unlockbot-redis-${PORT}.log
 readonly APTLOG=/tmp/unlockbot-redis-apt.log
-readonly POLICY=/usr/sbin/policy-rc.d
+APT_NAME=redis.sh
+# shellcheck source=apt-lib.sh
+source "$(dirname "$0")/apt-lib.sh"
 
 did=()
 
-as_root() {
-	if [[ $(id -u) -eq 0 ]]; then
-		"$@"
-	elif command -v sudo >/dev/null; then
-		sudo "$@"
-	else
-		echo "redis.sh: need root (or sudo) to install redis-server" >&2
-		exit 1
-	fi
-}
-
-# restore_policy puts back whatever policy-rc.d was there before install.
-restore_policy() {
-	if [[ -e $POLICY.unlockbot-saved ]]; then
-		as_root mv -f "$POLICY.unlockbot-saved" "$POLICY"
-	else
-		as_root rm -f "$POLICY"
-	fi
-}
-
 install_redis() {
-	# Exit code 101 tells invoke-rc.d not to start services, so the package's
-	# own redis on port 6379 stays down (containers have no init anyway).
-	if [[ -e $POLICY ]]; then
-		as_root cp -p "$POLICY" "$POLICY.unlockbot-saved"
-	fi
-	trap restore_policy EXIT
-	printf '#!/bin/sh\nexit 101\n' | as_root tee "$POLICY" >/dev/null
-	as_root chmod 755 "$POLICY"
-
-	if ! {
-		as_root apt-get update -q &&
-			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends redis-server # pulls in redis-tools (redis-cli)
-	} >"$APTLOG" 2>&1; then
-		tail -n 20 "$APTLOG" >&2
-		echo "redis.sh: installing redis-server failed (log: $APTLOG)" >&2
-		exit 1
-	fi
-	restore_policy
-	trap - EXIT
+	# The package's own redis on port 6379 stays down (containers have no
+	# init anyway); redis-server pulls in redis-tools (redis-cli).
+	apt_install redis-server
 	did+=("installed redis-server $(redis-server --version | awk '{print $3}')")
 }
 
