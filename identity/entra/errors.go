@@ -127,26 +127,3 @@ func explain(act action, ge *graphError) (identity.Kind, error, string) {
 func isSyncedRefusal(msg string) bool {
 	return strings.Contains(msg, "on-premises mastered") || strings.Contains(msg, "directory sync")
 }
-
-// scrub replaces err when its text contains secret, whatever a server echoes.
-func scrub(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	var ie *identity.Error
-	if errors.As(err, &ie) {
-		return identity.E(ie.Op, ie.Kind, strings.ReplaceAll(ie.Safe, secret, "[redacted]"),
-			fmt.Errorf("%w (details redacted: they contained the password)", sentinelOf(ie.Err)))
-	}
-	return errors.New("directory error (details redacted: they contained the password)")
-}
-
-// sentinelOf keeps errors.Is working after redaction.
-func sentinelOf(err error) error {
-	for _, s := range []error{identity.ErrPolicy, identity.ErrSynced, identity.ErrRights, identity.ErrNotFound, identity.ErrPartial} {
-		if errors.Is(err, s) {
-			return s
-		}
-	}
-	return identity.ErrUnavailable
-}

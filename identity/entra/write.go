@@ -76,7 +76,7 @@ func (d *Directory) SetPassword(ctx context.Context, acct identity.Account, c id
 	}
 	err = d.do(ctx, call{method: http.MethodPatch, path: path, body: map[string]any{"passwordProfile": prof}}, nil)
 	if err != nil {
-		return scrub(classify(op, actSetPassword, err), pw)
+		return identity.Scrub(classify(op, actSetPassword, err), pw)
 	}
 	if !d.cfg.revoke() {
 		return nil

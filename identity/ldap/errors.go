@@ -206,29 +206,3 @@ func isTLSVerify(err error) bool {
 	)
 	return errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) || errors.As(err, &cv)
 }
-
-// scrub replaces err when its text contains secret, so a password can never
-// reach a log line through an error, whatever a server or library echoes.
-func scrub(err error, secret string) error {
-	if err == nil || secret == "" || !strings.Contains(err.Error(), secret) {
-		return err
-	}
-	var ie *identity.Error
-	if errors.As(err, &ie) {
-		return identity.E(ie.Op, ie.Kind, strings.ReplaceAll(ie.Safe, secret, "[redacted]"),
-			fmt.Errorf("%w (details redacted: they contained the password)", sentinelOf(ie.Err)))
-	}
-	return errors.New("directory error (details redacted: they contained the password)")
-}
-
-// sentinelOf returns the identity sentinel in err's chain, or ErrUnavailable
-// as a neutral stand-in, so redaction keeps errors.Is working.
-func sentinelOf(err error) error {
-	for _, s := range []error{identity.ErrPolicy, identity.ErrRights, identity.ErrInsecure, identity.ErrNotFound,
-		identity.ErrBadPassword, identity.ErrLockedOut, identity.ErrMustChange, identity.ErrDisabled, identity.ErrExpired} {
-		if errors.Is(err, s) {
-			return s
-		}
-	}
-	return identity.ErrUnavailable
-}

@@ -116,19 +116,3 @@ func TestClassifyKeepsClassified(t *testing.T) {
 		t.Errorf("an already classified error was rewrapped: %v", got)
 	}
 }
-
-func TestScrub(t *testing.T) {
-	const pw = "Sekr1t-Passw0rd!"
-	leaky := identity.E("op", identity.KindInvalid, "echo "+pw, errors.New("server said "+pw))
-	got := scrub(leaky, pw)
-	if strings.Contains(got.Error(), pw) || strings.Contains(got.(*identity.Error).Safe, pw) {
-		t.Fatalf("password survived scrub: %v", got)
-	}
-	if identity.KindOf(got) != identity.KindInvalid {
-		t.Errorf("kind lost: %v", identity.KindOf(got))
-	}
-	clean := errors.New("nothing secret")
-	if scrub(clean, pw) != clean {
-		t.Error("a clean error was replaced")
-	}
-}

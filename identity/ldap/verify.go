@@ -61,7 +61,7 @@ func (d *Directory) Verify(ctx context.Context, acct identity.Account, password 
 	pw := password.Reveal()
 	works, err := d.userBind(ctx, dn, pw, temporary)
 	if err != nil {
-		return v, scrub(d.classify(op, actRead, err), pw)
+		return v, identity.Scrub(d.classify(op, actRead, err), pw)
 	}
 	v.PasswordWorks = works
 	return v, nil

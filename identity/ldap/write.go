@@ -120,7 +120,7 @@ func (d *Directory) SetPassword(ctx context.Context, acct identity.Account, c id
 		}
 		return nil
 	})
-	return scrub(d.classify(op, actSetPassword, err), pw)
+	return identity.Scrub(d.classify(op, actSetPassword, err), pw)
 }
 
 // checkPassword rejects what no directory would store sensibly.
