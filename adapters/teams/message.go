@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/infracloudio/msbotbuilder-go/schema"
-
 	"github.com/unlockbot/unlockbot/bot"
 )
 
@@ -35,7 +33,7 @@ func commandText(text string) string {
 // thread is told where the form went: a form with a password field does
 // not belong in a channel). It runs after the 200, which Teams wants
 // quickly, on the service's detached budget.
-func (a *Adapter) onMessage(act *schema.Activity) {
+func (a *Adapter) onMessage(act *activity) {
 	verb, args, _ := strings.Cut(commandText(act.Text), " ")
 	from, conv, svcURL, id := a.bare(act.From.AadObjectID, act.From.Name), act.Conversation.ID, act.ServiceURL, act.ID
 	personal := act.Conversation.ConversationType == "personal"
