@@ -1,7 +1,6 @@
 package teams
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -205,12 +204,11 @@ func writeAnswer(w http.ResponseWriter, r invokeResponse) {
 	w.Header().Set("Content-Type", "application/json")
 	if card, ok := r.Value.(json.RawMessage); ok {
 		head, _ := json.Marshal(invokeResponse{StatusCode: r.StatusCode, Type: r.Type})
-		var b bytes.Buffer
-		b.Write(head[:len(head)-1]) // without its closing brace
-		b.WriteString(`,"value":`)
-		b.Write(card)
-		b.WriteByte('}')
-		_, _ = w.Write(b.Bytes())
+		b := make([]byte, 0, len(head)+len(card)+16)
+		b = append(b, head[:len(head)-1]...) // without its closing brace
+		b = append(b, `,"value":`...)
+		b = append(append(b, card...), '}')
+		_, _ = w.Write(b)
 		return
 	}
 	_ = json.NewEncoder(w).Encode(r)

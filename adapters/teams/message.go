@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/unlockbot/unlockbot/bot"
 )
 
@@ -39,9 +41,13 @@ func (a *Adapter) onMessage(act *activity) {
 	personal := act.Conversation.ConversationType == "personal"
 	in := where(act)
 	a.svc.Detach(func(ctx context.Context) {
-		log := a.log.With().Str("actor", from.Key()).Str("where", in).Logger()
+		// Built only for a line that is written: most messages write none.
+		log := func() *zerolog.Logger {
+			l := a.log.With().Str("actor", from.Key()).Str("where", in).Logger()
+			return &l
+		}
 		if from.ID == "" {
-			log.Warn().Msg("message without the sender's object id ignored")
+			log().Warn().Msg("message without the sender's object id ignored")
 			return
 		}
 		if !strings.EqualFold(verb, "unlock") {
@@ -50,14 +56,14 @@ func (a *Adapter) onMessage(act *activity) {
 		}
 		form, err := a.svc.NewForm(ctx, from, in, strings.TrimSpace(args))
 		if err != nil {
-			log.Info().Str("why", safe(err)).Msg("unlock command refused")
+			log().Info().Str("why", safe(err)).Msg("unlock command refused")
 			a.answer(ctx, svcURL, conv, id, personal, safe(err))
 			return
 		}
 		chat, chatURL := conv, svcURL
 		if !personal {
 			if chat, chatURL, err = a.personal(ctx, from.ID); err != nil {
-				log.Warn().Err(err).Msg("could not open the personal chat")
+				log().Warn().Err(err).Msg("could not open the personal chat")
 				a.answer(ctx, svcURL, conv, id, false, "I could not open a personal chat with you. Install unlockbot for yourself (Apps → unlockbot → Add), then try again.")
 				return
 			}
@@ -70,7 +76,7 @@ func (a *Adapter) onMessage(act *activity) {
 			formID, err = a.conn.Send(ctx, chatURL, chat, out)
 		}
 		if err != nil {
-			log.Warn().Err(err).Msg("could not send the form")
+			log().Warn().Err(err).Msg("could not send the form")
 			a.answer(ctx, svcURL, conv, id, personal, safe(err))
 			return
 		}
@@ -86,7 +92,7 @@ func (a *Adapter) onMessage(act *activity) {
 				return
 			}
 			if err := a.conn.Update(ctx, chatURL, chat, formID, Outgoing{Summary: form.Title, Card: formCard(form, in, vals, nil, facts)}); err != nil {
-				log.Info().Err(err).Msg("could not add the account's facts to the form")
+				log().Info().Err(err).Msg("could not add the account's facts to the form")
 			}
 		}
 	})
