@@ -43,16 +43,34 @@ func cut(s string, n int) string {
 // backslash escapes are CommonMark's), and no "<at>" tag, which Teams
 // would draw as a mention of an entity with the same text. A zero-width
 // space after "<" breaks the tag and shows nothing.
-var mdEscaper = strings.NewReplacer(
+var mdEscaper = strings.NewReplacer(mdEscapes...)
+
+var mdEscapes = []string{
 	`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "`", "\\`", "~", `\~`,
 	"<at", "<\u200bat", "</at", "<\u200b/at",
-)
+}
+
+// mdSpecial are the first bytes of what mdEscaper replaces: text without
+// any of them is left as it is, without a copy (most text has none).
+var mdSpecial = func() string {
+	var b strings.Builder
+	for i := 0; i < len(mdEscapes); i += 2 {
+		if c := mdEscapes[i][0]; strings.IndexByte(b.String(), c) < 0 {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}()
 
 // md is s, cut to n characters, as literal TextBlock text. Card text is
 // user-influenced (account and display names, the typed reason), so every
 // string that reaches a TextBlock or a Fact goes through here.
 func md(s string, n int) string {
-	return escapeListMarkers(mdEscaper.Replace(cut(s, n)))
+	s = cut(s, n)
+	if strings.ContainsAny(s, mdSpecial) {
+		s = mdEscaper.Replace(s)
+	}
+	return escapeListMarkers(s)
 }
 
 // escapeListMarkers escapes what would start a list item at the start of

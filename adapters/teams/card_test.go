@@ -92,12 +92,17 @@ func FuzzReadAction(f *testing.F) {
 
 func TestMarkdownEscaping(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain text (alice)":          "plain text (alice)",
-		"svc_backup *x* `y` ~z~ \\":   `svc\_backup \*x\* \` + "`y\\`" + ` \~z\~ \\`,
-		"[a](http://e.example)":       `\[a\](http://e.example)`,
-		"- one\n  + two\n3. three":    "\\- one\n  \\+ two\n3\\. three",
-		"a - b 2. c":                  "a - b 2. c",
-		"hi <at>Abe</at>":             "hi <\u200bat>Abe<\u200b/at>",
+		"plain text (alice)":        "plain text (alice)",
+		"svc_backup *x* `y` ~z~ \\": `svc\_backup \*x\* \` + "`y\\`" + ` \~z\~ \\`,
+		"[a](http://e.example)":     `\[a\](http://e.example)`,
+		"- one\n  + two\n3. three":  "\\- one\n  \\+ two\n3\\. three",
+		"a - b 2. c":                "a - b 2. c",
+		"hi <at>Abe</at>":           "hi <\u200bat>Abe<\u200b/at>",
+		"x <at y":                   "x <\u200bat y",
+		"x </at> 3 < 4":             "x <\u200b/at> 3 < 4",
+		// One special character alone: text without any is not copied, so
+		// each must still be seen.
+		"a*b": `a\*b`, "a_b": `a\_b`, "a`b": "a\\`b", "a~b": `a\~b`, `a\b`: `a\\b`, "a[b": `a\[b`, "a]b": `a\]b`,
 		strings.Repeat("x", 10) + "*": strings.Repeat("x", 9) + "…",
 	} {
 		if got := md(in, 10_000); in == strings.Repeat("x", 10)+"*" {

@@ -138,6 +138,33 @@ func (m Outgoing) activity() *outActivity {
 	return a
 }
 
+// wire is a as the body of a connector request, its card written as
+// rendered: json.Marshal would scan and compact the card again and escape
+// each "<at>" of it to eighteen bytes, in a message Teams caps at 28 KB.
+// Cards come from raw (card.go), valid JSON by construction.
+func (a *outActivity) wire() (json.RawMessage, error) {
+	if len(a.Attachments) != 1 {
+		return json.Marshal(a)
+	}
+	head := *a
+	head.Attachments = nil
+	b, err := json.Marshal(head) // {"type":"message",…}: never empty
+	if err != nil {
+		return nil, err
+	}
+	ct, err := json.Marshal(a.Attachments[0].ContentType)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(b)+len(ct)+len(a.Attachments[0].Content)+40)
+	out = append(out, b[:len(b)-1]...) // without its closing brace
+	out = append(out, `,"attachments":[{"contentType":`...)
+	out = append(out, ct...)
+	out = append(out, `,"content":`...)
+	out = append(out, a.Attachments[0].Content...)
+	return append(out, "}]}"...), nil
+}
+
 // CreateChannelThread posts m as a new thread in a channel: conv is the
 // thread's conversation id ("<channel>;messageid=<activityID>") replies
 // go to, activityID the root message to update later. tenantID ""
@@ -184,8 +211,12 @@ func (c *Connector) CreatePersonal(ctx context.Context, serviceURL, tenantID, us
 // Send posts m to conv (a personal chat, or a thread's conversation id to
 // post in that thread) and returns the new activity's id.
 func (c *Connector) Send(ctx context.Context, serviceURL, conv string, m Outgoing) (string, error) {
+	body, err := m.activity().wire()
+	if err != nil {
+		return "", &APIError{Op: opSend, Code: CodeEncode, Err: err}
+	}
 	var out schema.ResourceResponse
-	if err := c.do(ctx, opSend, http.MethodPost, serviceURL, convPath(conv)+"/activities", m.activity(), &out); err != nil {
+	if err := c.do(ctx, opSend, http.MethodPost, serviceURL, convPath(conv)+"/activities", body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -198,8 +229,12 @@ func (c *Connector) Send(ctx context.Context, serviceURL, conv string, m Outgoin
 func (c *Connector) Reply(ctx context.Context, serviceURL, conv, replyTo string, m Outgoing) (string, error) {
 	a := m.activity()
 	a.ReplyToID = replyTo
+	body, err := a.wire()
+	if err != nil {
+		return "", &APIError{Op: opReply, Code: CodeEncode, Err: err}
+	}
 	var out schema.ResourceResponse
-	if err := c.do(ctx, opReply, http.MethodPost, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(replyTo), a, &out); err != nil {
+	if err := c.do(ctx, opReply, http.MethodPost, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(replyTo), body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
@@ -212,7 +247,11 @@ func (c *Connector) Reply(ctx context.Context, serviceURL, conv, replyTo string,
 func (c *Connector) Update(ctx context.Context, serviceURL, conv, activityID string, m Outgoing) error {
 	a := m.activity()
 	a.ID = activityID
-	return c.do(ctx, opUpdate, http.MethodPut, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(activityID), a, nil)
+	body, err := a.wire()
+	if err != nil {
+		return &APIError{Op: opUpdate, Code: CodeEncode, Err: err}
+	}
+	return c.do(ctx, opUpdate, http.MethodPut, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(activityID), body, nil)
 }
 
 // Member looks userID (MRI or Entra object id) up among conv's members:

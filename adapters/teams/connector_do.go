@@ -34,7 +34,9 @@ func (c *Connector) do(ctx context.Context, op, method, serviceURL, path string,
 		return err // before any token is fetched: nothing reaches that URL
 	}
 	var raw []byte
-	if body != nil {
+	if b, ok := body.(json.RawMessage); ok {
+		raw = b // encoded already (outActivity.wire)
+	} else if body != nil {
 		if raw, err = json.Marshal(body); err != nil {
 			return &APIError{Op: op, Code: CodeEncode, Err: err}
 		}

@@ -32,6 +32,16 @@ func TestBadTokensAreRefusedWith401(t *testing.T) {
 		{"wrong issuer", "issuer", teamstest.Issuer("https://sts.windows.net/evil/"), nil},
 		{"wrong serviceurl", "service_url", teamstest.ServiceURLClaim("https://evil.example/"), nil},
 		{"other tenant", "tenant", nil, other},
+		// The handler reads its own lean activity (activity.go): each field
+		// the token is matched with is read there too.
+		{"other tenant in channelData only", "tenant", nil, func(act *schema.Activity) {
+			act.ChannelData["tenant"] = map[string]any{"id": "11111111-2222-3333-4444-555555555555"}
+		}},
+		{"no tenant in channelData", "tenant", nil, func(act *schema.Activity) { delete(act.ChannelData, "tenant") }},
+		{"other tenant in the conversation only", "tenant", nil, func(act *schema.Activity) {
+			act.Conversation.TenantID = "11111111-2222-3333-4444-555555555555"
+		}},
+		{"another channel", "channel", nil, func(act *schema.Activity) { act.ChannelID = "skype" }},
 		{"alg none", "algorithm", teamstest.AlgNone(), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -5,8 +5,6 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/infracloudio/msbotbuilder-go/schema"
-
 	"github.com/unlockbot/unlockbot/bot"
 )
 
@@ -24,7 +22,7 @@ const (
 // answer, so a click's outcome, a form's errors and the revealed password
 // reach that person alone. Decisions that run a reset go on after the
 // answer, as bot.Service.Click arranges.
-func (a *Adapter) onAction(ctx context.Context, act *schema.Activity) invokeResponse {
+func (a *Adapter) onAction(ctx context.Context, act *activity) invokeResponse {
 	d, err := readAction(act.Value)
 	if err != nil {
 		a.log.Info().Str("why", err.Error()).Msg("unreadable card action")
@@ -50,7 +48,7 @@ func (a *Adapter) onAction(ctx context.Context, act *schema.Activity) invokeResp
 // click maps a button onto bot.Click: the card answered is the window it
 // opened (the password, a reason to deny), a sentence it told, or the
 // approval card as the clicker now sees it.
-func (a *Adapter) click(ctx context.Context, act *schema.Activity, d actionData, who bot.Actor, in string) invokeResponse {
+func (a *Adapter) click(ctx context.Context, act *activity, d actionData, who bot.Actor, in string) invokeResponse {
 	var shown *bot.Card
 	var show func(context.Context, bot.Card) error
 	if act.Conversation.ConversationType == "personal" {
@@ -153,7 +151,7 @@ func firstError(errs map[bot.FieldID]string) string {
 
 // onSearch answers a type-ahead (application/search): the options for
 // the organization picked in the same form, which Teams sends along.
-func (a *Adapter) onSearch(ctx context.Context, act *schema.Activity) invokeResponse {
+func (a *Adapter) onSearch(ctx context.Context, act *activity) invokeResponse {
 	q, _ := act.Value["queryText"].(string)
 	field, _ := act.Value["dataset"].(string)
 	org := ""

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/infracloudio/msbotbuilder-go/schema"
+	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
 )
@@ -35,15 +35,19 @@ func commandText(text string) string {
 // thread is told where the form went: a form with a password field does
 // not belong in a channel). It runs after the 200, which Teams wants
 // quickly, on the service's detached budget.
-func (a *Adapter) onMessage(act *schema.Activity) {
+func (a *Adapter) onMessage(act *activity) {
 	verb, args, _ := strings.Cut(commandText(act.Text), " ")
 	from, conv, svcURL, id := a.bare(act.From.AadObjectID, act.From.Name), act.Conversation.ID, act.ServiceURL, act.ID
 	personal := act.Conversation.ConversationType == "personal"
 	in := where(act)
 	a.svc.Detach(func(ctx context.Context) {
-		log := a.log.With().Str("actor", from.Key()).Str("where", in).Logger()
+		// Built only for a line that is written: most messages write none.
+		log := func() *zerolog.Logger {
+			l := a.log.With().Str("actor", from.Key()).Str("where", in).Logger()
+			return &l
+		}
 		if from.ID == "" {
-			log.Warn().Msg("message without the sender's object id ignored")
+			log().Warn().Msg("message without the sender's object id ignored")
 			return
 		}
 		if !strings.EqualFold(verb, "unlock") {
@@ -52,14 +56,14 @@ func (a *Adapter) onMessage(act *schema.Activity) {
 		}
 		form, err := a.svc.NewForm(ctx, from, in, strings.TrimSpace(args))
 		if err != nil {
-			log.Info().Str("why", safe(err)).Msg("unlock command refused")
+			log().Info().Str("why", safe(err)).Msg("unlock command refused")
 			a.answer(ctx, svcURL, conv, id, personal, safe(err))
 			return
 		}
 		chat, chatURL := conv, svcURL
 		if !personal {
 			if chat, chatURL, err = a.personal(ctx, from.ID); err != nil {
-				log.Warn().Err(err).Msg("could not open the personal chat")
+				log().Warn().Err(err).Msg("could not open the personal chat")
 				a.answer(ctx, svcURL, conv, id, false, "I could not open a personal chat with you. Install unlockbot for yourself (Apps → unlockbot → Add), then try again.")
 				return
 			}
@@ -72,7 +76,7 @@ func (a *Adapter) onMessage(act *schema.Activity) {
 			formID, err = a.conn.Send(ctx, chatURL, chat, out)
 		}
 		if err != nil {
-			log.Warn().Err(err).Msg("could not send the form")
+			log().Warn().Err(err).Msg("could not send the form")
 			a.answer(ctx, svcURL, conv, id, personal, safe(err))
 			return
 		}
@@ -88,7 +92,7 @@ func (a *Adapter) onMessage(act *schema.Activity) {
 				return
 			}
 			if err := a.conn.Update(ctx, chatURL, chat, formID, Outgoing{Summary: form.Title, Card: formCard(form, in, vals, nil, facts)}); err != nil {
-				log.Info().Err(err).Msg("could not add the account's facts to the form")
+				log().Info().Err(err).Msg("could not add the account's facts to the form")
 			}
 		}
 	})

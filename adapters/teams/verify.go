@@ -174,17 +174,24 @@ func (t *Token) Matches(act *schema.Activity) error {
 	if act == nil {
 		return &AuthError{Reason: "malformed"}
 	}
-	if t.claims.ServiceURL == "" || act.ServiceURL == "" ||
-		strings.TrimSuffix(t.claims.ServiceURL, "/") != strings.TrimSuffix(act.ServiceURL, "/") {
+	return t.matches(act.ServiceURL, act.ChannelID, tenantOf(act), act.Conversation.TenantID)
+}
+
+// matches is Matches on the activity's fields: the handler reads only
+// those (activity.go). convTenant is conversation.tenantId, which may be
+// absent; tenant is channelData.tenant.id, which may not.
+func (t *Token) matches(serviceURL, channelID, tenant, convTenant string) error {
+	if t.claims.ServiceURL == "" || serviceURL == "" ||
+		strings.TrimSuffix(t.claims.ServiceURL, "/") != strings.TrimSuffix(serviceURL, "/") {
 		return &AuthError{Reason: "service_url"}
 	}
-	if act.ChannelID != teamsChannelID {
+	if channelID != teamsChannelID {
 		return &AuthError{Reason: "channel"}
 	}
-	if !t.key.endorses(act.ChannelID) {
+	if !t.key.endorses(channelID) {
 		return &AuthError{Reason: "endorsement"}
 	}
-	if !strings.EqualFold(tenantOf(act), t.tenantID) || (act.Conversation.TenantID != "" && !strings.EqualFold(act.Conversation.TenantID, t.tenantID)) {
+	if !strings.EqualFold(tenant, t.tenantID) || (convTenant != "" && !strings.EqualFold(convTenant, t.tenantID)) {
 		return &AuthError{Reason: "tenant"}
 	}
 	return nil

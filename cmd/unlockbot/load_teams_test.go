@@ -27,7 +27,8 @@ import (
 // chat and times it to the form card reaching the fake connector.
 // UNLOCKBOT_LOAD_RATE sets the rate (default 100/s, for 10 s);
 // UNLOCKBOT_LOAD_TARGET=bare measures testdata/teamsbare instead, a bare
-// Go handler that verifies the same JWT and answers with a fixed card. It
+// Go handler that verifies the same JWT and answers with a fixed card.
+// UNLOCKBOT_LOAD_PROFILE=FILE has serve write its CPU profile there. It
 // reports; it does not assert a speed.
 func TestLoadTeamsProcess(t *testing.T) {
 	if os.Getenv("UNLOCKBOT_LOAD") != "1" {
@@ -107,6 +108,7 @@ func TestLoadTeamsProcess(t *testing.T) {
 		act := next()
 		acts = append(acts, wired{act.ID, fake.Wire(act), fake.Authorization(act)})
 	}
+	cpu0, _ := procUsage(cmd.Process.Pid)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	defer tick.Stop()
 	for _, act := range acts {
@@ -149,7 +151,7 @@ func TestLoadTeamsProcess(t *testing.T) {
 			t.Errorf("%d form cards for %d messages", len(toCard), len(sent))
 		}
 	}
-	logUsage(t, cmd, len(sent), "activity")
+	logUsage(t, cmd, len(sent), "activity", cpu0)
 	if fails > 0 {
 		t.Errorf("%d failures", fails)
 	}

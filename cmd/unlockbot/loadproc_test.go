@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,6 +56,13 @@ orgs:
 		cmd = exec.CommandContext(ctx, bin)
 	}
 	cmd.Env = append(append(os.Environ(), env...), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key), fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
+	if p := os.Getenv("UNLOCKBOT_LOAD_PROFILE"); p != "" && !bare {
+		// serve writes its CPU profile there when it is stopped: with a
+		// signal, which it handles, rather than killed.
+		cmd.Env = append(cmd.Env, profileEnv+"="+p)
+	}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -75,9 +83,15 @@ func percentile(l []time.Duration, p float64) time.Duration {
 	return l[int(float64(len(l)-1)*p)]
 }
 
-// logUsage reports the process's CPU per unit of work and its peak RSS.
-func logUsage(t *testing.T, cmd *exec.Cmd, n int, unit string) {
+// logUsage reports the process's CPU per unit of work and its peak RSS:
+// over its whole life, and since cpu0 (its CPU time when the clock
+// started, so start-up and set-up are left out) when that is given.
+func logUsage(t *testing.T, cmd *exec.Cmd, n int, unit string, cpu0 ...time.Duration) {
 	t.Helper()
 	cpu, rss := procUsage(cmd.Process.Pid)
-	t.Logf("process: %.3f ms CPU per %s, peak RSS %.1f MiB", float64(cpu.Microseconds())/1000/float64(max(n, 1)), unit, float64(rss)/(1<<20))
+	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(max(n, 1)) }
+	t.Logf("process: %.3f ms CPU per %s, peak RSS %.1f MiB", per(cpu), unit, float64(rss)/(1<<20))
+	if len(cpu0) > 0 {
+		t.Logf("process: %.3f ms CPU per %s during the run", per(cpu-cpu0[0]), unit)
+	}
 }

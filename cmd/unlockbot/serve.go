@@ -50,6 +50,11 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		go func() { errc <- fmt.Errorf("metrics_listen: %w", msrv.ListenAndServe()) }()
 		defer msrv.Close()
 	}
+	stopProfile, err := startProfile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	a.log.Info().Str("listen", cfg.Listen).Int("orgs", len(a.orgs)).Msg("unlockbot serving")
 	select {
 	case err := <-errc:
