@@ -75,12 +75,17 @@ func TestRotationByRenameContinuesInTheNewFile(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	s.Write(ctx, ev("before-1"))
+	var syncs atomic.Int64
+	s.fsync = func() error { syncs.Add(1); return s.f.Sync() }
 	s.Append(ctx, ev("before-2")) // not yet synced when the file moves
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Write(ctx, ev("after")); err != nil {
 		t.Fatal(err)
+	}
+	if n := syncs.Load(); n != 2 {
+		t.Fatalf("%d fsyncs, want 2: the old file's pending line before it is left, then the new file", n)
 	}
 	old := verifyFiles(t, testKeys(t), path+".1")
 	if len(old) != 2 {
@@ -289,5 +294,43 @@ func TestStatsLagFailuresAndClose(t *testing.T) {
 	}
 	if err := New(io.Discard, nil).Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLagStartsAtTheOldestUnsyncedLine: lines written while an fsync runs
+// are not covered by it; their lag starts when that fsync ends, not at
+// the first line the fsync covered.
+func TestLagStartsAtTheOldestUnsyncedLine(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "audit.jsonl"), testKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inSync, release := make(chan struct{}), make(chan struct{})
+	s.fsync = func() error {
+		select {
+		case inSync <- struct{}{}:
+			<-release
+		default:
+		}
+		return nil
+	}
+	done := make(chan error)
+	go func() { done <- s.Write(ctx, ev("first")) }()
+	<-inSync
+	s.mu.Lock()
+	s.timer = time.AfterFunc(time.Hour, func() {}) // keep the delayed flush out of it
+	s.mu.Unlock()
+	if err := s.Append(ctx, ev("during")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Pending != 1 || st.Lag >= 150*time.Millisecond {
+		t.Fatalf("stats %+v: one line pending, aged from the end of the fsync that did not cover it", st)
 	}
 }

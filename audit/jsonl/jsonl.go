@@ -168,10 +168,7 @@ func (s *Sink) syncOnce() {
 		s.timer = nil
 	}
 	target, at := s.written, s.chain.At()
-	fsync := s.fsync
-	if fsync == nil {
-		fsync = s.f.Sync
-	}
+	fsync := s.syncer()
 	s.syncing = true
 	s.mu.Unlock()
 	err := fsync()
@@ -187,6 +184,14 @@ func (s *Sink) syncOnce() {
 		}
 	}
 	s.done.Broadcast()
+}
+
+// syncer is the file's fsync (tests put a hook in its place).
+func (s *Sink) syncer() func() error {
+	if s.fsync != nil {
+		return s.fsync
+	}
+	return s.f.Sync
 }
 
 // fail makes err sticky: after a failed write or fsync the kernel may have

@@ -64,7 +64,7 @@ func (s *Sink) followRotation() error {
 		why = "the file was rotated"
 		// What is still unsynced belongs to the old file: sync it first.
 		if s.written > s.synced {
-			if err := s.f.Sync(); err != nil {
+			if err := s.syncer()(); err != nil {
 				return fmt.Errorf("audit: sync %s before rotation: %w", s.path, err)
 			}
 			s.synced = s.written
