@@ -4,7 +4,15 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: demo test services unit bench vet
+.PHONY: demo test services unit bench vet build
+
+# A release build names itself: `unlockbot version` and /metrics' build info.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)" -o unlockbot ./cmd/unlockbot
 
 demo:
 	$(GO) run ./cmd/unlockbot demo

@@ -6,6 +6,7 @@
 //	unlockbot reset --config F ...      break-glass reset from a terminal
 //	unlockbot audit verify|show ...     check the audit trail, or read it as a table
 //	unlockbot teams-package --app-id G  the Teams app package an admin uploads
+//	unlockbot version                   what this binary was built from
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 )
 
@@ -32,6 +34,7 @@ commands:
   check    check each organization's directory: bind, base DN, rights (--config F)
   reset    break-glass reset from a terminal, audited (--config F --org ID --account NAME --as OPERATOR)
   audit    verify the audit trail (verify --file F...) or print it as a table (show [--org] [--since] [--account])
+  version  print the version, commit and build date
   teams-package  write the Teams app package to upload (--app-id GUID --out unlockbot-teams.zip)
 `
 
@@ -62,6 +65,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdAudit(ctx, args[1:], stdout, stderr)
 	case "teams-package":
 		err = cmdTeamsPackage(args[1:], stdout, stderr)
+	case "version", "--version":
+		b := buildInfo()
+		fmt.Fprintf(stdout, "unlockbot %s (commit %s, built %s, %s)\n", b.Version, orUnknown(b.Commit), orUnknown(b.Date), runtime.Version())
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

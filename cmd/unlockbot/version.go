@@ -31,3 +31,10 @@ func buildInfo() metrics.BuildInfo {
 	}
 	return b
 }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
