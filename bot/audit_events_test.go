@@ -112,3 +112,36 @@ func TestTakeOverIsRecorded(t *testing.T) {
 		t.Fatalf("%d take-over records, want 1 (the refused early claim and the plain run add none)", n)
 	}
 }
+
+// The password changed in the directory after the request was submitted
+// (someone else reset it): the approval no longer applies and nothing is
+// written. A directory that reports no stamp cannot tell, so it is not
+// refused for that.
+func TestPasswordChangedSinceSubmitIsRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	a, _ := h.dir.User("alice")
+	a.PasswordStamp = "99"
+	h.dir.Put(a)
+	got, err := h.svc.Approve(ctx, r.ID, approver)
+	if err == nil || got.State != StateFailed || !strings.Contains(got.Failure, "was changed after this request was submitted") {
+		t.Fatalf("changed since submit: %v, %+v", err, got)
+	}
+	if h.dir.Calls.SetPassword != 0 {
+		t.Fatal("the password was written over the newer one")
+	}
+	if e, _ := h.eventOf(r.ID, "reset.refused"); e.Detail["code"] != "changed_since_request" {
+		t.Fatalf("refusal audited as %+v", e)
+	}
+
+	b, _ := h.dir.User("bob")
+	b.PasswordStamp = ""
+	h.dir.Put(b)
+	r2 := h.mustSubmit("bob", "")
+	b.PasswordStamp = "7"
+	h.dir.Put(b)
+	if got, err := h.svc.Approve(ctx, r2.ID, approver); err != nil || got.State != StateDone {
+		t.Fatalf("no stamp at submit: %v", err)
+	}
+}
