@@ -110,6 +110,9 @@ func TestPSADownLeavesTheResetDoneAndTheTicketForLater(t *testing.T) {
 	if n, err := h.svc.Sweep(ctx); err != nil || n != 0 || psaDown.creates.Load() != 0 {
 		t.Fatalf("retried before it was due (%d moved, %d creates): %v", n, psaDown.creates.Load(), err)
 	}
+	if st := h.svc.LastSweep(); st.Open != 1 {
+		t.Fatalf("sweep figures %+v: a done reset whose ticket update is pending is still open", st)
+	}
 	h.clock.add(ticketRetryFirst + time.Second)
 	if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("the due ticket update: %d moved, %v", n, err)
