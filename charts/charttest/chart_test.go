@@ -223,19 +223,21 @@ func TestChartRollsOnChange(t *testing.T) {
 // TestChartRefusesBadValues: the schema and the templates stop mistakes
 // before anything reaches the cluster.
 func TestChartRefusesBadValues(t *testing.T) {
-	for _, set := range [][]string{
-		{"--set", "bogus=1"},
-		{"--set", "replicaCount=0"},
-		{"--set", "image.pullPolicy=Sometimes"},
-		{"--set", "config.listen=:9999"},
-		{"--set", "ingress.enabled=true,ingress.hostz=x"},
-		{"--set", "secretEnv.bad-name=x"},
-		{"--set", "redis.url=http://not-redis"},
-		{"--set", "existingSecret=mine,secretEnv.SLACK_BOT_TOKEN=x"},
-		{"--set", "redis.url=redis://r:6379,secretEnv.REDIS_URL=redis://r:6379"},
+	for set, why := range map[string]string{
+		"bogus=1":                                                "additional properties 'bogus' not allowed",
+		"replicaCount=0":                                         "'/replicaCount': minimum",
+		"image.pullPolicy=Sometimes":                             "'/image/pullPolicy': value must be one of",
+		"config.listen=:9999":                                    "'/config': 'not' failed",
+		"config.audit.file=audit.jsonl":                          "must be under /var/lib/unlockbot/",
+		"ingress.enabled=true,ingress.hostz=x":                   "additional properties 'hostz' not allowed",
+		"secretEnv.bad-name=x":                                   "invalid propertyName 'bad-name'",
+		"redis.url=http://not-redis":                             "'/redis/url'",
+		"existingSecret=mine,secretEnv.SLACK_BOT_TOKEN=x":        "Set existingSecret or secretEnv/redis.url, not both",
+		"redis.url=redis://r:6379,secretEnv.REDIS_URL=redis://r": "Set the Redis URL once",
 	} {
-		if _, err := helm(t, append([]string{"template", "rel", chartDir}, set...)...); err == nil {
-			t.Errorf("helm template %v succeeded, want a refusal", set)
+		_, err := helm(t, "template", "rel", chartDir, "--set", set)
+		if err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("helm template --set %s: %v, want a refusal saying %q", set, err, why)
 		}
 	}
 }
