@@ -334,3 +334,24 @@ func TestLagStartsAtTheOldestUnsyncedLine(t *testing.T) {
 		t.Fatalf("stats %+v: one line pending, aged from the end of the fsync that did not cover it", st)
 	}
 }
+
+// A rotation with nothing left unsynced costs no fsync of the old file.
+func TestRotationWithNothingPendingSyncsOnlyTheNewFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := Open(path, testKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	s.Write(ctx, ev("before"))
+	var syncs atomic.Int64
+	s.fsync = func() error { syncs.Add(1); return s.f.Sync() }
+	os.Rename(path, path+".1")
+	if err := s.Write(ctx, ev("after")); err != nil {
+		t.Fatal(err)
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d fsyncs, want 1 (the new file's)", n)
+	}
+}
