@@ -97,3 +97,59 @@ func TestAuditVerifyNeedsTheKey(t *testing.T) {
 		t.Fatalf("verified with another key (%d): %s", code, out)
 	}
 }
+
+// TestAuditShowFilters: one row per request, filtered by org, age and
+// account (as typed or by its DN's first value); refusals without a
+// request get their own row.
+func TestAuditShowFilters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := jsonl.Open(path, testKeyring(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, now := time.Now().Add(-72*time.Hour).UTC(), time.Now().UTC()
+	for _, e := range []audit.Event{
+		{Time: old, Type: "request.submitted", RequestID: "rold", Org: "acme", Actor: "slack:T1:U1", ActorName: "tess", Target: "alice", Outcome: audit.OK},
+		{Time: old, Type: "request.denied", RequestID: "rold", Org: "acme", Actor: "slack:T1:U2", ActorName: "lee", Outcome: audit.OK},
+		{Time: now, Type: "request.submitted", RequestID: "rnew", Org: "acme", Actor: "slack:T1:U1", ActorName: "tess", Target: "bob", Outcome: audit.OK},
+		{Time: now, Type: "request.approved", RequestID: "rnew", Org: "acme", Actor: "slack:T1:U2", ActorName: "lee", Outcome: audit.OK},
+		{Time: now, Type: "reset.completed", RequestID: "rnew", Org: "acme", TargetDN: "CN=Bob Jones,OU=Staff,DC=acme", Ticket: "1009", Outcome: audit.OK},
+		{Time: now, Type: "request.refused", Org: "initech", Actor: "teams:t:9", ActorName: "mallory", Target: "admin", Outcome: audit.Refused, Detail: map[string]string{"why": "not_technician"}},
+	} {
+		if err := s.Write(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	rows := func(args ...string) []string {
+		t.Helper()
+		code, out := auditCLI(t, path, append([]string{"show"}, args...)...)
+		if code != 0 {
+			t.Fatalf("show %v (%d): %s", args, code, out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[1:] // the header
+	}
+	if got := rows(); len(got) != 3 {
+		t.Fatalf("all rows: %q", got)
+	}
+	if got := rows("--since", "24h"); len(got) != 2 || !strings.Contains(got[0], "done: reset") || !strings.Contains(got[0], "1009") || !strings.Contains(got[0], "lee") {
+		t.Fatalf("last 24h: %q", got)
+	}
+	if got := rows("--org", "initech"); len(got) != 1 || !strings.Contains(got[0], "mallory") || !strings.Contains(got[0], "refused not_technician") {
+		t.Fatalf("org initech: %q", got)
+	}
+	if got := rows("--account", "Bob Jones"); len(got) != 1 || !strings.Contains(got[0], "bob") {
+		t.Fatalf("account by its DN's name: %q", got)
+	}
+	if got := rows("--account", "alice"); len(got) != 1 || !strings.Contains(got[0], "denied") {
+		t.Fatalf("account alice: %q", got)
+	}
+	// A broken trail still shows what verified, and says where it broke.
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(b, []byte(`"bob"`), []byte(`"eve"`), 1), 0o600)
+	code, out := auditCLI(t, path, "show")
+	if code == 0 || !strings.Contains(out, "the trail is broken at") || !strings.Contains(out, "alice") {
+		t.Fatalf("show on a broken trail (%d): %s", code, out)
+	}
+}
