@@ -25,6 +25,15 @@ import (
 // is removed) and whether it is the bare handler.
 func loadProcess(t *testing.T, barePkg, head, orgBlock string, env ...string) (string, *exec.Cmd, bool) {
 	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	return loadProcessOn(t, barePkg, head, orgBlock, "load:"+rand.Text()+":", key, env...)
+}
+
+// loadProcessOn is loadProcess on a given key prefix and seal key, for a
+// run that fills Redis before serve starts.
+func loadProcessOn(t *testing.T, barePkg, head, orgBlock, prefix string, key []byte, env ...string) (string, *exec.Cmd, bool) {
+	t.Helper()
 	bare := os.Getenv("UNLOCKBOT_LOAD_TARGET") == "bare"
 	dir := t.TempDir()
 	bin, pkg := filepath.Join(dir, "unlockbot"), "."
@@ -38,7 +47,7 @@ func loadProcess(t *testing.T, barePkg, head, orgBlock string, env ...string) (s
 	cfg := filepath.Join(dir, "unlockbot.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
 redis_url: %q
-redis_prefix: "load:%s:"
+redis_prefix: %q
 seal_key_env: LOAD_SEAL_KEY
 log_level: warn
 audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
@@ -47,9 +56,7 @@ orgs:
   - id: acme
     directory: { kind: demo, dev_mode: true }
     %s
-`, port, storetest.RedisURL(t), rand.Text(), filepath.Join(dir, "audit.jsonl"), head, orgBlock)), 0o600)
-	key := make([]byte, 32)
-	rand.Read(key)
+`, port, storetest.RedisURL(t), prefix, filepath.Join(dir, "audit.jsonl"), head, orgBlock)), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
 	if bare {
