@@ -81,7 +81,7 @@ func TestMemoryPendingRequests(t *testing.T) {
 			for i := tch; i < n; i += techs {
 				// A typed password, the costlier case: it waits sealed beside the request.
 				if _, err := svc.Submit(ctx, bot.Submission{Requester: a, OrgID: "acme", Account: users[i].Username,
-					Password: identity.NewSecret(fmt.Sprintf("Typed-Passw0rd-%05d!", i)),
+					Password:  identity.NewSecret(fmt.Sprintf("Typed-Passw0rd-%05d!", i)),
 					Temporary: true, Reason: "Verified by call-back to the HR number", Origin: "C-help"}); err != nil {
 					errs <- err
 					return
