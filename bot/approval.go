@@ -202,7 +202,7 @@ func (s *Service) unapprove(ctx context.Context, r *Request) {
 	if err := r.move(StateFailed, s.now()); err != nil {
 		return
 	}
-	r.Failure, r.Retryable = "The audit trail could not be written, so the approval was not acted on and nothing was changed. Ask an admin to check the audit file, then submit again.", false
+	r.Failure, r.Retryable = "The audit trail could not be written, so the approval was not acted on and nothing was changed. Ask an admin to run unlockbot check (it tests each audit destination), then submit again.", false
 	if err := s.repo.save(ctx, r); err != nil {
 		s.reqLog(r).Error().Err(err).Msg("approval without an audit record could not be withdrawn")
 	}

@@ -221,7 +221,7 @@ func (s *Service) recordAfter(ctx context.Context, typ, outcome string, r *Reque
 }
 
 func auditFailed(err error) error {
-	return errorf("bot.audit", KindUnavailable, err, "The audit trail could not be written, so nothing more was done. Ask an admin to check the audit file.")
+	return errorf("bot.audit", KindUnavailable, err, "The audit trail could not be written, so nothing more was done. Ask an admin to run unlockbot check: it tests each audit destination.")
 }
 
 // event fills in what the trail says of every request event: where it
