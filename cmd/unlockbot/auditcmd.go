@@ -11,7 +11,6 @@ import (
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/audit/redisstream"
-	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 )
 
 const auditUsage = `usage: unlockbot audit <verify|show> --config F [flags]
@@ -120,13 +119,9 @@ func verifyStream(ctx context.Context, cfg *Config, keys *audit.Keyring, stdout 
 	if cfg.Audit.RedisStream == nil || !cfg.usesRedis() {
 		return errors.New("audit: this config has no audit.redis_stream (and redis_url) to verify")
 	}
-	ru, err := cfg.redisURL()
+	rs, err := cfg.redisStore()
 	if err != nil {
 		return err
-	}
-	rs, err := redisstore.New(redisstore.Options{URL: ru.Reveal(), Prefix: cfg.RedisPrefix})
-	if err != nil {
-		return fmt.Errorf("redis_url: %w", err)
 	}
 	defer rs.Close()
 	name := streamName(cfg)

@@ -21,22 +21,23 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// MetricsListen serves /metrics on its own address (say 127.0.0.1:9090
 	// or a cluster-internal port) instead of beside the chat endpoints.
-	MetricsListen string         `yaml:"metrics_listen"`
-	RedisURL      string         `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
-	RedisURLEnv   string         `yaml:"redis_url_env"`
-	RedisURLFile  string         `yaml:"redis_url_file"`
-	RedisPrefix   string         `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
-	SealKeyEnv    string         `yaml:"seal_key_env"`
-	SealKeyFile   string         `yaml:"seal_key_file"`
-	LogLevel      string         `yaml:"log_level"`
-	LogFormat     string         `yaml:"log_format"` // json or console; empty: json for serve, console for the CLI
-	Health        HealthConfig   `yaml:"health"`
-	Audit         AuditConfig    `yaml:"audit"`
-	Slack         SlackConfig    `yaml:"slack"`
-	Teams         TeamsConfig    `yaml:"teams"`
-	Limits        LimitsConfig   `yaml:"limits"`
-	Recovery      RecoveryConfig `yaml:"recovery"`
-	Orgs          []OrgConfig    `yaml:"orgs"`
+	MetricsListen string          `yaml:"metrics_listen"`
+	RedisURL      string          `yaml:"redis_url"` // without a password; else use redis_url_env / redis_url_file
+	RedisURLEnv   string          `yaml:"redis_url_env"`
+	RedisURLFile  string          `yaml:"redis_url_file"`
+	RedisPrefix   string          `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
+	RedisTLS      *RedisTLSConfig `yaml:"redis_tls"`
+	SealKeyEnv    string          `yaml:"seal_key_env"`
+	SealKeyFile   string          `yaml:"seal_key_file"`
+	LogLevel      string          `yaml:"log_level"`
+	LogFormat     string          `yaml:"log_format"` // json or console; empty: json for serve, console for the CLI
+	Health        HealthConfig    `yaml:"health"`
+	Audit         AuditConfig     `yaml:"audit"`
+	Slack         SlackConfig     `yaml:"slack"`
+	Teams         TeamsConfig     `yaml:"teams"`
+	Limits        LimitsConfig    `yaml:"limits"`
+	Recovery      RecoveryConfig  `yaml:"recovery"`
+	Orgs          []OrgConfig     `yaml:"orgs"`
 }
 
 // LimitsConfig bounds one technician across all orgs.
@@ -237,6 +238,7 @@ func (c *Config) Validate() error {
 	if r := c.Recovery; r.SweepInterval < time.Second || r.SweepInterval > 10*time.Minute {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
+	c.RedisTLS.validate(c, bad)
 	c.Audit.validate(bad)
 	c.Slack.validate(bad)
 	c.Teams.validate(bad)

@@ -76,13 +76,9 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		if sealer, err = bot.NewSealer(key); err != nil {
 			return nil, err
 		}
-		ru, err := cfg.redisURL()
+		rs, err := cfg.redisStore()
 		if err != nil {
 			return nil, err
-		}
-		rs, err := redisstore.New(redisstore.Options{URL: ru.Reveal(), Prefix: cfg.RedisPrefix})
-		if err != nil {
-			return nil, fmt.Errorf("redis_url: %w", err)
 		}
 		a.store = rs
 	}

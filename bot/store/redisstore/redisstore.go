@@ -6,6 +6,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -33,6 +34,10 @@ type Options struct {
 	// Client, if set, is used instead of dialling URL and is not closed by
 	// Close: whoever made it owns it.
 	Client redis.UniversalClient
+	// TLS, with a rediss:// URL, is how the server is trusted and the bot
+	// known to it: a private CA, a client certificate, the name in the
+	// server's certificate (default: the URL's host).
+	TLS *tls.Config
 }
 
 // Store implements store.Store. It is safe for concurrent use.
@@ -65,6 +70,19 @@ func New(opts Options) (*Store, error) {
 			err = ue.Err
 		}
 		return nil, fmt.Errorf("%s: invalid URL: %w", op, err)
+	}
+	if opts.TLS != nil {
+		if ro.TLSConfig == nil {
+			return nil, fmt.Errorf("%s: TLS settings need a rediss:// URL", op)
+		}
+		t := opts.TLS.Clone()
+		if t.ServerName == "" {
+			t.ServerName = ro.TLSConfig.ServerName
+		}
+		if t.MinVersion == 0 {
+			t.MinVersion = tls.VersionTLS12
+		}
+		ro.TLSConfig = t
 	}
 	return &Store{c: redis.NewClient(ro), prefix: prefix, owned: true}, nil
 }
