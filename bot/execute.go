@@ -127,12 +127,22 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 			return err
 		}
 	}
+	// The directory's part (write and read-back) holds one of the org's
+	// slots; the ticket work after it does not.
+	release := func() {}
+	if !r.Steps.Verified {
+		if release, err = s.takeSlot(ctx, o, r); err != nil {
+			return err
+		}
+		defer release()
+	}
 	if err := s.write(ctx, o, r, acct, pw); err != nil {
 		return err
 	}
 	if err := s.step(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
 		return err
 	}
+	release()
 	// The account is unlocked and proven: a PSA that does not answer now
 	// must not undo that or hold it back. The ticket update waits for the
 	// sweeper (ticket_pending.go).

@@ -19,6 +19,10 @@ type Org struct {
 	// PSACompanyID is the org's id in its PSA (ConnectWise company id, ...).
 	PSACompanyID string
 	Policy       Policy
+	// MaxConcurrentWrites bounds the resets (write and read-back) this
+	// org's directory takes at once, across every replica: a domain
+	// controller in a lockout storm is not a load tester. 0: no bound.
+	MaxConcurrentWrites int
 
 	// Principals are platform-qualified ids: "slack:U123" (a user) or
 	// "slack:S456" (a user group the adapter resolved for the actor).

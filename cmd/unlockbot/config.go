@@ -97,6 +97,9 @@ type DirectoryConfig struct {
 	IntentionalLockGroup string        `yaml:"intentional_lock_group"`
 	DefaultPolicyDN      string        `yaml:"default_policy_dn"` // kind ldap: the ppolicy entry for accounts without pwdPolicySubentry
 	MaxConns             int           `yaml:"max_conns"`
+	// MaxConcurrentResets bounds the resets this directory takes at once,
+	// counted across every replica (0: no bound).
+	MaxConcurrentResets int `yaml:"max_concurrent_resets"`
 	// Entra is the tenant (kind entra); OnPremises, with it, the org's AD,
 	// where accounts synced from it are unlocked and reset.
 	Entra      *EntraConfig     `yaml:"entra"`
@@ -314,6 +317,9 @@ func (p PolicyConfig) validatePassphrase(key string, bad func(string, string, ..
 }
 
 func (d DirectoryConfig) validate(k string, bad func(string, string, ...any)) {
+	if d.MaxConcurrentResets < 0 || d.MaxConcurrentResets > 1000 {
+		bad(k+".max_concurrent_resets", "must be 0 (no bound) to 1000 (got %d)", d.MaxConcurrentResets)
+	}
 	switch d.Kind {
 	case "demo":
 		if !d.DevMode {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -251,5 +253,24 @@ func TestLeaseBetweenCallsAndApprovals(t *testing.T) {
 		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%q: got %v, want %q", tc.y, err, tc.want)
 		}
+	}
+}
+
+func TestMaxConcurrentResetsReachesTheOrg(t *testing.T) {
+	const org = "orgs:\n  - id: acme\n    directory: { kind: demo, dev_mode: true, max_concurrent_resets: %s }\n"
+	if _, err := ParseConfig([]byte(strings.Replace(org, "%s", "-1", 1))); err == nil || !strings.Contains(err.Error(), "orgs[0].directory.max_concurrent_resets: must be 0 (no bound) to 1000") {
+		t.Fatalf("negative limit: %v", err)
+	}
+	cfg, err := ParseConfig([]byte("audit: { file: " + filepath.Join(t.TempDir(), "a.jsonl") + ", hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }\n" + strings.Replace(org, "%s", "4", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := buildApp(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.orgs[0].MaxConcurrentWrites != 4 {
+		t.Fatalf("the org's limit is %d, want 4", a.orgs[0].MaxConcurrentWrites)
 	}
 }

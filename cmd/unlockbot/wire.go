@@ -112,7 +112,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		o := &bot.Org{
 			ID: oc.ID, Name: oc.Name, Directory: dir,
 			Tickets:      tickets,
-			PSACompanyID: oc.PSA.CompanyID,
+			PSACompanyID: oc.PSA.CompanyID, MaxConcurrentWrites: oc.Directory.MaxConcurrentResets,
 			Policy: bot.Policy{
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
