@@ -75,8 +75,7 @@ func TestRotationByRenameContinuesInTheNewFile(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	s.Write(ctx, ev("before-1"))
-	var syncs atomic.Int64
-	s.fsync = func() error { syncs.Add(1); return s.f.Sync() }
+	syncs := countSyncs(s)
 	s.Append(ctx, ev("before-2")) // not yet synced when the file moves
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
@@ -108,12 +107,7 @@ func TestRotationByRenameContinuesInTheNewFile(t *testing.T) {
 }
 
 func TestCopyTruncateContinuesInPlace(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	s, err := Open(path, testKeys(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t)
 	ctx := context.Background()
 	s.Write(ctx, ev("a"))
 	s.Write(ctx, ev("b"))
@@ -166,12 +160,7 @@ func TestRotatedWhileStoppedContinuesFromTheHead(t *testing.T) {
 // while an fsync runs are covered by the next one, and none returns before
 // an fsync that started after its line was written.
 func TestConcurrentWritesShareFsyncs(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	s, err := Open(path, testKeys(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t)
 	var syncs, inFlight atomic.Int64
 	s.fsync = func() error {
 		if inFlight.Add(1) != 1 {
@@ -337,16 +326,10 @@ func TestLagStartsAtTheOldestUnsyncedLine(t *testing.T) {
 
 // A rotation with nothing left unsynced costs no fsync of the old file.
 func TestRotationWithNothingPendingSyncsOnlyTheNewFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	s, err := Open(path, testKeys(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openTemp(t)
 	ctx := context.Background()
 	s.Write(ctx, ev("before"))
-	var syncs atomic.Int64
-	s.fsync = func() error { syncs.Add(1); return s.f.Sync() }
+	syncs := countSyncs(s)
 	os.Rename(path, path+".1")
 	if err := s.Write(ctx, ev("after")); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package jsonl
 
 import (
 	"bytes"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/unlockbot/unlockbot/audit"
@@ -14,4 +16,23 @@ func testKeys(t testing.TB) *audit.Keyring {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// openTemp opens a sink on a fresh file, closed when the test ends.
+func openTemp(t *testing.T) (*Sink, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	s, err := Open(path, testKeys(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// countSyncs makes the sink count its real fsyncs.
+func countSyncs(s *Sink) *atomic.Int64 {
+	var n atomic.Int64
+	s.fsync = func() error { n.Add(1); return s.f.Sync() }
+	return &n
 }
