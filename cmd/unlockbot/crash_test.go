@@ -137,6 +137,13 @@ type replica struct {
 	cmd        *exec.Cmd
 	mu         sync.Mutex
 	lines      []string
+	gone       bool // killed
+}
+
+func (r *replica) dead() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gone
 }
 
 // start runs a replica with a 5 s lease and a 1 s sweep (the directory
@@ -184,7 +191,13 @@ func startReplica(t *testing.T, bin string, cfg func(port int, audit string) str
 		t.Fatal(err)
 	}
 	go r.read(stderr)
-	t.Cleanup(func() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() })
+	t.Cleanup(func() {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s's log ends:\n%s", r.url, lastLines(r.log(), 20))
+		}
+	})
 	waitHealthy(t, r.url)
 	return r
 }
@@ -218,6 +231,9 @@ func (r *replica) waitFor(t *testing.T, line string) {
 // kill ends the replica with SIGKILL: no deferred code, no cleanup runs.
 func (r *replica) kill(t *testing.T) {
 	t.Helper()
+	r.mu.Lock()
+	r.gone = true
+	r.mu.Unlock()
 	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -124,6 +124,17 @@ func (e *e2e) post(path string, form url.Values) (int, string) {
 // signedPost sends form to url signed as Slack signs it.
 func signedPost(t testing.TB, url string, form url.Values) (int, string) {
 	t.Helper()
+	code, body, err := trySignedPost(url, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, body
+}
+
+// trySignedPost is signedPost for a replica that may be gone: the
+// transport error is the caller's to handle (Slack would show the user an
+// error, and they would click again).
+func trySignedPost(url string, form url.Values) (int, string, error) {
 	body := form.Encode()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
@@ -132,12 +143,12 @@ func signedPost(t testing.TB, url string, form url.Values) (int, string) {
 	req.Header.Set("X-Slack-Signature", slack.Sign(e2eSigning, ts, []byte(body)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
+	_, err = b.ReadFrom(resp.Body)
+	return resp.StatusCode, b.String(), err
 }
 
 func (e *e2e) trigger() string { e.n++; return fmt.Sprintf("T%d.%d", time.Now().UnixNano(), e.n) }
@@ -325,6 +336,15 @@ func labOrgYAML(lab *ldaptest.Server, pwEnv string, extra ...string) string {
 // fills it for account: org lab, a generated password, a reason; mode ""
 // leaves "What to do" at its default.
 func requestForm(account, mode, trigger string) url.Values {
+	return requestFormBy(uTech, account, mode, trigger)
+}
+
+// requestFormBy is requestForm filled in by technician who.
+func requestFormBy(who, account, mode, trigger string) url.Values {
+	handle := strings.ToLower(who)
+	if who == uTech {
+		handle = "tess"
+	}
 	field := func(id string, v map[string]any) map[string]any { return map[string]any{id: v} }
 	sel := func(v string) map[string]any {
 		return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}
@@ -341,7 +361,7 @@ func requestForm(account, mode, trigger string) url.Values {
 		values["mode"] = field("mode", sel(mode))
 	}
 	return jsonPayload(map[string]any{
-		"type": "view_submission", "user": map[string]any{"id": uTech, "name": "tess"}, "trigger_id": trigger,
+		"type": "view_submission", "user": map[string]any{"id": who, "name": handle}, "trigger_id": trigger,
 		"view": map[string]any{"id": "V1", "type": "modal", "callback_id": "unlockbot.request", "private_metadata": chHelp,
 			"state": map[string]any{"values": values}},
 	})

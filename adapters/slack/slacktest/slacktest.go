@@ -141,6 +141,18 @@ func (s *Server) Calls(methods ...string) []Call {
 	return out
 }
 
+// Messages returns every message the fake holds, as it is now (updates
+// applied), in no promised order.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Message, 0, len(s.messages))
+	for _, m := range s.messages {
+		out = append(out, *m)
+	}
+	return out
+}
+
 // Message returns a posted message by channel and ts.
 func (s *Server) Message(channel, ts string) (Message, bool) {
 	s.mu.Lock()

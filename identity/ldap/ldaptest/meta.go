@@ -1,7 +1,6 @@
 package ldaptest
 
 import (
-	"encoding/binary"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -31,21 +30,9 @@ func (s *Server) MetaVersion(t testing.TB, dn string, attid uint32) int {
 	if err != nil || len(res.Entries) != 1 {
 		t.Fatalf("read replPropertyMetaData of %s: %v", dn, err)
 	}
-	b := res.Entries[0].GetRawAttributeValue("replPropertyMetaData")
-	// 16-byte header (version 1, reserved, count, reserved), then 48-byte
-	// entries starting with attid and version.
-	if len(b) < 16 || binary.LittleEndian.Uint32(b) != 1 {
-		t.Fatalf("replPropertyMetaData of %s: unexpected header (%d bytes)", dn, len(b))
+	v, err := metaVersion(res.Entries[0].GetRawAttributeValue("replPropertyMetaData"), attid)
+	if err != nil {
+		t.Fatalf("%s: %v", dn, err)
 	}
-	n := int(binary.LittleEndian.Uint32(b[8:]))
-	if n < 0 || n > (len(b)-16)/48 {
-		t.Fatalf("replPropertyMetaData of %s: %d entries in %d bytes", dn, n, len(b))
-	}
-	for i := 0; i < n; i++ {
-		e := b[16+48*i:]
-		if binary.LittleEndian.Uint32(e) == attid {
-			return int(binary.LittleEndian.Uint32(e[4:]))
-		}
-	}
-	return 0
+	return v
 }

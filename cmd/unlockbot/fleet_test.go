@@ -1,0 +1,201 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/slack/slacktest"
+	"github.com/unlockbot/unlockbot/bot/store/storetest"
+	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
+	"github.com/unlockbot/unlockbot/psa/connectwise/connectwisetest"
+)
+
+// fleet is several `unlockbot serve` processes sharing one Redis (a fresh
+// prefix), the Samba DC, one fake Slack and one fake ConnectWise: the
+// shape of a Kubernetes deployment, with real processes that can be
+// killed. The reliability and storm tests drive it as Slack would.
+type fleet struct {
+	lab      *ldaptest.Server
+	slack    *slacktest.Server
+	cw       *connectwisetest.Server
+	bin      string
+	redisURL string
+	prefix   string
+	seal     string
+	techs    []string
+	extra    string // more org directory settings, one per line
+	replicas []*replica
+}
+
+// newFleet builds the binary and the fakes; start adds replicas.
+func newFleet(t *testing.T, techs int, extra ...string) *fleet {
+	t.Helper()
+	f := &fleet{lab: ldaptest.AD(t), redisURL: storetest.RedisURL(t), prefix: "fleet:" + rand.Text()[:10] + ":"}
+	f.bin = filepath.Join(t.TempDir(), "unlockbot")
+	if out, err := exec.Command("go", "build", "-o", f.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	f.seal = base64.StdEncoding.EncodeToString(key)
+	f.slack = slacktest.New(t, e2eToken)
+	f.slack.SetGroup("SLEADS", uLead)
+	creds := connectwisetest.Credentials{Company: "msp", PublicKey: "pub-k", PrivateKey: "priv-k", ClientID: "5f0c0ab4-1111-4e2b-9c8f-0123456789ab"}
+	f.cw = connectwisetest.New(t, creds)
+	f.cw.AddCompany(connectwisetest.Company{ID: 250, Identifier: "Lab", Name: "Lab Corp"})
+	f.cw.AddBoard(12, connectwisetest.Status{ID: 1, Name: "New"}, connectwisetest.Status{ID: 7, Name: "Closed", Closed: true})
+	for i := range techs {
+		f.techs = append(f.techs, fmt.Sprintf("UTECH%02d", i))
+	}
+	for _, l := range extra {
+		f.extra += "\n      " + l
+	}
+	return f
+}
+
+// start runs one more replica: a 10 s lease (twice its longest
+// directory call) and a 1 s sweep, so a killed
+// replica's work is taken over within seconds.
+func (f *fleet) start(t *testing.T) *replica {
+	t.Helper()
+	r := startReplica(t, f.bin, func(port int, audit string) string {
+		return fmt.Sprintf(`listen: "127.0.0.1:%d"
+redis_url: %q
+redis_prefix: %q
+seal_key_env: FLEET_SEAL_KEY
+log_level: warn
+audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
+recovery: { lease: 10s, sweep_interval: 1s }
+limits: { technician_open_requests: 100, technician_requests_per_hour: 1000 }
+%s
+orgs:
+  - id: lab
+    name: Lab Corp
+    directory:
+      kind: ad
+      url: %q
+      ca_file: %q
+      bind_dn: %q
+      bind_password_env: FLEET_BIND_PASSWORD
+      base_dn: %q
+      intentional_lock_group: %q
+      dial_timeout: 2s
+      op_timeout: 3s%s
+    slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
+    psa:
+      kind: connectwise
+      company_id: "250"
+      connectwise: { base_url: %q, company: msp, public_key_env: FLEET_CW_PUBLIC, private_key_env: FLEET_CW_PRIVATE, client_id: 5f0c0ab4-1111-4e2b-9c8f-0123456789ab, board_id: 12, status_id: 1, closed_status_id: 7 }
+`, port, f.redisURL, f.prefix, audit, pinned, f.lab.URL, f.lab.CAFile, f.lab.BotDN, f.lab.UsersDN, f.lab.IntentionalLockDN,
+			f.extra, chHelp, chApprove, strings.Join(f.techs, ", "), f.cw.URL)
+	}, f.env()...)
+	f.replicas = append(f.replicas, r)
+	return r
+}
+
+// env is what every replica (and `unlockbot audit` on its config) gets.
+func (f *fleet) env() []string {
+	return []string{"FLEET_SEAL_KEY=" + f.seal, "FLEET_BIND_PASSWORD=" + f.lab.BotPassword, "FLEET_CW_PUBLIC=pub-k", "FLEET_CW_PRIVATE=priv-k",
+		"SLACK_BOT_TOKEN=" + e2eToken, "SLACK_SIGNING_SECRET=" + e2eSigning, "SLACK_API_URL=" + f.slack.APIURL()}
+}
+
+// post sends a signed Slack request to replica i, or, when that replica
+// is gone, to the next live one (a user whose click failed clicks again).
+func (f *fleet) post(i int, path string, form url.Values) (int, string, error) {
+	var last error
+	for k := range len(f.replicas) {
+		r := f.replicas[(i+k)%len(f.replicas)]
+		if r.dead() {
+			continue
+		}
+		code, body, err := trySignedPost(r.url+path, form)
+		if err == nil {
+			return code, body, nil
+		}
+		last = err
+	}
+	return 0, "", fmt.Errorf("no replica answered: %w", last)
+}
+
+// cards maps each approval card's ts in the approval channel to the
+// request id on its Approve button (read before anyone decides).
+func (f *fleet) cards(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range f.slack.Messages() {
+		if m.Channel != chApprove || m.ThreadTS != "" {
+			continue
+		}
+		raw, _ := json.Marshal(map[string]any{"blocks": m.Blocks})
+		out[m.TS] = requestIDIn(t, string(raw))
+	}
+	return out
+}
+
+// waitDone waits until every card of cards shows its outcome, or fails
+// the test at the deadline with each replica's log.
+func (f *fleet) waitDone(t *testing.T, cards map[string]string, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		left := 0
+		for ts := range cards {
+			if m, ok := f.slack.Message(chApprove, ts); !ok || !cardDone(m.Text, m.Blocks) {
+				left++
+			}
+		}
+		if left == 0 {
+			return time.Since(start)
+		}
+		if time.Since(start) > within {
+			var logs strings.Builder
+			for i, r := range f.replicas {
+				fmt.Fprintf(&logs, "--- replica %d ---\n%s\n", i, lastLines(r.log(), 30))
+			}
+			t.Fatalf("%d of %d requests not done after %v\n%s", left, len(cards), within, logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// cardDone: the approval card shows a finished reset.
+func cardDone(text string, blocks []any) bool {
+	return strings.Contains(text+fmt.Sprint(blocks), "Done:")
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(s, "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// parallel runs fn(i) for i in [0, n) on workers goroutines.
+func parallel(n, workers int, fn func(i int)) {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+}
