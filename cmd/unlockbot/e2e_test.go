@@ -341,6 +341,11 @@ func requestForm(account, mode, trigger string) url.Values {
 
 // requestFormBy is requestForm filled in by technician who.
 func requestFormBy(who, account, mode, trigger string) url.Values {
+	return requestFormIn("lab", who, account, mode, trigger)
+}
+
+// requestFormIn is requestFormBy for an account of org.
+func requestFormIn(org, who, account, mode, trigger string) url.Values {
 	handle := strings.ToLower(who)
 	if who == uTech {
 		handle = "tess"
@@ -350,7 +355,7 @@ func requestFormBy(who, account, mode, trigger string) url.Values {
 		return map[string]any{"type": "static_select", "selected_option": map[string]any{"value": v}}
 	}
 	values := map[string]any{
-		"org":           field("org", sel("lab")),
+		"org":           field("org", sel(org)),
 		"account":       field("account", sel(account)),
 		"password":      field("password", map[string]any{"type": "plain_text_input", "value": ""}),
 		"temporary":     field("temporary", map[string]any{"type": "checkboxes", "selected_options": []any{}}),

@@ -32,12 +32,21 @@ type fleet struct {
 	prefix   string
 	seal     string
 	techs    []string
+	orgs     []fleetOrg
 	extra    string // more org directory settings, one per line
 	replicas []*replica
 }
 
-// newFleet builds the binary and the fakes; start adds replicas.
-func newFleet(t *testing.T, techs int, extra ...string) *fleet {
+// fleetOrg is one client organization: its own subtree of the lab
+// domain and its own approval channel.
+type fleetOrg struct{ id, base, channel string }
+
+// card is one approval card and the request on its Approve button.
+type card struct{ channel, ts, id string }
+
+// newFleet builds the binary and the fakes; start adds replicas. One org
+// is "lab" on the whole delegated OU; more are storm0… on OU=Storm0…
+func newFleet(t *testing.T, techs, orgs int, extra ...string) *fleet {
 	t.Helper()
 	f := &fleet{lab: ldaptest.AD(t), redisURL: storetest.RedisURL(t), prefix: "fleet:" + rand.Text()[:10] + ":"}
 	f.bin = filepath.Join(t.TempDir(), "unlockbot")
@@ -59,6 +68,13 @@ func newFleet(t *testing.T, techs int, extra ...string) *fleet {
 	for _, l := range extra {
 		f.extra += "\n      " + l
 	}
+	if orgs == 1 {
+		f.orgs = []fleetOrg{{"lab", f.lab.UsersDN, chApprove}}
+		return f
+	}
+	for i := range orgs {
+		f.orgs = append(f.orgs, fleetOrg{fmt.Sprintf("storm%d", i), fmt.Sprintf("OU=Storm%d,%s", i, f.lab.UsersDN), fmt.Sprintf("CSTORM%d", i)})
+	}
 	return f
 }
 
@@ -78,8 +94,19 @@ recovery: { lease: 10s, sweep_interval: 1s }
 limits: { technician_open_requests: 100, technician_requests_per_hour: 1000 }
 %s
 orgs:
-  - id: lab
-    name: Lab Corp
+`, port, f.redisURL, f.prefix, audit, pinned) + f.orgsYAML()
+	}, f.env()...)
+	f.replicas = append(f.replicas, r)
+	return r
+}
+
+// orgsYAML is every org's block: the same directory settings on its own
+// subtree, its own approval channel, one ConnectWise.
+func (f *fleet) orgsYAML() string {
+	var b strings.Builder
+	for _, o := range f.orgs {
+		fmt.Fprintf(&b, `  - id: %s
+    name: Org %s
     directory:
       kind: ad
       url: %q
@@ -95,11 +122,9 @@ orgs:
       kind: connectwise
       company_id: "250"
       connectwise: { base_url: %q, company: msp, public_key_env: FLEET_CW_PUBLIC, private_key_env: FLEET_CW_PRIVATE, client_id: 5f0c0ab4-1111-4e2b-9c8f-0123456789ab, board_id: 12, status_id: 1, closed_status_id: 7 }
-`, port, f.redisURL, f.prefix, audit, pinned, f.lab.URL, f.lab.CAFile, f.lab.BotDN, f.lab.UsersDN, f.lab.IntentionalLockDN,
-			f.extra, chHelp, chApprove, strings.Join(f.techs, ", "), f.cw.URL)
-	}, f.env()...)
-	f.replicas = append(f.replicas, r)
-	return r
+`, o.id, o.id, f.lab.URL, f.lab.CAFile, f.lab.BotDN, o.base, f.lab.IntentionalLockDN, f.extra, chHelp, o.channel, strings.Join(f.techs, ", "), f.cw.URL)
+	}
+	return b.String()
 }
 
 // env is what every replica (and `unlockbot audit` on its config) gets.
@@ -126,42 +151,48 @@ func (f *fleet) post(i int, path string, form url.Values) (int, string, error) {
 	return 0, "", fmt.Errorf("no replica answered: %w", last)
 }
 
-// cards maps each approval card's ts in the approval channel to the
-// request id on its Approve button (read before anyone decides).
-func (f *fleet) cards(t *testing.T) map[string]string {
+// cards lists every approval card in the orgs' channels with the request
+// id on its Approve button (read before anyone decides).
+func (f *fleet) cards(t *testing.T) []card {
 	t.Helper()
-	out := map[string]string{}
+	channels := map[string]bool{}
+	for _, o := range f.orgs {
+		channels[o.channel] = true
+	}
+	var out []card
 	for _, m := range f.slack.Messages() {
-		if m.Channel != chApprove || m.ThreadTS != "" {
+		if !channels[m.Channel] || m.ThreadTS != "" {
 			continue
 		}
 		raw, _ := json.Marshal(map[string]any{"blocks": m.Blocks})
-		out[m.TS] = requestIDIn(t, string(raw))
+		out = append(out, card{m.Channel, m.TS, requestIDIn(t, string(raw))})
 	}
 	return out
 }
 
-// waitDone waits until every card of cards shows its outcome, or fails
-// the test at the deadline with each replica's log.
-func (f *fleet) waitDone(t *testing.T, cards map[string]string, within time.Duration) time.Duration {
+// done counts the cards that show their outcome.
+func (f *fleet) done(cards []card) int {
+	n := 0
+	for _, c := range cards {
+		if m, ok := f.slack.Message(c.channel, c.ts); ok && cardDone(m.Text, m.Blocks) {
+			n++
+		}
+	}
+	return n
+}
+
+// waitDone waits until every card shows its outcome, or fails the test
+// at the deadline with the end of each replica's log.
+func (f *fleet) waitDone(t *testing.T, cards []card, within time.Duration) {
 	t.Helper()
 	start := time.Now()
-	for {
-		left := 0
-		for ts := range cards {
-			if m, ok := f.slack.Message(chApprove, ts); !ok || !cardDone(m.Text, m.Blocks) {
-				left++
-			}
-		}
-		if left == 0 {
-			return time.Since(start)
-		}
+	for f.done(cards) < len(cards) {
 		if time.Since(start) > within {
 			var logs strings.Builder
 			for i, r := range f.replicas {
 				fmt.Fprintf(&logs, "--- replica %d ---\n%s\n", i, lastLines(r.log(), 30))
 			}
-			t.Fatalf("%d of %d requests not done after %v\n%s", left, len(cards), within, logs.String())
+			t.Fatalf("%d of %d requests not done after %v\n%s", len(cards)-f.done(cards), len(cards), within, logs.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -24,8 +24,8 @@ import (
 // and one to its technician, and every replica's audit file must verify.
 func TestReliabilityThreeReplicasOneKilled(t *testing.T) {
 	const n = 300
-	f := newFleet(t, 10)
-	users := f.lab.StormUsers(t, n)
+	f := newFleet(t, 10, 1)
+	users := f.lab.StormUsers(t, "Storm", n)
 	for range 3 {
 		f.start(t)
 	}
@@ -56,16 +56,12 @@ func TestReliabilityThreeReplicasOneKilled(t *testing.T) {
 	// Approvals go out from 12 approvers at once; the main goroutine kills
 	// replica 0 once a third of the resets are done, while it has more in
 	// hand.
-	ids := make([]string, 0, n)
-	for _, id := range cards {
-		ids = append(ids, id)
-	}
 	start = time.Now()
 	clicked := make(chan struct{})
 	go func() {
 		defer close(clicked)
 		parallel(n, 12, func(i int) {
-			if code, _, err := f.post((i+1)%3, "/slack/interactions", clickPayload(uLead, chApprove, "unlockbot.approve", ids[i])); err != nil || code != 200 {
+			if code, _, err := f.post((i+1)%3, "/slack/interactions", clickPayload(uLead, cards[i].channel, "unlockbot.approve", cards[i].id)); err != nil || code != 200 {
 				t.Errorf("approve %d: %d %v", i, code, err)
 			}
 		})
@@ -109,7 +105,7 @@ func TestReliabilityThreeReplicasOneKilled(t *testing.T) {
 
 // handedOver counts the requests whose reset records are in more than
 // one replica's trail.
-func (f *fleet) handedOver(t *testing.T, cards map[string]string) int {
+func (f *fleet) handedOver(t *testing.T, cards []card) int {
 	t.Helper()
 	where := map[string]map[int]bool{}
 	for i, r := range f.replicas {
@@ -132,19 +128,8 @@ func (f *fleet) handedOver(t *testing.T, cards map[string]string) int {
 		}
 	}
 	n := 0
-	for _, id := range cards {
-		if len(where[id]) > 1 {
-			n++
-		}
-	}
-	return n
-}
-
-// done counts the cards that show their outcome.
-func (f *fleet) done(cards map[string]string) int {
-	n := 0
-	for ts := range cards {
-		if m, ok := f.slack.Message(chApprove, ts); ok && cardDone(m.Text, m.Blocks) {
+	for _, cd := range cards {
+		if len(where[cd.id]) > 1 {
 			n++
 		}
 	}
@@ -154,7 +139,7 @@ func (f *fleet) done(cards map[string]string) int {
 // onceEach checks the side effects outside the directory: per request
 // exactly one ticket with exactly one approval note, one "Reset complete"
 // reply in its thread and one private confirmation with its Reveal button.
-func (f *fleet) onceEach(t *testing.T, cards map[string]string) {
+func (f *fleet) onceEach(t *testing.T, cards []card) {
 	t.Helper()
 	if v := f.cw.Violations(); len(v) > 0 {
 		t.Fatalf("requests broke ConnectWise's contract: %q", v[:min(len(v), 3)])
@@ -174,28 +159,28 @@ func (f *fleet) onceEach(t *testing.T, cards map[string]string) {
 			t.Errorf("ticket %d has %d approval notes, want 1", tk.ID, notes)
 		}
 	}
-	replies := map[string]int{}
+	replies := map[string]int{} // channel/thread ts → confirmations
 	for _, m := range f.slack.Messages() {
-		if m.Channel == chApprove && m.ThreadTS != "" && strings.Contains(m.Text+fmt.Sprint(m.Blocks), "Reset complete") {
-			replies[m.ThreadTS]++
+		if m.ThreadTS != "" && strings.Contains(m.Text+fmt.Sprint(m.Blocks), "Reset complete") {
+			replies[m.Channel+"/"+m.ThreadTS]++
 		}
 	}
 	private := map[string]int{}
 	for _, c := range f.slack.Calls("chat.postMessage") {
 		if strings.HasPrefix(c.Str("channel"), "UTECH") && strings.Contains(c.Body, `"action_id":"unlockbot.reveal"`) {
-			for _, id := range cards {
-				if strings.Contains(c.Body, `"value":"`+id+`"`) {
-					private[id]++
+			for _, cd := range cards {
+				if strings.Contains(c.Body, `"value":"`+cd.id+`"`) {
+					private[cd.id]++
 				}
 			}
 		}
 	}
-	for ts, id := range cards {
-		if replies[ts] != 1 {
-			t.Errorf("request %s: %d confirmations in its thread, want 1", id, replies[ts])
+	for _, cd := range cards {
+		if n := replies[cd.channel+"/"+cd.ts]; n != 1 {
+			t.Errorf("request %s: %d confirmations in its thread, want 1", cd.id, n)
 		}
-		if private[id] != 1 {
-			t.Errorf("request %s: %d private confirmations, want 1", id, private[id])
+		if private[cd.id] != 1 {
+			t.Errorf("request %s: %d private confirmations, want 1", cd.id, private[cd.id])
 		}
 	}
 }

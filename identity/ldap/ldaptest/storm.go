@@ -15,19 +15,19 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// StormUsers makes sure the AD lab holds n users named e2estorm-00001…
-// in OU=Storm below the delegated OU (so the bot may reset them, and tests
-// that list accounts skip them as scratch), creating the missing ones with
-// one ldapadd run. They have no password (userAccountControl 544), which
+// StormUsers makes sure the AD lab holds n users in OU=<ou> below the
+// delegated OU (so the bot may reset them, and tests that list accounts
+// skip them as scratch), named e2e<ou>-00001… in lower case, creating the
+// missing ones with one ldapadd run. They have no password (userAccountControl 544), which
 // keeps creation fast; the bot sets one. It returns their DNs in order.
 // The users are kept between runs: a reliability or storm test locks them
 // again and counts writes from their current metadata versions.
-func (s *Server) StormUsers(t testing.TB, n int) []string {
+func (s *Server) StormUsers(t testing.TB, ou string, n int) []string {
 	t.Helper()
 	if s.Kind != "ad" {
 		t.Fatalf("StormUsers needs the AD lab")
 	}
-	ouDN := "OU=Storm," + s.UsersDN
+	ouDN := "OU=" + ou + "," + s.UsersDN
 	admin := s.Admin(t)
 	have := map[string]bool{}
 	res, err := admin.SearchWithPaging(ldap.NewSearchRequest(ouDN, ldap.ScopeSingleLevel, ldap.NeverDerefAliases,
@@ -40,7 +40,7 @@ func (s *Server) StormUsers(t testing.TB, n int) []string {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchObject):
 		add := ldap.NewAddRequest(ouDN, nil)
 		add.Attribute("objectClass", []string{"organizationalUnit"})
-		add.Attribute("ou", []string{"Storm"})
+		add.Attribute("ou", []string{ou})
 		if err := admin.Add(add); err != nil {
 			t.Fatalf("create %s: %v", ouDN, err)
 		}
@@ -56,15 +56,15 @@ func (s *Server) StormUsers(t testing.TB, n int) []string {
 	w := bufio.NewWriter(f)
 	realm, missing := dnsDomain(s.BaseDN), 0
 	for i := range n {
-		name := fmt.Sprintf("%sstorm-%05d", ScratchPrefix, i+1)
+		name := fmt.Sprintf("%s%s-%05d", ScratchPrefix, strings.ToLower(ou), i+1)
 		dns[i] = "CN=" + name + "," + ouDN
 		if have[name] {
 			continue
 		}
 		missing++
 		fmt.Fprintf(w, "dn: %s\nobjectClass: user\nsAMAccountName: %s\nuserPrincipalName: %s@%s\n"+
-			"displayName: Storm User %05d\nmail: %s@%s\nuserAccountControl: 544\n\n",
-			dns[i], name, name, realm, i+1, name, realm)
+			"displayName: %s User %05d\nmail: %s@%s\nuserAccountControl: 544\n\n",
+			dns[i], name, name, realm, ou, i+1, name, realm)
 	}
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
