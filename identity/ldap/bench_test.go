@@ -49,14 +49,13 @@ func BenchmarkRawReset(b *testing.B) {
 			dn := s.DN(b, "carol")
 			b.Cleanup(func() { s.Restore(b, dn) })
 			c := s.Bot(b) // one reused LDAPS connection bound as the bot
-			filter := "(&(objectClass=user)(!(objectClass=computer))(|(sAMAccountName=carol)(userPrincipalName=carol)))"
 			for b.Loop() {
 				if m.lock {
 					b.StopTimer()
 					s.Lock(b, dn)
 					b.StartTimer()
 				}
-				rawRound(b, c, s, dn, filter, newPassword(), m)
+				rawRound(b, c, s, "carol", dn, newPassword(), m)
 			}
 		})
 	}
@@ -64,28 +63,12 @@ func BenchmarkRawReset(b *testing.B) {
 
 // rawRound is the floor: the LDAP operations of one reset, done raw with
 // go-ldap on the bot's reused connection.
-func rawRound(tb testing.TB, c *goldap.Conn, s *ldaptest.Server, dn, filter, pw string, m benchMode) {
-	res, err := c.Search(goldap.NewSearchRequest(s.UsersDN, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-		2, 0, false, filter, ldap.ADLookupAttrs, nil))
-	if err != nil || len(res.Entries) != 1 {
-		tb.Fatal(err)
-	}
-	dacl := []goldap.Control{&goldap.ControlMicrosoftSDFlags{ControlValue: 4}}
-	if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-		1, 0, false, "(objectClass=user)", ldap.ADGuardAttrs, dacl)); err != nil {
-		tb.Fatal(err)
-	}
-	write := goldap.NewModifyRequest(dn, nil)
+func rawRound(tb testing.TB, c *goldap.Conn, s *ldaptest.Server, name, dn, pw string, m benchMode) {
+	var utf16 []byte
 	if m.reset {
-		write.Replace("unicodePwd", []string{string(ldaptest.UnicodePwd(pw))})
-		write.Replace("pwdLastSet", []string{"-1"})
+		utf16 = ldaptest.UnicodePwd(pw)
 	}
-	write.Replace("lockoutTime", []string{"0"})
-	if err := c.Modify(write); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := c.Search(goldap.NewSearchRequest(dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-		1, 0, false, "(objectClass=user)", ldap.ADReadBackAttrs, nil)); err != nil {
+	if err := ldap.RawADReset(c, s.UsersDN, name, dn, utf16); err != nil {
 		tb.Fatal(err)
 	}
 	if m.bind {

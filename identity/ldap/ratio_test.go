@@ -37,7 +37,6 @@ func TestServiceVsRawReset(t *testing.T) {
 	dn := s.DN(t, "carol")
 	t.Cleanup(func() { s.Restore(t, dn) })
 	c := s.Bot(t)
-	filter := "(&(objectClass=user)(!(objectClass=computer))(|(sAMAccountName=carol)(userPrincipalName=carol)))"
 
 	d := newDir(t, s, func(c *ldap.Config) { c.MaxConns = 1 })
 	st := memstore.New()
@@ -76,7 +75,7 @@ func TestServiceVsRawReset(t *testing.T) {
 	for i := 0; i < rounds; i++ {
 		s.Lock(t, dn)
 		start := time.Now()
-		rawRound(t, c, s, dn, filter, newPassword(), benchMode{reset: true, bind: true})
+		rawRound(t, c, s, "carol", dn, newPassword(), benchMode{reset: true, bind: true})
 		raw = append(raw, time.Since(start))
 		audited = append(audited, reset(withAudit))
 		unaudited = append(unaudited, reset(noAudit))
