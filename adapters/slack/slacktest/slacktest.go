@@ -61,6 +61,9 @@ type Server struct {
 	nextTS    int
 	nextView  int
 	views     map[string]string // open view id -> current hash
+	chanLimit *ChannelLimit     // nil: channels are not limited (ratelimit.go)
+	chans     map[string]*chanState
+	rejected  []Call
 }
 
 // New starts a fake that accepts token (an xoxb- bot token).
@@ -196,8 +199,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if limited {
-		w.Header().Set("Retry-After", fmt.Sprint(wait))
-		w.WriteHeader(http.StatusTooManyRequests)
+		tooMany(w, wait)
+		return
+	}
+	if secs := s.overLimit(call, at); secs >= 0 {
+		tooMany(w, secs)
 		return
 	}
 	var res answer
