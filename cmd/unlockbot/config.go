@@ -66,6 +66,10 @@ type SlackConfig struct {
 	// keeps its last known members (default 15m); then its roles lapse
 	// until Slack answers again.
 	GroupMaxStale time.Duration `yaml:"group_max_stale"`
+	// ChannelInterval and ChannelBurst pace the bot's messages per
+	// channel across every replica (defaults 1s and 3; slackconfig.go).
+	ChannelInterval time.Duration `yaml:"channel_interval"`
+	ChannelBurst    int           `yaml:"channel_burst"`
 }
 
 type OrgConfig struct {
@@ -190,6 +194,7 @@ func (c *Config) defaults() {
 	if c.Slack.GroupMaxStale == 0 {
 		c.Slack.GroupMaxStale = bot.DefaultGroupMaxStale
 	}
+	c.Slack.paceDefaults()
 	for i := range c.Orgs {
 		o := &c.Orgs[i]
 		if o.Name == "" {

@@ -33,6 +33,9 @@ type app struct {
 	metrics *metrics.M
 	svc     *bot.Service
 	orgs    []*bot.Org
+	// outboxes are the adapters' chat messages still queued behind a
+	// channel's rate limit; serve drains them after the service's work.
+	outboxes []func(context.Context) error
 }
 
 func (a *app) Close() {
