@@ -23,6 +23,8 @@ type Config struct {
 	Audit     audit.Sink
 	Orgs      []*Org
 	Notifiers map[string]Notifier // by platform
+	// Mailer sends the owner notice by e-mail (nil: no e-mail).
+	Mailer Mailer
 	Log       zerolog.Logger
 	Now       func() time.Time
 	// Lease is how long one executor owns a reset before another may take
@@ -48,6 +50,7 @@ type Service struct {
 	orgs      map[string]*Org
 	orgList   []*Org
 	notifiers map[string]Notifier
+	mailer    Mailer
 	people    map[string]People
 	log       zerolog.Logger
 	now       func() time.Time
@@ -77,6 +80,7 @@ func New(c Config) (*Service, error) {
 		audit:            c.Audit,
 		orgs:             map[string]*Org{},
 		notifiers:        c.Notifiers,
+		mailer:           c.Mailer,
 		log:              c.Log,
 		now:              c.Now,
 		lease:            c.Lease,
