@@ -25,8 +25,8 @@ type Config struct {
 	Notifiers map[string]Notifier // by platform
 	// Mailer sends the owner notice by e-mail (nil: no e-mail).
 	Mailer Mailer
-	Log       zerolog.Logger
-	Now       func() time.Time
+	Log    zerolog.Logger
+	Now    func() time.Time
 	// Lease is how long one executor owns a reset before another may take
 	// it over (a crashed replica).
 	Lease time.Duration
