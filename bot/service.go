@@ -23,10 +23,8 @@ type Config struct {
 	Audit     audit.Sink
 	Orgs      []*Org
 	Notifiers map[string]Notifier // by platform
-	// Mailer sends the owner notice by e-mail (nil: no e-mail).
-	Mailer Mailer
-	Log    zerolog.Logger
-	Now    func() time.Time
+	Log       zerolog.Logger
+	Now       func() time.Time
 	// Lease is how long one executor owns a reset before another may take
 	// it over (a crashed replica).
 	Lease time.Duration
@@ -39,6 +37,8 @@ type Config struct {
 	// Jobs runs decisions after the platform's ack (default: InProcess,
 	// on this replica).
 	Jobs Jobs
+	// Mailer sends the owner notice by e-mail (nil: no e-mail).
+	Mailer Mailer
 }
 
 // Service runs the flow. It is safe for concurrent use and holds no request
