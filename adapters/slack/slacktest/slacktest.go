@@ -61,6 +61,8 @@ type Server struct {
 	nextTS    int
 	nextView  int
 	views     map[string]string // open view id -> current hash
+
+	emails map[string]emailUser // users.lookupByEmail (email.go)
 }
 
 // New starts a fake that accepts token (an xoxb- bot token).
@@ -243,6 +245,8 @@ func (s *Server) dispatch(c Call) answer {
 		return s.groupUsers(c)
 	case "users.info":
 		return s.userInfo(c)
+	case "users.lookupByEmail":
+		return s.lookupByEmail(c)
 	case "chat.postMessage":
 		return s.postMessage(c)
 	case "chat.update":
