@@ -9,6 +9,7 @@ import (
 
 	"github.com/unlockbot/unlockbot/bot"
 	"github.com/unlockbot/unlockbot/bot/mailer"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 // SMTPConfig is the submission server unlockbot sends e-mail through (the
@@ -60,7 +61,8 @@ func (s SMTPConfig) validate(bad func(string, string, ...any)) {
 	if s.Username != "" && s.PasswordEnv == "" && s.PasswordFile == "" {
 		bad("smtp.username", "needs password_env or password_file")
 	}
-	if _, err := s.mailer(); err != nil {
+	// The password is read at start, not here: check the rest with a stand-in.
+	if _, err := s.build(identity.NewSecret("stand-in")); err != nil {
 		bad("smtp", "%v", err)
 	}
 }
@@ -71,6 +73,17 @@ func (s SMTPConfig) mailer() (*mailer.Mailer, error) {
 	if s.Addr == "" {
 		return nil, nil
 	}
+	var pw identity.Secret
+	if s.Username != "" {
+		var err error
+		if pw, err = ResolveSecret("smtp.password", s.PasswordEnv, s.PasswordFile); err != nil {
+			return nil, err
+		}
+	}
+	return s.build(pw)
+}
+
+func (s SMTPConfig) build(pw identity.Secret) (*mailer.Mailer, error) {
 	cfg := mailer.Config{Addr: s.Addr, ImplicitTLS: s.ImplicitTLS, ServerName: s.ServerName, From: s.From,
 		ReplyTo: s.ReplyTo, Username: s.Username, Timeout: s.Timeout}
 	if s.CAFile != "" {
@@ -84,10 +97,6 @@ func (s SMTPConfig) mailer() (*mailer.Mailer, error) {
 		}
 	}
 	if s.Username != "" {
-		pw, err := ResolveSecret("smtp.password", s.PasswordEnv, s.PasswordFile)
-		if err != nil {
-			return nil, err
-		}
 		cfg.Password = pw
 	}
 	return mailer.New(cfg)
