@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +23,21 @@ func setAttrs(t *testing.T, lab *ldaptest.Server, dn string, attrs map[string]st
 	}
 }
 
+// revealed presses Reveal as the technician and returns the password the
+// window showed (proven by a bind).
+func (e *e2e) revealed(lab *ldaptest.Server, id, dn string) string {
+	e.t.Helper()
+	e.click(uTech, "DTECH", "unlockbot.reveal", id)
+	e.settle()
+	for _, c := range e.fake.Calls("views.open") {
+		if strings.Contains(c.Body, "slack.password_window") {
+			return passwordInView(e.t, c.Body, lab, dn)
+		}
+	}
+	e.t.Fatal("no password revealed")
+	return ""
+}
+
 // TestOwnerToldOfResetInSlackAndByMail: after a reset in Samba AD through
 // Slack, the account's owner gets a DM (found by the directory's mail with
 // users.lookupByEmail) and an e-mail over STARTTLS with AUTH, and the
@@ -43,24 +57,8 @@ func TestOwnerToldOfResetInSlackAndByMail(t *testing.T) {
 	lab.Lock(t, dn)
 	e.fake.SetEmail(name+"@lab.example.test", "UOWNER")
 
-	code, body := e.post("/slack/interactions", requestForm(name, "", e.trigger()))
-	if code != http.StatusOK || !strings.Contains(body, "clear") {
-		t.Fatalf("submission: %d %s", code, body)
-	}
-	id := requestIDIn(t, e.fake.Calls("chat.postMessage")[0].Body)
-	e.click(uLead, chApprove, "unlockbot.approve", id)
-	e.settle()
-	e.click(uTech, "DTECH", "unlockbot.reveal", id)
-	e.settle()
-	var pw string
-	for _, c := range e.fake.Calls("views.open") {
-		if strings.Contains(c.Body, "slack.password_window") {
-			pw = passwordInView(t, c.Body, lab, dn)
-		}
-	}
-	if pw == "" {
-		t.Fatal("no password revealed")
-	}
+	id := e.resetViaSlack(name)
+	pw := e.revealed(lab, id, dn)
 
 	var dm string
 	for _, c := range e.fake.Calls("chat.postMessage") {
