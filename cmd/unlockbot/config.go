@@ -38,6 +38,8 @@ type Config struct {
 	Limits        LimitsConfig    `yaml:"limits"`
 	Recovery      RecoveryConfig  `yaml:"recovery"`
 	Orgs          []OrgConfig     `yaml:"orgs"`
+	// SMTP sends the owner notice by e-mail (smtpconfig.go).
+	SMTP SMTPConfig `yaml:"smtp"`
 }
 
 // LimitsConfig bounds one technician across all orgs.
@@ -131,6 +133,8 @@ type PolicyConfig struct {
 	// TicketRetryFor is how long a ticket update the PSA did not take
 	// after a reset is retried in the background (default 24h, 10m–6d).
 	TicketRetryFor time.Duration `yaml:"ticket_retry_for"`
+	// NotifyOwner tells the account's owner after every unlock or reset.
+	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
 }
 
 // ChatConfig is one platform's view of an org: which channels are its,
@@ -285,8 +289,10 @@ func (c *Config) Validate() error {
 		if p.TicketRetryFor != 0 && (p.TicketRetryFor < 10*time.Minute || p.TicketRetryFor > 6*24*time.Hour) {
 			bad(k+".policy.ticket_retry_for", "must be between 10m and 144h (6 days: a request is kept 7) (got %s)", p.TicketRetryFor)
 		}
+		p.NotifyOwner.validate(k+".policy.notify_owner", c, bad)
 	}
 	c.checkLease(bad)
+	c.SMTP.validate(bad)
 	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/mailer"
 	"github.com/unlockbot/unlockbot/bot/metrics"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
@@ -120,13 +121,18 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
-				TicketRetryFor: oc.Policy.TicketRetryFor,
+				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
 			},
 		}
 		bind(o, bindingsOf(platforms, cfg, oc))
 		a.orgs = append(a.orgs, o)
 	}
-	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log,
+	m, err := cfg.SMTP.mailer()
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Mailer: mailerOrNil(m),
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
@@ -139,6 +145,14 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// mailerOrNil keeps a nil *mailer.Mailer from becoming a non-nil bot.Mailer.
+func mailerOrNil(m *mailer.Mailer) bot.Mailer {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // refresher is a directory that keeps a snapshot fresh in the background

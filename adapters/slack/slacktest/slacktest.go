@@ -64,6 +64,8 @@ type Server struct {
 	chanLimit *ChannelLimit     // nil: channels are not limited (ratelimit.go)
 	chans     map[string]*chanState
 	rejected  []Call
+
+	emails map[string]emailUser // users.lookupByEmail (email.go)
 }
 
 // New starts a fake that accepts token (an xoxb- bot token).
@@ -249,6 +251,8 @@ func (s *Server) dispatch(c Call) answer {
 		return s.groupUsers(c)
 	case "users.info":
 		return s.userInfo(c)
+	case "users.lookupByEmail":
+		return s.lookupByEmail(c)
 	case "chat.postMessage":
 		return s.postMessage(c)
 	case "chat.update":
