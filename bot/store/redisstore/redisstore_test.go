@@ -22,9 +22,15 @@ func TestContract(t *testing.T) {
 // connection pools, one record. In every round all goroutines swap from the
 // same version; exactly one may win it.
 func TestTwoClientsCAS(t *testing.T) {
-	ctx := t.Context()
 	a := storetest.NewRedisStore(t)
-	b, err := redisstore.New(redisstore.Options{URL: storetest.RedisURL(t), Prefix: a.Prefix()})
+	testTwoClientsCAS(t, a, redisstore.Options{URL: storetest.RedisURL(t)})
+}
+
+// testTwoClientsCAS dials a second store like a (opts, a's prefix).
+func testTwoClientsCAS(t *testing.T, a *redisstore.Store, opts redisstore.Options) {
+	ctx := t.Context()
+	opts.Prefix = a.Prefix()
+	b, err := redisstore.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
