@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -52,6 +53,36 @@ func testClient(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// defaultClusterAddrs is where .ci/redis-cluster.sh starts the test cluster.
+const defaultClusterAddrs = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103"
+
+func clusterAddrs() []string {
+	return strings.Split(cmp.Or(os.Getenv("UNLOCKBOT_TEST_REDIS_CLUSTER"), defaultClusterAddrs), ",")
+}
+
+var clusterUp = sync.OnceValue(func() error {
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs()})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+})
+
+// clusterClient is a client on the test Redis Cluster; like testClient it
+// skips locally and fails in CI without one.
+func clusterClient(t testing.TB) *redis.ClusterClient {
+	t.Helper()
+	if err := clusterUp(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Redis Cluster not reachable at %v (CI must provide it with `bash .ci/redis-cluster.sh`): %v", clusterAddrs(), err)
+		}
+		t.Skipf("Redis Cluster not reachable at %v; start it with `bash .ci/redis-cluster.sh` (%v)", clusterAddrs(), err)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs()})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
