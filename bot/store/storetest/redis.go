@@ -59,14 +59,14 @@ func ping(opts redisstore.Options) error {
 // are deleted when the test ends.
 func NewRedisStore(t testing.TB) *redisstore.Store {
 	t.Helper()
-	return newStoreAt(t, redisstore.Options{URL: RedisURL(t)})
+	return NewStoreAt(t, redisstore.Options{URL: RedisURL(t)})
 }
 
-// newStoreAt dials opts under a fresh prefix and deletes the prefix's keys
-// when the test ends.
-func newStoreAt(t testing.TB, opts redisstore.Options) *redisstore.Store {
+// NewStoreAt dials opts under opts.Prefix (empty: a fresh random one) and
+// deletes the prefix's keys when the test ends.
+func NewStoreAt(t testing.TB, opts redisstore.Options) *redisstore.Store {
 	t.Helper()
-	opts.Prefix = "test:" + rand.Text() + ":"
+	opts.Prefix = cmp.Or(opts.Prefix, TestPrefix())
 	s, err := redisstore.New(opts)
 	if err != nil {
 		t.Fatalf("redisstore.New: %v", err)
@@ -85,6 +85,9 @@ func newStoreAt(t testing.TB, opts redisstore.Options) *redisstore.Store {
 	})
 	return s
 }
+
+// TestPrefix is a fresh key prefix, so parallel tests never share keys.
+func TestPrefix() string { return "test:" + rand.Text() + ":" }
 
 // RawDump reads every key under prefix straight from Redis, whatever its
 // type (records, markers, sliding windows), for tests that scan what is

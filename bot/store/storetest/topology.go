@@ -41,11 +41,11 @@ func SentinelOptions(t testing.TB) redisstore.Options {
 // NewClusterStore is NewRedisStore on the test cluster.
 func NewClusterStore(t testing.TB) *redisstore.Store {
 	t.Helper()
-	return newStoreAt(t, ClusterOptions(t))
+	return NewStoreAt(t, ClusterOptions(t))
 }
 
 // NewSentinelStore is NewRedisStore on the Sentinel master.
 func NewSentinelStore(t testing.TB) *redisstore.Store {
 	t.Helper()
-	return newStoreAt(t, SentinelOptions(t))
+	return NewStoreAt(t, SentinelOptions(t))
 }
