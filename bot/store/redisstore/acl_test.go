@@ -1,8 +1,14 @@
 package redisstore_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
@@ -12,6 +18,16 @@ import (
 // The documented ACL rule set is enough for the whole contract, on one
 // server and on the cluster, and holds the user to its own prefix.
 func TestACLRuleSet(t *testing.T) {
+	// go-redis logs the commands it sends on its own (COMMAND on a
+	// cluster) rather than failing the call: a refusal there counts too.
+	refused := &refusals{}
+	redis.SetLogger(refused)
+	t.Cleanup(func() {
+		logging.Enable() // back to the default logger
+		if l := refused.String(); l != "" {
+			t.Errorf("go-redis was refused commands the rule set lacks:\n%s", l)
+		}
+	})
 	for name, base := range map[string]func(testing.TB) redisstore.Options{
 		"single":  func(t testing.TB) redisstore.Options { return redisstore.Options{Addrs: []string{addr(t)}} },
 		"cluster": storetest.ClusterOptions,
@@ -42,6 +58,27 @@ func TestACLRuleSet(t *testing.T) {
 			}
 		})
 	}
+}
+
+// refusals keeps go-redis's log lines that report NOPERM.
+type refusals struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (r *refusals) Printf(_ context.Context, format string, v ...any) {
+	line := fmt.Sprintf(format, v...)
+	if strings.Contains(line, "NOPERM") {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.b.WriteString(line + "\n")
+	}
+}
+
+func (r *refusals) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.b.String()
 }
 
 // addr is the test server's host:port, from its URL.

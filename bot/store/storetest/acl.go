@@ -18,8 +18,9 @@ var ACLCommands = []string{
 	// connection: go-redis signs in with HELLO (AUTH before Redis 6).
 	// It also sends CLIENT SETINFO (Redis 7.2+) and ignores a refusal.
 	"ping", "hello", "auth", "select",
-	// cluster clients learn the slot map
-	"cluster|slots",
+	// cluster clients learn the slot map, and from COMMAND which
+	// argument of each command is its key
+	"cluster|slots", "command",
 	// scripts: each read-check-write is one script
 	"evalsha", "eval",
 	// records, markers, windows
