@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -73,5 +75,32 @@ func TestRedisBlockDialsEachTopology(t *testing.T) {
 	}
 	if _, err := cfg.redisStore(); err == nil || !strings.Contains(err.Error(), "redis.password_env: environment variable UNLOCKBOT_TEST_NO_SUCH_VAR is not set") {
 		t.Fatalf("unset password variable: %v", err)
+	}
+}
+
+// docs/redis.md prints the ACL rule set the tests prove; it must list
+// exactly the commands storetest.ACLCommands holds.
+func TestRedisDocsListTheACLCommands(t *testing.T) {
+	b, err := os.ReadFile("../../docs/redis.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "ACL SETUSER unlockbot")
+	end := strings.Index(doc[start:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("docs/redis.md has no ACL SETUSER block")
+	}
+	var got []string
+	for _, f := range strings.Fields(doc[start : start+end]) {
+		if c, ok := strings.CutPrefix(f, "+"); ok {
+			got = append(got, c)
+		}
+	}
+	want := slices.Clone(storetest.ACLCommands)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("docs/redis.md allows %v\nthe tested rule set is %v", got, want)
 	}
 }
