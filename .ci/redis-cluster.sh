@@ -9,15 +9,11 @@ set -euo pipefail
 
 readonly PORTS=(7101 7102 7103)
 readonly ROOT=/tmp/unlockbot-redis-cluster
-readonly APTLOG=/tmp/unlockbot-redis-apt.log
 APT_NAME=redis-cluster.sh
-# shellcheck source=apt-lib.sh
-source "$(dirname "$0")/apt-lib.sh"
+LOGS="$ROOT/*/redis.log"
+# shellcheck source=redis-lib.sh
+source "$(dirname "$0")/redis-lib.sh"
 
-did=()
-
-cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/dev/null; }
-pong() { [[ $(cli "$1" ping) == PONG ]]; }
 node_ok() { cli "$1" cluster info | tr -d '\r' | grep -qx 'cluster_state:ok'; }
 # healthy: every node answers and sees the cluster whole (one node's view
 # stays "ok" for the node timeout after another died).
@@ -26,37 +22,15 @@ healthy() {
 	for p in "${PORTS[@]}"; do node_ok "$p" || return 1; done
 }
 
-# start_node runs one node without any of our descriptors above 2 (see
-# redis.sh: a caller holding the lab lock on one must not pass it on).
 start_node() {
 	local port=$1 dir=$ROOT/$1
 	mkdir -p "$dir"
-	(
-		for fd in $(ls "/proc/$BASHPID/fd"); do
-			((fd > 2)) && eval "exec $fd>&-"
-		done 2>/dev/null
-		exec redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-			--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
-			--daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
-	)
+	detached --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+		--cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000 \
+		--daemonize yes --dir "$dir" --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
 }
 
-wait_until() {
-	local what=$1
-	shift
-	for _ in $(seq 100); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "redis-cluster.sh: $what did not happen within 10s (logs: $ROOT/*/redis.log)" >&2
-	tail -n 5 "$ROOT"/*/redis.log >&2 || true
-	exit 1
-}
-
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	apt_install redis-server
-	did+=("installed redis-server")
-fi
+ensure_redis
 
 if healthy; then
 	echo "redis-cluster.sh: cluster already ok on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}"
@@ -98,6 +72,4 @@ if ! healthy; then
 fi
 
 ((${#did[@]})) || did=("nodes agreed again")
-line=${did[0]}
-for d in "${did[@]:1}"; do line+="; $d"; done
-echo "redis-cluster.sh: $line; cluster ok on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}"
+report "cluster ok on 127.0.0.1:${PORTS[0]}-${PORTS[-1]}"

@@ -7,44 +7,15 @@ set -euo pipefail
 
 readonly MASTER=6391 SENTINEL=26391 NAME=unlockbot-lab
 readonly ROOT=/tmp/unlockbot-redis-sentinel
-readonly APTLOG=/tmp/unlockbot-redis-apt.log
 APT_NAME=redis-sentinel.sh
-# shellcheck source=apt-lib.sh
-source "$(dirname "$0")/apt-lib.sh"
+LOGS="$ROOT/*.log"
+# shellcheck source=redis-lib.sh
+source "$(dirname "$0")/redis-lib.sh"
 
-did=()
-
-cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/dev/null; }
-pong() { [[ $(cli "$1" ping) == PONG ]]; }
 # knows: the Sentinel names our master at our port.
 knows() { [[ $(cli "$SENTINEL" sentinel get-master-addr-by-name "$NAME" | tail -n 1) == "$MASTER" ]]; }
 
-# detached runs redis-server without our descriptors above 2 (see redis.sh).
-detached() {
-	(
-		for fd in $(ls "/proc/$BASHPID/fd"); do
-			((fd > 2)) && eval "exec $fd>&-"
-		done 2>/dev/null
-		exec redis-server "$@"
-	)
-}
-
-wait_until() {
-	local what=$1
-	shift
-	for _ in $(seq 50); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "redis-sentinel.sh: $what did not happen within 5s (logs: $ROOT/*.log)" >&2
-	tail -n 5 "$ROOT"/*.log >&2 || true
-	exit 1
-}
-
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	apt_install redis-server
-	did+=("installed redis-server")
-fi
+ensure_redis
 mkdir -p "$ROOT"
 
 if ! pong "$MASTER"; then
@@ -65,7 +36,4 @@ if ! pong "$SENTINEL"; then
 fi
 wait_until "sentinel naming $NAME at $MASTER" knows
 
-((${#did[@]})) || did=("already running")
-line=${did[0]}
-for d in "${did[@]:1}"; do line+="; $d"; done
-echo "redis-sentinel.sh: $line; master $NAME on 127.0.0.1:$MASTER via sentinel 127.0.0.1:$SENTINEL"
+report "master $NAME on 127.0.0.1:$MASTER via sentinel 127.0.0.1:$SENTINEL"

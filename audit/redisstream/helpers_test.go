@@ -43,12 +43,7 @@ func dial() (*redis.Client, error) {
 // locally and fails in CI, where skipping would hide the contract.
 func testClient(t testing.TB) *redis.Client {
 	t.Helper()
-	if err := reachable(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis not reachable at %s (CI must provide it with `bash .ci/redis.sh`): %v", redisURL(), err)
-		}
-		t.Skipf("Redis not reachable at %s; start it with `bash .ci/redis.sh` (%v)", redisURL(), err)
-	}
+	need(t, "Redis", redisURL(), ".ci/redis.sh", reachable())
 	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
@@ -76,15 +71,23 @@ var clusterUp = sync.OnceValue(func() error {
 // skips locally and fails in CI without one.
 func clusterClient(t testing.TB) *redis.ClusterClient {
 	t.Helper()
-	if err := clusterUp(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis Cluster not reachable at %v (CI must provide it with `bash .ci/redis-cluster.sh`): %v", clusterAddrs(), err)
-		}
-		t.Skipf("Redis Cluster not reachable at %v; start it with `bash .ci/redis-cluster.sh` (%v)", clusterAddrs(), err)
-	}
+	need(t, "Redis Cluster", strings.Join(clusterAddrs(), ","), ".ci/redis-cluster.sh", clusterUp())
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs()})
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// need skips the test locally, or fails it in CI, when the server at where
+// did not answer (err); script is how to start it.
+func need(t testing.TB, what, where, script string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not reachable at %s (CI must provide it with `bash %s`): %v", what, where, script, err)
+	}
+	t.Skipf("%s not reachable at %s; start it with `bash %s` (%v)", what, where, script, err)
 }
 
 // testStream is a fresh stream name, deleted with its head when the test

@@ -14,8 +14,13 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
+// TestContract runs the contract on one server, the cluster and Sentinel.
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return storetest.NewRedisStore(t) })
+	for _, tc := range topologies {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store { return tc.open(t) })
+		})
+	}
 }
 
 // TestTwoClientsCAS stands in for two replicas: separate clients and

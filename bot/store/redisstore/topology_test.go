@@ -11,17 +11,19 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
-func TestContractCluster(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return storetest.NewClusterStore(t) })
-}
-
-func TestContractSentinel(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return storetest.NewSentinelStore(t) })
+// topologies are the lab's Redis servers, each a store under a fresh prefix.
+var topologies = []struct {
+	name string
+	open func(testing.TB) *redisstore.Store
+	says string // what Topology answers
+}{
+	{"single", storetest.NewRedisStore, "one server"},
+	{"cluster", storetest.NewClusterStore, "a cluster of 3 masters"},
+	{"sentinel", storetest.NewSentinelStore, `the Sentinel master "` + storetest.SentinelMaster + `"`},
 }
 
 func TestTwoClientsCASCluster(t *testing.T) {
@@ -77,18 +79,11 @@ func TestListEveryMaster(t *testing.T) {
 
 func TestTopology(t *testing.T) {
 	ctx := t.Context()
-	for name, tc := range map[string]struct {
-		s    func(t testing.TB) *redisstore.Store
-		want string
-	}{
-		"single":   {storetest.NewRedisStore, "one server"},
-		"cluster":  {storetest.NewClusterStore, "a cluster of 3 masters"},
-		"sentinel": {storetest.NewSentinelStore, `the Sentinel master "` + storetest.SentinelMaster + `"`},
-	} {
-		t.Run(name, func(t *testing.T) {
-			got, err := tc.s(t).Topology(ctx)
-			if err != nil || got != tc.want {
-				t.Fatalf("Topology = %q, %v; want %q", got, err, tc.want)
+	for _, tc := range topologies {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.open(t).Topology(ctx)
+			if err != nil || got != tc.says {
+				t.Fatalf("Topology = %q, %v; want %q", got, err, tc.says)
 			}
 		})
 	}
