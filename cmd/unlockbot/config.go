@@ -27,6 +27,7 @@ type Config struct {
 	RedisURLFile  string          `yaml:"redis_url_file"`
 	RedisPrefix   string          `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
 	RedisTLS      *RedisTLSConfig `yaml:"redis_tls"`
+	Redis         *RedisConfig    `yaml:"redis"` // Sentinel, Cluster or an ACL user: instead of redis_url
 	SealKeyEnv    string          `yaml:"seal_key_env"`
 	SealKeyFile   string          `yaml:"seal_key_file"`
 	LogLevel      string          `yaml:"log_level"`
@@ -251,6 +252,7 @@ func (c *Config) Validate() error {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
 	c.RedisTLS.validate(c, bad)
+	c.Redis.validate(c, bad)
 	c.Audit.validate(bad)
 	c.Slack.validate(bad)
 	c.Teams.validate(bad)

@@ -71,7 +71,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	if !cfg.usesRedis() {
 		a.store = memstore.New()
 		sealer = bot.NewEphemeralSealer()
-		a.log.Warn().Msg("redis_url is empty: using the embedded in-memory store; run ONE replica only, state is lost on restart")
+		a.log.Warn().Msg("no redis_url or redis block: using the embedded in-memory store; run ONE replica only, state is lost on restart")
 	} else {
 		key, err := cfg.SealKey()
 		if err != nil {
