@@ -2,7 +2,10 @@ package ldap_test
 
 import (
 	"crypto/rand"
+	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,4 +223,34 @@ func TestSlapdChangesReadsOnlyWhatChanged(t *testing.T) {
 	if again, err := d.Changes(ctx, "garbage"); err != nil || !again.Full || len(again.Changed) != 6 || byID(again.Changed, dns[2]).ID != "" {
 		t.Fatalf("full read after a delete: %v, %v", ids(again.Changed), err)
 	}
+}
+
+// TestADDeltaFigures measures a refresh at scale (UNLOCKBOT_BENCH_DELTA=N:
+// N bulk users in OU=Bulk, created the first time): entries and time of a
+// full read against a delta after 10 changes.
+func TestADDeltaFigures(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("UNLOCKBOT_BENCH_DELTA"))
+	if n <= 0 {
+		t.Skip("set UNLOCKBOT_BENCH_DELTA=2000 (or 10000) to measure a delta refresh at scale")
+	}
+	s := ldaptest.AD(t)
+	ou := s.BulkUsers(t, "Bulk", n)
+	d := newDir(t, s, func(c *ldap.Config) { c.BaseDN = ou })
+	ctx := ctxT(t)
+	start := time.Now()
+	full, err := d.Changes(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fullTook := time.Since(start)
+	for i := 1; i <= 10; i++ {
+		rename(t, s, fmt.Sprintf("CN=bulk-%05d,%s", i*7, ou), fmt.Sprintf("Bulk User %05d r%d", i*7, time.Now().Unix()))
+	}
+	start = time.Now()
+	delta, err := d.Changes(ctx, full.Cursor)
+	if err != nil || delta.Full || len(delta.Changed) != 10 {
+		t.Fatalf("delta after 10 changes: %d entries, full %v, %v", len(delta.Changed), delta.Full, err)
+	}
+	t.Logf("%d accounts: full read %d entries in %v; delta after 10 changes %d entries in %v",
+		n, len(full.Changed), fullTook.Round(time.Millisecond), len(delta.Changed), time.Since(start).Round(time.Millisecond))
 }
