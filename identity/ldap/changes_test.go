@@ -82,6 +82,30 @@ func rename(t *testing.T, s *ldaptest.Server, dn, display string) {
 	}
 }
 
+// changeSome renames dns[0], locks dns[1], adds a user and deletes dns[2];
+// it returns the new user's DN.
+func changeSome(t *testing.T, s *ldaptest.Server, ou string, dns []string) string {
+	t.Helper()
+	rename(t, s, dns[0], "Renamed Person")
+	s.Lock(t, dns[1])
+	added := addScratchUser(t, s, ou, ldaptest.ScratchPrefix+"new"+strings.ToLower(rand.Text()[:4]))
+	if err := s.Admin(t).Del(goldap.NewDelRequest(dns[2], nil)); err != nil {
+		t.Fatal(err)
+	}
+	return added
+}
+
+// checkChanged: the delta carries the new facts of changeSome's accounts.
+func checkChanged(t *testing.T, delta identity.Delta, dns []string) {
+	t.Helper()
+	if a := byID(delta.Changed, dns[0]); a.DisplayName != "Renamed Person" {
+		t.Errorf("changed account: %+v", a)
+	}
+	if a := byID(delta.Changed, dns[1]); !a.Lock.Locked {
+		t.Errorf("locked account not reported locked: %+v", a)
+	}
+}
+
 func ids(as []identity.Account) []string {
 	out := make([]string, 0, len(as))
 	for _, a := range as {
@@ -128,12 +152,7 @@ func TestADChangesReadsOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("nothing changed, yet %d entries read (full %v): %v", len(quiet.Changed), quiet.Full, err)
 	}
 
-	rename(t, s, dns[0], "Renamed Person")
-	s.Lock(t, dns[1])
-	added := addScratchUser(t, s, ou, ldaptest.ScratchPrefix+"new"+strings.ToLower(rand.Text()[:4]))
-	if err := s.Admin(t).Del(goldap.NewDelRequest(dns[2], nil)); err != nil {
-		t.Fatal(err)
-	}
+	added := changeSome(t, s, ou, dns)
 	delta, err := d.Changes(ctx, quiet.Cursor)
 	if err != nil || delta.Full {
 		t.Fatalf("delta: full %v, %v", delta.Full, err)
@@ -141,12 +160,7 @@ func TestADChangesReadsOnlyWhatChanged(t *testing.T) {
 	if got, want := ids(delta.Changed), lower(dns[0], dns[1], added); !slices.Equal(got, want) {
 		t.Fatalf("delta read %v, want exactly %v (the deletion comes with the next full read)", got, want)
 	}
-	if a := byID(delta.Changed, dns[0]); a.DisplayName != "Renamed Person" {
-		t.Errorf("changed account: %+v", a)
-	}
-	if a := byID(delta.Changed, dns[1]); !a.Lock.Locked {
-		t.Errorf("locked account not reported locked: %+v", a)
-	}
+	checkChanged(t, delta, dns)
 
 	// Steady state: only the locked account is read again (its lockout
 	// may expire without a write).
@@ -194,12 +208,7 @@ func TestSlapdChangesReadsOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("nothing changed: read %v (full %v), want only the overlap %s: %v", ids(quiet.Changed), quiet.Full, dns[5], err)
 	}
 
-	rename(t, s, dns[0], "Renamed Person")
-	s.Lock(t, dns[1])
-	added := addScratchUser(t, s, ou, ldaptest.ScratchPrefix+"new"+strings.ToLower(rand.Text()[:4]))
-	if err := s.Admin(t).Del(goldap.NewDelRequest(dns[2], nil)); err != nil {
-		t.Fatal(err)
-	}
+	added := changeSome(t, s, ou, dns)
 	delta, err := d.Changes(ctx, quiet.Cursor)
 	if err != nil || delta.Full {
 		t.Fatalf("delta: full %v, %v", delta.Full, err)
@@ -207,12 +216,7 @@ func TestSlapdChangesReadsOnlyWhatChanged(t *testing.T) {
 	if got, want := ids(delta.Changed), lower(dns[0], dns[1], added, dns[5]); !slices.Equal(got, want) {
 		t.Fatalf("delta read %v, want exactly %v", got, want)
 	}
-	if a := byID(delta.Changed, dns[0]); a.DisplayName != "Renamed Person" {
-		t.Errorf("changed account: %+v", a)
-	}
-	if a := byID(delta.Changed, dns[1]); !a.Lock.Locked {
-		t.Errorf("locked account not reported locked: %+v", a)
-	}
+	checkChanged(t, delta, dns)
 
 	// A quiet period: the locked account and the last second's writes only.
 	time.Sleep(2100 * time.Millisecond)
