@@ -38,7 +38,11 @@ type Config struct {
 	Teams         TeamsConfig     `yaml:"teams"`
 	Limits        LimitsConfig    `yaml:"limits"`
 	Recovery      RecoveryConfig  `yaml:"recovery"`
-	Orgs          []OrgConfig     `yaml:"orgs"`
+	// TypeaheadIdle drops an org's account-picker snapshot from memory
+	// when nobody searched it this long (default 30m); the next search
+	// reads it again.
+	TypeaheadIdle time.Duration `yaml:"typeahead_idle"`
+	Orgs          []OrgConfig   `yaml:"orgs"`
 	// SMTP sends the owner notice by e-mail (smtpconfig.go).
 	SMTP SMTPConfig `yaml:"smtp"`
 }
@@ -86,16 +90,19 @@ type OrgConfig struct {
 }
 
 type DirectoryConfig struct {
-	Kind                 string        `yaml:"kind"` // ad, ldap, entra, demo
-	URL                  string        `yaml:"url"`
-	StartTLS             bool          `yaml:"start_tls"`
-	CAFile               string        `yaml:"ca_file"`
-	InsecureSkipVerify   bool          `yaml:"insecure_skip_verify"` // only with dev_mode
-	DevMode              bool          `yaml:"dev_mode"`
-	UserFilter           string        `yaml:"user_filter"`
-	DialTimeout          time.Duration `yaml:"dial_timeout"`
-	OpTimeout            time.Duration `yaml:"op_timeout"`
-	TypeaheadRefresh     time.Duration `yaml:"typeahead_refresh"` // account picker snapshot; default 1m
+	Kind               string        `yaml:"kind"` // ad, ldap, entra, demo
+	URL                string        `yaml:"url"`
+	StartTLS           bool          `yaml:"start_tls"`
+	CAFile             string        `yaml:"ca_file"`
+	InsecureSkipVerify bool          `yaml:"insecure_skip_verify"` // only with dev_mode
+	DevMode            bool          `yaml:"dev_mode"`
+	UserFilter         string        `yaml:"user_filter"`
+	DialTimeout        time.Duration `yaml:"dial_timeout"`
+	OpTimeout          time.Duration `yaml:"op_timeout"`
+	TypeaheadRefresh   time.Duration `yaml:"typeahead_refresh"` // account picker snapshot, changes only; default 1m
+	// TypeaheadFullEvery is how often the picker snapshot reads the whole
+	// directory, which is how deleted accounts leave it (default 1h).
+	TypeaheadFullEvery   time.Duration `yaml:"typeahead_full_every"`
 	BindDN               string        `yaml:"bind_dn"`
 	BindPasswordEnv      string        `yaml:"bind_password_env"`
 	BindPasswordFile     string        `yaml:"bind_password_file"`

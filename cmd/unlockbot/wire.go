@@ -98,6 +98,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	}
 	a.audit = tr
 	a.metrics.WatchSinks(tr.watched...)
+	owner := typeaheadOwner()
 	for _, oc := range cfg.Orgs {
 		dir, err := newDirectory(oc)
 		if err != nil {
@@ -105,7 +106,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
 		// Timed inside the snapshot, so its refreshes are timed too.
-		dir = typeahead.Wrap(a.metrics.WrapDirectory(oc.ID, dir), oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
+		dir = typeahead.WrapWith(a.metrics.WrapDirectory(oc.ID, dir), a.typeaheadOptions(oc, dir, owner), a.log.With().Str("org", oc.ID).Logger())
 		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes, log: a.log.With().Str("org", oc.ID).Logger()})
 		if err != nil {
 			a.Close()
