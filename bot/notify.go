@@ -31,6 +31,7 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	s.updateCard(ctx, r)
 	thread := s.thread(ctx, r, doneCard(o, r))
 	private := s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
+	s.notifyOwner(ctx, o, r)
 	r.Steps.Notified = true
 	_ = s.repo.save(ctx, r)
 	outcome := audit.OK

@@ -49,6 +49,9 @@ type Policy struct {
 	// after a reset is retried in the background before unlockbot gives up
 	// and says so (default 24 h; at most the 7 days a request is kept).
 	TicketRetryFor time.Duration
+	// NotifyOwner tells the account's owner after every unlock or reset
+	// (owner.go).
+	NotifyOwner OwnerNotice
 }
 
 // withDefaults fills the zero values with the safe defaults.

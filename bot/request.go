@@ -74,7 +74,12 @@ type AccountRef struct {
 	DisplayName string `json:"display_name,omitempty"`
 	// Mail is the directory's e-mail of the account: the PSA's contact
 	// for a ticket the reset creates, where one matches.
-	Mail      string `json:"mail,omitempty"`
+	Mail string `json:"mail,omitempty"`
+	// UPN and Manager (the directory's ID of the manager) find the
+	// people the owner notice goes to (owner.go), from the directory and
+	// never from what the technician typed.
+	UPN       string `json:"upn,omitempty"`
+	Manager   string `json:"manager,omitempty"`
 	WasLocked bool   `json:"was_locked"`
 	// Stamp is the account's password stamp when the request was
 	// submitted: a password written since (a replayed request, or its
@@ -153,6 +158,12 @@ type Steps struct {
 	NotePasswordLost bool `json:"note_password_lost,omitempty"`
 	Audited          bool `json:"audited,omitempty"`
 	Notified         bool `json:"notified,omitempty"`
+	// OwnerNoticeAt is when a worker began telling the account's owner
+	// (owner.go); OwnerNotified that it finished, whatever each channel
+	// answered. An old start without the finish is a worker that died
+	// while sending: the sweeper sends again (at least once, not lost).
+	OwnerNoticeAt time.Time `json:"owner_notice_at,omitzero"`
+	OwnerNotified bool      `json:"owner_notified,omitempty"`
 	// Recovered lists the steps a worker taking over found already done
 	// in the directory or the PSA, and recorded without repeating.
 	Recovered []string `json:"recovered,omitempty"`

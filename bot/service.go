@@ -37,6 +37,8 @@ type Config struct {
 	// Jobs runs decisions after the platform's ack (default: InProcess,
 	// on this replica).
 	Jobs Jobs
+	// Mailer sends the owner notice by e-mail (nil: no e-mail).
+	Mailer Mailer
 }
 
 // Service runs the flow. It is safe for concurrent use and holds no request
@@ -48,6 +50,7 @@ type Service struct {
 	orgs      map[string]*Org
 	orgList   []*Org
 	notifiers map[string]Notifier
+	mailer    Mailer
 	people    map[string]People
 	log       zerolog.Logger
 	now       func() time.Time
@@ -77,6 +80,7 @@ func New(c Config) (*Service, error) {
 		audit:            c.Audit,
 		orgs:             map[string]*Org{},
 		notifiers:        c.Notifiers,
+		mailer:           c.Mailer,
 		log:              c.Log,
 		now:              c.Now,
 		lease:            c.Lease,

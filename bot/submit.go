@@ -191,7 +191,8 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if req.UnlockOnly() && !acct.Lock.Locked {
 		return acct, invalid(FieldAccount, "%s is not locked, so there is nothing to unlock. If the user forgot the password, choose Unlock and reset password.", acct.Label())
 	}
-	req.Account = AccountRef{ID: acct.ID, Username: acct.Username, DisplayName: acct.DisplayName, Mail: acct.Mail, WasLocked: acct.Lock.Locked, Stamp: acct.PasswordStamp}
+	req.Account = AccountRef{ID: acct.ID, Username: acct.Username, DisplayName: acct.DisplayName, Mail: acct.Mail,
+		UPN: acct.UPN, Manager: acct.Manager, WasLocked: acct.Lock.Locked, Stamp: acct.PasswordStamp}
 	if req.setsPassword() && !sub.Password.IsZero() {
 		if msg := CheckPassword(sub.Password, o.Policy, req.Account); msg != "" {
 			return acct, invalid(FieldPassword, "%s", msg)

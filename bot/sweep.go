@@ -58,6 +58,12 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				s.notifyDone(ctx, o, r)
 				moved++
 			}
+		case s.ownerPending(r):
+			// The worker died while telling the owner: tell them now.
+			if o, ok := s.orgs[r.OrgID]; ok {
+				s.notifyOwner(ctx, o, r)
+				moved++
+			}
 		case r.State == StateDone && r.Steps.TicketPending && !now.Before(r.Steps.TicketRetryAt):
 			s.retryTicket(ctx, r.ID)
 			moved++

@@ -16,6 +16,10 @@ type Account struct {
 	UPN         string `json:"upn,omitempty"`
 	Mail        string `json:"mail,omitempty"`
 	DisplayName string `json:"display_name,omitempty"`
+	// Manager is the ID (DN) of the account's manager as the directory
+	// names it (AD and inetOrgPerson "manager"), read by Lookup only: the
+	// owner notice may copy them. Empty when none is set.
+	Manager string `json:"manager,omitempty"`
 
 	Lock     LockState `json:"lock"`
 	Disabled bool      `json:"disabled"`

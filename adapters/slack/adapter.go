@@ -6,6 +6,7 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/outbox"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
@@ -59,6 +61,10 @@ type Config struct {
 	GroupMaxStale time.Duration
 	// HTTPClient for the Web API (default: 10 s timeout).
 	HTTPClient *http.Client
+	// ChannelInterval and ChannelBurst pace every chat.* call per channel
+	// across all replicas (pace.go; defaults 1 s and 3).
+	ChannelInterval time.Duration
+	ChannelBurst    int
 }
 
 // Adapter serves Slack's HTTP callbacks (Routes) or the same events over
@@ -73,6 +79,7 @@ type Adapter struct {
 	now    func() time.Time
 	groups *bot.GroupCache
 	names  *nameCache
+	out    *outbox.Outbox // chat.* calls, paced per channel
 }
 
 var _ bot.Notifier = (*Adapter)(nil)
@@ -123,6 +130,9 @@ func New(cfg Config) (*Adapter, error) {
 		log:    cfg.Log.With().Str("adapter", Platform).Logger(),
 		now:    now,
 	}
+	if a.out, err = newOutbox(cfg, ws); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
 	a.groups = bot.NewGroupCache(userGroups{a.api}, cfg.UserGroups, cfg.GroupTTL, cfg.GroupMaxStale, now, a.log)
 	a.names = newNameCache(a.api, now, a.log)
 	cfg.Service.SetNotifier(Platform, a)
@@ -140,7 +150,9 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // Shutdown waits for the service's work started after an ack (resets in
 // progress) to end, or for ctx: for tests and embedders that run one
 // adapter. serve drains the service itself (bot.Service.Drain).
-func (a *Adapter) Shutdown(ctx context.Context) error { return a.svc.Drain(ctx) }
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	return errors.Join(a.svc.Drain(ctx), a.out.Drain(ctx))
+}
 
 // actor builds the bot actor for a Slack user, with their user groups. It
 // is for paths that show no names (the command, the type-ahead), which

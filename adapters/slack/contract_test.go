@@ -78,6 +78,7 @@ func newContractSlack(t *testing.T, env *adaptertest.Env) adaptertest.Platform {
 		BotToken: identity.NewSecret(token), SigningSecret: identity.NewSecret(secret),
 		APIURL: s.fake.APIURL(), Service: env.Service, Store: env.Store, Log: env.Log, TeamID: team, AppID: app,
 		UserGroups: []string{gApprover}, HTTPClient: &http.Client{Transport: s.wire, Timeout: 10 * time.Second},
+		ChannelInterval: time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -121,6 +121,8 @@ func newEnvWith(t testing.TB, st store.Store, edit func(*Config)) *env {
 		BotToken: identity.NewSecret(testToken), SigningSecret: identity.NewSecret(testSecret),
 		APIURL: e.fake.APIURL(), Service: svc, Store: st, Log: log, TeamID: teamID, AppID: appID,
 		UserGroups: UserGroups(bot.RoleHolders([]*bot.Org{org}, Platform)),
+		// Fast enough for flow tests; pace_test.go tests the pace itself.
+		ChannelInterval: time.Millisecond,
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -26,12 +26,19 @@ type postAnswer struct {
 	TS      string `json:"ts"`
 }
 
+// post posts the approval card and waits for where it landed.
 func (a *Adapter) post(ctx context.Context, m message) (bot.MessageRef, error) {
 	var out postAnswer
-	if err := a.api.callJSON(ctx, "chat.postMessage", m.Channel, m, &out); err != nil {
+	if err := a.send(ctx, "chat.postMessage", m, &out); err != nil {
 		return bot.MessageRef{}, err
 	}
 	return bot.MessageRef{Channel: out.Channel, ID: out.TS}, nil
+}
+
+// postDetached posts a message nobody needs the ts of (pace.go: it may be
+// delivered after the caller has gone on).
+func (a *Adapter) postDetached(ctx context.Context, m message) error {
+	return a.send(ctx, "chat.postMessage", m, nil)
 }
 
 // PostApproval implements bot.Notifier. The reference carries a link to
@@ -49,13 +56,12 @@ func (a *Adapter) PostApproval(ctx context.Context, channel string, c bot.Card) 
 // such clicks anyway).
 func (a *Adapter) UpdateApproval(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
 	m := message{Channel: ref.Channel, TS: ref.ID, Text: fallback(c), Blocks: renderCard(c)}
-	return a.api.callJSON(ctx, "chat.update", ref.Channel, m, nil)
+	return a.send(ctx, "chat.update", m, nil)
 }
 
 // ReplyInThread implements bot.Notifier.
 func (a *Adapter) ReplyInThread(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
-	_, err := a.post(ctx, message{Channel: ref.Channel, ThreadTS: ref.ID, Text: fallback(c), Blocks: renderCard(c)})
-	return err
+	return a.postDetached(ctx, message{Channel: ref.Channel, ThreadTS: ref.ID, Text: fallback(c), Blocks: renderCard(c)})
 }
 
 // Notify implements bot.Notifier with a direct message from the app
@@ -64,8 +70,7 @@ func (a *Adapter) Notify(ctx context.Context, to bot.Actor, c bot.Card) error {
 	if to.Platform != Platform {
 		return nil // not ours to tell
 	}
-	_, err := a.post(ctx, message{Channel: to.ID, Text: fallback(c), Blocks: renderCard(c)})
-	return err
+	return a.postDetached(ctx, message{Channel: to.ID, Text: fallback(c), Blocks: renderCard(c)})
 }
 
 // Whisper implements bot.Notifier: an ephemeral message in the channel
@@ -76,11 +81,10 @@ func (a *Adapter) Whisper(ctx context.Context, channel string, to bot.Actor, tex
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn(esc(text), maxSectionText), nil, nil)}
 	if channel == "" {
-		_, err := a.post(ctx, message{Channel: to.ID, Text: esc(text), Blocks: blocks})
-		return err
+		return a.postDetached(ctx, message{Channel: to.ID, Text: esc(text), Blocks: blocks})
 	}
 	m := message{Channel: channel, User: to.ID, Text: esc(text), Blocks: blocks}
-	return a.api.callJSON(ctx, "chat.postEphemeral", channel, m, nil)
+	return a.send(ctx, "chat.postEphemeral", m, nil)
 }
 
 // openView calls views.open.

@@ -46,6 +46,9 @@ type APIError struct {
 	Channel string // the channel the call was about, when there was one
 	Details []string
 	Err     error
+	// retryAfter is Slack's Retry-After on a 429 (or one second for an
+	// ok:false ratelimited); zero otherwise.
+	retryAfter time.Duration
 }
 
 func (e *APIError) Error() string {
@@ -60,6 +63,10 @@ func (e *APIError) Error() string {
 }
 
 func (e *APIError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long Slack asked to wait (zero: not rate limited), for
+// bot/outbox, which holds the whole channel that long on every replica.
+func (e *APIError) RetryAfter() time.Duration { return e.retryAfter }
 
 // SafeMessage turns Slack's error code into an actionable sentence.
 func (e *APIError) SafeMessage() string {
@@ -104,11 +111,32 @@ type apiEnvelope struct {
 
 // callJSON posts a JSON body (Slack's write methods accept JSON).
 func (c *webAPI) callJSON(ctx context.Context, method, channel string, body any, out any) error {
+	raw, err := encodeBody(method, channel, body)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, method, channel, jsonType, raw, out)
+}
+
+// callJSONOnce is callJSON without the 429 retries, for the chat methods:
+// their retries wait in bot/outbox, behind the channel's shared pace.
+func (c *webAPI) callJSONOnce(ctx context.Context, method, channel string, body any, out any) error {
+	raw, err := encodeBody(method, channel, body)
+	if err != nil {
+		return err
+	}
+	_, err = c.once(ctx, method, channel, jsonType, raw, out)
+	return err
+}
+
+const jsonType = "application/json; charset=utf-8"
+
+func encodeBody(method, channel string, body any) ([]byte, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
-		return &APIError{Method: method, Code: "encode", Channel: channel, Err: err}
+		return nil, &APIError{Method: method, Code: "encode", Channel: channel, Err: err}
 	}
-	return c.do(ctx, method, channel, "application/json; charset=utf-8", raw, out)
+	return raw, nil
 }
 
 // callForm posts form values (read methods such as usergroups.users.list
@@ -157,7 +185,8 @@ func (c *webAPI) once(ctx context.Context, method, channel, ctype string, body [
 		if perr != nil || secs < 0 {
 			secs = 1
 		}
-		return time.Duration(secs) * time.Second, &APIError{Method: method, Code: "ratelimited", Channel: channel}
+		wait := time.Duration(secs) * time.Second
+		return wait, &APIError{Method: method, Code: "ratelimited", Channel: channel, retryAfter: max(wait, time.Second)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		return -1, &APIError{Method: method, Code: "transport", Channel: channel, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
@@ -172,7 +201,7 @@ func (c *webAPI) once(ctx context.Context, method, channel, ctype string, body [
 			code = "unknown_error"
 		}
 		if code == "ratelimited" {
-			return time.Second, &APIError{Method: method, Code: code, Channel: channel}
+			return time.Second, &APIError{Method: method, Code: code, Channel: channel, retryAfter: time.Second}
 		}
 		return -1, &APIError{Method: method, Code: code, Channel: channel, Details: env.ResponseMetadata.Messages}
 	}

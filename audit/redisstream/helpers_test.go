@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,18 +43,51 @@ func dial() (*redis.Client, error) {
 // locally and fails in CI, where skipping would hide the contract.
 func testClient(t testing.TB) *redis.Client {
 	t.Helper()
-	if err := reachable(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis not reachable at %s (CI must provide it with `bash .ci/redis.sh`): %v", redisURL(), err)
-		}
-		t.Skipf("Redis not reachable at %s; start it with `bash .ci/redis.sh` (%v)", redisURL(), err)
-	}
+	need(t, "Redis", redisURL(), ".ci/redis.sh", reachable())
 	c, err := dial()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// defaultClusterAddrs is where .ci/redis-cluster.sh starts the test cluster.
+const defaultClusterAddrs = "127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103"
+
+func clusterAddrs() []string {
+	return strings.Split(cmp.Or(os.Getenv("UNLOCKBOT_TEST_REDIS_CLUSTER"), defaultClusterAddrs), ",")
+}
+
+var clusterUp = sync.OnceValue(func() error {
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs()})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+})
+
+// clusterClient is a client on the test Redis Cluster; like testClient it
+// skips locally and fails in CI without one.
+func clusterClient(t testing.TB) *redis.ClusterClient {
+	t.Helper()
+	need(t, "Redis Cluster", strings.Join(clusterAddrs(), ","), ".ci/redis-cluster.sh", clusterUp())
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// need skips the test locally, or fails it in CI, when the server at where
+// did not answer (err); script is how to start it.
+func need(t testing.TB, what, where, script string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s not reachable at %s (CI must provide it with `bash %s`): %v", what, where, script, err)
+	}
+	t.Skipf("%s not reachable at %s; start it with `bash %s` (%v)", what, where, script, err)
 }
 
 // testStream is a fresh stream name, deleted with its head when the test

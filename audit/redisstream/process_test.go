@@ -22,6 +22,9 @@ import (
 // child writer process instead of running the tests.
 const childEnv = "REDISSTREAM_TEST_CHILD_STREAM"
 
+// childClusterEnv, when set, makes the child write to the test cluster.
+const childClusterEnv = "REDISSTREAM_TEST_CHILD_CLUSTER"
+
 const (
 	childEvents     = 300
 	childGoroutines = 4
@@ -38,7 +41,15 @@ func TestMain(m *testing.M) {
 // stdin) so the processes really overlap, writes childEvents events from
 // childGoroutines goroutines through one Sink, and prints its conflicts.
 func childWriter(stream, name string) int {
-	c, err := dial()
+	var (
+		c   redis.UniversalClient
+		err error
+	)
+	if os.Getenv(childClusterEnv) != "" {
+		c = redis.NewClusterClient(&redis.ClusterOptions{Addrs: clusterAddrs()})
+	} else {
+		c, err = dial()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -81,8 +92,9 @@ func childWriter(stream, name string) int {
 // Two OS processes (replicas), each with several goroutines, append to one
 // stream at once: the trail is one chain, seq 1..N with no gap, holding
 // every event exactly once.
-func TestTwoProcessesKeepOneChain(t *testing.T) {
-	c := testClient(t)
+func TestTwoProcessesKeepOneChain(t *testing.T) { testTwoProcesses(t, testClient(t), false) }
+
+func testTwoProcesses(t *testing.T, c redis.UniversalClient, cluster bool) {
 	stream := testStream(t, c)
 	names := []string{"alpha", "beta"}
 	type child struct {
@@ -94,6 +106,9 @@ func TestTwoProcessesKeepOneChain(t *testing.T) {
 	for _, name := range names {
 		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), childEnv+"="+stream, "REDISSTREAM_TEST_CHILD_NAME="+name)
+		if cluster {
+			cmd.Env = append(cmd.Env, childClusterEnv+"=1")
+		}
 		cmd.Stderr = os.Stderr
 		stdin, _ := cmd.StdinPipe()
 		stdout, _ := cmd.StdoutPipe()

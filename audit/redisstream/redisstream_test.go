@@ -13,8 +13,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func TestSingleWriterChainVerifies(t *testing.T) {
-	c := testClient(t)
+func TestSingleWriterChainVerifies(t *testing.T) { testSingleWriter(t, testClient(t)) }
+
+func testSingleWriter(t *testing.T, c redis.UniversalClient) {
 	stream := testStream(t, c)
 	s := newSink(t, c, stream)
 	ctx := context.Background()
@@ -79,8 +80,9 @@ func TestLateWriterLearnsHeadInOneRetry(t *testing.T) {
 
 // A lost head key (deleted, evicted) must not start a second chain in the
 // same stream: the writer continues after the last entry it can verify.
-func TestLostHeadContinuesAfterLastEntry(t *testing.T) {
-	c := testClient(t)
+func TestLostHeadContinuesAfterLastEntry(t *testing.T) { testLostHead(t, testClient(t)) }
+
+func testLostHead(t *testing.T, c redis.UniversalClient) {
 	stream := testStream(t, c)
 	ctx := context.Background()
 	s := newSink(t, c, stream)

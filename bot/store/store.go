@@ -65,6 +65,13 @@ type Store interface {
 	// (an open request that ended). A member or key that is not there is
 	// not an error.
 	Release(ctx context.Context, key, member string) error
+	// Pace reserves the next free send slot on the line at key and
+	// returns how long after now it starts (0: send now). Every replica
+	// sharing the store shares the line, so together they never exceed p.
+	// The caller passes now (clocks of replicas are assumed in step within
+	// a few ms); the key expires once the line has been idle long enough
+	// to forget it. Interval must be > 0.
+	Pace(ctx context.Context, key string, now time.Time, p Pacing) (time.Duration, error)
 	// List returns the keys with the given prefix, of every kind, in no
 	// promised order (small sets only: an org's local tickets, a sweep of
 	// requests; Redis scans its whole key space).

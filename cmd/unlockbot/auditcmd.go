@@ -117,7 +117,7 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 // verifyStream checks the whole stream the replicas share.
 func verifyStream(ctx context.Context, cfg *Config, keys *audit.Keyring, stdout io.Writer) error {
 	if cfg.Audit.RedisStream == nil || !cfg.usesRedis() {
-		return errors.New("audit: this config has no audit.redis_stream (and redis_url) to verify")
+		return errors.New("audit: this config has no audit.redis_stream (and redis_url or redis) to verify")
 	}
 	rs, err := cfg.redisStore()
 	if err != nil {

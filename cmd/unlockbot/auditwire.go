@@ -53,7 +53,7 @@ func openTrail(cfg *Config, rc redis.UniversalClient, log zerolog.Logger, extra 
 	if sc := cfg.Audit.RedisStream; sc != nil {
 		if rc == nil {
 			t.Close()
-			return nil, errors.New("config: audit.redis_stream needs redis_url: the stream lives in the bot's Redis")
+			return nil, errors.New("config: audit.redis_stream needs redis_url (or the redis block): the stream lives in the bot's Redis")
 		}
 		rs, err := redisstream.New(redisstream.Options{Client: rc, Stream: streamName(cfg), Keys: keys})
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 )
 
 // cmdCheck tells an operator, org by org, whether the bot can do its job:
@@ -36,10 +38,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintf(stdout, "✓ %s: %s\n", what, line)
 	}
-	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	_, err = a.store.Mark(sctx, "check", time.Second)
-	cancel()
-	report("state store", map[bool]string{true: "Redis answers", false: "embedded in-memory store (one replica only)"}[cfg.usesRedis()], err)
+	line, err := checkStore(ctx, a.store)
+	report("state store", line, err)
 	for _, w := range a.audit.watched {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := w.Check(sctx)
@@ -96,4 +96,20 @@ func generatorLine(p bot.Policy) string {
 		what = fmt.Sprintf("passphrases of %d words", max(p.PassphraseWords, bot.MinPassphraseWords))
 	}
 	return fmt.Sprintf("%s, %.1f bits", what, bot.Entropy(p))
+}
+
+// checkStore writes a marker (the store takes writes) and, on Redis, pings
+// every node that holds keys: one cluster master down loses its share.
+func checkStore(ctx context.Context, st store.Store) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := st.Mark(ctx, "check", time.Second); err != nil {
+		return "", err
+	}
+	rs, ok := st.(*redisstore.Store)
+	if !ok {
+		return "embedded in-memory store (one replica only)", nil
+	}
+	top, err := rs.Topology(ctx)
+	return "Redis answers: " + top, err
 }

@@ -27,6 +27,7 @@ type Config struct {
 	RedisURLFile  string          `yaml:"redis_url_file"`
 	RedisPrefix   string          `yaml:"redis_prefix"` // default "unlockbot:"; separates deployments sharing a Redis
 	RedisTLS      *RedisTLSConfig `yaml:"redis_tls"`
+	Redis         *RedisConfig    `yaml:"redis"` // Sentinel, Cluster or an ACL user: instead of redis_url
 	SealKeyEnv    string          `yaml:"seal_key_env"`
 	SealKeyFile   string          `yaml:"seal_key_file"`
 	LogLevel      string          `yaml:"log_level"`
@@ -37,7 +38,13 @@ type Config struct {
 	Teams         TeamsConfig     `yaml:"teams"`
 	Limits        LimitsConfig    `yaml:"limits"`
 	Recovery      RecoveryConfig  `yaml:"recovery"`
-	Orgs          []OrgConfig     `yaml:"orgs"`
+	// TypeaheadIdle drops an org's account-picker snapshot from memory
+	// when nobody searched it this long (default 30m); the next search
+	// reads it again.
+	TypeaheadIdle time.Duration `yaml:"typeahead_idle"`
+	Orgs          []OrgConfig   `yaml:"orgs"`
+	// SMTP sends the owner notice by e-mail (smtpconfig.go).
+	SMTP SMTPConfig `yaml:"smtp"`
 }
 
 // LimitsConfig bounds one technician across all orgs.
@@ -66,6 +73,10 @@ type SlackConfig struct {
 	// keeps its last known members (default 15m); then its roles lapse
 	// until Slack answers again.
 	GroupMaxStale time.Duration `yaml:"group_max_stale"`
+	// ChannelInterval and ChannelBurst pace the bot's messages per
+	// channel across every replica (defaults 1s and 3; slackconfig.go).
+	ChannelInterval time.Duration `yaml:"channel_interval"`
+	ChannelBurst    int           `yaml:"channel_burst"`
 }
 
 type OrgConfig struct {
@@ -79,16 +90,19 @@ type OrgConfig struct {
 }
 
 type DirectoryConfig struct {
-	Kind                 string        `yaml:"kind"` // ad, ldap, entra, demo
-	URL                  string        `yaml:"url"`
-	StartTLS             bool          `yaml:"start_tls"`
-	CAFile               string        `yaml:"ca_file"`
-	InsecureSkipVerify   bool          `yaml:"insecure_skip_verify"` // only with dev_mode
-	DevMode              bool          `yaml:"dev_mode"`
-	UserFilter           string        `yaml:"user_filter"`
-	DialTimeout          time.Duration `yaml:"dial_timeout"`
-	OpTimeout            time.Duration `yaml:"op_timeout"`
-	TypeaheadRefresh     time.Duration `yaml:"typeahead_refresh"` // account picker snapshot; default 1m
+	Kind               string        `yaml:"kind"` // ad, ldap, entra, demo
+	URL                string        `yaml:"url"`
+	StartTLS           bool          `yaml:"start_tls"`
+	CAFile             string        `yaml:"ca_file"`
+	InsecureSkipVerify bool          `yaml:"insecure_skip_verify"` // only with dev_mode
+	DevMode            bool          `yaml:"dev_mode"`
+	UserFilter         string        `yaml:"user_filter"`
+	DialTimeout        time.Duration `yaml:"dial_timeout"`
+	OpTimeout          time.Duration `yaml:"op_timeout"`
+	TypeaheadRefresh   time.Duration `yaml:"typeahead_refresh"` // account picker snapshot, changes only; default 1m
+	// TypeaheadFullEvery is how often the picker snapshot reads the whole
+	// directory, which is how deleted accounts leave it (default 1h).
+	TypeaheadFullEvery   time.Duration `yaml:"typeahead_full_every"`
 	BindDN               string        `yaml:"bind_dn"`
 	BindPasswordEnv      string        `yaml:"bind_password_env"`
 	BindPasswordFile     string        `yaml:"bind_password_file"`
@@ -127,6 +141,8 @@ type PolicyConfig struct {
 	// TicketRetryFor is how long a ticket update the PSA did not take
 	// after a reset is retried in the background (default 24h, 10m–6d).
 	TicketRetryFor time.Duration `yaml:"ticket_retry_for"`
+	// NotifyOwner tells the account's owner after every unlock or reset.
+	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
 }
 
 // ChatConfig is one platform's view of an org: which channels are its,
@@ -190,6 +206,7 @@ func (c *Config) defaults() {
 	if c.Slack.GroupMaxStale == 0 {
 		c.Slack.GroupMaxStale = bot.DefaultGroupMaxStale
 	}
+	c.Slack.paceDefaults()
 	for i := range c.Orgs {
 		o := &c.Orgs[i]
 		if o.Name == "" {
@@ -242,6 +259,7 @@ func (c *Config) Validate() error {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
 	c.RedisTLS.validate(c, bad)
+	c.Redis.validate(c, bad)
 	c.Audit.validate(bad)
 	c.Slack.validate(bad)
 	c.Teams.validate(bad)
@@ -280,8 +298,10 @@ func (c *Config) Validate() error {
 		if p.TicketRetryFor != 0 && (p.TicketRetryFor < 10*time.Minute || p.TicketRetryFor > 6*24*time.Hour) {
 			bad(k+".policy.ticket_retry_for", "must be between 10m and 144h (6 days: a request is kept 7) (got %s)", p.TicketRetryFor)
 		}
+		p.NotifyOwner.validate(k+".policy.notify_owner", c, bad)
 	}
 	c.checkLease(bad)
+	c.SMTP.validate(bad)
 	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
 }

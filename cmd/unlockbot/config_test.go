@@ -35,6 +35,10 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil || c.Slack.GroupMaxStale != 15*time.Minute {
 		t.Fatalf("default group_max_stale: %v, %v", c.Slack.GroupMaxStale, err)
 	}
+	// Unset, each channel gets Slack's one message a second, bursts of 3.
+	if c.Slack.ChannelInterval != time.Second || c.Slack.ChannelBurst != 3 {
+		t.Fatalf("default channel pace: %v, burst %d", c.Slack.ChannelInterval, c.Slack.ChannelBurst)
+	}
 }
 
 func TestConfigErrorsNameTheKey(t *testing.T) {
@@ -60,6 +64,8 @@ orgs:
 		"slack app id":   {`orgs:`, `slack.app_id: must be a Slack app id (A…), got "a0bot"`},
 		"slack grid id":  {`orgs:`, `slack.enterprise_id: must be a Slack Enterprise Grid id (E…), got "T1"`},
 		"group stale":    {`orgs:`, `slack.group_max_stale: must be between 1m and 24h (got 30s)`},
+		"channel pace":   {`orgs:`, `slack.channel_interval: must be between 1ms and 1m (got 2m0s)`},
+		"channel burst":  {`orgs:`, `slack.channel_burst: must be between 1 and 50 (got -1)`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			y := strings.ReplaceAll(base, "%CA%", ca)
@@ -88,6 +94,10 @@ orgs:
 				y = "slack: {team_id: T0ACME, app_id: A0BOT, enterprise_id: T1}\n" + y
 			case "group stale":
 				y = "slack: {team_id: T0ACME, app_id: A0BOT, group_max_stale: 30s}\n" + y
+			case "channel pace":
+				y = "slack: {team_id: T0ACME, app_id: A0BOT, channel_interval: 2m}\n" + y
+			case "channel burst":
+				y = "slack: {team_id: T0ACME, app_id: A0BOT, channel_burst: -1}\n" + y
 			case "demo w/o dev":
 				y = strings.Replace(y, tc.edit, `kind: demo`, 1)
 			case "bad min length":

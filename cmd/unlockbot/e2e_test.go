@@ -73,7 +73,13 @@ func newE2EAudit(t *testing.T, lab *ldaptest.Server, head, orgTail, audit, audit
 // block, whatever directory they use.
 func newE2EOrgs(t *testing.T, head, orgs, audit, auditMore string) *e2e {
 	t.Helper()
-	redisURL := storetest.RedisURL(t)
+	return newE2ERedis(t, fmt.Sprintf("redis_url: %q\nredis_prefix: \"e2e:%s:\"", storetest.RedisURL(t), rand.Text()), head, orgs, audit, auditMore)
+}
+
+// newE2ERedis is newE2EOrgs on the Redis that redis (config lines: the
+// URL or redis block, and the prefix) names.
+func newE2ERedis(t *testing.T, redis, head, orgs, audit, auditMore string) *e2e {
+	t.Helper()
 	key := make([]byte, 32)
 	rand.Read(key)
 	t.Setenv("E2E_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
@@ -83,14 +89,13 @@ func newE2EOrgs(t *testing.T, head, orgs, audit, auditMore string) *e2e {
 	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
 	t.Setenv("SLACK_API_URL", fake.APIURL())
 	cfgYAML := fmt.Sprintf(`
-redis_url: %q
-redis_prefix: "e2e:%s:"
+%s
 seal_key_env: E2E_SEAL_KEY
 log_level: debug
 audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }]%s }
 %s
 %s
-`, redisURL, rand.Text(), audit, auditMore, pinned, head) + orgs
+`, redis, audit, auditMore, pinned, head) + orgs
 	cfg, err := ParseConfig([]byte(cfgYAML))
 	if err != nil {
 		t.Fatal(err)

@@ -69,7 +69,7 @@ func ResolveSecret(key, env, file string) (identity.Secret, error) {
 }
 
 func (c *Config) usesRedis() bool {
-	return c.RedisURL != "" || c.RedisURLEnv != "" || c.RedisURLFile != ""
+	return c.RedisURL != "" || c.RedisURLEnv != "" || c.RedisURLFile != "" || c.Redis != nil
 }
 
 // redisURL returns the Redis URL from the file, the environment or a file,

@@ -68,7 +68,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// Transports first (no new work), then the work they started: resets
 	// in progress, late answers, whichever adapter began them.
-	return errors.Join(stopAdapters(shut), a.svc.Drain(shut))
+	return errors.Join(stopAdapters(shut), a.svc.Drain(shut), a.drainOutboxes(shut))
 }
 
 // routes mounts the liveness check: the process serves HTTP, nothing more

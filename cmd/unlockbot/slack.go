@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -25,6 +26,7 @@ func (a *app) mountSlack(ctx context.Context, mux *http.ServeMux) (func(context.
 	}
 	ad.Warm(ctx)
 	ad.Routes(mux)
+	a.outboxes = append(a.outboxes, ad.Drain)
 	if appToken.IsZero() {
 		return func(context.Context) error { return nil }, nil // HTTP: srv.Shutdown ends it
 	}
@@ -87,6 +89,7 @@ func (a *app) slackAdapter() (*slack.Adapter, identity.Secret, error) {
 		APIURL: os.Getenv("SLACK_API_URL"), Service: a.svc, Store: a.store, Log: a.log,
 		TeamID: a.cfg.Slack.TeamID, EnterpriseID: a.cfg.Slack.EnterpriseID, AppID: a.cfg.Slack.AppID,
 		UserGroups: slack.UserGroups(bot.RoleHolders(a.orgs, slack.Platform)), GroupMaxStale: a.cfg.Slack.GroupMaxStale,
+		ChannelInterval: a.cfg.Slack.ChannelInterval, ChannelBurst: a.cfg.Slack.ChannelBurst,
 	})
 	return ad, appToken, err
 }
@@ -100,4 +103,14 @@ func envSecret(name string) (identity.Secret, error) {
 		return ResolveSecret(name, "", f)
 	}
 	return identity.Secret{}, nil
+}
+
+// drainOutboxes waits for the chat messages the adapters still hold
+// behind a channel's rate limit.
+func (a *app) drainOutboxes(ctx context.Context) error {
+	var errs []error
+	for _, drain := range a.outboxes {
+		errs = append(errs, drain(ctx))
+	}
+	return errors.Join(errs...)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/slack"
 )
 
 // Slack ids are upper-case letters and digits behind a one-letter kind.
@@ -34,6 +36,23 @@ func (s SlackConfig) validate(bad func(string, string, ...any)) {
 	}
 	if s.GroupMaxStale < time.Minute || s.GroupMaxStale > 24*time.Hour {
 		bad("slack.group_max_stale", "must be between 1m and 24h (got %s)", s.GroupMaxStale)
+	}
+	if s.ChannelInterval < time.Millisecond || s.ChannelInterval > time.Minute {
+		bad("slack.channel_interval", "must be between 1ms and 1m (got %s); Slack allows about one message per second per channel", s.ChannelInterval)
+	}
+	if s.ChannelBurst < 1 || s.ChannelBurst > 50 {
+		bad("slack.channel_burst", "must be between 1 and 50 (got %d)", s.ChannelBurst)
+	}
+}
+
+// paceDefaults fills the per-channel pace: Slack's one message a second,
+// with the short burst it allows.
+func (s *SlackConfig) paceDefaults() {
+	if s.ChannelInterval == 0 {
+		s.ChannelInterval = slack.DefaultChannelInterval
+	}
+	if s.ChannelBurst == 0 {
+		s.ChannelBurst = slack.DefaultChannelBurst
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/mailer"
 	"github.com/unlockbot/unlockbot/bot/metrics"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
@@ -33,6 +34,9 @@ type app struct {
 	metrics *metrics.M
 	svc     *bot.Service
 	orgs    []*bot.Org
+	// outboxes are the adapters' chat messages still queued behind a
+	// channel's rate limit; serve drains them after the service's work.
+	outboxes []func(context.Context) error
 }
 
 func (a *app) Close() {
@@ -67,7 +71,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	if !cfg.usesRedis() {
 		a.store = memstore.New()
 		sealer = bot.NewEphemeralSealer()
-		a.log.Warn().Msg("redis_url is empty: using the embedded in-memory store; run ONE replica only, state is lost on restart")
+		a.log.Warn().Msg("no redis_url or redis block: using the embedded in-memory store; run ONE replica only, state is lost on restart")
 	} else {
 		key, err := cfg.SealKey()
 		if err != nil {
@@ -94,6 +98,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 	}
 	a.audit = tr
 	a.metrics.WatchSinks(tr.watched...)
+	owner := typeaheadOwner()
 	for _, oc := range cfg.Orgs {
 		dir, err := newDirectory(oc)
 		if err != nil {
@@ -101,7 +106,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
 		}
 		// Timed inside the snapshot, so its refreshes are timed too.
-		dir = typeahead.Wrap(a.metrics.WrapDirectory(oc.ID, dir), oc.Directory.TypeaheadRefresh, a.log.With().Str("org", oc.ID).Logger())
+		dir = typeahead.WrapWith(a.metrics.WrapDirectory(oc.ID, dir), a.typeaheadOptions(oc, dir, owner), a.log.With().Str("org", oc.ID).Logger())
 		tickets, err := newTickets(oc, ticketDeps{store: a.store, seal: sealer.SealBytes, log: a.log.With().Str("org", oc.ID).Logger()})
 		if err != nil {
 			a.Close()
@@ -117,13 +122,18 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				RequireApproval: req, MinPasswordLength: oc.Policy.MinPasswordLength,
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
-				TicketRetryFor: oc.Policy.TicketRetryFor,
+				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
 			},
 		}
 		bind(o, bindingsOf(platforms, cfg, oc))
 		a.orgs = append(a.orgs, o)
 	}
-	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log,
+	m, err := cfg.SMTP.mailer()
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("smtp: %w", err)
+	}
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Mailer: mailerOrNil(m),
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
@@ -136,6 +146,14 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// mailerOrNil keeps a nil *mailer.Mailer from becoming a non-nil bot.Mailer.
+func mailerOrNil(m *mailer.Mailer) bot.Mailer {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 // refresher is a directory that keeps a snapshot fresh in the background

@@ -17,8 +17,8 @@ import (
 // replPropertyMetaData for every match.
 var (
 	adLookupExtra = []string{"badPasswordTime", "msDS-UserPasswordExpiryTimeComputed",
-		"lastLogonTimestamp", "lastLogon", "replPropertyMetaData"}
-	ldapLookupExtra = []string{"pwdLastSuccess", "pwdPolicySubentry"}
+		"lastLogonTimestamp", "lastLogon", "replPropertyMetaData", "manager"}
+	ldapLookupExtra = []string{"pwdLastSuccess", "pwdPolicySubentry", "manager"}
 
 	adLookupAttrs   = slices.Concat(adAttrs, adLookupExtra)
 	ldapLookupAttrs = slices.Concat(ldapAttrs, ldapLookupExtra)

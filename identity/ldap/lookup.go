@@ -37,6 +37,7 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 			return err
 		}
 		acct = d.account(e)
+		acct.Manager = e.GetAttributeValue("manager")
 		if d.cfg.Kind == KindLDAP {
 			if err := d.ldapLookupFacts(c, e, &acct); err != nil {
 				return err

@@ -146,11 +146,7 @@ func (d *Directory) All(ctx context.Context) ([]identity.Account, error) {
 	var entries []*ldap.Entry
 	err := d.with(ctx, func(c *ldap.Conn) error {
 		var err error
-		var truncated bool
-		entries, truncated, err = pagedSearch(c, d.cfg.BaseDN, ldap.ScopeWholeSubtree, d.userClassFilter(), d.accountAttrs(), maxListed, d.cfg)
-		if err == nil && truncated {
-			err = fmt.Errorf("more than %d accounts below %s", maxListed, d.cfg.BaseDN)
-		}
+		entries, err = d.listAll(c, d.userClassFilter(), d.accountAttrs())
 		return err
 	})
 	if err != nil {

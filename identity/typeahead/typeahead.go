@@ -11,9 +11,9 @@ package typeahead
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -26,139 +26,130 @@ type Lister interface {
 	All(ctx context.Context) ([]identity.Account, error)
 }
 
+// Changer is implemented by directories that can say what changed since
+// a cursor (identity/ldap); an empty cursor asks for everything.
+type Changer interface {
+	Changes(ctx context.Context, cursor string) (identity.Delta, error)
+}
+
+// Options tune one org's snapshot. Zero values take the defaults.
+type Options struct {
+	// Every is how often the snapshot is brought up to date (1m).
+	Every time.Duration
+	// FullEvery is how often the whole directory is read again, which is
+	// how deleted accounts and accounts moved out of the base leave the
+	// snapshot (1h). Between full reads only changes are read.
+	FullEvery time.Duration
+	// Idle drops the snapshot of an org nobody searched for this long; it
+	// is read again on the next search (0: never dropped).
+	Idle time.Duration
+	// Changes reads the directory; default: the wrapped directory when it
+	// is a Changer, else its All as a full read every time.
+	Changes Changer
+	// Shared, when set, makes the replicas share one refresher per org:
+	// the holder of a lease reads the directory and publishes what
+	// changed; the others apply that (see shared.go).
+	Shared Shared
+	Key    string // the org's name in Shared
+	Owner  string // this replica's name in the lease
+}
+
 // Directory wraps an identity.Directory; everything but Search (and the
 // snapshot's lock hint after Unlock) passes straight through.
 type Directory struct {
 	identity.Directory
-	list  Lister
-	every time.Duration
-	now   func() time.Time
-	log   zerolog.Logger
+	opt  Options
+	src  Changer
+	now  func() time.Time
+	log  zerolog.Logger
+	wake chan struct{} // a search found no snapshot: load one now
+	used atomic.Int64  // unix nanoseconds of the last Search
 
-	mu   sync.RWMutex
-	snap []entry
-	at   time.Time // when snap was read; zero = none yet
-}
+	busy sync.Mutex // one refresh at a time
 
-type entry struct {
-	acct  identity.Account
-	keys  [4]string // lower-case username, UPN, mail, display name
-	label string    // lower-case label, the sort key after lock state
-}
-
-// sortSnap orders entries as the picker shows them (locked first, then by
-// name), once per refresh, so a search stops at the limit-th match.
-func sortSnap(snap []entry) {
-	slices.SortStableFunc(snap, func(a, b entry) int {
-		if a.acct.Lock.Locked != b.acct.Lock.Locked {
-			if a.acct.Lock.Locked {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.label, b.label)
-	})
+	mu     sync.RWMutex
+	snap   *snapshot // nil: not loaded (never used, or dropped when idle)
+	at     time.Time // when snap's content was read from the directory
+	cursor string    // the directory's cursor for snap
+	fullAt time.Time // last full read of this snapshot's lineage
+	seq    int64     // the shared log's batch snap includes
 }
 
 // Wrap returns d with a snapshot type-ahead when d can list its accounts,
 // else d itself. Call Run to keep the snapshot fresh.
 func Wrap(d identity.Directory, every time.Duration, log zerolog.Logger) identity.Directory {
-	l, ok := d.(Lister)
-	if !ok {
-		return d
+	return WrapWith(d, Options{Every: every}, log)
+}
+
+// WrapWith is Wrap with every option.
+func WrapWith(d identity.Directory, opt Options, log zerolog.Logger) identity.Directory {
+	src := opt.Changes
+	if src == nil {
+		switch v := d.(type) {
+		case Changer:
+			src = v
+		case Lister:
+			src = listChanges{v}
+		default:
+			return d
+		}
 	}
-	if every <= 0 {
-		every = time.Minute
+	if opt.Every <= 0 {
+		opt.Every = time.Minute
 	}
-	return &Directory{Directory: d, list: l, every: every, now: time.Now, log: log}
+	if opt.FullEvery <= 0 {
+		opt.FullEvery = time.Hour
+	}
+	return &Directory{Directory: d, opt: opt, src: src, now: time.Now, log: log, wake: make(chan struct{}, 1)}
+}
+
+// listChanges turns a Lister into a Changer that always reads everything.
+type listChanges struct{ l Lister }
+
+func (c listChanges) Changes(ctx context.Context, _ string) (identity.Delta, error) {
+	accts, err := c.l.All(ctx)
+	return identity.Delta{Changed: accts, Full: true}, err
 }
 
 // Unwrap returns the directory underneath (for `unlockbot check`, which
 // asks the LDAP directory itself about the bot's rights).
 func (d *Directory) Unwrap() identity.Directory { return d.Directory }
 
-// Run refreshes the snapshot now and then every interval until ctx ends.
-// A failed refresh keeps the old snapshot until it is too old to use.
-func (d *Directory) Run(ctx context.Context) {
-	t := time.NewTicker(d.every)
-	defer t.Stop()
-	for {
-		if err := d.Refresh(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn().Err(err).Msg("type-ahead snapshot refresh failed; searching the directory directly meanwhile")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// current returns the snapshot when it may answer: read within three
+// refresh intervals (one failed refresh is tolerated).
+func (d *Directory) current() *snapshot {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.snap == nil || d.now().Sub(d.at) >= 3*d.opt.Every {
+		return nil
 	}
-}
-
-// Refresh reads all accounts once.
-func (d *Directory) Refresh(ctx context.Context) error {
-	start := d.now()
-	accts, err := d.list.All(ctx)
-	if err != nil {
-		return err
-	}
-	snap := make([]entry, 0, len(accts))
-	for _, a := range accts {
-		if !a.InScope && a.ID != "" {
-			// All lists below the base DN only; InScope is a Lookup fact.
-			a.InScope = true
-		}
-		snap = append(snap, entry{acct: a, label: strings.ToLower(a.Label()), keys: [4]string{
-			strings.ToLower(a.Username), strings.ToLower(a.UPN), strings.ToLower(a.Mail), strings.ToLower(a.DisplayName)}})
-	}
-	sortSnap(snap)
-	d.mu.Lock()
-	d.snap, d.at = snap, start
-	d.mu.Unlock()
-	d.log.Debug().Int("accounts", len(snap)).Dur("took", d.now().Sub(start)).Msg("type-ahead snapshot refreshed")
-	return nil
-}
-
-// fresh reports whether the snapshot may answer: read within three refresh
-// intervals (one failed refresh is tolerated).
-func (d *Directory) fresh() bool {
-	return !d.at.IsZero() && d.now().Sub(d.at) < 3*d.every
+	return d.snap
 }
 
 // Search implements identity.Directory from the snapshot when it is fresh.
+// The first search of an org (or the first after it was dropped) goes to
+// the directory and asks Run to load the snapshot.
 func (d *Directory) Search(ctx context.Context, query string, limit int) ([]identity.Account, error) {
-	d.mu.RLock()
-	if !d.fresh() || strings.ContainsRune(query, 0) {
+	d.used.Store(d.now().UnixNano())
+	snap := d.current()
+	if snap == nil {
+		d.mu.RLock()
+		missing := d.snap == nil
 		d.mu.RUnlock()
-		return d.Directory.Search(ctx, query, limit) // the directory's own checks and errors
-	}
-	defer d.mu.RUnlock()
-	if limit <= 0 {
-		limit = 50
-	}
-	q := strings.ToLower(strings.TrimSpace(query))
-	var out []identity.Account
-	for i := range d.snap {
-		e := &d.snap[i]
-		if q == "" && !e.acct.Lock.Locked {
-			break // locked accounts come first: the rest are not locked
-		}
-		if q == "" || e.hasPrefix(q) {
-			out = append(out, e.acct)
-			if len(out) == limit {
-				break
+		if missing {
+			select {
+			case d.wake <- struct{}{}:
+			default:
 			}
 		}
 	}
-	return out, nil
-}
-
-func (e *entry) hasPrefix(q string) bool {
-	for _, k := range e.keys {
-		if strings.HasPrefix(k, q) {
-			return true
-		}
+	if snap == nil || strings.ContainsRune(query, 0) {
+		return d.Directory.Search(ctx, query, limit) // the directory's own checks and errors
 	}
-	return false
+	if limit <= 0 {
+		limit = 50
+	}
+	return snap.search(strings.ToLower(strings.TrimSpace(query)), limit), nil
 }
 
 // Unlock passes through and updates the snapshot's lock hint, so the
@@ -186,11 +177,9 @@ func (d *Directory) SetPassword(ctx context.Context, a identity.Account, c ident
 func (d *Directory) unlocked(a identity.Account) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for i := range d.snap {
-		if d.snap[i].acct.ID == a.ID && d.snap[i].acct.Lock.Locked {
-			d.snap[i].acct.Lock = identity.LockState{}
-			sortSnap(d.snap)
-			break
+	if d.snap != nil {
+		if n := d.snap.unlocked(a.ID); n != nil {
+			d.snap = n
 		}
 	}
 }

@@ -61,6 +61,11 @@ type Server struct {
 	nextTS    int
 	nextView  int
 	views     map[string]string // open view id -> current hash
+	chanLimit *ChannelLimit     // nil: channels are not limited (ratelimit.go)
+	chans     map[string]*chanState
+	rejected  []Call
+
+	emails map[string]emailUser // users.lookupByEmail (email.go)
 }
 
 // New starts a fake that accepts token (an xoxb- bot token).
@@ -208,8 +213,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if limited {
-		w.Header().Set("Retry-After", fmt.Sprint(wait))
-		w.WriteHeader(http.StatusTooManyRequests)
+		tooMany(w, wait)
+		return
+	}
+	if secs := s.overLimit(call, at); secs >= 0 {
+		tooMany(w, secs)
 		return
 	}
 	var res answer
@@ -255,6 +263,8 @@ func (s *Server) dispatch(c Call) answer {
 		return s.groupUsers(c)
 	case "users.info":
 		return s.userInfo(c)
+	case "users.lookupByEmail":
+		return s.lookupByEmail(c)
 	case "chat.postMessage":
 		return s.postMessage(c)
 	case "chat.update":

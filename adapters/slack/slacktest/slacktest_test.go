@@ -30,7 +30,10 @@ func try(s *Server, method, token, body string) (map[string]any, error) {
 	defer resp.Body.Close()
 	var out map[string]any
 	if resp.StatusCode == http.StatusTooManyRequests {
-		return map[string]any{"status": 429, "retry": resp.Header.Get("Retry-After")}, nil
+		out = map[string]any{}
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		out["status"], out["retry"] = 429, resp.Header.Get("Retry-After")
+		return out, nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return nil, err

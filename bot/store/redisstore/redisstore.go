@@ -6,10 +6,7 @@ package redisstore
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,76 +21,19 @@ import (
 // DefaultPrefix namespaces every key, so the bot can share a Redis.
 const DefaultPrefix = "unlockbot:"
 
-// Options configures New. Set URL or Client.
-type Options struct {
-	// URL is a redis:// or rediss:// URL. It may carry a password, so it is
-	// never echoed in errors.
-	URL string
-	// Prefix is put in front of every key; empty means DefaultPrefix.
-	Prefix string
-	// Client, if set, is used instead of dialling URL and is not closed by
-	// Close: whoever made it owns it.
-	Client redis.UniversalClient
-	// TLS, with a rediss:// URL, is how the server is trusted and the bot
-	// known to it: a private CA, a client certificate, the name in the
-	// server's certificate (default: the URL's host).
-	TLS *tls.Config
-}
-
 // Store implements store.Store. It is safe for concurrent use.
 type Store struct {
 	c      redis.UniversalClient
 	prefix string
 	owned  bool
+	mode   Mode   // as dialled; empty for a caller's Client
+	master string // the Sentinel master's name
 }
 
 var _ store.Store = (*Store)(nil)
 
-// New connects lazily: the first command dials, so New fails only on a bad
-// configuration. Use Ping to check the server at startup.
-func New(opts Options) (*Store, error) {
-	const op = "redisstore.New"
-	prefix := opts.Prefix
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	if opts.Client != nil {
-		return &Store{c: opts.Client, prefix: prefix}, nil
-	}
-	if opts.URL == "" {
-		return nil, fmt.Errorf("%s: set Options.URL or Options.Client", op)
-	}
-	ro, err := redis.ParseURL(opts.URL)
-	if err != nil {
-		// url.Error quotes the whole URL, password included; keep its cause only.
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("%s: invalid URL: %w", op, err)
-	}
-	if opts.TLS != nil {
-		if ro.TLSConfig == nil {
-			return nil, fmt.Errorf("%s: TLS settings need a rediss:// URL", op)
-		}
-		t := opts.TLS.Clone()
-		if t.ServerName == "" {
-			t.ServerName = ro.TLSConfig.ServerName
-		}
-		if t.MinVersion == 0 {
-			t.MinVersion = tls.VersionTLS12
-		}
-		ro.TLSConfig = t
-	}
-	return &Store{c: redis.NewClient(ro), prefix: prefix, owned: true}, nil
-}
-
 // Prefix is the namespace in front of every key.
 func (s *Store) Prefix() string { return s.prefix }
-
-// Ping checks that the server answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return wrap("redisstore.Ping", s.c.Ping(ctx).Err())
-}
 
 func wrap(op string, err error) error {
 	if err != nil {

@@ -14,17 +14,28 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
+// TestContract runs the contract on one server, the cluster and Sentinel.
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return storetest.NewRedisStore(t) })
+	for _, tc := range topologies {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store { return tc.open(t) })
+		})
+	}
 }
 
 // TestTwoClientsCAS stands in for two replicas: separate clients and
 // connection pools, one record. In every round all goroutines swap from the
 // same version; exactly one may win it.
 func TestTwoClientsCAS(t *testing.T) {
-	ctx := t.Context()
 	a := storetest.NewRedisStore(t)
-	b, err := redisstore.New(redisstore.Options{URL: storetest.RedisURL(t), Prefix: a.Prefix()})
+	testTwoClientsCAS(t, a, redisstore.Options{URL: storetest.RedisURL(t)})
+}
+
+// testTwoClientsCAS dials a second store like a (opts, a's prefix).
+func testTwoClientsCAS(t *testing.T, a *redisstore.Store, opts redisstore.Options) {
+	ctx := t.Context()
+	opts.Prefix = a.Prefix()
+	b, err := redisstore.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // DefaultRedisURL is where .ci/redis.sh starts the test Redis.
 const DefaultRedisURL = "redis://127.0.0.1:6390/0"
 
-var pinged sync.Map // URL → func() error, so an unreachable host costs one timeout
+var pinged sync.Map // URL or addresses → func() error, so an unreachable host costs one timeout
 
 // RedisURL returns the test Redis URL from UNLOCKBOT_TEST_REDIS_URL (default
 // DefaultRedisURL) once it answers a ping. Without a Redis the test is
@@ -26,18 +26,25 @@ var pinged sync.Map // URL → func() error, so an unreachable host costs one ti
 func RedisURL(t testing.TB) string {
 	t.Helper()
 	url := cmp.Or(os.Getenv("UNLOCKBOT_TEST_REDIS_URL"), DefaultRedisURL)
-	once, _ := pinged.LoadOrStore(url, sync.OnceValue(func() error { return ping(url) }))
-	if err := once.(func() error)(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis not reachable at %s (CI must provide it; see .ci/redis.sh): %v", url, err)
-		}
-		t.Skipf("Redis not reachable at %s; start it with `make services` (or .ci/redis.sh)", url)
-	}
+	need(t, "Redis", url, ".ci/redis.sh", redisstore.Options{URL: url})
 	return url
 }
 
-func ping(url string) error {
-	s, err := redisstore.New(redisstore.Options{URL: url})
+// need skips the test locally, or fails it in CI, unless the server at opts
+// answers; where and script name it in the message.
+func need(t testing.TB, what, where, script string, opts redisstore.Options) {
+	t.Helper()
+	once, _ := pinged.LoadOrStore(where, sync.OnceValue(func() error { return ping(opts) }))
+	if err := once.(func() error)(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not reachable at %s (CI must provide it; see %s): %v", what, where, script, err)
+		}
+		t.Skipf("%s not reachable at %s; start it with `make services` (or bash %s)", what, where, script)
+	}
+}
+
+func ping(opts redisstore.Options) error {
+	s, err := redisstore.New(opts)
 	if err != nil {
 		return err
 	}
@@ -52,7 +59,15 @@ func ping(url string) error {
 // are deleted when the test ends.
 func NewRedisStore(t testing.TB) *redisstore.Store {
 	t.Helper()
-	s, err := redisstore.New(redisstore.Options{URL: RedisURL(t), Prefix: "test:" + rand.Text() + ":"})
+	return NewStoreAt(t, redisstore.Options{URL: RedisURL(t)})
+}
+
+// NewStoreAt dials opts under opts.Prefix (empty: a fresh random one) and
+// deletes the prefix's keys when the test ends.
+func NewStoreAt(t testing.TB, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	opts.Prefix = cmp.Or(opts.Prefix, TestPrefix())
+	s, err := redisstore.New(opts)
 	if err != nil {
 		t.Fatalf("redisstore.New: %v", err)
 	}
@@ -70,6 +85,9 @@ func NewRedisStore(t testing.TB) *redisstore.Store {
 	})
 	return s
 }
+
+// TestPrefix is a fresh key prefix, so parallel tests never share keys.
+func TestPrefix() string { return "test:" + rand.Text() + ":" }
 
 // RawDump reads every key under prefix straight from Redis, whatever its
 // type (records, markers, sliding windows), for tests that scan what is

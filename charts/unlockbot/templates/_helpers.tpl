@@ -57,13 +57,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 
 {{/*
 The unlockbot YAML: .Values.config plus what the chart owns (listen, and the
-Redis URL's variable unless the config names its own source). It holds
+Redis URL's variable unless the config names its own source: a redis
+block for Sentinel or Cluster, or a redis_url*). It holds
 references to secrets, never their values.
 */}}
 {{- define "unlockbot.config" -}}
 {{- $cfg := deepCopy .Values.config -}}
 {{- $_ := set $cfg "listen" (printf ":%d" (int .Values.containerPort)) -}}
-{{- if not (or (hasKey $cfg "redis_url") (hasKey $cfg "redis_url_env") (hasKey $cfg "redis_url_file")) -}}
+{{- if not (or (hasKey $cfg "redis") (hasKey $cfg "redis_url") (hasKey $cfg "redis_url_env") (hasKey $cfg "redis_url_file")) -}}
 {{- $_ := set $cfg "redis_url_env" .Values.redis.urlEnv -}}
 {{- end -}}
 {{- toYaml $cfg -}}

@@ -1,0 +1,43 @@
+package slack
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+// lookupTimeout bounds users.lookupByEmail: the owner notice waits on it.
+const lookupTimeout = 5 * time.Second
+
+var _ bot.PersonFinder = (*Adapter)(nil)
+
+// FindByEmail implements bot.PersonFinder with users.lookupByEmail (scope
+// users:read.email), for the owner notice: the address comes from the
+// directory, and the person found is in this workspace. A deactivated
+// user, a bot or a user of another team is not found.
+func (a *Adapter) FindByEmail(ctx context.Context, email string) (bot.Actor, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	var out struct {
+		User struct {
+			ID      string `json:"id"`
+			TeamID  string `json:"team_id"`
+			Deleted bool   `json:"deleted"`
+			IsBot   bool   `json:"is_bot"`
+		} `json:"user"`
+	}
+	err := a.api.callForm(ctx, "users.lookupByEmail", url.Values{"email": {email}}, &out)
+	switch {
+	case errCode(err) == "users_not_found":
+		return bot.Actor{}, false, nil
+	case err != nil:
+		return bot.Actor{}, false, err
+	}
+	u := out.User
+	if u.ID == "" || u.Deleted || u.IsBot || (u.TeamID != "" && u.TeamID != a.ws.team) {
+		return bot.Actor{}, false, nil
+	}
+	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: u.ID}, true, nil
+}

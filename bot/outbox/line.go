@@ -1,0 +1,160 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+)
+
+// item is one queued message and whoever waits for it (more than one
+// caller once updates coalesced into it).
+type item struct {
+	ctx      context.Context
+	m        Msg
+	tries    int  // 429s drawn so far
+	inFlight bool // popped by the line's sender; o.mu guards it
+	done     chan struct{}
+	err      error
+}
+
+// line is one channel's queue. Slots belong to the line, not to a
+// message: the sender takes a slot, then the message at the head, so a
+// message withdrawn while the line waited wastes nothing.
+type line struct {
+	key   string
+	queue []*item
+	hold  time.Time // a Retry-After to pass on to the next slot
+}
+
+// enqueue appends m, or folds it into a waiting update of the same
+// message (fresh false). The first message of an idle line starts its
+// sender.
+func (o *Outbox) enqueue(ctx context.Context, m Msg) (*item, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	l := o.lines[m.Line]
+	if l == nil {
+		l = &line{key: o.cfg.Prefix + m.Line}
+		o.lines[m.Line] = l
+		o.wg.Add(1)
+		go o.run(m.Line, l)
+	}
+	if m.Coalesce != "" {
+		for _, it := range l.queue {
+			if it.m.Coalesce == m.Coalesce {
+				it.ctx, it.m = ctx, m // the newest card is the whole card
+				return it, false
+			}
+		}
+	}
+	it := &item{ctx: ctx, m: m, done: make(chan struct{})}
+	l.queue = append(l.queue, it)
+	return it, true
+}
+
+// withdraw takes a message that has not gone out off its line.
+func (o *Outbox) withdraw(name string, it *item) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	l := o.lines[name]
+	if l == nil || it.inFlight {
+		return false
+	}
+	i := slices.Index(l.queue, it)
+	if i < 0 {
+		return false
+	}
+	l.queue = slices.Delete(l.queue, i, i+1)
+	it.err = ErrWithdrawn
+	close(it.done)
+	return true
+}
+
+// run is a line's sender: while the line has messages, take the next
+// shared slot, wait for it, send the head. It ends when the line is empty.
+func (o *Outbox) run(name string, l *line) {
+	defer o.wg.Done()
+	for {
+		o.mu.Lock()
+		if len(l.queue) == 0 {
+			delete(o.lines, name)
+			o.mu.Unlock()
+			return
+		}
+		hold := l.hold
+		l.hold = time.Time{}
+		o.mu.Unlock()
+
+		o.slot(l.key, hold)
+
+		o.mu.Lock()
+		if len(l.queue) == 0 {
+			o.mu.Unlock()
+			continue // every waiter gave up meanwhile
+		}
+		it := l.queue[0]
+		l.queue = l.queue[1:]
+		it.inFlight = true
+		ctx, m := it.ctx, it.m
+		o.mu.Unlock()
+
+		err := o.call(ctx, m)
+		var lim Limited
+		if errors.As(err, &lim) && lim.RetryAfter() > 0 && it.tries < o.cfg.MaxRetries {
+			it.tries++
+			o.stats.retried.Add(1)
+			o.mu.Lock()
+			it.inFlight = false
+			l.queue = slices.Insert(l.queue, 0, it)
+			l.hold = time.Now().Add(min(lim.RetryAfter(), maxHold))
+			o.mu.Unlock()
+			continue
+		}
+		o.finish(l, it, err)
+	}
+}
+
+// slot reserves the line's next slot in the store and sleeps until it.
+// A store that does not answer must not stop chat: the line then paces
+// itself, one interval per message, in this process alone.
+func (o *Outbox) slot(key string, hold time.Time) {
+	p := o.cfg.Pacing
+	p.NotBefore = hold
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	wait, err := o.cfg.Store.Pace(ctx, key, time.Now(), p)
+	cancel()
+	if err != nil {
+		o.cfg.Log.Warn().Err(err).Str("line", key).Msg("the shared chat pace is not answering; pacing this channel in this replica only")
+		wait = max(p.Interval, time.Until(hold))
+	}
+	if wait > 0 {
+		time.Sleep(wait)
+	}
+}
+
+// call sends once. A detached message is not cut short by its caller
+// having gone on; every attempt has its own bound.
+func (o *Outbox) call(ctx context.Context, m Msg) error {
+	if m.Detach {
+		ctx = context.WithoutCancel(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	return m.Send(ctx)
+}
+
+func (o *Outbox) finish(l *line, it *item, err error) {
+	if err != nil {
+		o.stats.failed.Add(1)
+		if it.m.Detach { // its caller may be gone: say it here
+			o.cfg.Log.Warn().Err(err).Str("line", l.key).Msg("a chat message could not be sent")
+		}
+	} else {
+		o.stats.sent.Add(1)
+	}
+	o.mu.Lock()
+	it.err = err
+	o.mu.Unlock()
+	close(it.done)
+}
