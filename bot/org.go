@@ -49,6 +49,14 @@ type Policy struct {
 	// after a reset is retried in the background before unlockbot gives up
 	// and says so (default 24 h; at most the 7 days a request is kept).
 	TicketRetryFor time.Duration
+	// Blocklist refuses common passwords, typed or generated; nil is the
+	// shipped list alone (CommonPasswords).
+	Blocklist *Blocklist
+	// Breaches, when set, is asked about every typed password (a generated
+	// one is random, so never). AllowUnscreened takes a typed password it
+	// could not check; the default refuses it and offers a generated one.
+	Breaches        PasswordScreen
+	AllowUnscreened bool
 }
 
 // withDefaults fills the zero values with the safe defaults.
