@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/unlockbot/unlockbot/bot/pwned"
 	"github.com/unlockbot/unlockbot/bot/pwned/pwnedtest"
 	"github.com/unlockbot/unlockbot/identity"
 )
@@ -138,5 +142,28 @@ func TestCheckReportsTheScreens(t *testing.T) {
 	fake.FailNext(1, http.StatusBadGateway, "")
 	if _, err = screens(fmt.Sprintf(`{hibp: {enabled: true, url: %q}}`, fake.URL())); err == nil || !strings.Contains(err.Error(), "did not answer") || !strings.Contains(err.Error(), "HTTP 502") {
 		t.Fatalf("a failing service: %v", err)
+	}
+}
+
+// The example documents policy.hibp with its defaults spelled out.
+func TestExampleConfigShowsHIBP(t *testing.T) {
+	b, err := os.ReadFile("../../docs/unlockbot.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	h := c.Orgs[0].Policy.HIBP
+	if h.URL != pwned.DefaultURL || h.OnError != "refuse" {
+		t.Fatalf("example hibp block: %+v", h)
+	}
+	var errs []string
+	h.validate("hibp", func(k, f string, a ...any) { errs = append(errs, k+": "+fmt.Sprintf(f, a...)) })
+	if len(errs) > 0 {
+		t.Fatal(errs)
 	}
 }
