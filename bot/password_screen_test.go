@@ -75,20 +75,28 @@ func assertNoHashLeak(t *testing.T, h *harness, pw string) {
 	}
 }
 
+// assertRefused submits pw and expects it refused beside the password
+// field with msg, audited as why, after requests calls to the range API,
+// with nothing left behind and nothing leaked.
+func assertRefused(t *testing.T, h *harness, fake *pwnedtest.Server, pw, msg, why string, requests int) {
+	t.Helper()
+	_, err := h.submit("bob", pw)
+	fieldErr(t, err, FieldPassword, msg)
+	assertNoRequest(t, h)
+	if got := refusedWhy(t, h); got != why {
+		t.Fatalf("audited why %q, want %q", got, why)
+	}
+	if n := len(fake.Requests()); n != requests {
+		t.Fatalf("%d range requests, want %d", n, requests)
+	}
+	assertNoHashLeak(t, h, pw)
+}
+
 func TestBreachedTypedPasswordRefused(t *testing.T) {
 	h, fake := screened(t, false)
 	const pw = "Velvet-Harbor-Lamp-81"
 	fake.Breach(pw, 1234)
-	_, err := h.submit("bob", pw)
-	fieldErr(t, err, FieldPassword, msgBreachedPassword)
-	assertNoRequest(t, h)
-	if why := refusedWhy(t, h); why != "password_breached" {
-		t.Fatalf("audited why %q", why)
-	}
-	if n := len(fake.Requests()); n != 1 {
-		t.Fatalf("%d range requests, want 1", n)
-	}
-	assertNoHashLeak(t, h, pw)
+	assertRefused(t, h, fake, pw, msgBreachedPassword, "password_breached", 1)
 }
 
 func TestUnbreachedTypedPasswordPasses(t *testing.T) {
@@ -110,16 +118,10 @@ func TestScreenDown(t *testing.T) {
 	t.Run("refuses by default", func(t *testing.T) {
 		h, fake := screened(t, false)
 		fake.FailNext(1, http.StatusServiceUnavailable, "")
-		_, err := h.submit("bob", pw)
-		fieldErr(t, err, FieldPassword, msgUnscreened)
-		assertNoRequest(t, h)
-		if why := refusedWhy(t, h); why != "password_unscreened" {
-			t.Fatalf("audited why %q", why)
-		}
+		assertRefused(t, h, fake, pw, msgUnscreened, "password_unscreened", 1)
 		if !strings.Contains(h.logs.String(), "HTTP 503") || !strings.Contains(h.logs.String(), "refused (policy)") {
 			t.Fatal("the failed check is not logged with its cause")
 		}
-		assertNoHashLeak(t, h, pw)
 	})
 	t.Run("allows when configured", func(t *testing.T) {
 		h, fake := screened(t, true)
@@ -143,16 +145,7 @@ func TestCommonTypedPasswordRefused(t *testing.T) {
 	if CheckPassword(identity.NewSecret(pw), h.org.Policy, AccountRef{Username: "bob"}) != "" {
 		t.Fatal("the password must pass the other rules for this test to mean anything")
 	}
-	_, err := h.submit("bob", pw)
-	fieldErr(t, err, FieldPassword, msgCommonPassword)
-	assertNoRequest(t, h)
-	if why := refusedWhy(t, h); why != "password_common" {
-		t.Fatalf("audited why %q", why)
-	}
-	if n := len(fake.Requests()); n != 0 {
-		t.Fatalf("%d range requests for a password the local list refuses", n)
-	}
-	assertNoHashLeak(t, h, pw)
+	assertRefused(t, h, fake, pw, msgCommonPassword, "password_common", 0) // the local list answered alone
 }
 
 // Without a range API configured, the shipped list still applies.

@@ -26,6 +26,21 @@ func screenConfig(t *testing.T, policy string) (*Config, error) {
 	return ParseConfig([]byte(head + fmt.Sprintf(screenOrg, policy)))
 }
 
+// screenApp is the production wiring of that one org, closed when t ends.
+func screenApp(t *testing.T, policy string) *app {
+	t.Helper()
+	cfg, err := screenConfig(t, policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := buildApp(context.Background(), cfg, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
+}
+
 func TestHIBPConfigErrorsNameTheKey(t *testing.T) {
 	for policy, want := range map[string]string{
 		`{hibp: {enabled: true, url: "http://api.example.com"}}`:      "orgs[0].policy.hibp.url: must be https://host[/path] (http:// only for a loopback test server)",
@@ -50,16 +65,7 @@ func TestPasswordPolicyReachesTheOrg(t *testing.T) {
 	fake.Breach("Velvet-Harbor-Lamp-81", 9)
 	words := filepath.Join(t.TempDir(), "words.txt")
 	os.WriteFile(words, []byte("# Acme's own\nacmecorp\nroadrunner\n"), 0o600)
-	cfg, err := screenConfig(t, fmt.Sprintf(`{password_blocklist_file: %q, hibp: {enabled: true, url: %q, on_error: allow}}`, words, fake.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := buildApp(context.Background(), cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	p := a.orgs[0].Policy
+	p := screenApp(t, fmt.Sprintf(`{password_blocklist_file: %q, hibp: {enabled: true, url: %q, on_error: allow}}`, words, fake.URL())).orgs[0].Policy
 	if p.Blocklist == nil || p.Blocklist.Words() != 2 || !p.Blocklist.Blocked(identity.NewSecret("Beep-Roadrunner-9")) {
 		t.Fatal("the org's words are not on its blocklist")
 	}
@@ -73,13 +79,7 @@ func TestPasswordPolicyReachesTheOrg(t *testing.T) {
 		t.Fatalf("User-Agent does not name unlockbot: %q", ua)
 	}
 
-	cfg, _ = screenConfig(t, "{}")
-	b, err := buildApp(context.Background(), cfg, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if p := b.orgs[0].Policy; p.Breaches != nil || p.Blocklist != nil || p.AllowUnscreened {
+	if p := screenApp(t, "{}").orgs[0].Policy; p.Breaches != nil || p.Blocklist != nil || p.AllowUnscreened {
 		t.Fatal("an org without hibp or a word file got one")
 	}
 }
@@ -112,16 +112,7 @@ func TestCheckReportsTheScreens(t *testing.T) {
 	os.WriteFile(words, []byte("acmecorp\n"), 0o600)
 	screens := func(policy string) (string, error) {
 		t.Helper()
-		cfg, err := screenConfig(t, policy)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := buildApp(context.Background(), cfg, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-		return checkScreens(context.Background(), a.orgs[0].Policy)
+		return checkScreens(context.Background(), screenApp(t, policy).orgs[0].Policy)
 	}
 	line, err := screens("{}")
 	if err != nil || line != "refused when among 49233 common passwords; no breach check (policy.hibp)" {
