@@ -118,7 +118,10 @@ func TestServiceDown(t *testing.T) {
 
 // A 429 whose Retry-After fits the budget is waited out once.
 func TestRateLimitWaitedOut(t *testing.T) {
-	for _, after := range []string{"1", time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat), "soon"} {
+	for _, after := range []string{"1", "date", "soon"} {
+		if after == "date" { // made now: whole seconds, so 1–2 s from now
+			after = time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat)
+		}
 		fake := pwnedtest.New(t)
 		fake.Breach("Limited-Then-Found-1", 1)
 		fake.FailNext(1, http.StatusTooManyRequests, after)
