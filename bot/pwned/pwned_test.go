@@ -137,6 +137,16 @@ func TestRateLimitWaitedOut(t *testing.T) {
 	}
 }
 
+// A Retry-After of exactly MaxBackoff is still waited out.
+func TestRateLimitAtMaxBackoff(t *testing.T) {
+	fake := pwnedtest.New(t)
+	fake.FailNext(1, http.StatusTooManyRequests, "1")
+	c := client(t, fake, pwned.Options{Timeout: 3 * time.Second, MaxBackoff: time.Second})
+	if _, err := check(t, c, "x"); err != nil || len(fake.Requests()) != 2 {
+		t.Fatalf("err %v, %d requests", err, len(fake.Requests()))
+	}
+}
+
 // A Retry-After past the check's own deadline is not waited on.
 func TestRateLimitPastDeadline(t *testing.T) {
 	fake := pwnedtest.New(t)
