@@ -48,6 +48,7 @@ func TestBlockedReadings(t *testing.T) {
 		"xkcd":                            false, // not on the list
 		"Kx9#mQ2!vRt7@L":                  false,
 		"Correct-Horse-Battery-Staple-9!": false,
+		"Blue2024!!!!":                    true,  // a core of exactly 4 is looked up
 		"Hol!!!!!!!!!!":                   false, // core "hol" (on the list) is too short to look up
 		"Dog1234567890":                   false, // likewise "dog"
 		"1234567":                         true,  // digits only: the whole string is looked up
@@ -89,8 +90,8 @@ func TestOrgWordsBlockAnywhere(t *testing.T) {
 }
 
 func TestReadWords(t *testing.T) {
-	words, err := ReadWords(strings.NewReader("# Contoso's words\nContoso\n\n  redmond  \r\n#abc\nfabrikam"))
-	if err != nil || strings.Join(words, ",") != "Contoso,redmond,fabrikam" {
+	words, err := ReadWords(strings.NewReader("# Contoso's words\nContoso\n\n  redmond  \r\n#abc\nfabrikam\nacme"))
+	if err != nil || strings.Join(words, ",") != "Contoso,redmond,fabrikam,acme" {
 		t.Fatalf("words %q, err %v", words, err)
 	}
 	_, err = ReadWords(strings.NewReader("contoso\nabc\n"))
