@@ -143,6 +143,10 @@ type PolicyConfig struct {
 	TicketRetryFor time.Duration `yaml:"ticket_retry_for"`
 	// NotifyOwner tells the account's owner after every unlock or reset.
 	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
+	// PasswordBlocklistFile lists the org's own words (its name, its
+	// products) that no password may contain, one a line.
+	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
+	HIBP                  HIBPConfig `yaml:"hibp"`
 }
 
 // ChatConfig is one platform's view of an org: which channels are its,
@@ -295,6 +299,7 @@ func (c *Config) Validate() error {
 			bad(k+".policy.generated_length", "must be between 12 and 64 (got %d)", p.GeneratedLength)
 		}
 		p.validatePassphrase(k+".policy.passphrase_words", bad)
+		p.HIBP.validate(k+".policy.hibp", bad)
 		if p.TicketRetryFor != 0 && (p.TicketRetryFor < 10*time.Minute || p.TicketRetryFor > 6*24*time.Hour) {
 			bad(k+".policy.ticket_retry_for", "must be between 10m and 144h (6 days: a request is kept 7) (got %s)", p.TicketRetryFor)
 		}

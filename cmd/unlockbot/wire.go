@@ -125,6 +125,10 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
 			},
 		}
+		if o.Policy, err = passwordPolicy(o.Policy, oc); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
+		}
 		bind(o, bindingsOf(platforms, cfg, oc))
 		a.orgs = append(a.orgs, o)
 	}
