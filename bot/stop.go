@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // A replica that shuts down with resets still running hands them back
@@ -49,7 +50,7 @@ func checkStop(ctx context.Context) error {
 }
 
 // handBack leaves a reset stopped at a safe point to the next replica: it
-// stays executing, with its lease ended now, so a claim (the job delivered
+// stays executing, with no lease, so a claim (the job delivered
 // again, or a sweep) takes it over at once. Only while this attempt still
 // owns it, like fail. Nobody is told anything: the reset is not over.
 func (s *Service) handBack(ctx context.Context, r *Request, cause error) (*Request, error) {
@@ -59,7 +60,7 @@ func (s *Service) handBack(ctx context.Context, r *Request, cause error) (*Reque
 		if r.State != StateExecuting || r.Attempts != mine {
 			return errLostRun
 		}
-		r.LeaseUntil = s.now()
+		r.LeaseUntil = time.Time{} // no lease: the next claim takes it
 		return nil
 	})
 	if got != nil {
