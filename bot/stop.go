@@ -26,8 +26,9 @@ func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
 	return context.WithValue(ctx, stopKey{}, stop)
 }
 
-// stopAsked reports whether the job's runner asked it to stop.
-func stopAsked(ctx context.Context) bool {
+// Stopping reports whether the runner of the job running on ctx asked it
+// to stop (WithStop).
+func Stopping(ctx context.Context) bool {
 	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
 	if stop == nil {
 		return false
@@ -43,7 +44,7 @@ func stopAsked(ctx context.Context) bool {
 // checkStop is the safe point: nothing of this reset is in flight when it
 // is called.
 func checkStop(ctx context.Context) error {
-	if stopAsked(ctx) {
+	if Stopping(ctx) {
 		return errorf("bot.step", KindUnavailable, ErrStopped, "unlockbot is restarting; another replica carries on with this reset in a moment.")
 	}
 	return nil

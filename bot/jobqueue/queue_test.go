@@ -90,28 +90,36 @@ func TestLongJobIsNotStolen(t *testing.T) {
 	}
 }
 
-// At the shutdown deadline a job still running is handed back at once: a
-// second replica runs it within moments, not after the visibility timeout
-// (a minute here), and knows it is a later delivery. A job that ends
-// within the grace is acknowledged, not handed back.
+// At the shutdown deadline running jobs are asked to stop; one that stops
+// and one that does not are both handed back at once: a second replica
+// runs them within moments, not after the visibility timeout (a minute
+// here), and knows they are later deliveries. A job that ends within the
+// grace is acknowledged, not handed back.
 func TestDrainHandsBackRunningJobs(t *testing.T) {
 	c := client(t)
 	stream := newStream(t, c)
 	started, quick := newRan(), newRan()
 	hold := make(chan struct{})
 	defer close(hold)
-	a := queue(t, c, stream, Options{Consumer: "a", HandBack: 200 * time.Millisecond}, func(_ context.Context, j bot.Job) {
+	a := queue(t, c, stream, Options{Consumer: "a", HandBack: 200 * time.Millisecond}, func(ctx context.Context, j bot.Job) {
 		started.add(j)
-		if j.RequestID == "stuck" {
+		switch j.RequestID {
+		case "stuck":
 			<-hold
+			return
+		case "polite":
+			for !bot.Stopping(ctx) {
+				time.Sleep(10 * time.Millisecond)
+			}
 			return
 		}
 		time.Sleep(300 * time.Millisecond)
 		quick.add(j)
 	})
-	enqueue(t, a, job("stuck"))
-	enqueue(t, a, job("quick"))
-	started.wait(t, 2, 5*time.Second)
+	for _, id := range []string{"stuck", "polite", "quick"} {
+		enqueue(t, a, job(id))
+	}
+	started.wait(t, 3, 5*time.Second)
 
 	b := newRan()
 	queue(t, c, stream, Options{Consumer: "b"}, func(_ context.Context, j bot.Job) { b.add(j) })
@@ -127,10 +135,16 @@ func TestDrainHandsBackRunningJobs(t *testing.T) {
 	if quick.total() != 1 {
 		t.Error("the job that could finish within the grace did not")
 	}
-	b.wait(t, 1, 3*time.Second)
-	got := b.last()
-	if got.RequestID != "stuck" || got.Delivery != 2 {
-		t.Fatalf("second replica got %+v, want the stuck job as delivery 2", got)
+	b.wait(t, 2, 3*time.Second)
+	for _, id := range []string{"stuck", "polite"} {
+		if b.count(id) != 1 {
+			t.Errorf("the second replica ran %s %d times, want once", id, b.count(id))
+		}
+	}
+	for _, j := range b.jobs {
+		if j.Delivery != 2 {
+			t.Errorf("the second replica got %s as delivery %d, want 2", j.RequestID, j.Delivery)
+		}
 	}
 	settled(t, c, stream)
 	if n := b.count("quick"); n != 0 {
