@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -38,16 +37,9 @@ func TestRedeliveredApproveResumesAndTellsOnce(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
 		ctx := context.Background()
-		h.svc.afterStep = func(step string) error {
-			if step == "ticket" {
-				runtime.Goexit() // the process is gone: no failure handling runs
-			}
-			return nil
-		}
+		h.dieAt("ticket")
 		r := h.mustSubmit("alice", "")
-		done := make(chan struct{})
-		go func() { defer close(done); h.svc.RunJob(ctx, approveJob(r.ID, 1)) }()
-		<-done
+		dying(func() { h.svc.RunJob(ctx, approveJob(r.ID, 1)) })
 		other := h.replica(h.st)
 
 		other.RunJob(ctx, approveJob(r.ID, 2)) // inside the dead replica's lease

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,14 +26,7 @@ func TestServeRunsApprovalsThroughTheStream(t *testing.T) {
 	prefix := "jobs-e2e:" + rand.Text() + ":"
 	c := redisClient(t, redisURL)
 	t.Cleanup(func() { c.Del(context.Background(), prefix+"jobs") })
-	key := make([]byte, 32)
-	rand.Read(key)
-	t.Setenv("JOBS_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
-	fake := slacktest.New(t, e2eToken)
-	fake.SetGroup("SLEADS", uLead)
-	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
-	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
-	t.Setenv("SLACK_API_URL", fake.APIURL())
+	fake := slackEnv(t, "JOBS_SEAL_KEY")
 	port := freePort(t)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`listen: "127.0.0.1:%d"
