@@ -88,6 +88,12 @@ func (s *Service) RunJob(ctx context.Context, j Job) {
 		s.log.Warn().Str("action", string(j.Action)).Msg("job with an unknown action dropped")
 		return
 	}
+	if j.Delivery > 1 && KindOf(err) == KindConflict {
+		err = s.redelivered(ctx, j, who, err)
+	}
+	if errors.Is(err, ErrStopped) {
+		return // handed back at shutdown: the reset is not over, nobody is told
+	}
 	if err != nil {
 		s.clickLog(j.Actor, j.Action, j.RequestID).Info().Err(err).Str("kind", string(KindOf(err))).Msg("click did not go through")
 		s.whisper(ctx, j.Actor, j.Where, UserSentence(err))

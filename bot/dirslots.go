@@ -37,6 +37,9 @@ func (s *Service) takeSlot(ctx context.Context, o *Org, r *Request) (func(), err
 				once.Do(func() { _ = s.repo.st.Release(context.WithoutCancel(ctx), key, r.ID) })
 			}, nil
 		}
+		if err := checkStop(ctx); err != nil {
+			return nil, err // waiting for a slot is a safe point too
+		}
 		if time.Now().After(give) {
 			return nil, errorf("bot.slot", KindUnavailable, nil, "%s's directory is taking %d resets at once, its limit, and this one waited %s. Retry in a minute.", o.Name, n, slotWait)
 		}

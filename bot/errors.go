@@ -68,6 +68,9 @@ func KindOf(err error) Kind {
 // next to that field.
 type ValidationError struct {
 	Fields map[FieldID]string
+	// Why, when set, is the audit's reason for the refusal (else
+	// "invalid_<first field>").
+	Why string
 }
 
 func (v *ValidationError) Error() string {
@@ -85,4 +88,9 @@ func (v *ValidationError) SafeMessage() string {
 
 func invalid(field FieldID, format string, args ...any) *ValidationError {
 	return &ValidationError{Fields: map[FieldID]string{field: fmt.Sprintf(format, args...)}}
+}
+
+// invalidWhy is invalid with the audit's reason named.
+func invalidWhy(why string, field FieldID, msg string) *ValidationError {
+	return &ValidationError{Fields: map[FieldID]string{field: msg}, Why: why}
 }

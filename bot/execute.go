@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/unlockbot/unlockbot/audit"
@@ -26,6 +27,9 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 		return r, err
 	}
 	if err := s.run(ctx, o, r, fresh); err != nil {
+		if errors.Is(err, ErrStopped) {
+			return s.handBack(ctx, r, err)
+		}
 		return s.fail(ctx, r, err)
 	}
 	s.finish(ctx, o, r)

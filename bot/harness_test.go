@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +262,25 @@ func (h *harness) replica(st store.Store) *Service {
 	}
 	svc.SetNotifier("test", h.chat)
 	return svc
+}
+
+// dieAt makes the harness's worker vanish right after it records step, as
+// a killed process would: its goroutine ends, no failure handling runs.
+// Run the call that dies with dying.
+func (h *harness) dieAt(step string) {
+	h.svc.afterStep = func(s string) error {
+		if s == step {
+			runtime.Goexit()
+		}
+		return nil
+	}
+}
+
+// dying runs fn on a goroutine of its own, which dieAt may end, and waits.
+func dying(fn func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	<-done
 }
 
 func (h *harness) submit(account string, pw string) (*Request, error) {

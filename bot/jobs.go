@@ -24,6 +24,12 @@ type Job struct {
 	// the clicker is told there (Notifier.Whisper).
 	Where  string `json:"where,omitempty"`
 	Reason string `json:"reason,omitempty"` // a denial's reason
+	// Delivery is how many times a shared queue has handed this job out,
+	// this time included (0 or 1: the first). A later delivery follows a
+	// replica that took the job and stopped before finishing it, so
+	// RunJob carries on with what that replica left instead of refusing
+	// the click as already decided. Set by the queue, never carried in it.
+	Delivery int `json:"-"`
 }
 
 // Jobs starts jobs after the ack and waits for them at shutdown. A job

@@ -52,6 +52,14 @@ type Policy struct {
 	// NotifyOwner tells the account's owner after every unlock or reset
 	// (owner.go).
 	NotifyOwner OwnerNotice
+	// Blocklist refuses common passwords, typed or generated; nil is the
+	// shipped list alone (CommonPasswords).
+	Blocklist *Blocklist
+	// Breaches, when set, is asked about every typed password (a generated
+	// one is random, so never). AllowUnscreened takes a typed password it
+	// could not check; the default refuses it and offers a generated one.
+	Breaches        PasswordScreen
+	AllowUnscreened bool
 }
 
 // withDefaults fills the zero values with the safe defaults.

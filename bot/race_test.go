@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -102,16 +101,9 @@ func TestCrashedExecutorIsTakenOver(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
 		ctx := context.Background()
-		h.svc.afterStep = func(step string) error {
-			if step == "ticket" {
-				runtime.Goexit() // the process is gone: no failure handling runs
-			}
-			return nil
-		}
+		h.dieAt("ticket")
 		r := h.mustSubmit("alice", "")
-		done := make(chan struct{})
-		go func() { defer close(done); _, _ = h.svc.Approve(ctx, r.ID, approver) }()
-		<-done
+		dying(func() { _, _ = h.svc.Approve(ctx, r.ID, approver) })
 		got, _ := h.svc.Get(ctx, r.ID)
 		if got.State != StateExecuting || !got.Steps.PasswordSet || got.Steps.TicketID == "" {
 			t.Fatalf("after crash: %s %+v", got.State, got.Steps)

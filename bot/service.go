@@ -135,8 +135,8 @@ func (s *Service) Detach(fn func(ctx context.Context)) { s.bg.Go(fn) }
 // zero unless something is slow.
 func (s *Service) InFlight() int {
 	n := s.bg.Running()
-	if p, ok := s.jobs.(*InProcess); ok && p != s.bg {
-		n += p.Running()
+	if p, ok := s.jobs.(interface{ Running() int }); ok && s.jobs != Jobs(s.bg) {
+		n += p.Running() // jobs of a shared queue that run here
 	}
 	return n
 }

@@ -18,6 +18,9 @@ func (s *Service) step(ctx context.Context, r *Request, name string, done *bool,
 	if *done {
 		return nil
 	}
+	if err := checkStop(ctx); err != nil {
+		return err
+	}
 	if err := s.renew(ctx, r); err != nil {
 		return err
 	}
@@ -38,6 +41,9 @@ func (s *Service) once(ctx context.Context, r *Request, name string, intent *boo
 	happened func() (bool, error), do func() error, record func(recovered bool) error) error {
 	if done {
 		return nil
+	}
+	if err := checkStop(ctx); err != nil {
+		return err
 	}
 	if *intent {
 		did, err := happened()

@@ -60,7 +60,10 @@ func needsPassword(r *Request) bool {
 
 // generate makes a password that passes the org's own policy for this
 // account (a passphrase could fall short of min_password_length, or either
-// could by chance contain the account name): a few tries, then an error.
+// could by chance contain the account name or a word of the org's
+// blocklist): a few tries, then an error. It is not sent to the breach
+// screen: a random password is in no breach, and asking would only leak
+// its hash prefix.
 func generate(p Policy, acct AccountRef) (identity.Secret, error) {
 	for range 20 {
 		var pw identity.Secret
@@ -73,7 +76,7 @@ func generate(p Policy, acct AccountRef) (identity.Secret, error) {
 		if err != nil {
 			return pw, err
 		}
-		if CheckPassword(pw, p, acct) == "" {
+		if CheckPassword(pw, p, acct) == "" && !p.blocklist().Blocked(pw) {
 			return pw, nil
 		}
 	}

@@ -146,6 +146,9 @@ func (s *Service) refused(ctx context.Context, req *Request, sub Submission, typ
 func refusalWhy(err error) string {
 	var v *ValidationError
 	if errors.As(err, &v) {
+		if v.Why != "" {
+			return v.Why
+		}
 		for _, f := range formOrder {
 			if _, ok := v.Fields[f]; ok {
 				return "invalid_" + string(f)
@@ -196,6 +199,9 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if req.setsPassword() && !sub.Password.IsZero() {
 		if msg := CheckPassword(sub.Password, o.Policy, req.Account); msg != "" {
 			return acct, invalid(FieldPassword, "%s", msg)
+		}
+		if err := s.screenPassword(ctx, o, req, sub.Password); err != nil {
+			return acct, err
 		}
 	}
 	if err := s.checkTicket(ctx, o, req.TicketID); err != nil {

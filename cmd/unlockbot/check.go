@@ -72,6 +72,10 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stdout, "✓ %s tickets: answer\n", o.ID)
 		}
 		fmt.Fprintf(stdout, "✓ %s generated passwords: %s\n", o.ID, generatorLine(o.Policy))
+		c, cancel = context.WithTimeout(ctx, 10*time.Second)
+		line, err := checkScreens(c, o.Policy)
+		cancel()
+		report(o.ID+" typed passwords", line, err)
 	}
 	if failed > 0 {
 		return fmt.Errorf("check: %d problem(s) found", failed)

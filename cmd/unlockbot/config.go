@@ -60,6 +60,14 @@ type RecoveryConfig struct {
 	// TicketRetryFirst is the wait before a ticket update the PSA did not
 	// take is tried again (default 1m, doubling up to 30m).
 	TicketRetryFirst time.Duration `yaml:"ticket_retry_first"`
+	// JobWorkers bounds the approvals one replica carries out at once when
+	// the replicas share a Redis job queue (default 16).
+	JobWorkers int `yaml:"job_workers"`
+	// ShutdownGrace is how long serve lets running work finish after
+	// SIGTERM before handing it to another replica (default 20s: with the
+	// hand-back's few seconds, inside Kubernetes' 30 s
+	// terminationGracePeriodSeconds).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 }
 
 // SlackConfig pins the one workspace and app this unlockbot serves. Slack
@@ -143,6 +151,10 @@ type PolicyConfig struct {
 	TicketRetryFor time.Duration `yaml:"ticket_retry_for"`
 	// NotifyOwner tells the account's owner after every unlock or reset.
 	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
+	// PasswordBlocklistFile lists the org's own words (its name, its
+	// products) that no password may contain, one a line.
+	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
+	HIBP                  HIBPConfig `yaml:"hibp"`
 }
 
 // ChatConfig is one platform's view of an org: which channels are its,
@@ -197,6 +209,12 @@ func (c *Config) defaults() {
 	}
 	if c.Recovery.SweepInterval == 0 {
 		c.Recovery.SweepInterval = 30 * time.Second
+	}
+	if c.Recovery.JobWorkers == 0 {
+		c.Recovery.JobWorkers = 16
+	}
+	if c.Recovery.ShutdownGrace == 0 {
+		c.Recovery.ShutdownGrace = 20 * time.Second
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
@@ -258,6 +276,12 @@ func (c *Config) Validate() error {
 	if r := c.Recovery; r.SweepInterval < time.Second || r.SweepInterval > 10*time.Minute {
 		bad("recovery.sweep_interval", "must be between 1s and 10m (got %s)", r.SweepInterval)
 	}
+	if r := c.Recovery; r.JobWorkers < 1 || r.JobWorkers > 256 {
+		bad("recovery.job_workers", "must be between 1 and 256 (got %d)", r.JobWorkers)
+	}
+	if r := c.Recovery; r.ShutdownGrace < time.Second || r.ShutdownGrace > 10*time.Minute {
+		bad("recovery.shutdown_grace", "must be between 1s and 10m (got %s); keep it 10 s below the pod's terminationGracePeriodSeconds", r.ShutdownGrace)
+	}
 	c.RedisTLS.validate(c, bad)
 	c.Redis.validate(c, bad)
 	c.Audit.validate(bad)
@@ -295,6 +319,7 @@ func (c *Config) Validate() error {
 			bad(k+".policy.generated_length", "must be between 12 and 64 (got %d)", p.GeneratedLength)
 		}
 		p.validatePassphrase(k+".policy.passphrase_words", bad)
+		p.HIBP.validate(k+".policy.hibp", bad)
 		if p.TicketRetryFor != 0 && (p.TicketRetryFor < 10*time.Minute || p.TicketRetryFor > 6*24*time.Hour) {
 			bad(k+".policy.ticket_retry_for", "must be between 10m and 144h (6 days: a request is kept 7) (got %s)", p.TicketRetryFor)
 		}

@@ -187,7 +187,8 @@ func TestLimitsAndRecoveryConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Limits.TechnicianOpenRequests != 5 || c.Limits.TechnicianRequestsPerHour != 20 || c.Recovery.Lease != 2*60e9 || c.Recovery.SweepInterval != 30e9 {
+	if c.Limits.TechnicianOpenRequests != 5 || c.Limits.TechnicianRequestsPerHour != 20 || c.Recovery.Lease != 2*60e9 || c.Recovery.SweepInterval != 30e9 ||
+		c.Recovery.JobWorkers != 16 || c.Recovery.ShutdownGrace != 20e9 {
 		t.Fatalf("defaults: %+v %+v", c.Limits, c.Recovery)
 	}
 	for y, want := range map[string]string{
@@ -195,6 +196,8 @@ func TestLimitsAndRecoveryConfig(t *testing.T) {
 		"limits: {technician_requests_per_hour: -1}\n": "limits.technician_requests_per_hour",
 		"recovery: {lease: 100ms}\n":                   "recovery.lease: must be between 1s and 30m",
 		"recovery: {sweep_interval: 1h}\n":             "recovery.sweep_interval",
+		"recovery: {job_workers: 1000}\n":              "recovery.job_workers: must be between 1 and 256",
+		"recovery: {shutdown_grace: 100ms}\n":          "recovery.shutdown_grace: must be between 1s and 10m",
 	} {
 		if _, err := ParseConfig([]byte(y + base)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", y, err, want)

@@ -49,10 +49,14 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 	rand.Read(key)
 	shared := crashShared{lab: lab, redisURL: redisURL, prefix: "crash:" + rand.Text() + ":", bin: bin, fake: fake,
 		sealKey: base64.StdEncoding.EncodeToString(key)}
-	doomed := shared.start(t, "write") // holds right after the directory write
-	survivors := []*replica{shared.start(t, ""), shared.start(t, "")}
+	// Each holds right after a directory write it makes itself: the
+	// approval's job runs on whichever replica takes it from the shared
+	// queue, and a replica that takes over finds the write done and makes
+	// none.
+	all := []*replica{shared.start(t, "write"), shared.start(t, "write"), shared.start(t, "write")}
+	front := all[0] // the replica Slack's requests reach
 
-	if code, body := signedPost(t, doomed.url+"/slack/interactions", requestForm(name, "", "T1.crash")); code != 200 || !strings.Contains(body, "clear") {
+	if code, body := signedPost(t, front.url+"/slack/interactions", requestForm(name, "", "T1.crash")); code != 200 || !strings.Contains(body, "clear") {
 		t.Fatalf("submission: %d %s", code, body)
 	}
 	posts := fake.Calls("chat.postMessage")
@@ -60,13 +64,16 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 		t.Fatalf("%d approval posts", len(posts))
 	}
 	id := requestIDIn(t, posts[0].Body)
-	if code, _ := signedPost(t, doomed.url+"/slack/interactions", clickPayload(uLead, chApprove, "unlockbot.approve", id)); code != 200 {
+	if code, _ := signedPost(t, front.url+"/slack/interactions", clickPayload(uLead, chApprove, "unlockbot.approve", id)); code != 200 {
 		t.Fatal("approve click refused")
 	}
-	doomed.waitFor(t, "UNLOCKBOT_HELD write")
+	doomed, survivors := heldReplica(t, all, "UNLOCKBOT_HELD write")
 	if lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd) != pwdBefore+1 {
 		t.Fatal("the replica is held, but AD shows no password write")
 	}
+	// The approval's job is in the shared stream, handed to the held
+	// replica; what the stream holds is scanned for the password below.
+	queued := jobInStream(t, redisURL, shared.prefix+"jobs", doomed)
 	doomed.kill(t)
 
 	done := func() bool {
@@ -111,7 +118,13 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		for _, c := range fake.Calls("views.open") {
-			if strings.Contains(c.Body, "slack.password_window") && passwordInView(t, c.Body, lab, dn) != "" {
+			if !strings.Contains(c.Body, "slack.password_window") {
+				continue
+			}
+			if pw := passwordInView(t, c.Body, lab, dn); pw != "" {
+				if strings.Contains(queued, pw) {
+					t.Error("the password is in the job stream")
+				}
 				return
 			}
 		}

@@ -26,7 +26,7 @@ var adapterMayUse = map[string]bool{
 	"FieldOrg": true, "FieldAccount": true, "Widget": true, "Option": true, "CheckedValue": true,
 	"WidgetSelect": true, "WidgetTypeahead": true, "WidgetText": true, "WidgetSecret": true, "WidgetLongText": true, "WidgetCheckbox": true,
 	// the entry points and their answers
-	"Service": true, "Notifier": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
+	"Service": true, "Notifier": true, "PersonFinder": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
 	"SafeMessage": true, "UserSentence": true, "DenyForm": true,
 	// the one fail-closed group cache the adapter feeds with its
 	// platform's group listing, and the role holders it must list

@@ -80,14 +80,7 @@ func newE2EOrgs(t *testing.T, head, orgs, audit, auditMore string) *e2e {
 // URL or redis block, and the prefix) names.
 func newE2ERedis(t *testing.T, redis, head, orgs, audit, auditMore string) *e2e {
 	t.Helper()
-	key := make([]byte, 32)
-	rand.Read(key)
-	t.Setenv("E2E_SEAL_KEY", base64.StdEncoding.EncodeToString(key))
-	fake := slacktest.New(t, e2eToken)
-	fake.SetGroup("SLEADS", uLead)
-	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
-	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
-	t.Setenv("SLACK_API_URL", fake.APIURL())
+	fake := slackEnv(t, "E2E_SEAL_KEY")
 	cfgYAML := fmt.Sprintf(`
 %s
 seal_key_env: E2E_SEAL_KEY
@@ -114,6 +107,23 @@ audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }]%s 
 	e := &e2e{t: t, app: a, fake: fake, srv: httptest.NewServer(mux), stop: stop, logs: logs, audit: audit}
 	t.Cleanup(func() { e.srv.Close(); a.Close() })
 	return e
+}
+
+// slackEnv sets what an in-process Slack end-to-end run reads from the
+// environment: a fresh seal key in sealEnv, the bot token, the signing
+// secret and the strict fake's API URL. It returns the fake, where the
+// group SLEADS holds uLead.
+func slackEnv(t *testing.T, sealEnv string) *slacktest.Server {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	t.Setenv(sealEnv, base64.StdEncoding.EncodeToString(key))
+	fake := slacktest.New(t, e2eToken)
+	fake.SetGroup("SLEADS", uLead)
+	t.Setenv("SLACK_BOT_TOKEN", e2eToken)
+	t.Setenv("SLACK_SIGNING_SECRET", e2eSigning)
+	t.Setenv("SLACK_API_URL", fake.APIURL())
+	return fake
 }
 
 // lockedBuffer collects the log of a server whose handlers and background

@@ -22,7 +22,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defaultLogFormat(cfg, logJSON)
-	a, err := buildApp(ctx, cfg, stderr)
+	a, err := buildAppJobs(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -50,6 +50,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		go func() { errc <- fmt.Errorf("metrics_listen: %w", msrv.ListenAndServe()) }()
 		defer msrv.Close()
 	}
+	if a.queue != nil {
+		a.queue.Listen() // this replica's workers take jobs from now on
+	}
 	stopProfile, err := startProfile()
 	if err != nil {
 		return err
@@ -61,7 +64,9 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// One budget from SIGTERM on: what is still running when it ends goes
+	// to another replica (a shared queue) or is dropped with the process.
+	shut, cancel := context.WithTimeout(context.Background(), cfg.Recovery.ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

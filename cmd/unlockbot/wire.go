@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/jobqueue"
 	"github.com/unlockbot/unlockbot/bot/mailer"
 	"github.com/unlockbot/unlockbot/bot/metrics"
 	"github.com/unlockbot/unlockbot/bot/store"
@@ -37,6 +38,9 @@ type app struct {
 	// outboxes are the adapters' chat messages still queued behind a
 	// channel's rate limit; serve drains them after the service's work.
 	outboxes []func(context.Context) error
+	// queue runs approvals for every replica (serve with Redis only);
+	// nil: they run on this process.
+	queue *jobqueue.Queue
 }
 
 func (a *app) Close() {
@@ -61,8 +65,15 @@ func parseFlags(fs *flag.FlagSet, args []string) (*Config, error) {
 	return LoadConfig(*p)
 }
 
-// buildApp wires config into a running service.
+// buildApp wires config into a running service whose jobs run on this
+// process (the CLI, the in-process tests).
 func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
+	return buildAppJobs(ctx, cfg, logw, false)
+}
+
+// buildAppJobs is buildApp; with shared, and Redis configured, approvals
+// go through the job queue every replica reads (serve).
+func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool) (*app, error) {
 	a := &app{cfg: cfg, log: newLogger(cfg.LogLevel, cfg.LogFormat, logw)}
 	var sealer *bot.Sealer
 	for _, w := range cfg.Warnings() {
@@ -125,6 +136,10 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
 			},
 		}
+		if o.Policy, err = passwordPolicy(o.Policy, oc); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("org %s: %w", oc.ID, err)
+		}
 		bind(o, bindingsOf(platforms, cfg, oc))
 		a.orgs = append(a.orgs, o)
 	}
@@ -133,7 +148,15 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		a.Close()
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
-	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Mailer: mailerOrNil(m),
+	var jobs bot.Jobs
+	if rs, ok := a.store.(*redisstore.Store); ok && shared {
+		if a.queue, err = a.jobQueue(rs); err != nil {
+			a.Close()
+			return nil, err
+		}
+		jobs = a.queue
+	}
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Jobs: jobs, Mailer: mailerOrNil(m),
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
 	if err != nil {
@@ -141,7 +164,7 @@ func buildApp(ctx context.Context, cfg *Config, logw io.Writer) (*app, error) {
 		return nil, err
 	}
 	if err := errors.Join(a.metrics.Gauge("unlockbot_jobs_running", "Jobs and detached work running on this process.",
-		func() float64 { return float64(a.svc.InFlight()) }), a.metrics.WatchSweeper(a.svc.LastSweep)); err != nil {
+		func() float64 { return float64(a.svc.InFlight()) }), a.metrics.WatchSweeper(a.svc.LastSweep), a.watchQueue()); err != nil {
 		a.Close()
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/go-ldap/ldap/v3"
@@ -27,7 +28,13 @@ type Directory struct {
 	slots chan struct{} // semaphore: one token per connection in use
 	mu    sync.Mutex
 	idle  []pooled
-	done  bool
+	// proofs are connections kept only for binding as a user to prove a
+	// new password (Verify): never used for a search or a write, so an
+	// identity a user's bind left on one cannot reach the bot's work. Kept
+	// because a storm of resets would otherwise cost the DC a TLS
+	// handshake per proof.
+	proofs []pooled
+	done   bool
 
 	groups   groupCache // AD: SIDs of the configured deny / intentional-lock groups
 	suffix   suffixCache
@@ -86,8 +93,8 @@ func New(cfg Config) (*Directory, error) {
 // Close closes idle connections; connections in use close when returned.
 func (d *Directory) Close() error {
 	d.mu.Lock()
-	idle := d.idle
-	d.idle, d.done = nil, true
+	idle := slices.Concat(d.idle, d.proofs)
+	d.idle, d.proofs, d.done = nil, nil, true
 	d.mu.Unlock()
 	for _, p := range idle {
 		_ = p.c.Close()

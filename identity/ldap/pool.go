@@ -87,18 +87,9 @@ func (d *Directory) run(ctx context.Context, c *ldap.Conn, fn func(*ldap.Conn) e
 
 // take returns an idle bound connection or dials and binds a new one.
 func (d *Directory) take(ctx context.Context) (*ldap.Conn, error) {
-	d.mu.Lock()
-	for len(d.idle) > 0 {
-		p := d.idle[len(d.idle)-1]
-		d.idle = d.idle[:len(d.idle)-1]
-		if p.c.IsClosing() || time.Since(p.since) > maxIdleAge {
-			go p.c.Close() //nolint:errcheck // stale, nothing to report
-			continue
-		}
-		d.mu.Unlock()
-		return p.c, nil
+	if c := d.popIdle(&d.idle); c != nil {
+		return c, nil
 	}
-	d.mu.Unlock()
 	c, err := d.dial(ctx)
 	if err != nil {
 		return nil, err
@@ -115,14 +106,35 @@ func (d *Directory) take(ctx context.Context) (*ldap.Conn, error) {
 }
 
 // put returns c to the idle list (or closes it when the Directory is closed).
-func (d *Directory) put(c *ldap.Conn) {
+func (d *Directory) put(c *ldap.Conn) { d.pushIdle(&d.idle, c) }
+
+// popIdle takes the most recently returned live connection off list, or
+// returns nil; stale ones are closed on the way.
+func (d *Directory) popIdle(list *[]pooled) *ldap.Conn {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.done || c.IsClosing() || len(d.idle) >= cap(d.slots) {
+	for len(*list) > 0 {
+		p := (*list)[len(*list)-1]
+		*list = (*list)[:len(*list)-1]
+		if p.c.IsClosing() || time.Since(p.since) > maxIdleAge {
+			go p.c.Close() //nolint:errcheck // stale, nothing to report
+			continue
+		}
+		return p.c
+	}
+	return nil
+}
+
+// pushIdle keeps c on list for reuse, at most MaxConns of them, or closes
+// it (also when the Directory is closed).
+func (d *Directory) pushIdle(list *[]pooled, c *ldap.Conn) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done || c.IsClosing() || len(*list) >= cap(d.slots) {
 		_ = c.Close()
 		return
 	}
-	d.idle = append(d.idle, pooled{c: c, since: time.Now()})
+	*list = append(*list, pooled{c: c, since: time.Now()})
 }
 
 // dial connects and sets up TLS (LDAPS or StartTLS) with the CA verified.

@@ -67,24 +67,37 @@ func (d *Directory) Verify(ctx context.Context, acct identity.Account, password 
 	return v, nil
 }
 
-// userBind binds as dn with pw on a new connection. A refused bind is an
-// answer (false), not an error; only transport failures are errors.
+// userBind binds as dn with pw on a proof connection (see
+// Directory.proofs): an idle one, or a new one when none is idle or the
+// idle one turns out dead. A refused bind is an answer (false), not an
+// error; only transport failures are errors.
 func (d *Directory) userBind(ctx context.Context, dn, pw string, temporary bool) (bool, error) {
 	if err := d.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer d.release()
-	c, err := d.dial(ctx)
-	if err != nil {
-		return false, err
+	for {
+		c, reused := d.popIdle(&d.proofs), true
+		if c == nil {
+			var err error
+			if c, err = d.dial(ctx); err != nil {
+				return false, err
+			}
+			reused = false
+		}
+		err := d.run(ctx, c, func(c *ldap.Conn) error { return c.Bind(dn, pw) })
+		if err == nil {
+			d.pushIdle(&d.proofs, c)
+			return true, nil
+		}
+		if sentinel, _ := bindFailure(err); sentinel != nil {
+			// A refused bind leaves the connection anonymous and usable.
+			d.pushIdle(&d.proofs, c)
+			return temporary && errors.Is(sentinel, identity.ErrMustChange), nil
+		}
+		_ = c.Close()
+		if !reused || !isNetwork(err) || ctx.Err() != nil {
+			return false, err
+		}
 	}
-	defer c.Close()
-	err = d.run(ctx, c, func(c *ldap.Conn) error { return c.Bind(dn, pw) })
-	if err == nil {
-		return true, nil
-	}
-	if sentinel, _ := bindFailure(err); sentinel != nil {
-		return temporary && errors.Is(sentinel, identity.ErrMustChange), nil
-	}
-	return false, err
 }

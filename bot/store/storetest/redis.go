@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -90,8 +91,9 @@ func NewStoreAt(t testing.TB, opts redisstore.Options) *redisstore.Store {
 func TestPrefix() string { return "test:" + rand.Text() + ":" }
 
 // RawDump reads every key under prefix straight from Redis, whatever its
-// type (records, markers, sliding windows), for tests that scan what is
-// stored for secrets: the store's own API would show only records.
+// type (records, markers, sliding windows, the job stream), for tests
+// that scan what is stored for secrets: the store's own API would show
+// only records.
 func RawDump(t testing.TB, prefix string) string {
 	t.Helper()
 	opt, err := redis.ParseURL(RedisURL(t))
@@ -117,6 +119,12 @@ func RawDump(t testing.TB, prefix string) string {
 			}
 		case "zset":
 			b.WriteString(strings.Join(c.ZRange(ctx, k, 0, -1).Val(), " "))
+		case "stream": // the shared job queue
+			for _, m := range c.XRange(ctx, k, "-", "+").Val() {
+				for f, v := range m.Values {
+					fmt.Fprintf(&b, "%s=%v ", f, v)
+				}
+			}
 		case "none":
 			// expired between KEYS and TYPE
 		default:
