@@ -17,11 +17,14 @@ type Limits struct {
 	// PerTechnicianPerHour is how many requests one technician may submit
 	// in any hour (default 20).
 	PerTechnicianPerHour int
+	// Burst alerts the approvers to unusual volume (burst.go).
+	Burst Burst
 }
 
 func (l Limits) withDefaults() Limits {
 	l.OpenPerTechnician = cmp.Or(l.OpenPerTechnician, 5)
 	l.PerTechnicianPerHour = cmp.Or(l.PerTechnicianPerHour, 20)
+	l.Burst = l.Burst.withDefaults()
 	return l
 }
 

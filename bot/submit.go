@@ -123,6 +123,9 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 		return nil, err
 	}
 	s.reqLog(req).Info().Str("mode", string(req.Mode)).Msg("request submitted")
+	if !breakGlass {
+		s.watchBurst(ctx, o, req)
+	}
 	switch {
 	case breakGlass:
 		return s.autoApprove(ctx, req, "break_glass:"+sub.Requester.Key(), acct)

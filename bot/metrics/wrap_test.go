@@ -127,3 +127,33 @@ func TestPSAErrors(t *testing.T) {
 		}
 	}
 }
+
+// changesFrom is a Changer that answers delta, or err.
+type changesFrom struct {
+	delta identity.Delta
+	err   error
+}
+
+func (c changesFrom) Changes(context.Context, string) (identity.Delta, error) { return c.delta, c.err }
+
+// TestChangesTimed: the picker's incremental refresh is directory work
+// too; it shows as op="changes" and its failures as errors.
+func TestChangesTimed(t *testing.T) {
+	m, reg := newM(t)
+	want := identity.Delta{Cursor: "42"}
+	got, err := m.TimeChanges("acme", changesFrom{delta: want}).Changes(context.Background(), "41")
+	if err != nil || got.Cursor != "42" {
+		t.Fatalf("Changes through the timer: %+v, %v", got, err)
+	}
+	down := identity.E("ldap.Changes", identity.KindUnavailable, "The directory is down.", identity.ErrUnavailable)
+	if _, err := m.TimeChanges("acme", changesFrom{err: down}).Changes(context.Background(), "42"); !errors.Is(err, identity.ErrUnavailable) {
+		t.Fatalf("the failure did not come through: %v", err)
+	}
+	fams := gather(t, reg)
+	if n := sum(fams, "unlockbot_directory_call_seconds", L{"org": "acme", "op": "changes"}); n != 2 {
+		t.Errorf("%v change reads timed, want 2", n)
+	}
+	if n := sum(fams, "unlockbot_directory_errors_total", L{"org": "acme", "op": "changes"}); n != 1 {
+		t.Errorf("%v change read errors, want 1", n)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -51,6 +52,16 @@ type Config struct {
 type LimitsConfig struct {
 	TechnicianOpenRequests    int `yaml:"technician_open_requests"`     // default 5
 	TechnicianRequestsPerHour int `yaml:"technician_requests_per_hour"` // default 20
+	// Burst alerts an org's approval channel, once per window, when one
+	// technician or one org passes its threshold of requests.
+	Burst BurstConfig `yaml:"burst"`
+}
+
+// BurstConfig is limits.burst; a threshold of -1 turns that alert off.
+type BurstConfig struct {
+	Technician int           `yaml:"technician"` // requests by one technician in the window (default 10)
+	Org        int           `yaml:"org"`        // requests for one org in the window (default 30)
+	Window     time.Duration `yaml:"window"`     // default 10m
 }
 
 // RecoveryConfig is how a replica takes over work another one left.
@@ -204,6 +215,8 @@ func (c *Config) defaults() {
 	if c.Limits.TechnicianRequestsPerHour == 0 {
 		c.Limits.TechnicianRequestsPerHour = 20
 	}
+	b := &c.Limits.Burst
+	b.Technician, b.Org, b.Window = cmp.Or(b.Technician, 10), cmp.Or(b.Org, 30), cmp.Or(b.Window, 10*time.Minute)
 	if c.Recovery.Lease == 0 {
 		c.Recovery.Lease = 2 * time.Minute
 	}
@@ -266,6 +279,12 @@ func (c *Config) Validate() error {
 	}
 	if l := c.Limits; l.TechnicianRequestsPerHour < 1 || l.TechnicianRequestsPerHour > 1000 {
 		bad("limits.technician_requests_per_hour", "must be between 1 and 1000 (got %d)", l.TechnicianRequestsPerHour)
+	}
+	if b := c.Limits.Burst; b.Technician < -1 || b.Org < -1 {
+		bad("limits.burst", "thresholds must be a number of requests, or -1 for no alert (got technician %d, org %d)", b.Technician, b.Org)
+	}
+	if b := c.Limits.Burst; b.Window < time.Minute || b.Window > 24*time.Hour {
+		bad("limits.burst.window", "must be between 1m and 24h (got %s)", b.Window)
 	}
 	if r := c.Recovery; r.Lease < time.Second || r.Lease > 30*time.Minute {
 		bad("recovery.lease", "must be between 1s and 30m (got %s): a reset whose worker died waits this long before another replica takes it over", r.Lease)

@@ -287,3 +287,28 @@ func TestMaxConcurrentResetsReachesTheOrg(t *testing.T) {
 		t.Fatalf("the org's limit is %d, want 4", a.orgs[0].MaxConcurrentWrites)
 	}
 }
+
+// TestBurstConfig: the alert is on by default, -1 turns one off, and a
+// bad threshold or window is named.
+func TestBurstConfig(t *testing.T) {
+	const org = "orgs:\n  - id: acme\n    directory: { kind: demo, dev_mode: true }\n"
+	cfg, err := ParseConfig([]byte(org))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := cfg.Limits.Burst; b.Technician != 10 || b.Org != 30 || b.Window != 10*time.Minute {
+		t.Fatalf("defaults: %+v", b)
+	}
+	cfg, err = ParseConfig([]byte("limits: { burst: { technician: -1, org: 5, window: 1h } }\n" + org))
+	if err != nil || cfg.Limits.Burst.Technician != -1 || cfg.Limits.Burst.Org != 5 || cfg.Limits.Burst.Window != time.Hour {
+		t.Fatalf("explicit values: %+v, %v", cfg.Limits.Burst, err)
+	}
+	for yaml, want := range map[string]string{
+		"limits: { burst: { technician: -2 } }\n": "limits.burst: thresholds must be a number of requests, or -1 for no alert",
+		"limits: { burst: { window: 30s } }\n":    "limits.burst.window: must be between 1m and 24h (got 30s)",
+	} {
+		if _, err := ParseConfig([]byte(yaml + org)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", yaml, err, want)
+		}
+	}
+}

@@ -13,9 +13,9 @@ import (
 )
 
 // typeaheadOptions configures org's account-picker snapshot: it reads
-// only changes (from the directory itself, underneath the metrics
-// wrapper, which does not pass Changes on), and the replicas share one
-// refresher per org through the store.
+// only changes (from the directory itself, timed as op="changes": the
+// metrics wrapper around the directory does not pass Changes on), and the
+// replicas share one refresher per org through the store.
 func (a *app) typeaheadOptions(oc OrgConfig, dir identity.Directory, owner string) typeahead.Options {
 	idle := a.cfg.TypeaheadIdle
 	if idle <= 0 {
@@ -24,7 +24,7 @@ func (a *app) typeaheadOptions(oc OrgConfig, dir identity.Directory, owner strin
 	opt := typeahead.Options{Every: oc.Directory.TypeaheadRefresh, FullEvery: oc.Directory.TypeaheadFullEvery, Idle: idle,
 		Shared: storeShared{a.store}, Key: oc.ID, Owner: owner}
 	if c, ok := dir.(typeahead.Changer); ok {
-		opt.Changes = c
+		opt.Changes = a.metrics.TimeChanges(oc.ID, c)
 	}
 	return opt
 }

@@ -158,7 +158,8 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 	}
 	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Jobs: jobs, Mailer: mailerOrNil(m),
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
-		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour}})
+		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour,
+			Burst: bot.Burst{Technician: max(cfg.Limits.Burst.Technician, 0), Org: max(cfg.Limits.Burst.Org, 0), Window: cfg.Limits.Burst.Window}}})
 	if err != nil {
 		a.Close()
 		return nil, err
