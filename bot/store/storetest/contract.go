@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RaceMark", testMarkRace},
 		{"RaceReserve", testReserveRace},
 	}
+	tests = append(tests, dueSetTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
