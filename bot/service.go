@@ -58,6 +58,8 @@ type Service struct {
 	jobs             Jobs
 	bg               *InProcess // detached work of this process
 	lastSweep        atomic.Pointer[SweepStats]
+	backfilled       atomic.Bool // this store's due-set is known to be filled
+	duePage          int         // due deadlines read per store call
 	factsGate        *rateGate // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
@@ -99,6 +101,8 @@ func New(c Config) (*Service, error) {
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
 	}
+	s.repo.lease, s.repo.now = s.lease, s.now
+	s.duePage = defaultDuePage
 	if s.notifiers == nil {
 		s.notifiers = map[string]Notifier{}
 	}
