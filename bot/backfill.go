@@ -15,15 +15,15 @@ import (
 // version without the due-set: see docs/operations.md).
 const backfillKey = "sweep:backfilled"
 
-// backfill puts every stored request in the due-set, due now, once per
-// store: requests saved by a version without the set would otherwise
+// backfill puts every stored request in the due-set, due at now (the
+// sweep's own now, so this sweep reads them), once per store: requests saved by a version without the set would otherwise
 // never be swept. It is the one SCAN left (store.List); the first sweep
 // then reads each request once and sets its real deadline or drops it.
 // The record is written after the last Schedule, so a backfill cut short
 // runs again; two replicas backfilling at once only set requests due early.
 // A key no request of ours could have is audited here, as sweeps did
 // before the due-set.
-func (s *Service) backfill(ctx context.Context) error {
+func (s *Service) backfill(ctx context.Context, now time.Time) error {
 	if s.backfilled.Load() {
 		return nil
 	}
@@ -39,7 +39,6 @@ func (s *Service) backfill(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	now := s.now()
 	n := 0
 	for _, k := range keys {
 		id := strings.TrimPrefix(k, "req:")

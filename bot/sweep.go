@@ -23,7 +23,7 @@ import (
 // It returns how many requests it moved.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	start := s.now()
-	if err := s.backfill(ctx); err != nil {
+	if err := s.backfill(ctx, start); err != nil {
 		return 0, errorf("bot.Sweep", KindUnavailable, err, "The state store is not answering.")
 	}
 	due, err := s.dueRequests(ctx, start)
