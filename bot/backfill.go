@@ -15,14 +15,17 @@ import (
 // version without the due-set: see docs/operations.md).
 const backfillKey = "sweep:backfilled"
 
-// backfill puts every stored request in the due-set, due at now (the
-// sweep's own now, so this sweep reads them), once per store: requests saved by a version without the set would otherwise
-// never be swept. It is the one SCAN left (store.List); the first sweep
-// then reads each request once and sets its real deadline or drops it.
-// The record is written after the last Schedule, so a backfill cut short
-// runs again; two replicas backfilling at once only set requests due early.
-// A key no request of ours could have is audited here, as sweeps did
-// before the due-set.
+// backfill puts every stored request that is still open in the due-set,
+// due at now (the sweep's own now, so this sweep reads them), once per
+// store: requests saved by a version without the set would otherwise
+// never be swept. It is the one SCAN left (store.List), and reads each
+// request once, as every sweep did before the set; a tampered one is
+// alerted by the read and left out, a key no request of ours could have
+// is audited. Due now rather than at its deadline: an early deadline only
+// costs the sweep a read, while one computed from a copy a writer has
+// since changed could be late. The marker is written after the last
+// Schedule, so a backfill cut short runs again; two replicas backfilling
+// at once only set requests due early.
 func (s *Service) backfill(ctx context.Context, now time.Time) error {
 	if s.backfilled.Load() {
 		return nil
@@ -46,6 +49,15 @@ func (s *Service) backfill(ctx context.Context, now time.Time) error {
 			s.malformed(ctx, k, "malformed key")
 			continue
 		}
+		r, err := s.load(ctx, id)
+		if k := KindOf(err); k == KindNotFound || k == KindForbidden {
+			continue // gone since the listing, or tampered (alerted)
+		} else if err != nil {
+			return err
+		}
+		if _, open := nextDeadline(r, s.lease); !open {
+			continue
+		}
 		if _, err := s.repo.st.Schedule(ctx, dueSet, id, now); err != nil {
 			return err
 		}
@@ -56,6 +68,6 @@ func (s *Service) backfill(ctx context.Context, now time.Time) error {
 		return err
 	}
 	s.backfilled.Store(true)
-	s.log.Info().Int("requests", n).Msg("sweep: every stored request is in the due-set now")
+	s.log.Info().Int("read", len(keys)).Int("open", n).Msg("sweep: every open request is in the due-set now")
 	return nil
 }

@@ -192,7 +192,7 @@ func (s *Service) RunSweeper(ctx context.Context, every time.Duration) {
 }
 
 // SweepStats is what the last sweep saw, for the metrics: how many request
-// records it read (the due ones; every one once, on the backfill), how
+// records it read (the due ones; the backfill's reads are logged), how
 // many are still waiting or running (in the due-set after the sweep), how
 // many it moved, and how long it took.
 type SweepStats struct {
