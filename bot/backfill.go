@@ -12,7 +12,7 @@ import (
 // backfillKey is a record saying this store's requests are all in the
 // due-set: written once the backfill has scheduled every one. Deleting it
 // makes the next sweep backfill again (after a rolling upgrade from a
-// version without the due-set: see docs/operations.md).
+// version without the due-set: see README.md, Recovery).
 const backfillKey = "sweep:backfilled"
 
 // backfill puts every stored request that is still open in the due-set,
