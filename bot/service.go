@@ -60,7 +60,7 @@ type Service struct {
 	lastSweep        atomic.Pointer[SweepStats]
 	backfilled       atomic.Bool // this store's due-set is known to be filled
 	duePage          int         // due deadlines read per store call
-	factsGate        *rateGate // sheds facts redraws in a flood
+	factsGate        *rateGate   // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
 	// an error simulates a crash at that point. afterEffect runs between a
