@@ -38,12 +38,7 @@ func TestBackfillOncePerStore(t *testing.T) {
 		if _, err := h.st.Create(ctx, "req:not an id", []byte("x"), time.Hour); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := h.svc.Sweep(ctx); err != nil || n != 0 {
-			t.Fatalf("first sweep moved %d: %v", n, err)
-		}
-		if st := h.svc.LastSweep(); st.Read != 1 || st.Open != 1 {
-			t.Fatalf("first sweep %+v, want the old pending request due and kept, the denied one left out", st)
-		}
+		h.mustSweep(h.svc, 0, 1, 1, "first sweep: the old pending request due and kept, the denied one left out")
 		h.mustDeadline(old.ID, old.ExpiresAt, "backfilled")
 		if !strings.Contains(h.audit.String(), `"why":"malformed key"`) {
 			t.Fatalf("the backfill did not audit the malformed key:\n%s", h.audit.String())
@@ -54,13 +49,9 @@ func TestBackfillOncePerStore(t *testing.T) {
 		late.ID = "rlatelatelatelate"
 		h.writeUnscheduled(late)
 		replica := h.replica(h.st)
-		if _, err := replica.Sweep(ctx); err != nil || replica.LastSweep().Read != 0 {
-			t.Fatalf("a second replica backfilled again: %+v %v", replica.LastSweep(), err)
-		}
+		h.mustSweep(replica, 0, 0, 1, "a second replica, before the deadline")
 		h.clock.add(2 * time.Minute)
-		if n, _ := h.svc.Sweep(ctx); n != 1 {
-			t.Fatalf("the backfilled request was not expired at its deadline (%d moved)", n)
-		}
+		h.mustSweep(h.svc, 1, 1, 0, "the backfilled request past its deadline")
 		if h.request(late.ID).State != StatePendingApproval {
 			t.Fatal("a request written after the backfill was swept: the sweep listed the store again")
 		}

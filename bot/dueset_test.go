@@ -53,6 +53,31 @@ func TestNextDeadlineOfEachKind(t *testing.T) {
 	}
 }
 
+// mustSweep sweeps on svc and checks how many it moved and read, and how
+// many stay open.
+func (h *harness) mustSweep(svc *Service, moved, read, open int, what string) {
+	h.t.Helper()
+	n, err := svc.Sweep(context.Background())
+	if st := svc.LastSweep(); err != nil || n != moved || st.Read != read || st.Open != open {
+		h.t.Fatalf("%s: sweep moved %d (%v), figures %+v; want %d moved, %d read, %d open", what, n, err, st, moved, read, open)
+	}
+}
+
+// approveAndCrash approves id on h.svc, whose worker dies after step.
+func (h *harness) approveAndCrash(id, step string) {
+	h.t.Helper()
+	h.svc.afterStep = func(s string) error {
+		if s == step {
+			runtime.Goexit()
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = h.svc.Approve(context.Background(), id, approver) }()
+	<-done
+	h.svc.afterStep = nil
+}
+
 // deadlineOf is id's deadline in the due-set (false: not there).
 func (h *harness) deadlineOf(id string) (time.Time, bool) {
 	h.t.Helper()
@@ -98,25 +123,14 @@ func TestSavesScheduleTheNextDeadline(t *testing.T) {
 		h.mustNotBeScheduled(waiting.ID, "denied")
 
 		r := h.mustSubmit("alice", "")
-		h.svc.afterStep = func(step string) error {
-			if step == "write" {
-				runtime.Goexit() // the worker dies mid-reset
-			}
-			return nil
-		}
-		done := make(chan struct{})
-		go func() { defer close(done); _, _ = h.svc.Approve(ctx, r.ID, approver) }()
-		<-done
-		h.svc.afterStep = nil
+		h.approveAndCrash(r.ID, "write")
 		got := h.request(r.ID)
 		if got.State != StateExecuting {
 			t.Fatalf("state %s", got.State)
 		}
 		h.mustDeadline(r.ID, got.LeaseUntil, "executing")
 		h.clock.add(2 * time.Minute)
-		if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
-			t.Fatalf("sweep: %d %v", n, err)
-		}
+		h.mustSweep(h.svc, 1, 1, 0, "past the lease")
 		if h.request(r.ID).State != StateDone {
 			t.Fatal("not resumed")
 		}
@@ -138,18 +152,12 @@ func TestSweepReschedulesAnEarlyDeadline(t *testing.T) {
 		if _, err := h.st.Schedule(ctx, dueSet, r.ID, h.clock.now()); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := h.svc.Sweep(ctx); err != nil || n != 0 {
-			t.Fatalf("sweep moved %d: %v", n, err)
-		}
-		if st := h.svc.LastSweep(); st.Read != 1 || st.Open != 1 {
-			t.Fatalf("figures %+v, want the early one read and still open", st)
-		}
+		h.mustSweep(h.svc, 0, 1, 1, "the early deadline")
 		h.mustDeadline(r.ID, r.ExpiresAt, "after the sweep")
-		if _, _ = h.svc.Sweep(ctx); h.svc.LastSweep().Read != 0 {
-			t.Fatalf("figures %+v: read again before its deadline", h.svc.LastSweep())
-		}
+		h.mustSweep(h.svc, 0, 0, 1, "before its deadline")
 		h.clock.add(61 * time.Minute)
-		if n, _ := h.svc.Sweep(ctx); n != 1 || h.request(r.ID).State != StateExpired {
+		h.mustSweep(h.svc, 1, 1, 0, "past its deadline")
+		if h.request(r.ID).State != StateExpired {
 			t.Fatal("not expired at its deadline")
 		}
 		h.mustNotBeScheduled(r.ID, "expired")
@@ -183,20 +191,13 @@ func TestCrashBetweenScheduleAndSave(t *testing.T) {
 	if n, _ := h.st.Scheduled(ctx, dueSet); n != 2 {
 		t.Fatalf("%d scheduled, want bob and the request never created", n)
 	}
-	if n, err := svc.Sweep(ctx); err != nil || n != 0 {
-		t.Fatalf("sweep moved %d: %v", n, err)
-	}
+	h.mustSweep(svc, 0, 1, 2, "bob's deny never saved")
 	if h.request(r.ID).State != StatePendingApproval {
 		t.Fatal("state changed")
 	}
 	h.mustDeadline(r.ID, r.ExpiresAt, "bob after the sweep")
 	h.clock.add(61 * time.Minute)
-	if n, err := svc.Sweep(ctx); err != nil || n != 1 {
-		t.Fatalf("sweep past the deadlines moved %d: %v", n, err)
-	}
-	if st := svc.LastSweep(); st.Read != 2 || st.Open != 0 {
-		t.Fatalf("figures %+v, want bob expired and the never-created request dropped", st)
-	}
+	h.mustSweep(svc, 1, 2, 0, "bob expired, the never-created request dropped")
 }
 
 // A failed schedule fails the save: a state the sweeper does not know of
@@ -232,12 +233,7 @@ func TestSweepDropsAnEndedRequestLeftInTheSet(t *testing.T) {
 	if _, ok := h.deadlineOf(r.ID); !ok {
 		t.Fatal("test setup: the denied request left the set")
 	}
-	if _, err := svc.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if st := svc.LastSweep(); st.Read != 1 || st.Open != 0 || st.Moved != 0 {
-		t.Fatalf("figures %+v, want it read once and dropped", st)
-	}
+	h.mustSweep(svc, 0, 1, 0, "the ended request left behind")
 	h.mustNotBeScheduled(r.ID, "after the sweep")
 }
 
@@ -296,7 +292,6 @@ func TestSweepKeepsADeadlineSetSinceItsRead(t *testing.T) {
 // Due deadlines are read a page at a time, every page.
 func TestSweepReadsEveryPage(t *testing.T) {
 	h := newHarness(t, nil)
-	ctx := context.Background()
 	h.limits = Limits{OpenPerTechnician: 10, PerTechnicianPerHour: 10}
 	h.svc = h.replica(h.st)
 	h.svc.duePage = 2
@@ -304,12 +299,7 @@ func TestSweepReadsEveryPage(t *testing.T) {
 		h.mustSubmit("bob", "")
 	}
 	h.clock.add(61 * time.Minute)
-	if n, err := h.svc.Sweep(ctx); err != nil || n != 5 {
-		t.Fatalf("sweep with pages of 2 moved %d of 5: %v", n, err)
-	}
-	if st := h.svc.LastSweep(); st.Read != 5 || st.Open != 0 {
-		t.Fatalf("figures %+v", st)
-	}
+	h.mustSweep(h.svc, 5, 5, 0, "pages of 2")
 }
 
 // A done reset whose ticket update is pending waits in the set for its
@@ -329,12 +319,8 @@ func TestTicketRetryIsScheduled(t *testing.T) {
 	}
 	h.mustDeadline(r.ID, got.Steps.TicketRetryAt, "ticket pending")
 	h.clock.add(4 * time.Minute)
-	if _, _ = h.svc.Sweep(ctx); h.svc.LastSweep().Read != 0 {
-		t.Fatalf("read before the retry was due: %+v", h.svc.LastSweep())
-	}
+	h.mustSweep(h.svc, 0, 0, 1, "before the retry is due")
 	h.clock.add(2 * time.Minute)
-	if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
-		t.Fatalf("the due retry: %d %v", n, err)
-	}
+	h.mustSweep(h.svc, 1, 1, 0, "the due retry")
 	h.mustNotBeScheduled(r.ID, "ticket updated")
 }

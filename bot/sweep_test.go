@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +17,7 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		ctx := context.Background()
 		waiting := h.mustSubmit("bob", "")
 		crashed := h.mustSubmit("alice", "")
-		h.svc.afterStep = func(step string) error {
-			if step == "write" {
-				runtime.Goexit() // the worker dies mid-reset
-			}
-			return nil
-		}
-		done := make(chan struct{})
-		go func() { defer close(done); _, _ = h.svc.Approve(ctx, crashed.ID, approver) }()
-		<-done
+		h.approveAndCrash(crashed.ID, "write") // the worker dies mid-reset
 		sweeper := h.replica(h.st)
 		if sweeper.LastSweep() != (SweepStats{}) {
 			t.Fatal("sweep figures before any sweep")
