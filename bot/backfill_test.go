@@ -40,6 +40,9 @@ func TestBackfillOncePerStore(t *testing.T) {
 		}
 		h.mustSweep(h.svc, 0, 1, 1, "first sweep: the old pending request due and kept, the denied one left out")
 		h.mustDeadline(old.ID, old.ExpiresAt, "backfilled")
+		if !strings.Contains(h.logs.String(), `"read":3,"open":1`) {
+			t.Fatalf("the backfill's figures are not logged:\n%s", h.logs.String())
+		}
 		if !strings.Contains(h.audit.String(), `"why":"malformed key"`) {
 			t.Fatalf("the backfill did not audit the malformed key:\n%s", h.audit.String())
 		}
@@ -86,6 +89,11 @@ func TestBackfillCutShortRunsAgain(t *testing.T) {
 		t.Fatalf("sweep with the listing down: %v (the first backfill left a marker?)", err)
 	}
 	delete(flaky.fail, "List:req:")
+	flaky.fail["Create:"+backfillKey] = errors.New("redis: connection reset")
+	if _, err := svc.Sweep(ctx); KindOf(err) != KindUnavailable {
+		t.Fatalf("sweep that could not mark the backfill done: %v", err)
+	}
+	delete(flaky.fail, "Create:"+backfillKey)
 	h.clock.add(time.Second)
 	if n, err := svc.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep after the store came back moved %d: %v", n, err)

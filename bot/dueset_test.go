@@ -289,7 +289,8 @@ func TestSweepKeepsADeadlineSetSinceItsRead(t *testing.T) {
 	}
 }
 
-// Due deadlines are read a page at a time, every page.
+// Due deadlines are read a page at a time, every page, up to the most
+// one sweep reads; the next sweep reads the rest.
 func TestSweepReadsEveryPage(t *testing.T) {
 	h := newHarness(t, nil)
 	h.limits = Limits{OpenPerTechnician: 10, PerTechnicianPerHour: 10}
@@ -300,6 +301,13 @@ func TestSweepReadsEveryPage(t *testing.T) {
 	}
 	h.clock.add(61 * time.Minute)
 	h.mustSweep(h.svc, 5, 5, 0, "pages of 2")
+	for range 5 {
+		h.mustSubmit("bob", "")
+	}
+	h.clock.add(61 * time.Minute)
+	h.svc.dueMax = 3
+	h.mustSweep(h.svc, 3, 3, 2, "at most 3 a sweep")
+	h.mustSweep(h.svc, 2, 2, 0, "the rest")
 }
 
 // A done reset whose ticket update is pending waits in the set for its

@@ -59,7 +59,7 @@ type Service struct {
 	bg               *InProcess // detached work of this process
 	lastSweep        atomic.Pointer[SweepStats]
 	backfilled       atomic.Bool // this store's due-set is known to be filled
-	duePage          int         // due deadlines read per store call
+	duePage, dueMax  int         // due deadlines read per store call, per sweep
 	factsGate        *rateGate   // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
@@ -102,7 +102,7 @@ func New(c Config) (*Service, error) {
 		s.lease = 2 * time.Minute
 	}
 	s.repo.lease, s.repo.now = s.lease, s.now
-	s.duePage = defaultDuePage
+	s.duePage, s.dueMax = defaultDuePage, defaultDueMax
 	if s.notifiers == nil {
 		s.notifiers = map[string]Notifier{}
 	}

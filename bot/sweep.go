@@ -49,10 +49,11 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return moved, nil
 }
 
-// sweepMax bounds the requests one sweep reads; the rest are due still,
-// and the next sweep reads them, earliest first.
+// Defaults of Service.dueMax, which bounds the requests one sweep reads
+// (the rest are due still, and the next sweep reads them, earliest first),
+// and of Service.duePage.
 const (
-	sweepMax       = 10000
+	defaultDueMax  = 10000
 	defaultDuePage = 500
 )
 
@@ -62,8 +63,8 @@ const (
 func (s *Service) dueRequests(ctx context.Context, now time.Time) ([]store.Deadline, error) {
 	var due []store.Deadline
 	seen := map[string]bool{}
-	for offset := 0; offset < sweepMax; {
-		limit := min(s.duePage, sweepMax-offset)
+	for offset := 0; offset < s.dueMax; {
+		limit := min(s.duePage, s.dueMax-offset)
 		page, err := s.repo.st.Due(ctx, dueSet, now, offset, limit)
 		if err != nil {
 			return nil, err
