@@ -54,10 +54,8 @@ func (s *Store) Due(ctx context.Context, set string, now time.Time, offset, limi
 	slices.SortFunc(due, func(a, b store.Deadline) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Member, b.Member))
 	})
-	if offset >= len(due) || limit <= 0 {
-		return nil, nil
-	}
-	return due[offset:min(offset+limit, len(due))], nil
+	offset = min(max(offset, 0), len(due))
+	return due[offset:min(offset+max(limit, 0), len(due))], nil
 }
 
 // Reschedule implements store.DueSet.

@@ -50,6 +50,11 @@ func testDueOrder(t *testing.T, s store.Store) {
 	if got := mustDue(t, s, "due", at(time.Hour), 4, 2); len(got) != 0 {
 		t.Fatalf("Due past the end = %v", got)
 	}
+	for _, limit := range []int{0, -1} { // Redis reads a negative count as "all"
+		if got := mustDue(t, s, "due", at(time.Hour), 0, limit); len(got) != 0 {
+			t.Fatalf("Due with limit %d = %v", limit, got)
+		}
+	}
 	if n, err := s.Scheduled(t.Context(), "due"); err != nil || n != 4 {
 		t.Fatalf("Scheduled = %d, %v; want 4", n, err)
 	}
