@@ -63,17 +63,22 @@ func TestSweepNotifiesAfterACrashBeforeTheMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := h.svc.Get(ctx, r.ID)
-	got.Steps.Notified = false // as if the worker died right after saving "done"
+	// As if the worker died right after saving "done" and posting in the
+	// thread, before the private message.
+	got.Steps.Notified, got.Steps.PrivateSent, got.Steps.NotifyTries = false, false, 0
 	if err := h.svc.repo.save(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	before := strings.Count(h.chat.all(), "unlockbot.reveal")
+	before, threadBefore := strings.Count(h.chat.all(), "unlockbot.reveal"), strings.Count("\n"+h.chat.all(), "\nthread ")
 	h.clock.add(3 * time.Minute)
 	if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
 	if strings.Count(h.chat.all(), "unlockbot.reveal") != before+1 {
 		t.Fatal("the requester did not get the Reveal button again")
+	}
+	if strings.Count("\n"+h.chat.all(), "\nthread ") != threadBefore {
+		t.Fatal("the thread confirmation, recorded as sent, went out again")
 	}
 	if n, _ := h.svc.Sweep(ctx); n != 0 {
 		t.Fatal("notified twice")
