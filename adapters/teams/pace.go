@@ -1,6 +1,7 @@
 package teams
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -27,12 +28,9 @@ const (
 )
 
 func newOutbox(cfg Config) (*outbox.Outbox, error) {
-	p := store.Pacing{Interval: cfg.ConversationInterval, Burst: cfg.ConversationBurst}
-	if p.Interval <= 0 {
-		p.Interval = DefaultConversationInterval
-	}
-	if p.Burst <= 0 {
-		p.Burst = DefaultConversationBurst
+	p := store.Pacing{ // zero: the defaults; a negative interval is refused by outbox.New
+		Interval: cmp.Or(cfg.ConversationInterval, DefaultConversationInterval),
+		Burst:    cmp.Or(cfg.ConversationBurst, DefaultConversationBurst),
 	}
 	return outbox.New(outbox.Config{Store: cfg.Store, Prefix: "pace:teams:" + cfg.TenantID + ":", Pacing: p, Log: cfg.Log})
 }

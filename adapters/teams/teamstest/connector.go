@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/adaptertest/linelimit"
 )
 
 // MaxActivityBytes is Teams' message size limit ("about 28 KB"): a
@@ -43,8 +45,7 @@ type connector struct {
 	retryAfter time.Duration
 	failN      int
 	failStatus int
-	limit      *ConversationLimit    // ratelimit.go; nil: off
-	limited    map[string]*convState // by conversation counted
+	limited    *linelimit.Lines // ratelimit.go; nil: off
 	rejected   []Rejected
 }
 

@@ -2,10 +2,11 @@ package teamstest
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/adaptertest/linelimit"
 )
 
 // ConversationLimit is the per-conversation rate the fake enforces, as
@@ -17,10 +18,12 @@ import (
 // (Teams counts those apart, at other rates). Give the fake one more
 // Burst than the bot paces itself with: the network bunches calls up a
 // little, and Teams' windows tolerate that too.
-type ConversationLimit struct {
-	Interval time.Duration
-	Burst    int
-}
+type ConversationLimit = linelimit.Limit
+
+// ConversationStats is what one conversation saw under LimitConversations
+// (Peak: the most calls let through in any span of the window given to
+// Stats).
+type ConversationStats = linelimit.Stats
 
 // Rejected is one call a conversation limit answered with 429.
 type Rejected struct {
@@ -29,35 +32,15 @@ type Rejected struct {
 	At           time.Time
 }
 
-// ConversationStats is what one conversation saw under LimitConversations.
-type ConversationStats struct {
-	Accepted, Rejected int
-	// Peak is the most calls let through in any span of the window given
-	// to Stats: under the limit it is at most Burst + window/Interval.
-	Peak int
-	// First and Last are when the first and last accepted calls arrived.
-	First, Last time.Time
-}
-
-// convState is one conversation's limit and what it saw.
-type convState struct {
-	tat      time.Time   // theoretical arrival time of the next call
-	accepted []time.Time // arrival of every call let through
-	rejected int
-}
-
 // LimitConversations turns per-conversation limiting on (off by default:
 // tests that do not ask for it are not limited). A call over the limit
 // is answered HTTP 429 with Retry-After in whole seconds and Bot
 // Framework's {"error":{"code":"Throttled"}}, and recorded in Rejected.
 func (s *Server) LimitConversations(l ConversationLimit) {
-	c := s.conn
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l.Burst = max(l.Burst, 1)
-	c.limit = &l
-	c.limited = map[string]*convState{}
-	c.rejected = nil
+	s.conn.mu.Lock()
+	defer s.conn.mu.Unlock()
+	s.conn.limited = linelimit.New(l)
+	s.conn.rejected = nil
 }
 
 // Rejected returns the calls a conversation limit answered with 429.
@@ -73,22 +56,10 @@ func (s *Server) Stats(conv string, window time.Duration) ConversationStats {
 	root, _, _ := strings.Cut(conv, ";messageid=")
 	s.conn.mu.Lock()
 	defer s.conn.mu.Unlock()
-	c := s.conn.limited[root]
-	if c == nil {
+	if s.conn.limited == nil {
 		return ConversationStats{}
 	}
-	st := ConversationStats{Accepted: len(c.accepted), Rejected: c.rejected}
-	if len(c.accepted) > 0 {
-		st.First, st.Last = c.accepted[0], c.accepted[len(c.accepted)-1]
-	}
-	lo := 0
-	for hi, at := range c.accepted {
-		for at.Sub(c.accepted[lo]) >= window {
-			lo++
-		}
-		st.Peak = max(st.Peak, hi-lo+1)
-	}
-	return st
+	return s.conn.limited.Stats(root, window)
 }
 
 // limitedConversation is the conversation a connector request counts
@@ -112,30 +83,13 @@ func limitedConversation(r *http.Request, kind string, body []byte) string {
 func (c *connector) overLimit(r *http.Request, kind string, body []byte, at time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l := c.limit
-	if l == nil {
-		return -1
-	}
 	conv := limitedConversation(r, kind, body)
-	if conv == "" {
+	if c.limited == nil || conv == "" {
 		return -1
 	}
-	st := c.limited[conv]
-	if st == nil {
-		st = &convState{tat: at}
-		c.limited[conv] = st
-	}
-	tat := st.tat
-	if tat.Before(at) {
-		tat = at
-	}
-	allowed := tat.Add(-time.Duration(l.Burst-1) * l.Interval)
-	if at.Before(allowed) {
-		st.rejected++
+	secs := c.limited.Admit(conv, at)
+	if secs >= 0 {
 		c.rejected = append(c.rejected, Rejected{Kind: kind, Conversation: conv, At: at})
-		return max(1, int(math.Ceil(allowed.Sub(at).Seconds())))
 	}
-	st.tat = tat.Add(l.Interval)
-	st.accepted = append(st.accepted, at)
-	return -1
+	return secs
 }
