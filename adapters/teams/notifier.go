@@ -38,7 +38,10 @@ func (a *Adapter) UpdateApproval(ctx context.Context, ref bot.MessageRef, c bot.
 
 // ReplyInThread implements bot.Notifier.
 func (a *Adapter) ReplyInThread(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
-	_, err := a.send(ctx, ref.ServiceURL, ref.Channel, "", Outgoing{Summary: c.Title, Card: messageCard(c)}, true)
+	// Not detached: the flow records a confirmation as sent only once
+	// Teams took it, and a reply held in this process's queue would be
+	// lost with the process.
+	_, err := a.send(ctx, ref.ServiceURL, ref.Channel, "", Outgoing{Summary: c.Title, Card: messageCard(c)}, false)
 	return err
 }
 
@@ -52,7 +55,7 @@ func (a *Adapter) Notify(ctx context.Context, to bot.Actor, c bot.Card) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.send(ctx, svcURL, conv, "", Outgoing{Summary: c.Title, Card: messageCard(c)}, true)
+	_, err = a.send(ctx, svcURL, conv, "", Outgoing{Summary: c.Title, Card: messageCard(c)}, false) // waits, as ReplyInThread
 	return err
 }
 
