@@ -52,13 +52,20 @@ type Locker interface {
 	ReleaseLock(ctx context.Context, acct Account, done LockDone) error
 }
 
-// LockerOf finds the Locker of d, looking through wrappers (the type-ahead
-// snapshot, the metrics timer) that name the directory underneath with
-// Unwrap. ok is false when the directory cannot lock.
-func LockerOf(d Directory) (l Locker, ok bool) {
+// Self is optional on a Directory: it recognises the account the bot
+// itself binds as, which no admin command may lock (the bot would lock
+// itself out of the directory).
+type Self interface {
+	IsBotAccount(acct Account) bool
+}
+
+// Find returns the optional interface T of d (Locker, Self), looking
+// through wrappers (the type-ahead snapshot, the metrics timer) that name
+// the directory underneath with Unwrap. ok is false when none has it.
+func Find[T any](d Directory) (found T, ok bool) {
 	for d != nil {
-		if l, ok := d.(Locker); ok {
-			return l, true
+		if t, isT := d.(T); isT {
+			return t, true
 		}
 		w, isWrapper := d.(interface{ Unwrap() Directory })
 		if !isWrapper {
@@ -66,5 +73,5 @@ func LockerOf(d Directory) (l Locker, ok bool) {
 		}
 		d = w.Unwrap()
 	}
-	return nil, false
+	return found, false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/go-ldap/ldap/v3"
 
@@ -159,4 +160,20 @@ func (d *Directory) readOne(c *ldap.Conn, dn, attr string) (*ldap.Entry, error) 
 func alreadyMember(err error) bool {
 	return ldap.IsErrorWithCode(err, ldap.LDAPResultEntryAlreadyExists) ||
 		ldap.IsErrorWithCode(err, ldap.LDAPResultAttributeOrValueExists)
+}
+
+var _ identity.Self = (*Directory)(nil)
+
+// IsBotAccount implements identity.Self: acct is the account bind_dn
+// names, by DN or (AD) by UPN.
+func (d *Directory) IsBotAccount(acct identity.Account) bool {
+	if acct.UPN != "" && strings.EqualFold(acct.UPN, d.cfg.BindDN) {
+		return true
+	}
+	bind, err := ldap.ParseDN(d.cfg.BindDN)
+	if err != nil || acct.ID == "" {
+		return false
+	}
+	id, err := ldap.ParseDN(acct.ID)
+	return err == nil && id.EqualFold(bind)
 }

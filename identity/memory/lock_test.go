@@ -50,16 +50,16 @@ func TestLockOnPurposeUndoesOnlyWhatItDid(t *testing.T) {
 	}
 }
 
-func TestLockerOfLooksThroughWrappers(t *testing.T) {
+func TestFindLooksThroughWrappers(t *testing.T) {
 	d := memory.New()
-	if l, ok := identity.LockerOf(wrapped{d}); !ok || l != identity.Locker(d) {
-		t.Fatal("LockerOf did not find the memory directory under a wrapper")
+	if l, ok := identity.Find[identity.Locker](wrapped{d}); !ok || l != identity.Locker(d) {
+		t.Fatal("Find did not find the memory directory under a wrapper")
 	}
-	if _, ok := identity.LockerOf(bare{d}); ok {
-		t.Fatal("LockerOf found a Locker where none is named")
+	if _, ok := identity.Find[identity.Locker](bare{d}); ok {
+		t.Fatal("Find found a Locker where none is named")
 	}
-	if _, ok := identity.LockerOf(nil); ok {
-		t.Fatal("LockerOf(nil)")
+	if _, ok := identity.Find[identity.Locker](nil); ok {
+		t.Fatal("Find(nil)")
 	}
 }
 
