@@ -50,6 +50,10 @@ func (a *Adapter) onMessage(act *activity) {
 			log().Warn().Msg("message without the sender's object id ignored")
 			return
 		}
+		if strings.EqualFold(verb, "lock") {
+			a.answer(ctx, svcURL, conv, id, personal, a.svc.LockCommand(ctx, from, in, args))
+			return
+		}
 		if !strings.EqualFold(verb, "unlock") {
 			a.answer(ctx, svcURL, conv, id, personal, helpText)
 			return

@@ -55,7 +55,7 @@ func lowerGUID(s string) string {
 
 // lowerGUIDs is lowerGUID of each; other ids stay as written.
 func (c *ChatConfig) lowerGUIDs() {
-	for _, l := range []*[]string{&c.Technicians, &c.Approvers} {
+	for _, l := range []*[]string{&c.Technicians, &c.Approvers, &c.Admins, &c.AuthorizedRequesters} {
 		for i, id := range *l {
 			(*l)[i] = lowerGUID(id)
 		}
@@ -84,7 +84,7 @@ func (c ChatConfig) validateTeams(k string, bad func(string, string, ...any)) {
 	for _, l := range []struct {
 		key string
 		ids []string
-	}{{"technicians", c.Technicians}, {"approvers", c.Approvers}} {
+	}{{"technicians", c.Technicians}, {"approvers", c.Approvers}, {"admins", c.Admins}, {"authorized_requesters", c.AuthorizedRequesters}} {
 		for _, id := range l.ids {
 			if !guidRe.MatchString(id) {
 				bad(k+"."+l.key, "%q is not an Entra object id (a GUID; Entra admin center → Users → the user → Object ID): roles are checked by object id, never by name", id)
