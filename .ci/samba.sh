@@ -38,6 +38,11 @@ GUID_RESET_PASSWORD=00299570-246d-11d0-a768-00aa006e0529
 GUID_LOCKOUT_TIME=28630ebf-41d5-11d1-a9c1-0000f80367c1
 GUID_PWD_LAST_SET=bf967a0a-0de6-11d0-a285-00aa003049e2
 GUID_ADMIN_COUNT=bf967918-0de6-11d0-a285-00aa003049e2
+GUID_USER_ACCOUNT_CONTROL=bf967a68-0de6-11d0-a285-00aa003049e2
+GUID_MEMBER=bf9679c0-0de6-11d0-a285-00aa003049e2
+# LAB_REV names what provision builds; a lab or snapshot of another
+# revision is provisioned again (lab_main). 2: the bot may write /lock's attributes.
+LAB_REV=2
 PSO_DN="CN=Strict,CN=Password Settings Container,CN=System,$BASE_DN"
 
 T_START=$(date +%s%N)
@@ -185,6 +190,10 @@ db.newgroup("Intentional Lock", groupou="OU=Staff")
 db.add_remove_group_members("Domain Admins", ["dadmin", "IT Tier0"])
 db.add_remove_group_members("IT Tier0", ["nadmin"])
 db.add_remove_group_members("Intentional Lock", ["intent1"])
+# /lock: the bot writes member on this one group and userAccountControl
+# (to set or clear ACCOUNTDISABLE) on users below OU=Staff; nothing else.
+SDUtils(db).dacl_add_ace("CN=Intentional Lock,$STAFF_DN", "(OA;;WP;$GUID_MEMBER;;%s)" % sid)
+SDUtils(db).dacl_add_ace("$STAFF_DN", "(OA;CIIO;WP;$GUID_USER_ACCOUNT_CONTROL;%s;%s)" % (user_class, sid))
 
 # cryptop: a member of the builtin Cryptographic Operators (S-1-5-32-569).
 db.newuser("cryptop", pw, userou="OU=Staff")
@@ -234,11 +243,11 @@ PY
 	[[ $n == 2 ]] || die "fixture check failed: expected 2 adminCount=1 users in OU=Staff (acount, hiddenac), got $n"
 	n=$(LDAPTLS_CACERT=$DIR/tls/ca.pem ldapsearch -x -H ldaps://127.0.0.1:636 \
 		-D "CN=svc-unlockbot,CN=Users,$BASE_DN" -w "$BOT_PW" -b "CN=Alice Smith,$STAFF_DN" -s base -LLL \
-		'(objectClass=user)' allowedAttributesEffective | grep -ciE '^allowedAttributesEffective: (lockoutTime|pwdLastSet)$' || true)
-	[[ $n == 2 ]] || die "fixture check failed: the bot cannot write lockoutTime and pwdLastSet on alice"
+		'(objectClass=user)' allowedAttributesEffective | grep -ciE '^allowedAttributesEffective: (lockoutTime|pwdLastSet|userAccountControl)$' || true)
+	[[ $n == 3 ]] || die "fixture check failed: the bot cannot write lockoutTime, pwdLastSet and userAccountControl on alice"
 	lap "adminCount via ldapmodify, bot check"
 
-	touch "$MARK"
+	echo "$LAB_REV" >"$MARK"
 	stop
 	: >"$STDOUT_LOG"
 	find "$DIR" -type s -delete

@@ -28,6 +28,10 @@ SUFFIX=dc=example,dc=org
 PEOPLE_DN=ou=people,$SUFFIX
 ADMIN_DN=cn=admin,$SUFFIX
 BOT_DN=cn=unlockbot,ou=services,$SUFFIX
+INTENT_DN=cn=intentional-lock,ou=groups,$SUFFIX
+# LAB_REV names what provision builds; a lab or snapshot of another
+# revision is provisioned again (lab_main). 2: the bot may write /lock's attributes.
+LAB_REV=2
 ADMIN_PW='Lab-Passw0rd!Admin1'
 BOT_PW='Lab-Passw0rd!Bot1'
 USER_PW='Lab-Passw0rd!User1'
@@ -163,8 +167,11 @@ olcLastBind: TRUE
 # The delegated bot may write exactly the attributes a reset needs, and only
 # on entries under ou=people; it is not the rootdn.
 olcAccess: {0}to dn.subtree="$PEOPLE_DN" attrs=userPassword,pwdAccountLockedTime,pwdReset by dn.exact="$BOT_DN" write by self write by anonymous auth by * none
-olcAccess: {1}to attrs=userPassword by self write by anonymous auth by * none
-olcAccess: {2}to * by users read by * none
+# /lock: the bot adds and removes members of the intentional-lock group
+# (that one group only) and sets the permanent lock (pwdAccountLockedTime, above).
+olcAccess: {1}to dn.base="$INTENT_DN" attrs=member by dn.exact="$BOT_DN" write by users read by * none
+olcAccess: {2}to attrs=userPassword by self write by anonymous auth by * none
+olcAccess: {3}to * by users read by * none
 
 dn: olcOverlay={0}ppolicy,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -258,7 +265,7 @@ objectClass: groupOfNames
 cn: tier0
 member: uid=carol,$PEOPLE_DN
 
-dn: cn=intentional-lock,ou=groups,$SUFFIX
+dn: $INTENT_DN
 objectClass: groupOfNames
 cn: intentional-lock
 member: uid=intent1,$PEOPLE_DN
@@ -294,7 +301,7 @@ provision() {
 	[[ $n == 4 ]] || die "fixture check failed: the bot sees $n people, want 4"
 	lap "bot check"
 
-	touch "$MARK"
+	echo "$LAB_REV" >"$MARK"
 	stop
 	: >"$STDOUT_LOG"
 	tar -C "$LAB_ROOT" -czf "$SNAP.tmp" slapd
@@ -318,7 +325,7 @@ LAB_LDAP_BOT_DN='$BOT_DN'
 LAB_LDAP_BOT_PASSWORD='$BOT_PW'
 LAB_LDAP_USER_PASSWORD='$USER_PW'
 LAB_LDAP_DENY_GROUP_DN='cn=tier0,ou=groups,$SUFFIX'
-LAB_LDAP_INTENTIONAL_LOCK_DN='cn=intentional-lock,ou=groups,$SUFFIX'
+LAB_LDAP_INTENTIONAL_LOCK_DN='$INTENT_DN'
 LAB_LDAP_LOCKOUT_THRESHOLD='3'
 LAB_LDAP_SNAPSHOT='$SNAP'
 EOF

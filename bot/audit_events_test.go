@@ -54,6 +54,17 @@ func TestEventsNameTheTicketAndTheDelivery(t *testing.T) {
 	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
 		t.Fatal(err)
 	}
+	// Confirmations the platform did not take are tried again by the
+	// sweeper, notifyTries times in all, and only then given up on.
+	for try := 2; try <= notifyTries; try++ {
+		if _, ok := h.eventOf(r.ID, "request.delivered"); ok {
+			t.Fatalf("given up after %d tries, want %d", try-1, notifyTries)
+		}
+		h.clock.add(2 * time.Minute)
+		if _, err := h.svc.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e, ok := h.eventOf(r.ID, "request.delivered")
 	if !ok || e.Outcome != audit.Failed || e.Detail["thread"] != "failed" || e.Detail["requester"] != "failed" {
 		t.Fatalf("delivered: %+v", e)

@@ -17,7 +17,9 @@
 //	finish.go    done or failed; retry.go: Retry
 //	reveal.go    Reveal: the generated password, once, to its requester
 //	notify.go    the Notifier adapters implement, and what is sent to it
-//	sweep.go     Sweep: expiry and takeover of requests nobody moves
+//	sweep.go     Sweep: expiry and takeover of requests nobody moves, read
+//	             from the due-set each save fills (deadline.go; the one-time
+//	             backfill of older stores: backfill.go)
 //
 // Around it: messages*.go hold every text a platform shows; request.go the
 // states and their transitions; update.go the one compare-and-swap update;

@@ -170,3 +170,24 @@ func keyTTL(t *testing.T, st *redisstore.Store, prefix string) time.Duration {
 	}
 	return ttl
 }
+
+func (f *flakyStore) Schedule(ctx context.Context, set, member string, at time.Time) (time.Time, error) {
+	if err := f.failing("Schedule", set); err != nil {
+		return time.Time{}, err
+	}
+	return f.Store.Schedule(ctx, set, member, at)
+}
+
+func (f *flakyStore) Unschedule(ctx context.Context, set, member string, at time.Time) (bool, error) {
+	if err := f.failing("Unschedule", set); err != nil {
+		return false, err
+	}
+	return f.Store.Unschedule(ctx, set, member, at)
+}
+
+func (f *flakyStore) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := f.failing("List", prefix); err != nil {
+		return nil, err
+	}
+	return f.Store.List(ctx, prefix)
+}

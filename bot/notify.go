@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
 )
@@ -24,21 +25,62 @@ type Notifier interface {
 	Whisper(ctx context.Context, where string, to Actor, text string) error
 }
 
+// notifyTries is how many times the confirmations are attempted (the
+// first by the worker, then by the sweeper each lease) before unlockbot
+// gives up on one that never goes out; notifyWait bounds each message's
+// wait for its channel's pace, so a storm's backlog hands the rest to the
+// sweeper instead of holding the worker.
+const (
+	notifyTries = 5
+	notifyWait  = 30 * time.Second
+)
+
 // notifyDone updates the card, confirms in the thread and tells the
-// requester, then records that it did (the sweeper finishes the job for a
-// worker that died between "done" and here).
+// requester. Each confirmation is recorded as soon as the platform took
+// it, and only then: one a worker died before sending, or that the
+// platform did not take, is sent by the sweeper later, and one already
+// sent is never sent again (at most one duplicate, for a worker killed
+// between the platform's answer and the record).
 func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	s.updateCard(ctx, r)
-	thread := s.thread(ctx, r, doneCard(o, r))
-	private := s.tell(ctx, r, r.Requester, privateDoneCard(o, r))
+	thread, private := "sent", "sent"
+	if !r.Steps.ThreadSent {
+		if thread = s.within(ctx, func(ctx context.Context) string { return s.thread(ctx, r, doneCard(o, r)) }); thread != "failed" {
+			r.Steps.ThreadSent = true
+			if s.repo.save(ctx, r) != nil {
+				return // another worker has the request
+			}
+		}
+	}
+	if !r.Steps.PrivateSent {
+		if private = s.within(ctx, func(ctx context.Context) string { return s.tell(ctx, r, r.Requester, privateDoneCard(o, r)) }); private != "failed" {
+			r.Steps.PrivateSent = true
+			if s.repo.save(ctx, r) != nil {
+				return
+			}
+		}
+	}
 	s.notifyOwner(ctx, o, r)
+	r.Steps.NotifyTries++
+	missing := !r.Steps.ThreadSent || !r.Steps.PrivateSent
+	if missing && r.Steps.NotifyTries < notifyTries {
+		_ = s.repo.save(ctx, r) // the sweeper tries again after the lease
+		return
+	}
 	r.Steps.Notified = true
 	_ = s.repo.save(ctx, r)
 	outcome := audit.OK
-	if thread == "failed" || private == "failed" {
+	if missing {
 		outcome = audit.Failed
 	}
 	_ = s.recordAfter(ctx, "request.delivered", outcome, r, "system", map[string]string{"thread": thread, "requester": private})
+}
+
+// within runs send with at most notifyWait of ctx.
+func (s *Service) within(ctx context.Context, send func(context.Context) string) string {
+	ctx, cancel := context.WithTimeout(ctx, notifyWait)
+	defer cancel()
+	return send(ctx)
 }
 
 func (s *Service) updateCard(ctx context.Context, r *Request) {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,8 @@ type Org struct {
 	// "slack:S456" (a user group the adapter resolved for the actor).
 	Technicians []string
 	Approvers   []string
+	// Admins may lock accounts on purpose and release those locks (/lock).
+	Admins []string
 	// Channels that belong to this org, platform-qualified ("slack:C123").
 	Channels []string
 	// ApprovalChannel per platform: {"slack": "C789"}.
@@ -60,6 +63,13 @@ type Policy struct {
 	// could not check; the default refuses it and offers a generated one.
 	Breaches        PasswordScreen
 	AllowUnscreened bool
+	// LockMode is how /lock holds an account (identity.LockDisable by
+	// default; identity.LockGroup: the group alone).
+	LockMode identity.LockMode
+	// AuthorizedRequesters, when set, are the principals (users, groups)
+	// who may ask on behalf of others; every other technician may ask
+	// only for their own account (requesters.go).
+	AuthorizedRequesters []string
 }
 
 // withDefaults fills the zero values with the safe defaults.
@@ -69,6 +79,7 @@ func (p Policy) withDefaults() Policy {
 	p.ApprovalTTL = cmp.Or(p.ApprovalTTL, time.Hour)
 	p.GeneratedLength = cmp.Or(p.GeneratedLength, 16)
 	p.TicketRetryFor = cmp.Or(p.TicketRetryFor, 24*time.Hour)
+	p.LockMode = cmp.Or(p.LockMode, identity.LockDisable)
 	if p.GeneratedLength < p.MinPasswordLength {
 		p.GeneratedLength = p.MinPasswordLength
 	}
@@ -92,19 +103,22 @@ func (o *Org) IsTechnician(a Actor) bool { return hasAny(o.Technicians, a.princi
 // IsApprover reports whether a may approve requests in this org.
 func (o *Org) IsApprover(a Actor) bool { return hasAny(o.Approvers, a.principals()) }
 
+// IsAdmin reports whether a may lock accounts on purpose in this org.
+func (o *Org) IsAdmin(a Actor) bool { return hasAny(o.Admins, a.principals()) }
+
 // OwnsChannel reports whether a platform channel belongs to this org.
 func (o *Org) OwnsChannel(platform, channel string) bool {
 	return hasAny(o.Channels, []string{platform + ":" + channel})
 }
 
-// RoleHolders lists, once each, the ids the orgs name as technicians or
-// approvers on a platform ("slack:T1:S456" gives "S456"): users and
+// RoleHolders lists, once each, the ids the orgs name as technicians,
+// approvers, admins or authorized requesters on a platform ("slack:T1:S456" gives "S456"): users and
 // groups alike, for the adapter to pick out the groups it must list.
 func RoleHolders(orgs []*Org, platform string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, o := range orgs {
-		for _, p := range append(append([]string{}, o.Technicians...), o.Approvers...) {
+		for _, p := range slices.Concat(o.Technicians, o.Approvers, o.Admins, o.Policy.AuthorizedRequesters) {
 			id, ok := strings.CutPrefix(p, platform+":")
 			if _, rest, tenant := strings.Cut(id, ":"); tenant {
 				id = rest

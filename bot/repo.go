@@ -25,22 +25,19 @@ func passwordKey(id string) string { return "pw:" + id }
 type repo struct {
 	st     store.Store
 	sealer *Sealer
+	// lease and now place a request's deadline in the sweeper's due-set.
+	lease time.Duration
+	now   func() time.Time
 }
 
 func (r repo) create(ctx context.Context, req *Request) error {
-	b, err := json.Marshal(req)
+	b, err := r.seal(req, 1)
 	if err != nil {
 		return err
 	}
-	if b, err = r.sealer.sealRecord(requestKey(req.ID), 1, b); err != nil {
-		return err
-	}
-	rec, err := r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
-	if err != nil {
-		return fmt.Errorf("save request %s: %w", req.ID, err)
-	}
-	req.version = rec.Version
-	return nil
+	return r.scheduled(ctx, req, func() (store.Record, error) {
+		return r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
+	})
 }
 
 func (r repo) load(ctx context.Context, id string) (*Request, error) {
@@ -68,21 +65,52 @@ func (r repo) load(ctx context.Context, id string) (*Request, error) {
 // won: reload and decide again. A request that has ended gives back its
 // place among its technician's open requests.
 func (r repo) save(ctx context.Context, req *Request) error {
-	b, err := json.Marshal(req)
+	b, err := r.seal(req, req.version+1)
 	if err != nil {
 		return err
 	}
-	if b, err = r.sealer.sealRecord(requestKey(req.ID), req.version+1, b); err != nil {
-		return err
+	err = r.scheduled(ctx, req, func() (store.Record, error) {
+		return r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
+	})
+	if err == nil && req.ended() {
+		// Best effort: a place not given back ages out of the window.
+		_ = r.st.Release(ctx, openKey(req.Requester), req.ID)
 	}
-	rec, err := r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
+	return err
+}
+
+// seal marshals req for storage at version.
+func (r repo) seal(req *Request, version int64) ([]byte, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	return r.sealer.sealRecord(requestKey(req.ID), version, b)
+}
+
+// scheduled runs write (the create or compare-and-swap of req) with req's
+// deadline in the sweeper's due-set set first: a crash between the two
+// leaves a deadline that finds nothing to do, never a request the sweeper
+// does not know. A request with nothing left for the sweeper is set due
+// now and, once written, taken out at exactly that deadline: a deadline
+// someone set since (a retry reopening it) stays (see store.DueSet).
+func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.Record, error)) error {
+	at, open := nextDeadline(req, r.lease)
+	if !open {
+		at = r.now()
+	}
+	at, err := r.st.Schedule(ctx, dueSet, req.ID, at)
+	if err != nil {
+		return fmt.Errorf("schedule request %s: %w", req.ID, err)
+	}
+	rec, err := write()
 	if err != nil {
 		return fmt.Errorf("save request %s v%d: %w", req.ID, req.version, err)
 	}
 	req.version = rec.Version
-	if req.ended() {
-		// Best effort: a place not given back ages out of the window.
-		_ = r.st.Release(ctx, openKey(req.Requester), req.ID)
+	if !open {
+		// Best effort: a deadline left behind is dropped by the next sweep.
+		_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)
 	}
 	return nil
 }

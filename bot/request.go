@@ -157,7 +157,14 @@ type Steps struct {
 	// should carry was no longer kept (revealed, or past its lifetime).
 	NotePasswordLost bool `json:"note_password_lost,omitempty"`
 	Audited          bool `json:"audited,omitempty"`
-	Notified         bool `json:"notified,omitempty"`
+	// Notified: the confirmations went out (or were given up on).
+	// ThreadSent and PrivateSent record each one as the platform took it,
+	// so a worker that died between the two, or a retry, sends only what
+	// is missing; NotifyTries counts the attempts (notify.go).
+	Notified    bool `json:"notified,omitempty"`
+	ThreadSent  bool `json:"thread_sent,omitempty"`
+	PrivateSent bool `json:"private_sent,omitempty"`
+	NotifyTries int  `json:"notify_tries,omitempty"`
 	// OwnerNoticeAt is when a worker began telling the account's owner
 	// (owner.go); OwnerNotified that it finished, whatever each channel
 	// answered. An old start without the finish is a worker that died

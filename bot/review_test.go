@@ -53,13 +53,17 @@ func TestPlantedRecordIsNotActedOn(t *testing.T) {
 		if n := strings.Count(h.audit.String(), `"type":"request.tampered"`); n != 1 {
 			t.Fatalf("%d tamper records after two sweeps, want 1", n)
 		}
-		// A key no request could have is audited, never read, never quoted to people.
-		if _, err := h.st.Create(ctx, "req:see https://evil.example/reset", b, time.Hour); err != nil {
+		// A due-set member no request could have is audited, never read,
+		// never quoted to people, and dropped.
+		if _, err := h.st.Schedule(ctx, dueSet, "see https://evil.example/reset", h.clock.now()); err != nil {
 			t.Fatal(err)
 		}
 		_, _ = h.svc.Sweep(ctx)
-		if !strings.Contains(h.audit.String(), "malformed") || strings.Contains(h.chat.all(), "evil.example") {
-			t.Fatalf("a malformed key: audit\n%s\nchat\n%s", h.audit.String(), h.chat.all())
+		if !strings.Contains(h.audit.String(), "malformed due-set member") || strings.Contains(h.chat.all(), "evil.example") {
+			t.Fatalf("a malformed due-set member: audit\n%s\nchat\n%s", h.audit.String(), h.chat.all())
+		}
+		if n, _ := h.st.Scheduled(ctx, dueSet); n != 0 {
+			t.Fatalf("%d members left in the due-set, want the planted ones dropped", n)
 		}
 	})
 }

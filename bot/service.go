@@ -61,7 +61,9 @@ type Service struct {
 	jobs             Jobs
 	bg               *InProcess // detached work of this process
 	lastSweep        atomic.Pointer[SweepStats]
-	factsGate        *rateGate // sheds facts redraws in a flood
+	backfilled       atomic.Bool // this store's due-set is known to be filled
+	duePage, dueMax  int         // due deadlines read per store call, per sweep
+	factsGate        *rateGate   // sheds facts redraws in a flood
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
 	// an error simulates a crash at that point. afterEffect runs between a
@@ -103,6 +105,8 @@ func New(c Config) (*Service, error) {
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
 	}
+	s.repo.lease, s.repo.now = s.lease, s.now
+	s.duePage, s.dueMax = defaultDuePage, defaultDueMax
 	if s.notifiers == nil {
 		s.notifiers = map[string]Notifier{}
 	}

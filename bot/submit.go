@@ -191,6 +191,9 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if r := guard(acct); r != nil {
 		return acct, invalid(FieldAccount, "%s", r.Message)
 	}
+	if r := s.checkRequester(ctx, o, sub.Requester, acct); r != nil {
+		return acct, invalidWhy(r.Code, FieldAccount, r.Message)
+	}
 	if req.UnlockOnly() && acct.LockoutHidden {
 		return acct, invalid(FieldMode, "%s Choose Unlock and reset password.", smartLockout)
 	}

@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +17,7 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		ctx := context.Background()
 		waiting := h.mustSubmit("bob", "")
 		crashed := h.mustSubmit("alice", "")
-		h.svc.afterStep = func(step string) error {
-			if step == "write" {
-				runtime.Goexit() // the worker dies mid-reset
-			}
-			return nil
-		}
-		done := make(chan struct{})
-		go func() { defer close(done); _, _ = h.svc.Approve(ctx, crashed.ID, approver) }()
-		<-done
+		h.approveAndCrash(crashed.ID, "write") // the worker dies mid-reset
 		sweeper := h.replica(h.st)
 		if sweeper.LastSweep() != (SweepStats{}) {
 			t.Fatal("sweep figures before any sweep")
@@ -35,7 +26,7 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 			t.Fatalf("inside the lease and before expiry nothing moves: %d %v", n, err)
 		}
 		if st := sweeper.LastSweep(); st.Read != 2 || st.Open != 2 || st.Moved != 0 {
-			t.Fatalf("first sweep figures %+v, want 2 read, 2 open, none moved", st)
+			t.Fatalf("first sweep figures %+v, want 2 read (the backfill sets every request due), 2 open, none moved", st)
 		}
 		h.clock.add(3 * time.Minute) // past the lease: the dead worker's reset is resumed
 		n, err := sweeper.Sweep(ctx)
@@ -56,8 +47,8 @@ func TestSweepExpiresAndResumes(t *testing.T) {
 		if n, _ := sweeper.Sweep(ctx); n != 0 {
 			t.Fatalf("a second sweep moved %d", n)
 		}
-		if st := sweeper.LastSweep(); st.Read != 2 || st.Open != 0 || st.Moved != 0 {
-			t.Fatalf("last sweep figures %+v, want 2 read (finished ones are still read), none open", st)
+		if st := sweeper.LastSweep(); st.Read != 0 || st.Open != 0 || st.Moved != 0 {
+			t.Fatalf("last sweep figures %+v, want none read (finished requests are not in the due-set), none open", st)
 		}
 	})
 }
@@ -72,17 +63,22 @@ func TestSweepNotifiesAfterACrashBeforeTheMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := h.svc.Get(ctx, r.ID)
-	got.Steps.Notified = false // as if the worker died right after saving "done"
+	// As if the worker died right after saving "done" and posting in the
+	// thread, before the private message.
+	got.Steps.Notified, got.Steps.PrivateSent, got.Steps.NotifyTries = false, false, 0
 	if err := h.svc.repo.save(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	before := strings.Count(h.chat.all(), "unlockbot.reveal")
+	before, threadBefore := strings.Count(h.chat.all(), "unlockbot.reveal"), strings.Count("\n"+h.chat.all(), "\nthread ")
 	h.clock.add(3 * time.Minute)
 	if n, err := h.svc.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
 	if strings.Count(h.chat.all(), "unlockbot.reveal") != before+1 {
 		t.Fatal("the requester did not get the Reveal button again")
+	}
+	if strings.Count("\n"+h.chat.all(), "\nthread ") != threadBefore {
+		t.Fatal("the thread confirmation, recorded as sent, went out again")
 	}
 	if n, _ := h.svc.Sweep(ctx); n != 0 {
 		t.Fatal("notified twice")

@@ -12,6 +12,7 @@ import (
 
 // handleCommand answers /unlock [account]: it opens the request modal. The
 // trigger id is valid for 3 s, so views.open happens before the ack.
+// /lock (admins' intentional locks) is answered by bot in one sentence.
 func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte) {
 	cmd, err := slack.SlashCommandParse(r)
 	if err != nil || cmd.UserID == "" {
@@ -23,6 +24,10 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 	log := a.log.With().Str("actor", a.key(cmd.UserID)).Str("command", cmd.Command).Str("channel", cmd.ChannelID).Logger()
 
 	actor := a.actor(ctx, cmd.UserID, cmd.UserName)
+	if cmd.Command == "/lock" {
+		writeEphemeral(w, a.svc.LockCommand(ctx, actor, cmd.ChannelID, cmd.Text))
+		return
+	}
 	form, err := a.svc.NewForm(ctx, actor, cmd.ChannelID, cmd.Text)
 	if err != nil {
 		log.Info().Str("why", safe(err)).Msg("unlock command refused")

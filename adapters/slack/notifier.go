@@ -26,7 +26,7 @@ type postAnswer struct {
 	TS      string `json:"ts"`
 }
 
-// post posts the approval card and waits for where it landed.
+// post posts a message and waits for where it landed.
 func (a *Adapter) post(ctx context.Context, m message) (bot.MessageRef, error) {
 	var out postAnswer
 	if err := a.send(ctx, "chat.postMessage", m, &out); err != nil {
@@ -59,9 +59,13 @@ func (a *Adapter) UpdateApproval(ctx context.Context, ref bot.MessageRef, c bot.
 	return a.send(ctx, "chat.update", m, nil)
 }
 
-// ReplyInThread implements bot.Notifier.
+// ReplyInThread implements bot.Notifier. It waits until Slack took the
+// reply (or the caller's deadline withdrew it): the flow records a
+// confirmation as sent only then, and a message held in this process's
+// queue would be lost with the process.
 func (a *Adapter) ReplyInThread(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
-	return a.postDetached(ctx, message{Channel: ref.Channel, ThreadTS: ref.ID, Text: fallback(c), Blocks: renderCard(c)})
+	_, err := a.post(ctx, message{Channel: ref.Channel, ThreadTS: ref.ID, Text: fallback(c), Blocks: renderCard(c)})
+	return err
 }
 
 // Notify implements bot.Notifier with a direct message from the app
@@ -70,7 +74,8 @@ func (a *Adapter) Notify(ctx context.Context, to bot.Actor, c bot.Card) error {
 	if to.Platform != Platform {
 		return nil // not ours to tell
 	}
-	return a.postDetached(ctx, message{Channel: to.ID, Text: fallback(c), Blocks: renderCard(c)})
+	_, err := a.post(ctx, message{Channel: to.ID, Text: fallback(c), Blocks: renderCard(c)})
+	return err // waits, as ReplyInThread does
 }
 
 // Whisper implements bot.Notifier: an ephemeral message in the channel

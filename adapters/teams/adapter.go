@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/bot/outbox"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
@@ -67,6 +68,11 @@ type Config struct {
 	// HTTPClient for the connector, the token endpoint and the signing
 	// keys (default: 10 s timeout).
 	HTTPClient *http.Client
+	// ConversationInterval and ConversationBurst pace every message,
+	// reply and update per conversation, across replicas (pace.go;
+	// defaults DefaultConversationInterval, DefaultConversationBurst).
+	ConversationInterval time.Duration
+	ConversationBurst    int
 }
 
 // Adapter serves POST /api/messages and implements bot.Notifier and
@@ -78,6 +84,8 @@ type Adapter struct {
 	verify *Verifier
 	tokens *TokenSource
 	conn   *Connector
+	pconn  *Connector     // conn.Paced(): a 429 is the outbox's to wait on
+	out    *outbox.Outbox // messages, replies, updates, paced per conversation
 	refs   *refs
 	seen   deciderCache
 	// refusals bounds the log lines a flood of bad tokens writes.
@@ -131,7 +139,11 @@ func New(cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	a := &Adapter{cfg: cfg, svc: cfg.Service, st: cfg.Store, verify: v, tokens: ts, conn: conn, log: log, now: cfg.Now}
+	out, err := newOutbox(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	a := &Adapter{cfg: cfg, svc: cfg.Service, st: cfg.Store, verify: v, tokens: ts, conn: conn, pconn: conn.Paced(), out: out, log: log, now: cfg.Now}
 	a.refs = newRefs(cfg.Store, cfg.TenantID, cfg.DefaultServiceURL, allow, cfg.Now)
 	cfg.Service.SetNotifier(Platform, a)
 	cfg.Service.SetPeople(Platform, a)
@@ -152,8 +164,11 @@ func (a *Adapter) Check(ctx context.Context) error {
 }
 
 // Shutdown waits for the service's work started after an answer to end,
-// or for ctx: for tests and embedders that run one adapter.
-func (a *Adapter) Shutdown(ctx context.Context) error { return a.svc.Drain(ctx) }
+// then for the messages it queued, or for ctx: for tests and embedders
+// that run one adapter.
+func (a *Adapter) Shutdown(ctx context.Context) error {
+	return errors.Join(a.svc.Drain(ctx), a.out.Drain(ctx))
+}
 
 // bare is the Teams user an activity names: roles are checked by their
 // Entra object id, never by display name, and only in our tenant (the

@@ -53,6 +53,9 @@ type Connector struct {
 	log        zerolog.Logger
 	sleep      func(context.Context, time.Duration) error
 	maxRetries int
+	// paced: a 429 returns at once, its Retry-After on the error, for
+	// bot/outbox to hold the conversation on every replica (pace.go).
+	paced bool
 }
 
 // NewConnector builds the client.
@@ -87,6 +90,16 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 		c.maxRetries = 0
 	}
 	return c, nil
+}
+
+// Paced is a copy of c whose calls answer a 429 at once instead of
+// sleeping on it: the caller (pace.go) waits behind the conversation's
+// shared pace, so a retry here would be an extra, unpaced call. A 401
+// still refreshes the token, and 5xx and connection errors still back off.
+func (c *Connector) Paced() *Connector {
+	p := *c
+	p.paced = true
+	return &p
 }
 
 // Outgoing is one message the bot sends.

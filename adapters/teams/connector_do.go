@@ -73,7 +73,7 @@ func (c *Connector) do(ctx context.Context, op, method, serviceURL, path string,
 			continue
 		case a.status == http.StatusTooManyRequests:
 			err = apiError(op, a)
-			if a.wait > maxRetryAfter {
+			if c.paced || a.wait > maxRetryAfter {
 				return err
 			}
 			wait = a.wait

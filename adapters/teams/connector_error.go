@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -41,9 +42,17 @@ type APIError struct {
 	Message string // Teams' own message, first sentence, for codes we do not explain
 	Err     error  // the transport or decoding error, when there was one
 	host    string
+	// retryAfter is the Retry-After of a 429 (at least a second); zero
+	// otherwise.
+	retryAfter time.Duration
 }
 
 func (e *APIError) Unwrap() error { return e.Err }
+
+// RetryAfter is how long Teams asked the bot to wait (zero: not
+// throttled), for bot/outbox, which holds the whole conversation that
+// long on every replica.
+func (e *APIError) RetryAfter() time.Duration { return e.retryAfter }
 
 func (e *APIError) Error() string {
 	switch e.Code {
@@ -129,6 +138,7 @@ func apiError(op string, a connAttempt) *APIError {
 		e.Code = CodeUnauthorized
 	case a.status == http.StatusTooManyRequests:
 		e.Code = CodeThrottled
+		e.retryAfter = max(a.wait, time.Second)
 	case e.Code == "" && a.status >= 500:
 		e.Code = CodeServiceError
 	case e.Code == "":

@@ -66,7 +66,7 @@ func (a *Adapter) click(ctx context.Context, act *activity, d actionData, who bo
 		if act.ReplyToID != "" {
 			conv, svcURL, msg := act.Conversation.ID, act.ServiceURL, act.ReplyToID
 			a.svc.Detach(func(ctx context.Context) {
-				if err := a.conn.Update(ctx, svcURL, conv, msg, Outgoing{Text: shownOnceText, Card: sentenceCard(shownOnceText)}); err != nil {
+				if err := a.update(ctx, svcURL, conv, msg, Outgoing{Text: shownOnceText, Card: sentenceCard(shownOnceText)}); err != nil {
 					a.log.Warn().Err(err).Msg("could not retire the reveal message")
 				}
 			})

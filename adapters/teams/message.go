@@ -50,6 +50,10 @@ func (a *Adapter) onMessage(act *activity) {
 			log().Warn().Msg("message without the sender's object id ignored")
 			return
 		}
+		if strings.EqualFold(verb, "lock") {
+			a.answer(ctx, svcURL, conv, id, personal, a.svc.LockCommand(ctx, from, in, args))
+			return
+		}
 		if !strings.EqualFold(verb, "unlock") {
 			a.answer(ctx, svcURL, conv, id, personal, helpText)
 			return
@@ -69,12 +73,11 @@ func (a *Adapter) onMessage(act *activity) {
 			}
 		}
 		out := Outgoing{Summary: form.Title, Card: formCard(form, in, nil, nil, nil)}
-		var formID string
+		replyTo := ""
 		if personal {
-			formID, err = a.conn.Reply(ctx, chatURL, chat, id, out)
-		} else {
-			formID, err = a.conn.Send(ctx, chatURL, chat, out)
+			replyTo = id
 		}
+		formID, err := a.send(ctx, chatURL, chat, replyTo, out, false) // its id is needed for the facts
 		if err != nil {
 			log().Warn().Err(err).Msg("could not send the form")
 			a.answer(ctx, svcURL, conv, id, personal, safe(err))
@@ -91,7 +94,7 @@ func (a *Adapter) onMessage(act *activity) {
 			if facts == nil {
 				return
 			}
-			if err := a.conn.Update(ctx, chatURL, chat, formID, Outgoing{Summary: form.Title, Card: formCard(form, in, vals, nil, facts)}); err != nil {
+			if err := a.update(ctx, chatURL, chat, formID, Outgoing{Summary: form.Title, Card: formCard(form, in, vals, nil, facts)}); err != nil {
 				log().Info().Err(err).Msg("could not add the account's facts to the form")
 			}
 		}
@@ -101,13 +104,10 @@ func (a *Adapter) onMessage(act *activity) {
 // answer replies to a message where it was typed: in the personal chat,
 // or in the channel message's thread.
 func (a *Adapter) answer(ctx context.Context, svcURL, conv, replyTo string, personal bool, text string) {
-	var err error
 	if personal {
-		_, err = a.conn.Send(ctx, svcURL, conv, Outgoing{Text: text, Card: sentenceCard(text)})
-	} else {
-		_, err = a.conn.Reply(ctx, svcURL, conv, replyTo, Outgoing{Text: text, Card: sentenceCard(text)})
+		replyTo = ""
 	}
-	if err != nil {
+	if _, err := a.send(ctx, svcURL, conv, replyTo, Outgoing{Text: text, Card: sentenceCard(text)}, true); err != nil {
 		a.log.Warn().Err(err).Msg("could not answer the message")
 	}
 }

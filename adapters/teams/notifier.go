@@ -15,7 +15,7 @@ import (
 func (a *Adapter) PostApproval(ctx context.Context, channel string, c bot.Card) (bot.MessageRef, error) {
 	svcURL := a.refs.serviceURL(ctx)
 	card := approvalCard(c, a.deciders(ctx, requestOf(c), channel))
-	conv, id, err := a.conn.CreateChannelThread(ctx, svcURL, a.cfg.TenantID, channel, Outgoing{Summary: c.Title, Card: card})
+	conv, id, err := a.startThread(ctx, svcURL, channel, Outgoing{Summary: c.Title, Card: card})
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
@@ -33,12 +33,15 @@ func messageLink(channel, id, tenant string) string {
 // sends each listed person's client for their own view again.
 func (a *Adapter) UpdateApproval(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
 	card := approvalCard(c, a.deciders(ctx, requestOf(c), channelOf(ref.Channel)))
-	return a.conn.Update(ctx, ref.ServiceURL, ref.Channel, ref.ID, Outgoing{Summary: c.Title, Card: card})
+	return a.update(ctx, ref.ServiceURL, ref.Channel, ref.ID, Outgoing{Summary: c.Title, Card: card})
 }
 
 // ReplyInThread implements bot.Notifier.
 func (a *Adapter) ReplyInThread(ctx context.Context, ref bot.MessageRef, c bot.Card) error {
-	_, err := a.conn.Send(ctx, ref.ServiceURL, ref.Channel, Outgoing{Summary: c.Title, Card: messageCard(c)})
+	// Not detached: the flow records a confirmation as sent only once
+	// Teams took it, and a reply held in this process's queue would be
+	// lost with the process.
+	_, err := a.send(ctx, ref.ServiceURL, ref.Channel, "", Outgoing{Summary: c.Title, Card: messageCard(c)}, false)
 	return err
 }
 
@@ -52,7 +55,7 @@ func (a *Adapter) Notify(ctx context.Context, to bot.Actor, c bot.Card) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.conn.Send(ctx, svcURL, conv, Outgoing{Summary: c.Title, Card: messageCard(c)})
+	_, err = a.send(ctx, svcURL, conv, "", Outgoing{Summary: c.Title, Card: messageCard(c)}, false) // waits, as ReplyInThread
 	return err
 }
 
@@ -66,7 +69,7 @@ func (a *Adapter) Whisper(ctx context.Context, _ string, to bot.Actor, text stri
 	if err != nil {
 		return err
 	}
-	_, err = a.conn.Send(ctx, svcURL, conv, Outgoing{Text: text, Card: sentenceCard(text)})
+	_, err = a.send(ctx, svcURL, conv, "", Outgoing{Text: text, Card: sentenceCard(text)}, true)
 	return err
 }
 

@@ -77,7 +77,13 @@ func (r *ran) wait(t testing.TB, n int, d time.Duration) {
 // when t ends.
 func queue(t testing.TB, c redis.UniversalClient, stream string, o Options, run func(context.Context, bot.Job)) *Queue {
 	t.Helper()
-	o.Client, o.Stream, o.Log = c, stream, testLog()
+	return queueLogged(t, c, stream, o, testLog(), run)
+}
+
+// queueLogged is queue logging to l.
+func queueLogged(t testing.TB, c redis.UniversalClient, stream string, o Options, l zerolog.Logger, run func(context.Context, bot.Job)) *Queue {
+	t.Helper()
+	o.Client, o.Stream, o.Log = c, stream, l
 	if o.Visibility == 0 {
 		o.Visibility = time.Minute
 	}

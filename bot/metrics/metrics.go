@@ -146,8 +146,8 @@ func (m *M) Gauge(name, help string, fn func() float64) error {
 }
 
 // WatchSweeper exposes what the last sweep saw (bot.Service.LastSweep):
-// the records it read grow with every finished request until the sweep
-// stops scanning the whole store, which is why they are worth watching.
+// the records it read are the due ones only, so a figure that climbs
+// means requests are getting stuck, not that the store is growing.
 func (m *M) WatchSweeper(last func() bot.SweepStats) error {
 	return errors.Join(
 		m.Gauge("unlockbot_sweep_requests_read", "Request records the last sweep read from the store.", func() float64 { return float64(last().Read) }),

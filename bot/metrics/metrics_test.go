@@ -105,7 +105,7 @@ func TestFlowSeries(t *testing.T) {
 		{"unlockbot_audit_sink_written_total", L{"sink": "file"}, 42},
 		{"unlockbot_build_info", L{"version": "1.2.3", "commit": "abc1234", "date": "2025-01-02", "goversion": runtime.Version()}, 1},
 		{"unlockbot_jobs_running", L{}, 0},
-		{"unlockbot_sweep_requests_read", L{}, 3}, // alice, bob, carol: finished, still read
+		{"unlockbot_sweep_requests_read", L{}, 0}, // alice, bob, carol: finished, not in the due-set
 		{"unlockbot_sweep_requests_open", L{}, 0},
 	} {
 		if got := sum(fams, c.name, c.labels); got != c.want {

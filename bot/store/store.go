@@ -76,6 +76,8 @@ type Store interface {
 	// promised order (small sets only: an org's local tickets, a sweep of
 	// requests; Redis scans its whole key space).
 	List(ctx context.Context, prefix string) ([]string, error)
+	// DueSet keeps deadlines for the sweeper (dueset.go).
+	DueSet
 	// Close releases connections.
 	Close() error
 }

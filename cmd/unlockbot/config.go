@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/unlockbot/unlockbot/bot"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 // Config is the one YAML file. Secrets are never inline: every secret is a
@@ -166,6 +167,10 @@ type PolicyConfig struct {
 	// products) that no password may contain, one a line.
 	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
 	HIBP                  HIBPConfig `yaml:"hibp"`
+	// LockMode is how /lock holds an account: disable (default: the
+	// intentional-lock group and the account disabled) or group (the
+	// group alone; the account still signs in).
+	LockMode string `yaml:"lock_mode"`
 }
 
 // ChatConfig is one platform's view of an org: which channels are its,
@@ -175,6 +180,12 @@ type ChatConfig struct {
 	ApprovalChannel string   `yaml:"approval_channel"`
 	Technicians     []string `yaml:"technicians"`
 	Approvers       []string `yaml:"approvers"`
+	// Admins may /lock accounts on purpose and release them.
+	Admins []string `yaml:"admins"`
+	// AuthorizedRequesters, when any are listed, are the only people
+	// (or groups) who may ask on behalf of others; every other technician
+	// may ask only for their own account.
+	AuthorizedRequesters []string `yaml:"authorized_requesters"`
 }
 
 // LoadConfig reads and validates path. Unknown keys are errors: a typo in
@@ -343,6 +354,9 @@ func (c *Config) Validate() error {
 			bad(k+".policy.ticket_retry_for", "must be between 10m and 144h (6 days: a request is kept 7) (got %s)", p.TicketRetryFor)
 		}
 		p.NotifyOwner.validate(k+".policy.notify_owner", c, bad)
+		if p.LockMode != "" && !identity.LockMode(p.LockMode).Valid() {
+			bad(k+".policy.lock_mode", "must be disable or group (got %q)", p.LockMode)
+		}
 	}
 	c.checkLease(bad)
 	c.SMTP.validate(bad)

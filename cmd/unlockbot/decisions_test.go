@@ -36,7 +36,7 @@ var adapterMayUse = map[string]bool{
 // What an adapter may call on the service.
 var adapterMayCall = map[string]bool{
 	"Click": true, "SubmitForm": true, "Suggest": true, "NewForm": true, "FieldChanged": true,
-	"RecordRefusal": true, "Detach": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
+	"RecordRefusal": true, "Detach": true, "LockCommand": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
 	// per-viewer cards (Teams), decided in bot/view.go
 	"ViewApproval": true, "Deciders": true,
 }

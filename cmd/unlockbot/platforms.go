@@ -18,6 +18,8 @@ type platformBinding struct {
 	Approvers       []string
 	Channels        []string
 	ApprovalChannel string
+	Admins          []string
+	Requesters      []string // authorized_requesters
 }
 
 // platform says where one chat platform's settings live in the config.
@@ -46,7 +48,7 @@ func bindingsOf(ps []platform, c *Config, oc OrgConfig) []platformBinding {
 		out = append(out, platformBinding{
 			Platform: p.name, Tenant: p.tenant(c),
 			Technicians: b.Technicians, Approvers: b.Approvers, Channels: b.Channels,
-			ApprovalChannel: b.ApprovalChannel,
+			ApprovalChannel: b.ApprovalChannel, Admins: b.Admins, Requesters: b.AuthorizedRequesters,
 		})
 	}
 	return out
@@ -55,11 +57,13 @@ func bindingsOf(ps []platform, c *Config, oc OrgConfig) []platformBinding {
 // bind sets the org's people and channels from its bindings, qualified the
 // way bot.Actor keys them.
 func bind(o *bot.Org, bs []platformBinding) {
-	o.Technicians, o.Approvers, o.Channels = nil, nil, nil
+	o.Technicians, o.Approvers, o.Channels, o.Admins, o.Policy.AuthorizedRequesters = nil, nil, nil, nil, nil
 	o.ApprovalChannel = make(map[string]string, len(bs))
 	for _, b := range bs {
 		o.Technicians = append(o.Technicians, qualify(b.Platform, b.Tenant, b.Technicians)...)
 		o.Approvers = append(o.Approvers, qualify(b.Platform, b.Tenant, b.Approvers)...)
+		o.Admins = append(o.Admins, qualify(b.Platform, b.Tenant, b.Admins)...)
+		o.Policy.AuthorizedRequesters = append(o.Policy.AuthorizedRequesters, qualify(b.Platform, b.Tenant, b.Requesters)...)
 		o.Channels = append(o.Channels, qualify(b.Platform, "", b.Channels)...)
 		o.ApprovalChannel[b.Platform] = b.ApprovalChannel
 	}
@@ -80,7 +84,7 @@ func qualify(platform, tenant string, ids []string) []string {
 
 // inUse reports whether the org lists anyone or anything on the platform.
 func (b platformBinding) inUse() bool {
-	return len(b.Technicians)+len(b.Approvers)+len(b.Channels) > 0 || b.ApprovalChannel != ""
+	return len(b.Technicians)+len(b.Approvers)+len(b.Admins)+len(b.Channels) > 0 || b.ApprovalChannel != ""
 }
 
 // canApprove reports whether a request made on the platform can reach an

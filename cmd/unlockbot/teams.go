@@ -26,6 +26,7 @@ func (a *app) mountTeams(ctx context.Context, mux *http.ServeMux) (func(context.
 		a.log.Warn().Err(err).Msg("could not fetch the Bot Framework signing keys yet")
 	}
 	ad.Routes(mux)
+	a.outboxes = append(a.outboxes, ad.Drain)
 	return func(context.Context) error { return nil }, nil
 }
 
@@ -64,5 +65,6 @@ func (a *app) teamsAdapter() (*teams.Adapter, error) {
 		MetadataURL: os.Getenv("TEAMS_OPENID_METADATA_URL"), AuthorityURL: os.Getenv("TEAMS_AUTHORITY_URL"),
 		ServiceURLHosts: hosts, DefaultServiceURL: os.Getenv("TEAMS_SERVICE_URL"),
 		Service: a.svc, Store: a.store, Log: a.log,
+		ConversationInterval: a.cfg.Teams.ConversationInterval, ConversationBurst: a.cfg.Teams.ConversationBurst,
 	})
 }

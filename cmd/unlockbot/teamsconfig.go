@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // TeamsConfig pins the one Entra tenant and Azure Bot this unlockbot
@@ -15,6 +16,12 @@ import (
 type TeamsConfig struct {
 	TenantID string `yaml:"tenant_id"` // the Directory (tenant) ID of the Entra tenant
 	AppID    string `yaml:"app_id"`    // the Azure Bot's Microsoft App ID (its app registration's client id)
+	// ConversationInterval and ConversationBurst pace the bot's messages
+	// per conversation, across replicas; zero takes the adapter's
+	// defaults, which keep to Microsoft's per bot per thread limit
+	// (teams.DefaultConversationInterval, teams.DefaultConversationBurst).
+	ConversationInterval time.Duration `yaml:"conversation_interval"`
+	ConversationBurst    int           `yaml:"conversation_burst"`
 }
 
 var guidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -48,7 +55,7 @@ func lowerGUID(s string) string {
 
 // lowerGUIDs is lowerGUID of each; other ids stay as written.
 func (c *ChatConfig) lowerGUIDs() {
-	for _, l := range []*[]string{&c.Technicians, &c.Approvers} {
+	for _, l := range []*[]string{&c.Technicians, &c.Approvers, &c.Admins, &c.AuthorizedRequesters} {
 		for i, id := range *l {
 			(*l)[i] = lowerGUID(id)
 		}
@@ -62,6 +69,12 @@ func (t TeamsConfig) validate(bad func(string, string, ...any)) {
 	if t.AppID != "" && !guidRe.MatchString(t.AppID) {
 		bad("teams.app_id", "must be the Azure Bot's Microsoft App ID (a GUID), got %q", t.AppID)
 	}
+	if iv := t.ConversationInterval; iv != 0 && (iv < time.Millisecond || iv > time.Minute) {
+		bad("teams.conversation_interval", "must be between 1ms and 1m (got %s); Teams allows 1800 messages an hour per conversation, one per 2s", iv)
+	}
+	if b := t.ConversationBurst; b != 0 && (b < 1 || b > 7) {
+		bad("teams.conversation_burst", "must be between 1 and 7 (got %d): Teams allows 7 messages a second per conversation", b)
+	}
 }
 
 // validateTeams checks an org's teams block: people by Entra object id
@@ -71,7 +84,7 @@ func (c ChatConfig) validateTeams(k string, bad func(string, string, ...any)) {
 	for _, l := range []struct {
 		key string
 		ids []string
-	}{{"technicians", c.Technicians}, {"approvers", c.Approvers}} {
+	}{{"technicians", c.Technicians}, {"approvers", c.Approvers}, {"admins", c.Admins}, {"authorized_requesters", c.AuthorizedRequesters}} {
 		for _, id := range l.ids {
 			if !guidRe.MatchString(id) {
 				bad(k+"."+l.key, "%q is not an Entra object id (a GUID; Entra admin center → Users → the user → Object ID): roles are checked by object id, never by name", id)

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/teams"
 )
 
 const (
@@ -46,6 +51,9 @@ func TestTeamsConfigErrorsNameTheKey(t *testing.T) {
 		{teamsYAML("      approval_channel: \"https://teams.microsoft.com/l/channel/x\"\n"), "orgs[0].teams.approval_channel", "URL-decoded"},
 		{strings.Replace(teamsYAML("      channels: []\n"), tTenant, "contoso.onmicrosoft.com", 1), "teams.tenant_id", "Directory (tenant) ID"},
 		{strings.Replace(teamsYAML("      channels: []\n"), tApp, "unlockbot", 1), "teams.app_id", "Microsoft App ID"},
+		{strings.Replace(teamsYAML("      channels: []\n"), "}", ", conversation_interval: 2m}", 1), "teams.conversation_interval", "between 1ms and 1m"},
+		{strings.Replace(teamsYAML("      channels: []\n"), "}", ", conversation_burst: 8}", 1), "teams.conversation_burst", "7 messages a second"},
+		{strings.Replace(teamsYAML("      channels: []\n"), "}", ", conversation_burst: -1}", 1), "teams.conversation_burst", "between 1 and 7"},
 	} {
 		_, err := ParseConfig([]byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.key+":") || !strings.Contains(err.Error(), c.says) {
@@ -85,5 +93,28 @@ func TestTeamsGUIDsAreLowerCased(t *testing.T) {
 	}
 	if c.Teams.TenantID != tTenant || c.Teams.AppID != tApp || c.Orgs[0].Teams.Technicians[0] != tUser {
 		t.Fatalf("not lower-cased: %+v %v", c.Teams, c.Orgs[0].Teams.Technicians)
+	}
+}
+
+// The conversation pace is optional (zero: the adapter's defaults, which
+// keep to Microsoft's limits); set, it reaches the config as written.
+func TestTeamsConversationPace(t *testing.T) {
+	c, err := ParseConfig([]byte(teamsYAML("      channels: []\n")))
+	if err != nil || c.Teams.ConversationInterval != 0 || c.Teams.ConversationBurst != 0 {
+		t.Fatalf("unset pace: %+v, %v", c.Teams, err)
+	}
+	c, err = ParseConfig([]byte(strings.Replace(teamsYAML("      channels: []\n"), "}", ", conversation_interval: 3s, conversation_burst: 4}", 1)))
+	if err != nil || c.Teams.ConversationInterval != 3*time.Second || c.Teams.ConversationBurst != 4 {
+		t.Fatalf("set pace: %+v, %v", c.Teams, err)
+	}
+	// The example documents the defaults as they are.
+	b, err := os.ReadFile("../../docs/unlockbot.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"conversation_interval: " + teams.DefaultConversationInterval.String(), "conversation_burst: " + strconv.Itoa(teams.DefaultConversationBurst)} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("docs/unlockbot.example.yaml does not say %q", want)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/bot/store/memstore"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
+	"github.com/unlockbot/unlockbot/identity"
 	"github.com/unlockbot/unlockbot/identity/memory"
 	"github.com/unlockbot/unlockbot/identity/typeahead"
 )
@@ -134,6 +135,7 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
+				LockMode: identity.LockMode(oc.Policy.LockMode),
 			},
 		}
 		if o.Policy, err = passwordPolicy(o.Policy, oc); err != nil {

@@ -22,6 +22,7 @@ const (
 	actRead action = iota
 	actUnlock
 	actSetPassword
+	actLock // an intentional lock or its release
 )
 
 // LDAP result codes go-ldap does not name the way we need.
@@ -191,6 +192,10 @@ func (d *Directory) rightsSentence(act action) string {
 		return "The bot account lacks the right to unlock this account; grant it write access to pwdAccountLockedTime under the base DN."
 	case act == actSetPassword && d.cfg.Kind == KindAD:
 		return "The bot account lacks the right to reset the password of this account; grant it Reset Password and write access to pwdLastSet on the OU."
+	case act == actLock && d.cfg.Kind == KindAD:
+		return "The bot account lacks the right to lock this account on purpose; grant it write access to member on the intentional-lock group and to userAccountControl on the OU."
+	case act == actLock:
+		return "The bot account lacks the right to lock this account on purpose; grant it write access to member on the intentional-lock group and to pwdAccountLockedTime under the base DN."
 	case act == actSetPassword:
 		return "The bot account lacks the right to reset the password of this account; grant it write access to userPassword and pwdReset under the base DN."
 	}

@@ -41,7 +41,7 @@ type Directory struct {
 
 // Counts is how often each operation reached the directory. Verify is
 // counted so a test can tell a retry ran the step that failed again.
-type Counts struct{ Unlock, SetPassword, Lookup, Verify int }
+type Counts struct{ Unlock, SetPassword, Lookup, Verify, LockOnPurpose, ReleaseLock int }
 
 // Counts returns a copy of Calls taken under the lock: a contract suite
 // reads it while an adapter's work may still be running, and a wrong

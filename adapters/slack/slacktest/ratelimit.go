@@ -1,10 +1,11 @@
 package slacktest
 
 import (
-	"math"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/adaptertest/linelimit"
 )
 
 // ChannelLimit is the per-channel rate the fake enforces on chat.postMessage,
@@ -13,17 +14,11 @@ import (
 // come at once, then one per Interval. Give the fake one more Burst than
 // the client paces itself with: the network's jitter bunches calls up a
 // little, and Slack tolerates that too.
-type ChannelLimit struct {
-	Interval time.Duration
-	Burst    int
-}
+type ChannelLimit = linelimit.Limit
 
-// chanState is one channel's limit and what it saw.
-type chanState struct {
-	tat      time.Time   // theoretical arrival time of the next call
-	accepted []time.Time // arrival of every call let through
-	rejected int
-}
+// ChannelStats is what one channel saw under LimitChannels (Peak: the
+// most calls let through in any span of the window given to Stats).
+type ChannelStats = linelimit.Stats
 
 // LimitChannels turns per-channel limiting on (off by default: tests that
 // do not ask for it are not limited). A call over the limit is answered
@@ -32,9 +27,7 @@ type chanState struct {
 func (s *Server) LimitChannels(l ChannelLimit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l.Burst = max(l.Burst, 1)
-	s.chanLimit = &l
-	s.chans = map[string]*chanState{}
+	s.chans = linelimit.New(l)
 }
 
 // Rejected returns the calls a channel limit answered with 429.
@@ -44,36 +37,14 @@ func (s *Server) Rejected() []Call {
 	return append([]Call(nil), s.rejected...)
 }
 
-// ChannelStats is what one channel saw under LimitChannels.
-type ChannelStats struct {
-	Accepted, Rejected int
-	// Peak is the most calls let through in any span of the window given
-	// to Stats: under the limit it is at most Burst + window/Interval.
-	Peak int
-	// First and Last are when the first and last accepted calls arrived.
-	First, Last time.Time
-}
-
 // Stats returns what channel saw, its peak counted over window.
 func (s *Server) Stats(channel string, window time.Duration) ChannelStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.chans[channel]
-	if c == nil {
+	if s.chans == nil {
 		return ChannelStats{}
 	}
-	st := ChannelStats{Accepted: len(c.accepted), Rejected: c.rejected}
-	if len(c.accepted) > 0 {
-		st.First, st.Last = c.accepted[0], c.accepted[len(c.accepted)-1]
-	}
-	lo := 0
-	for hi, at := range c.accepted {
-		for at.Sub(c.accepted[lo]) >= window {
-			lo++
-		}
-		st.Peak = max(st.Peak, hi-lo+1)
-	}
-	return st
+	return s.chans.Stats(channel, window)
 }
 
 // overLimit applies the channel limit to a chat call arriving at at. It
@@ -81,29 +52,15 @@ func (s *Server) Stats(channel string, window time.Duration) ChannelStats {
 func (s *Server) overLimit(c Call, at time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l := s.chanLimit
 	ch := c.Str("channel")
-	if l == nil || ch == "" || !contains([]string{"chat.postMessage", "chat.update", "chat.postEphemeral"}, c.Method) {
+	if s.chans == nil || ch == "" || !contains([]string{"chat.postMessage", "chat.update", "chat.postEphemeral"}, c.Method) {
 		return -1
 	}
-	st := s.chans[ch]
-	if st == nil {
-		st = &chanState{tat: at}
-		s.chans[ch] = st
-	}
-	tat := st.tat
-	if tat.Before(at) {
-		tat = at
-	}
-	allowed := tat.Add(-time.Duration(l.Burst-1) * l.Interval)
-	if at.Before(allowed) {
-		st.rejected++
+	secs := s.chans.Admit(ch, at)
+	if secs >= 0 {
 		s.rejected = append(s.rejected, c)
-		return max(1, int(math.Ceil(allowed.Sub(at).Seconds())))
 	}
-	st.tat = tat.Add(l.Interval)
-	st.accepted = append(st.accepted, at)
-	return -1
+	return secs
 }
 
 // tooMany answers 429 the way Slack does.

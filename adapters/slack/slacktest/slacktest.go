@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/adaptertest/linelimit"
 )
 
 // Call is one request the fake received.
@@ -61,8 +63,7 @@ type Server struct {
 	nextTS    int
 	nextView  int
 	views     map[string]string // open view id -> current hash
-	chanLimit *ChannelLimit     // nil: channels are not limited (ratelimit.go)
-	chans     map[string]*chanState
+	chans     *linelimit.Lines  // nil: channels are not limited (ratelimit.go)
 	rejected  []Call
 
 	emails map[string]emailUser // users.lookupByEmail (email.go)

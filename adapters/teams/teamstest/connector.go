@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/unlockbot/unlockbot/adapters/adaptertest/linelimit"
 )
 
 // MaxActivityBytes is Teams' message size limit ("about 28 KB"): a
@@ -43,6 +45,8 @@ type connector struct {
 	retryAfter time.Duration
 	failN      int
 	failStatus int
+	limited    *linelimit.Lines // ratelimit.go; nil: off
+	rejected   []Rejected
 }
 
 // activity is a posted activity and where it sits: root is the root
@@ -168,6 +172,10 @@ func (c *connector) begin(w http.ResponseWriter, r *http.Request, kind string) (
 		jsonAnswer(w, http.StatusUnauthorized, map[string]string{"message": "Authorization has been denied for this request."})
 		return nil, false
 	}
+	if secs := c.overLimit(r, kind, body, time.Now()); secs >= 0 {
+		throttle(w, secs)
+		return nil, false
+	}
 	c.mu.Lock()
 	throttled, wait := c.throttleN > 0, c.retryAfter
 	if throttled {
@@ -179,8 +187,7 @@ func (c *connector) begin(w http.ResponseWriter, r *http.Request, kind string) (
 	}
 	c.mu.Unlock()
 	if throttled {
-		w.Header().Set("Retry-After", fmt.Sprint(int64(math.Ceil(wait.Seconds()))))
-		bfError(w, http.StatusTooManyRequests, "Throttled", "The request was throttled; retry after the time in Retry-After.")
+		throttle(w, int(math.Ceil(wait.Seconds())))
 		return nil, false
 	}
 	if failed {
@@ -198,6 +205,12 @@ func (c *connector) begin(w http.ResponseWriter, r *http.Request, kind string) (
 		return nil, false
 	}
 	return body, true
+}
+
+// throttle answers 429 as the Bot Connector does.
+func throttle(w http.ResponseWriter, seconds int) {
+	w.Header().Set("Retry-After", fmt.Sprint(seconds))
+	bfError(w, http.StatusTooManyRequests, "Throttled", "The request was throttled; retry after the time in Retry-After.")
 }
 
 // bfError answers a Bot Framework error: {"error":{"code","message"}}.

@@ -25,9 +25,12 @@ var ACLCommands = []string{
 	"evalsha", "eval",
 	// records, markers, windows
 	"hmget", "hget", "hset", "hincrby", "exists", "pexpire", "persist", "del",
-	"set", "setnx", "zadd", "zrem", "zcard", "zscore", "zremrangebyscore", "scan",
+	"set", "setnx", "zadd", "zrem", "zcard", "zscore", "zremrangebyscore", "zrangebyscore", "scan",
 	// the audit stream and its head
 	"get", "xadd", "xrange", "xrevrange",
+	// the job queue (bot/jobqueue): one stream, one consumer group
+	"xreadgroup", "xack", "xdel", "xclaim", "xautoclaim", "xpending", "xlen",
+	"xgroup|create", "xgroup|delconsumer", "xinfo|consumers",
 }
 
 // ACLRule is the ACL SETUSER rule set that lets a bot whose keys start

@@ -46,7 +46,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RaceMark", testMarkRace},
 		{"RaceReserve", testReserveRace},
 	}
-	for _, tc := range append(tests, paceTests...) {
+	tests = append(tests, paceTests...)
+	tests = append(tests, dueSetTests...)
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.fn(t, newStore(t))

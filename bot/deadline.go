@@ -1,0 +1,37 @@
+package bot
+
+import "time"
+
+// dueSet is the store's sorted set of request deadlines: every save of a
+// request puts its next deadline there first, so a sweep reads the
+// requests that are due, not every record the store keeps for a week.
+const dueSet = "sweep:due"
+
+// nextDeadline is when the sweeper must next look at r, the first moment
+// Sweep may find something to do; false when nothing is left for it (the
+// request ended, its messages sent and its ticket updated or given up).
+// Each case mirrors one in sweepRequest.
+func nextDeadline(r *Request, lease time.Duration) (time.Time, bool) {
+	switch r.State {
+	case StateSubmitted, StatePendingApproval:
+		return r.ExpiresAt, true
+	case StateApproved:
+		return r.UpdatedAt.Add(lease), true
+	case StateExecuting:
+		return r.LeaseUntil, true
+	case StateDone:
+		at, open := time.Time{}, false
+		if !r.Steps.Notified {
+			at, open = r.UpdatedAt.Add(lease), true
+		}
+		if r.Steps.TicketPending && (!open || r.Steps.TicketRetryAt.Before(at)) {
+			at, open = r.Steps.TicketRetryAt, true
+		}
+		// An owner notice begun and not recorded as finished (owner.go).
+		if owner := r.Steps.OwnerNoticeAt.Add(lease); !r.Steps.OwnerNotified && !r.Steps.OwnerNoticeAt.IsZero() && (!open || owner.Before(at)) {
+			at, open = owner, true
+		}
+		return at, open
+	}
+	return time.Time{}, false
+}

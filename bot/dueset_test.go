@@ -1,0 +1,334 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+)
+
+// Tests of the sweeper's due-set: each save puts the request's next
+// deadline there, and a sweep reads only what is due.
+
+func TestNextDeadlineOfEachKind(t *testing.T) {
+	const lease = time.Minute
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	base := Request{UpdatedAt: at(0), ExpiresAt: at(60), LeaseUntil: at(5)}
+	for _, c := range []struct {
+		name  string
+		edit  func(r *Request)
+		want  time.Time
+		isDue bool
+	}{
+		{"submitted: its approval deadline", func(r *Request) { r.State = StateSubmitted }, at(60), true},
+		{"pending: its approval deadline", func(r *Request) { r.State = StatePendingApproval }, at(60), true},
+		{"approved: a lease after the approval", func(r *Request) { r.State = StateApproved }, at(1), true},
+		{"executing: its lease", func(r *Request) { r.State = StateExecuting }, at(5), true},
+		{"done, not told: a lease after", func(r *Request) { r.State = StateDone }, at(1), true},
+		{"done, ticket pending: its retry", func(r *Request) {
+			r.State, r.Steps.Notified, r.Steps.TicketPending, r.Steps.TicketRetryAt = StateDone, true, true, at(7)
+		}, at(7), true},
+		{"done, not told, ticket due later: the telling", func(r *Request) {
+			r.State, r.Steps.TicketPending, r.Steps.TicketRetryAt = StateDone, true, at(7)
+		}, at(1), true},
+		{"done, not told, ticket due sooner: the ticket", func(r *Request) {
+			r.UpdatedAt = at(10)
+			r.State, r.Steps.TicketPending, r.Steps.TicketRetryAt = StateDone, true, at(7)
+		}, at(7), true},
+		{"done and told", func(r *Request) { r.State, r.Steps.Notified = StateDone, true }, time.Time{}, false},
+		{"failed", func(r *Request) { r.State = StateFailed }, time.Time{}, false},
+		{"denied", func(r *Request) { r.State = StateDenied }, time.Time{}, false},
+		{"expired", func(r *Request) { r.State = StateExpired }, time.Time{}, false},
+	} {
+		r := base
+		c.edit(&r)
+		if got, ok := nextDeadline(&r, lease); ok != c.isDue || !got.Equal(c.want) {
+			t.Errorf("%s: %v %t, want %v %t", c.name, got, ok, c.want, c.isDue)
+		}
+	}
+}
+
+// mustSweep sweeps on svc and checks how many it moved and read, and how
+// many stay open.
+func (h *harness) mustSweep(svc *Service, moved, read, open int, what string) {
+	h.t.Helper()
+	n, err := svc.Sweep(context.Background())
+	if st := svc.LastSweep(); err != nil || n != moved || st.Read != read || st.Open != open {
+		h.t.Fatalf("%s: sweep moved %d (%v), figures %+v; want %d moved, %d read, %d open", what, n, err, st, moved, read, open)
+	}
+}
+
+// approveAndCrash approves id on h.svc, whose worker dies after step.
+func (h *harness) approveAndCrash(id, step string) {
+	h.t.Helper()
+	h.svc.afterStep = func(s string) error {
+		if s == step {
+			runtime.Goexit()
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = h.svc.Approve(context.Background(), id, approver) }()
+	<-done
+	h.svc.afterStep = nil
+}
+
+// deadlineOf is id's deadline in the due-set (false: not there).
+func (h *harness) deadlineOf(id string) (time.Time, bool) {
+	h.t.Helper()
+	due, err := h.st.Due(context.Background(), dueSet, h.clock.now().Add(1000*time.Hour), 0, 1000)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, d := range due {
+		if d.Member == id {
+			return d.At, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// mustDeadline: id is due at want, or a microsecond before (a save that
+// set the same deadline again, store.DueSet.Schedule).
+func (h *harness) mustDeadline(id string, want time.Time, what string) {
+	h.t.Helper()
+	if got, ok := h.deadlineOf(id); !ok || got.UnixMicro() != want.UnixMicro() && got.UnixMicro() != want.UnixMicro()-1 {
+		h.t.Fatalf("%s: deadline %v (%t), want %v", what, got, ok, want)
+	}
+}
+
+func (h *harness) mustNotBeScheduled(id, what string) {
+	h.t.Helper()
+	if got, ok := h.deadlineOf(id); ok {
+		h.t.Fatalf("%s: still scheduled at %v", what, got)
+	}
+}
+
+// Every save sets the deadline of the state it writes, and an ended
+// request leaves the set.
+func TestSavesScheduleTheNextDeadline(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		ctx := context.Background()
+		waiting := h.mustSubmit("bob", "")
+		h.mustDeadline(waiting.ID, waiting.ExpiresAt, "pending")
+		if _, err := h.svc.Deny(ctx, waiting.ID, approver, "call back first"); err != nil {
+			t.Fatal(err)
+		}
+		h.mustNotBeScheduled(waiting.ID, "denied")
+
+		r := h.mustSubmit("alice", "")
+		h.approveAndCrash(r.ID, "write")
+		got := h.request(r.ID)
+		if got.State != StateExecuting {
+			t.Fatalf("state %s", got.State)
+		}
+		h.mustDeadline(r.ID, got.LeaseUntil, "executing")
+		h.clock.add(2 * time.Minute)
+		h.mustSweep(h.svc, 1, 1, 0, "past the lease")
+		if h.request(r.ID).State != StateDone {
+			t.Fatal("not resumed")
+		}
+		h.mustNotBeScheduled(r.ID, "done and told")
+		if n, _ := h.st.Scheduled(ctx, dueSet); n != 0 {
+			t.Fatalf("%d members left", n)
+		}
+	})
+}
+
+// A deadline set early (a save that never landed, or a stale one) makes
+// the sweep read the request, find nothing due and set the real one.
+func TestSweepReschedulesAnEarlyDeadline(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		ctx := context.Background()
+		_, _ = h.svc.Sweep(ctx) // the backfill, out of the way
+		r := h.mustSubmit("bob", "")
+		if _, err := h.st.Schedule(ctx, dueSet, r.ID, h.clock.now()); err != nil {
+			t.Fatal(err)
+		}
+		h.mustSweep(h.svc, 0, 1, 1, "the early deadline")
+		h.mustDeadline(r.ID, r.ExpiresAt, "after the sweep")
+		h.mustSweep(h.svc, 0, 0, 1, "before its deadline")
+		h.clock.add(61 * time.Minute)
+		h.mustSweep(h.svc, 1, 1, 0, "past its deadline")
+		if h.request(r.ID).State != StateExpired {
+			t.Fatal("not expired at its deadline")
+		}
+		h.mustNotBeScheduled(r.ID, "expired")
+	})
+}
+
+// A crash between the schedule and the save: the deadline is there, the
+// state it belongs to is not. The sweep finds nothing to do and sets the
+// deadline of the state that was saved; a create that never landed is
+// dropped.
+func TestCrashBetweenScheduleAndSave(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	_, _ = svc.Sweep(ctx)
+	r, err := submitOn(svc, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail["CompareAndSwap:req:"] = errors.New("redis: connection reset")
+	if _, err := svc.Deny(ctx, r.ID, approver, "no"); err == nil {
+		t.Fatal("a deny that was not saved succeeded")
+	}
+	if _, ok := h.deadlineOf(r.ID); !ok {
+		t.Fatal("the deny's deadline was taken out though its save failed")
+	}
+	flaky.fail["Create:req:"] = errors.New("redis: connection reset")
+	if _, err := submitOn(svc, "alice"); KindOf(err) != KindUnavailable {
+		t.Fatalf("submit on a store refusing creates: %v", err)
+	}
+	clear(flaky.fail)
+	if n, _ := h.st.Scheduled(ctx, dueSet); n != 2 {
+		t.Fatalf("%d scheduled, want bob and the request never created", n)
+	}
+	h.mustSweep(svc, 0, 1, 2, "bob's deny never saved")
+	if h.request(r.ID).State != StatePendingApproval {
+		t.Fatal("state changed")
+	}
+	h.mustDeadline(r.ID, r.ExpiresAt, "bob after the sweep")
+	h.clock.add(61 * time.Minute)
+	h.mustSweep(svc, 1, 2, 0, "bob expired, the never-created request dropped")
+}
+
+// A failed schedule fails the save: a state the sweeper does not know of
+// is never written.
+func TestScheduleFailureStopsTheSave(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	r, err := submitOn(svc, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail["Schedule:"+dueSet] = errors.New("redis: connection reset")
+	if _, err := svc.Deny(ctx, r.ID, approver, "no"); KindOf(err) != KindUnavailable {
+		t.Fatalf("deny with the due-set down: %v", err)
+	}
+	if got := h.request(r.ID); got.State != StatePendingApproval {
+		t.Fatalf("saved as %s without its deadline", got.State)
+	}
+}
+
+// A crash after an ended request's save, before it left the set: the
+// next sweep drops it.
+func TestSweepDropsAnEndedRequestLeftInTheSet(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	_, _ = svc.Sweep(ctx)
+	r, _ := submitOn(svc, "bob")
+	flaky.fail["Unschedule:"+dueSet] = errors.New("redis: connection reset")
+	if _, err := svc.Deny(ctx, r.ID, approver, "no"); err != nil {
+		t.Fatal(err)
+	}
+	clear(flaky.fail)
+	if _, ok := h.deadlineOf(r.ID); !ok {
+		t.Fatal("test setup: the denied request left the set")
+	}
+	h.mustSweep(svc, 0, 1, 0, "the ended request left behind")
+	h.mustNotBeScheduled(r.ID, "after the sweep")
+}
+
+// hookStore runs afterGet once a request record has been read: another
+// replica acting between the sweeper's read and its move.
+type hookStore struct {
+	store.Store
+	afterGet func(key string)
+}
+
+func (s hookStore) Get(ctx context.Context, key string) (store.Record, error) {
+	rec, err := s.Store.Get(ctx, key)
+	if s.afterGet != nil && strings.HasPrefix(key, "req:") {
+		s.afterGet(key)
+	}
+	return rec, err
+}
+
+// A sweeper deciding on the copy it read does not undo a deadline a
+// writer set after the read: neither by dropping it (the request had
+// ended in its copy) nor by moving it (the request was not due yet).
+func TestSweepKeepsADeadlineSetSinceItsRead(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		end  bool // the sweeper's copy has ended
+	}{{"drop", true}, {"move", false}} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := context.Background()
+			_, _ = h.svc.Sweep(ctx)
+			r := h.mustSubmit("bob", "")
+			if c.end {
+				if _, err := h.svc.Deny(ctx, r.ID, approver, "no"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := h.st.Schedule(ctx, dueSet, r.ID, h.clock.now()); err != nil { // a stale deadline, due
+				t.Fatal(err)
+			}
+			writer := h.clock.now().Add(3 * time.Minute)
+			hooked := hookStore{Store: h.st}
+			hooked.afterGet = func(string) {
+				if _, err := h.st.Schedule(ctx, dueSet, r.ID, writer); err != nil { // a writer's save, before its CAS
+					t.Error(err)
+				}
+			}
+			sweeper := h.replica(hooked)
+			if _, err := sweeper.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			h.mustDeadline(r.ID, writer, "the writer's deadline after the sweep")
+		})
+	}
+}
+
+// Due deadlines are read a page at a time, every page, up to the most
+// one sweep reads; the next sweep reads the rest.
+func TestSweepReadsEveryPage(t *testing.T) {
+	h := newHarness(t, nil)
+	h.limits = Limits{OpenPerTechnician: 10, PerTechnicianPerHour: 10}
+	h.svc = h.replica(h.st)
+	h.svc.duePage = 2
+	for range 5 {
+		h.mustSubmit("bob", "")
+	}
+	h.clock.add(61 * time.Minute)
+	h.mustSweep(h.svc, 5, 5, 0, "pages of 2")
+	for range 5 {
+		h.mustSubmit("bob", "")
+	}
+	h.clock.add(61 * time.Minute)
+	h.svc.dueMax = 3
+	h.mustSweep(h.svc, 3, 3, 2, "at most 3 a sweep")
+	h.mustSweep(h.svc, 2, 2, 0, "the rest")
+}
+
+// A done reset whose ticket update is pending waits in the set for its
+// retry, and leaves it when the update goes through.
+func TestTicketRetryIsScheduled(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	_, _ = h.svc.Sweep(ctx) // the backfill, out of the way
+	r := h.mustSubmit("alice", "")
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	got := h.request(r.ID)
+	got.Steps.TicketPending, got.Steps.TicketRetryAt = true, h.clock.now().Add(5*time.Minute)
+	if err := h.svc.repo.save(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	h.mustDeadline(r.ID, got.Steps.TicketRetryAt, "ticket pending")
+	h.clock.add(4 * time.Minute)
+	h.mustSweep(h.svc, 0, 0, 1, "before the retry is due")
+	h.clock.add(2 * time.Minute)
+	h.mustSweep(h.svc, 1, 1, 0, "the due retry")
+	h.mustNotBeScheduled(r.ID, "ticket updated")
+}
