@@ -152,6 +152,10 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 		if r.State != StatePendingApproval {
 			return errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
 		}
+		if why := unverifiedRefusal(o, r); why != "" && to == StateApproved {
+			_ = s.recordAfter(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": "not_verified"})
+			return errorf(op, KindConflict, nil, "%s", why)
+		}
 		if s.now().After(r.ExpiresAt) {
 			s.expire(ctx, r)
 			return errorf(op, KindConflict, nil, "This request expired at %s UTC without a decision. Ask the technician to submit it again.", r.ExpiresAt.UTC().Format("15:04"))

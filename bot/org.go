@@ -60,6 +60,8 @@ type Policy struct {
 	// could not check; the default refuses it and offers a generated one.
 	Breaches        PasswordScreen
 	AllowUnscreened bool
+	// Verify is how the caller must prove who they are (verify.go).
+	Verify VerifyPolicy
 }
 
 // withDefaults fills the zero values with the safe defaults.

@@ -47,6 +47,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		case r.State == StatePendingApproval && now.After(r.ExpiresAt):
 			s.expire(ctx, r)
 			moved++
+		case r.State == StateVerifying && now.After(r.ExpiresAt):
+			s.expireUnverified(ctx, r)
+			moved++
 		case r.State == StateSubmitted && now.After(r.ExpiresAt):
 			// Never reached an approver (the card could not be recorded).
 			s.expireSubmitted(ctx, r)
@@ -141,7 +144,7 @@ func (s *Service) LastSweep() SweepStats {
 // stillOpen: waiting for a person or a worker, or for its ticket update.
 func stillOpen(r *Request) bool {
 	switch r.State {
-	case StateSubmitted, StatePendingApproval, StateApproved, StateExecuting:
+	case StateSubmitted, StatePendingApproval, StateVerifying, StateApproved, StateExecuting:
 		return true
 	}
 	return r.State == StateDone && r.Steps.TicketPending
