@@ -151,6 +151,8 @@ type PolicyConfig struct {
 	TicketRetryFor time.Duration `yaml:"ticket_retry_for"`
 	// NotifyOwner tells the account's owner after every unlock or reset.
 	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
+	// Verify is how the caller proves who they are before a reset.
+	Verify VerifyConfig `yaml:"verify"`
 	// PasswordBlocklistFile lists the org's own words (its name, its
 	// products) that no password may contain, one a line.
 	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
@@ -324,6 +326,7 @@ func (c *Config) Validate() error {
 			bad(k+".policy.ticket_retry_for", "must be between 10m and 144h (6 days: a request is kept 7) (got %s)", p.TicketRetryFor)
 		}
 		p.NotifyOwner.validate(k+".policy.notify_owner", c, bad)
+		p.Verify.validate(k+".policy.verify", c, o, bad)
 	}
 	c.checkLease(bad)
 	c.SMTP.validate(bad)

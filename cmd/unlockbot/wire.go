@@ -134,6 +134,7 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 				MaxResetsPerAccountPerDay: oc.Policy.MaxResetsPerAccountPerDay, ApprovalTTL: oc.Policy.ApprovalTTL,
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
+				Verify: oc.Policy.Verify.policy(),
 			},
 		}
 		if o.Policy, err = passwordPolicy(o.Policy, oc); err != nil {
