@@ -44,11 +44,8 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			open++
 		}
 		switch {
-		case r.State == StatePendingApproval && now.After(r.ExpiresAt):
+		case (r.State == StatePendingApproval || r.State == StateVerifying) && now.After(r.ExpiresAt):
 			s.expire(ctx, r)
-			moved++
-		case r.State == StateVerifying && now.After(r.ExpiresAt):
-			s.expireUnverified(ctx, r)
 			moved++
 		case r.State == StateSubmitted && now.After(r.ExpiresAt):
 			// Never reached an approver (the card could not be recorded).

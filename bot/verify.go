@@ -154,7 +154,7 @@ func methodLabel(m VerifyMethod) string {
 func verifyStatus(o *Org, r *Request) string {
 	switch {
 	case r.Verify.Locked:
-		return "failed (" + plural(r.Verify.Failures, "wrong answer", "wrong answers") + "; request locked)"
+		return "failed (" + strconv.Itoa(maxVerifyFailures) + " wrong answers; request locked)"
 	case len(missingVerification(o, r)) > 0:
 		s := "pending (required: " + methodList(missingVerification(o, r)) + ")"
 		if len(r.Verify.Passed) > 0 {
@@ -282,18 +282,4 @@ func (s *Service) clickVerify(ctx context.Context, c Click) Answer {
 	s.Detach(func(ctx context.Context) { s.sendEmailCode(ctx, r.ID, who, c.Where) })
 	f := codeForm(r)
 	return Answer{Form: &f}
-}
-
-// expireUnverified ends a request whose caller was not verified within the
-// org's approval window: nothing was changed.
-func (s *Service) expireUnverified(ctx context.Context, r *Request) {
-	if err := r.move(StateExpired, s.now()); err != nil {
-		return
-	}
-	if err := s.repo.save(ctx, r); err != nil {
-		return // another replica got there first
-	}
-	_ = s.repo.dropPassword(ctx, r.ID)
-	_ = s.recordAfter(ctx, "request.expired", audit.OK, r, "system", map[string]string{"why": "not_verified"})
-	s.tell(ctx, r, r.Requester, unverifiedExpiredCard(r))
 }

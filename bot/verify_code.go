@@ -123,7 +123,11 @@ func (s *Service) sendEmailCode(ctx context.Context, id string, who Actor, where
 		return
 	}
 	addr := emailOf(o.Policy.Verify, acct)
-	if addr == "" || s.mailer == nil {
+	if s.mailer == nil {
+		s.whisper(ctx, who, where, "unlockbot has no mail server to send codes with. Ask an admin to set the smtp block, or verify the caller another way.")
+		return
+	}
+	if addr == "" {
 		s.whisper(ctx, who, where, "There is no e-mail address in the directory for "+r.Account.Username+" to send a code to. Verify the caller another way.")
 		return
 	}

@@ -114,6 +114,9 @@ func TestVerificationWithoutApproval(t *testing.T) {
 	if !strings.Contains(h.chat.all(), "was not verified in time") {
 		t.Fatal("technician not told of the expiry")
 	}
+	if ev, ok := h.eventOf(r2.ID, "request.expired"); !ok || ev.Detail["why"] != "not_verified" {
+		t.Fatalf("expiry not audited: %+v", ev)
+	}
 }
 
 // Three wrong answers with no approval step: the approval channel still
@@ -172,5 +175,57 @@ func TestVerifyPolicyLists(t *testing.T) {
 		if got := maskAddress(in); got != want {
 			t.Errorf("mask %q = %q", in, got)
 		}
+	}
+}
+
+// Two methods required: the card lists what passed and what is still
+// missing, and Approve waits for both. Deny never waits.
+func TestTwoRequiredMethods(t *testing.T) {
+	h, m := verifyHarness(t, VerifyPolicy{Required: []VerifyMethod{VerifyEmailCode, VerifyPersonalData}, PersonalData: factsPolicy.PersonalData})
+	r := h.mustSubmit("alice", "")
+	if ans := h.typeFacts(r.ID, "E-4711", "9876"); ans.Replace == nil || !strings.Contains(ans.Replace.Text, "still required") {
+		t.Fatalf("first method: %+v", ans)
+	}
+	if !strings.Contains(h.chat.all(), "Value:pending (required: e-mail code); passed: personal data") {
+		t.Fatalf("card: %s", h.chat.all())
+	}
+	if _, err := h.svc.Approve(context.Background(), r.ID, approver); KindOf(err) != KindConflict || !strings.Contains(SafeMessage(err), "(e-mail code)") {
+		t.Fatalf("approve with one of two: %v", err)
+	}
+	if ans := h.typeCode(r.ID, h.sendCode(m, r.ID, "alice@example.test")); ans.Replace == nil || !strings.Contains(ans.Replace.Text, "passed (personal data, e-mail code)") {
+		t.Fatalf("second method: %+v", ans)
+	}
+	r2 := h.mustSubmit("bob", "")
+	if r2, err := h.svc.Deny(context.Background(), r2.ID, approver, "caller hung up"); err != nil || r2.State != StateDenied {
+		t.Fatalf("deny of an unverified request: %v", err)
+	}
+}
+
+// An approval by verification that cannot be audited is not acted on.
+func TestVerifiedApprovalNeedsItsAuditRecord(t *testing.T) {
+	h, _ := verifyHarness(t, factsPolicy)
+	h.svc.orgs["acme"].Policy.RequireApproval = false
+	r := h.mustSubmit("alice", "")
+	h.failAudit = "request.approved"
+	ans := h.typeFacts(r.ID, "E-4711", "9876")
+	if !strings.Contains(ans.Errors[factField(0)], "audit trail could not be written") {
+		t.Fatalf("answer %+v", ans)
+	}
+	h.drain()
+	if got := h.request(r.ID); got.State != StateFailed || h.dir.Calls.SetPassword != 0 {
+		t.Fatalf("state %s, %d writes", got.State, h.dir.Calls.SetPassword)
+	}
+}
+
+// Without a mailer the e-mail code cannot go anywhere: the technician is
+// told, nothing is stored.
+func TestEmailCodeWithoutMailer(t *testing.T) {
+	h, _ := verifyHarness(t, VerifyPolicy{Required: []VerifyMethod{VerifyEmailCode}})
+	h.svc.mailer = nil
+	r := h.mustSubmit("alice", "")
+	h.svc.Click(context.Background(), Click{Action: ActionVerifyEmail, RequestID: r.ID, Actor: tech, Where: "D-tech"})
+	h.drain()
+	if !strings.Contains(h.chat.all(), "unlockbot has no mail server to send codes with") || h.request(r.ID).Verify.Code != nil {
+		t.Fatalf("chat %s", h.chat.all())
 	}
 }
