@@ -7,13 +7,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
 )
 
 // verifyHarness gives alice a mail, a second mailbox and personal data,
 // and sets the org's verification policy.
 func verifyHarness(t *testing.T, p VerifyPolicy) (*harness, *fakeMailer) {
 	t.Helper()
-	h := newHarness(t, nil)
+	return verifyHarnessOn(t, nil, p)
+}
+
+func verifyHarnessOn(t *testing.T, st store.Store, p VerifyPolicy) (*harness, *fakeMailer) {
+	t.Helper()
+	h := newHarness(t, st)
 	alice, _ := h.dir.User("alice")
 	alice.Mail = "alice@example.test"
 	alice.Attributes = map[string]string{"otherMailbox": "alice.home@example.test", "employeeID": "E-4711", "mobile": "+1 555 010 9876"}
@@ -270,4 +277,26 @@ func TestMethodNotOfferedIsRefused(t *testing.T) {
 	if strings.Contains(h.chat.all(), string(ActionVerifyEmail)) {
 		t.Fatal("a button for an unoffered method was shown")
 	}
+}
+
+// On the in-memory store and on real Redis (every raw key), a pending
+// code and the caller's directory values are never stored in clear.
+func TestCodeNeverStoredInClear(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h, m := verifyHarnessOn(t, newStore(), VerifyPolicy{Required: []VerifyMethod{VerifyEmailCode}, Offered: []VerifyMethod{VerifyPersonalData}, PersonalData: factsPolicy.PersonalData})
+		r := h.mustSubmit("alice", "")
+		code := h.sendCode(m, r.ID, "alice@example.test")
+		if ans := h.typeFacts(r.ID, "E-4711", "0000"); len(ans.Errors) == 0 {
+			t.Fatalf("wrong facts: %+v", ans)
+		}
+		if !strings.Contains(h.storeDump(), r.ID) {
+			t.Fatal("the dump does not hold the request: the scan proves nothing")
+		}
+		assertNoCodeLeak(t, h, code, "4711", "9876", "alice.home")
+		code = h.sendCode(m, r.ID, "alice@example.test")
+		if ans := h.typeCode(r.ID, code); ans.Replace == nil {
+			t.Fatalf("right code: %+v", ans)
+		}
+		assertNoCodeLeak(t, h, code)
+	})
 }
