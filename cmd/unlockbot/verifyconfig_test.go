@@ -39,6 +39,10 @@ orgs:
 			}
 		})
 	}
+	teams := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s", "{required: [email_code]}", 1) + "    teams: {technicians: [\"29:x\"]}\n"
+	if _, err := ParseConfig([]byte(teams)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: works on Slack only") {
+		t.Fatalf("verify on Teams: %v", err)
+	}
 	good := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s",
 		"{required: [email_code], offered: [personal_data], email_attribute: otherMailbox, personal_data: [{label: \" Employee ID \", attribute: employeeID}, {label: Mobile, attribute: mobile, last_digits: 4}]}", 1)
 	cfg, err := ParseConfig([]byte(good))
