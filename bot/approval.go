@@ -152,6 +152,10 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 		if r.State != StatePendingApproval {
 			return errorf(op, KindConflict, nil, "%s", alreadyDecided(r))
 		}
+		if why := unverifiedRefusal(o, r); why != "" && to == StateApproved {
+			_ = s.recordAfter(ctx, "request.decision_refused", audit.Refused, r, who.Key(), map[string]string{"why": "not_verified"})
+			return errorf(op, KindConflict, nil, "%s", why)
+		}
 		if s.now().After(r.ExpiresAt) {
 			s.expire(ctx, r)
 			return errorf(op, KindConflict, nil, "This request expired at %s UTC without a decision. Ask the technician to submit it again.", r.ExpiresAt.UTC().Format("15:04"))
@@ -239,8 +243,14 @@ func alreadyDecided(r *Request) string {
 }
 
 // expire marks an undecided request expired (lazily, on the first touch
-// after its deadline, or from Sweep).
+// after its deadline, or from Sweep); one still verifying its caller
+// (no approval step) says so.
 func (s *Service) expire(ctx context.Context, r *Request) {
+	var detail map[string]string
+	card := expiredCard(r)
+	if r.State == StateVerifying {
+		detail, card = map[string]string{"why": "not_verified"}, unverifiedExpiredCard(r)
+	}
 	if err := r.move(StateExpired, s.now()); err != nil {
 		return
 	}
@@ -248,9 +258,9 @@ func (s *Service) expire(ctx context.Context, r *Request) {
 		return // another replica got there first
 	}
 	_ = s.repo.dropPassword(ctx, r.ID)
-	_ = s.recordAfter(ctx, "request.expired", audit.OK, r, "system", nil)
+	_ = s.recordAfter(ctx, "request.expired", audit.OK, r, "system", detail)
 	s.updateCard(ctx, r)
-	s.tell(ctx, r, r.Requester, expiredCard(r))
+	s.tell(ctx, r, r.Requester, card)
 }
 
 // Get returns a request (for adapters answering a click).

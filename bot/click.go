@@ -49,6 +49,8 @@ func (s *Service) Click(ctx context.Context, c Click) Answer {
 		}
 		f := DenyForm(c.RequestID)
 		return Answer{Form: &f}
+	case ActionVerifyEmail, ActionVerifyFacts:
+		return s.clickVerify(ctx, c)
 	case ActionReveal:
 		if c.Show == nil {
 			return Answer{Tell: "The password cannot be shown here. Press Reveal in your private message from unlockbot."}

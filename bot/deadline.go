@@ -13,7 +13,7 @@ const dueSet = "sweep:due"
 // Each case mirrors one in sweepRequest.
 func nextDeadline(r *Request, lease time.Duration) (time.Time, bool) {
 	switch r.State {
-	case StateSubmitted, StatePendingApproval:
+	case StateSubmitted, StatePendingApproval, StateVerifying:
 		return r.ExpiresAt, true
 	case StateApproved:
 		return r.UpdatedAt.Add(lease), true

@@ -97,6 +97,9 @@ func requestFields(o *Org, r *Request) []Field {
 		fs = append(fs, Field{Label: "Password", Value: pw}, Field{Label: "Must change at next logon", Value: yesNo(r.Temporary)})
 	}
 	fs = append(fs, Field{Label: "Reason", Value: r.Reason})
+	if o.Policy.Verify.On() {
+		fs = append(fs, Field{Label: "Verification", Value: verifyStatus(o, r)})
+	}
 	return append(fs, factFields(r.Account.Facts, r.Account.WasLocked)...)
 }
 
@@ -134,6 +137,9 @@ func approvalCard(o *Org, r *Request) Card {
 		warn, _ := factWarning(r.Account.Facts, r.Account.WasLocked)
 		c.Tone = ToneWarning
 		c.Text = strings.TrimSpace(warn + fmt.Sprintf(" An approver of %s (not the requester) decides below; expires %s UTC.", o.Name, r.ExpiresAt.UTC().Format("15:04")))
+		if len(missingVerification(o, r)) > 0 {
+			c.Text += " Approve works once the technician has verified the caller."
+		}
 		c.Actions = []Action{
 			{ID: ActionApprove, Label: "Approve", RequestID: r.ID, Style: StylePrimary},
 			{ID: ActionDeny, Label: "Deny", RequestID: r.ID, Style: StyleDanger},

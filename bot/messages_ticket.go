@@ -25,6 +25,9 @@ func ticketText(r *Request, now time.Time) string {
 		fmt.Fprintf(&b, "Approved by: %s\n", r.Approver.Label())
 	}
 	fmt.Fprintf(&b, "Reason (how the caller was verified): %s\n", r.Reason)
+	if len(r.Verify.Passed) > 0 {
+		fmt.Fprintf(&b, "Caller verified by unlockbot: %s\n", methodList(r.Verify.Passed))
+	}
 	fmt.Fprintf(&b, "Lockout: %s\n", lockoutLine(r.Account.Facts, r.Account.WasLocked))
 	if r.Steps.Verified {
 		fmt.Fprintf(&b, "Checked in the directory afterwards: %s\n", verifiedLine(r))

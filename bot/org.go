@@ -70,6 +70,8 @@ type Policy struct {
 	// who may ask on behalf of others; every other technician may ask
 	// only for their own account (requesters.go).
 	AuthorizedRequesters []string
+	// Verify is how the caller must prove who they are (verify.go).
+	Verify VerifyPolicy
 }
 
 // withDefaults fills the zero values with the safe defaults.

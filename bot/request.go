@@ -11,6 +11,9 @@ import (
 //	                  ↘ (no approval needed) approved ↗     failed → approved (retry)
 //	pending_approval → denied | expired;  approved → failed (approval not in the audit trail)
 //	submitted | pending_approval → failed (never reached an approver)
+//	submitted → verifying → approved | failed | expired (no approval step,
+//	the caller's verification required: verify.go); pending_approval and
+//	verifying → failed also when the caller failed verification
 //
 // Only move sets a state (TestStateChangesOnlyThroughMove).
 type State string
@@ -25,13 +28,17 @@ const (
 	StateFailed          State = "failed"
 	StateDenied          State = "denied"
 	StateExpired         State = "expired"
+	// StateVerifying waits for the caller's verification where no
+	// approver will look at the request.
+	StateVerifying State = "verifying"
 )
 
 // transitions lists every allowed move; anything else is a bug or a race
 // that lost, and is refused.
 var transitions = map[State][]State{
 	StateDraft:           {StateSubmitted},
-	StateSubmitted:       {StatePendingApproval, StateApproved, StateFailed},
+	StateSubmitted:       {StatePendingApproval, StateApproved, StateFailed, StateVerifying},
+	StateVerifying:       {StateApproved, StateFailed, StateExpired},
 	StatePendingApproval: {StateApproved, StateDenied, StateExpired, StateFailed},
 	StateApproved:        {StateExecuting, StateFailed},            // failed: its audit record could not be written
 	StateExecuting:       {StateExecuting, StateDone, StateFailed}, // executing→executing: lease taken over
@@ -201,6 +208,8 @@ type Request struct {
 	Failure    string    `json:"failure,omitempty"` // safe sentence
 	Retryable  bool      `json:"retryable,omitempty"`
 	Revealed   bool      `json:"revealed,omitempty"`
+	// Verify is what the caller proved (verify.go).
+	Verify Verification `json:"verify,omitzero"`
 
 	ApprovalMsg *MessageRef `json:"approval_msg,omitempty"`
 	// Origin is where the request came from (channel), for private replies.

@@ -20,8 +20,13 @@ const CheckedValue = "yes"
 // print it.
 type FormValues map[FieldID]string
 
-// secretFields are the fields whose value is a password.
-var secretFields = []FieldID{FieldPassword}
+// secretFields are the fields whose value is a password or a one-time
+// code; the personal-data answers (factFieldPrefix) count as secret too.
+var secretFields = []FieldID{FieldPassword, FieldCode}
+
+func isSecretField(f FieldID) bool {
+	return slices.Contains(secretFields, f) || strings.HasPrefix(string(f), factFieldPrefix)
+}
 
 // TakeSecret moves a secret field's value out of v into a Secret.
 func (v FormValues) TakeSecret(f FieldID) identity.Secret {
@@ -37,8 +42,10 @@ func (v FormValues) WithoutSecrets() FormValues {
 	for k, val := range v {
 		out[k] = val
 	}
-	for _, f := range secretFields {
-		delete(out, f)
+	for f := range out {
+		if isSecretField(f) {
+			delete(out, f)
+		}
 	}
 	return out
 }
@@ -58,7 +65,7 @@ func (v FormValues) String() string {
 			b.WriteByte(' ')
 		}
 		val := v[FieldID(k)]
-		if slices.Contains(secretFields, FieldID(k)) && val != "" {
+		if isSecretField(FieldID(k)) && val != "" {
 			val = "[redacted]"
 		}
 		b.WriteString(k + ":" + val)
@@ -94,6 +101,10 @@ func (s *Service) SubmitForm(ctx context.Context, f FormReply) FormAnswer {
 	switch f.Form {
 	case FormRequest:
 		return s.submitRequestForm(ctx, f)
+	case FormVerifyCode:
+		return s.checkCode(ctx, f)
+	case FormVerifyFacts:
+		return s.checkFacts(ctx, f)
 	case FormDeny:
 		j := Job{Action: ActionDeny, RequestID: f.Context, Actor: f.Actor, Where: f.Where, Reason: f.Values[FieldDenyReason]}
 		if a := s.enqueue(ctx, j); a.Tell != "" {

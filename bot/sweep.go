@@ -121,7 +121,7 @@ func (s *Service) sweepDue(ctx context.Context, d store.Deadline) bool {
 // set the next deadline); moved: it moved the request.
 func (s *Service) sweepRequest(ctx context.Context, r *Request, now time.Time) (acted, moved bool) {
 	switch {
-	case r.State == StatePendingApproval && now.After(r.ExpiresAt):
+	case (r.State == StatePendingApproval || r.State == StateVerifying) && now.After(r.ExpiresAt):
 		s.expire(ctx, r)
 		return true, true
 	case r.State == StateSubmitted && now.After(r.ExpiresAt):

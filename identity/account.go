@@ -20,6 +20,11 @@ type Account struct {
 	// names it (AD and inetOrgPerson "manager"), read by Lookup only: the
 	// owner notice may copy them. Empty when none is set.
 	Manager string `json:"manager,omitempty"`
+	// Attributes are the extra directory values the org verifies a caller
+	// against (mobile, otherMailbox, employeeID, ...), read by Lookup only,
+	// for the attributes the directory was configured to read. They are
+	// compared or sent to, never shown, logged or stored: hence no JSON.
+	Attributes map[string]string `json:"-"`
 
 	Lock     LockState `json:"lock"`
 	Disabled bool      `json:"disabled"`

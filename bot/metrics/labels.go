@@ -59,7 +59,9 @@ var refusalCodes = func() map[string]bool {
 		// execution
 		"approval_stale", "changed_since_request", "replayed", "account_changed", "rate_limit", "password_expired",
 		// submission
-		"not_technician", "invalid", "technician_open_limit", "technician_rate_limit",
+		"not_technician", "invalid", "technician_open_limit", "technician_rate_limit", "not_authorized_requester",
+		// intentional locks (/lock, /lock release: intentional_lock.refused)
+		"not_admin", "privileged", "bot_account", "self", "already_locked", "not_locked", "not_found", "unsupported", "directory_error",
 	} {
 		m[c] = true
 	}

@@ -163,6 +163,8 @@ type PolicyConfig struct {
 	TicketRetryFor time.Duration `yaml:"ticket_retry_for"`
 	// NotifyOwner tells the account's owner after every unlock or reset.
 	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
+	// Verify is how the caller proves who they are before a reset.
+	Verify VerifyConfig `yaml:"verify"`
 	// PasswordBlocklistFile lists the org's own words (its name, its
 	// products) that no password may contain, one a line.
 	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
@@ -357,6 +359,7 @@ func (c *Config) Validate() error {
 		if p.LockMode != "" && !identity.LockMode(p.LockMode).Valid() {
 			bad(k+".policy.lock_mode", "must be disable or group (got %q)", p.LockMode)
 		}
+		p.Verify.validate(k+".policy.verify", c, o, bad)
 	}
 	c.checkLease(bad)
 	c.SMTP.validate(bad)

@@ -31,6 +31,7 @@ func newDirectory(oc OrgConfig) (identity.Directory, error) {
 		BindDN: d.BindDN, BindPassword: pw, BaseDN: d.BaseDN, UserFilter: d.UserFilter,
 		DenyGroups: d.DenyGroups, IntentionalLockGroup: d.IntentionalLockGroup, DefaultPolicyDN: d.DefaultPolicyDN,
 		MaxConns: d.MaxConns, DialTimeout: d.DialTimeout, OpTimeout: d.OpTimeout,
+		VerifyAttributes: oc.Policy.Verify.policy().Attributes(),
 	})
 	var ce *ldap.ConfigError
 	if errors.As(err, &ce) {

@@ -10,6 +10,7 @@ package ldap
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -64,6 +65,10 @@ type Config struct {
 	// (olcPPolicyDefault). The bot cannot read cn=config, so without it
 	// Lookup cannot say when such an account's password expires.
 	DefaultPolicyDN string
+	// VerifyAttributes are extra attributes Lookup reads into
+	// Account.Attributes (mobile, otherMailbox, employeeID, ...): what the
+	// org verifies a caller against. Only Lookup reads them, never Search.
+	VerifyAttributes []string
 
 	MaxConns    int           // max_conns: connections to the directory at once (default 4)
 	DialTimeout time.Duration // dial_timeout: connect + TLS + bind (default 5s)
@@ -87,6 +92,7 @@ func bad(key, format string, args ...any) error {
 // so a caller mutating its Config later does not change a running Directory.
 func (c Config) withDefaults() Config {
 	c.DenyGroups = append([]string(nil), c.DenyGroups...)
+	c.VerifyAttributes = append([]string(nil), c.VerifyAttributes...)
 	if c.MaxConns == 0 {
 		c.MaxConns = DefaultMaxConns
 	}
@@ -135,6 +141,11 @@ func (c Config) Validate() error {
 	if c.InsecureSkipVerify && !c.DevMode {
 		return bad("insecure_skip_verify", "allowed only with dev_mode")
 	}
+	for _, a := range c.VerifyAttributes {
+		if !attrName.MatchString(a) {
+			return bad("verify_attributes", "%q is not an attribute name (letters, digits and hyphens)", a)
+		}
+	}
 	if strings.TrimSpace(c.BindDN) == "" {
 		return bad("bind_dn", "required (the delegated bot account)")
 	}
@@ -177,3 +188,6 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// attrName is an LDAP attribute description without options.
+var attrName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)

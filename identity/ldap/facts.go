@@ -26,9 +26,24 @@ var (
 
 func (d *Directory) lookupAttrs() []string {
 	if d.cfg.Kind == KindLDAP {
-		return ldapLookupAttrs
+		return slices.Concat(ldapLookupAttrs, d.cfg.VerifyAttributes)
 	}
-	return adLookupAttrs
+	return slices.Concat(adLookupAttrs, d.cfg.VerifyAttributes)
+}
+
+// verifyAttributes copies the configured verification attributes of e
+// (the first value of a multi-valued one, such as otherMailbox).
+func (d *Directory) verifyAttributes(e *ldap.Entry) map[string]string {
+	if len(d.cfg.VerifyAttributes) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(d.cfg.VerifyAttributes))
+	for _, a := range d.cfg.VerifyAttributes {
+		if v := e.GetAttributeValue(a); v != "" {
+			out[a] = v
+		}
+	}
+	return out
 }
 
 // adLookupFacts fills the Lookup-only facts from an entry read with

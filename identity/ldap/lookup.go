@@ -38,6 +38,7 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 		}
 		acct = d.account(e)
 		acct.Manager = e.GetAttributeValue("manager")
+		acct.Attributes = d.verifyAttributes(e)
 		if d.cfg.Kind == KindLDAP {
 			if err := d.ldapLookupFacts(c, e, &acct); err != nil {
 				return err

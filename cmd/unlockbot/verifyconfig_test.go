@@ -1,0 +1,60 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/unlockbot/unlockbot/bot"
+)
+
+func TestVerifyConfig(t *testing.T) {
+	const smtp = "smtp: {addr: \"mail:587\", from: \"it@example.test\"}\n"
+	org := `
+orgs:
+  - id: acme
+    directory: {kind: %k, dev_mode: true}
+    policy: {verify: %s}
+`
+	for name, tc := range map[string]struct{ head, kind, verify, want string }{
+		"unknown method":      {smtp, "demo", "{required: [sms_code]}", `orgs[0].policy.verify.required: "sms_code" is not a verification method this version has (email_code, personal_data)`},
+		"unknown offered":     {smtp, "demo", "{offered: [questions]}", `orgs[0].policy.verify.offered: "questions" is not`},
+		"code without smtp":   {"", "demo", "{required: [email_code]}", "orgs[0].policy.verify.email_code: needs the smtp block"},
+		"offered needs smtp":  {"", "demo", "{offered: [email_code]}", "orgs[0].policy.verify.email_code: needs the smtp block"},
+		"bad email attribute": {smtp, "demo", "{required: [email_code], email_attribute: \"mail)(x\"}", "orgs[0].policy.verify.email_attribute: \"mail)(x\" is not an attribute name"},
+		"facts not listed":    {smtp, "demo", "{required: [personal_data]}", "orgs[0].policy.verify.personal_data: lists the facts"},
+		"label missing":       {smtp, "demo", "{required: [personal_data], personal_data: [{attribute: mobile}]}", "personal_data.label: must be one line"},
+		"label too long":      {smtp, "demo", "{required: [personal_data], personal_data: [{label: " + strings.Repeat("x", 49) + ", attribute: mobile}]}", "personal_data.label: must be one line"},
+		"bad attribute":       {smtp, "demo", "{required: [personal_data], personal_data: [{label: Id, attribute: \"a b\"}]}", "personal_data.attribute: \"a b\" is not an attribute name"},
+		"too many digits":     {smtp, "demo", "{required: [personal_data], personal_data: [{label: Mobile, attribute: mobile, last_digits: 9}]}", "last_digits: must be between 0"},
+		"negative digits":     {smtp, "demo", "{required: [personal_data], personal_data: [{label: Mobile, attribute: mobile, last_digits: -1}]}", "last_digits: must be between 0"},
+		"too many facts":      {smtp, "demo", "{required: [personal_data], personal_data: [{label: a, attribute: a}, {label: b, attribute: b}, {label: c, attribute: c}, {label: d, attribute: d}, {label: e, attribute: e}, {label: f, attribute: f}]}", "asks at most 5 facts"},
+		"entra":               {smtp, "entra", "{required: [email_code]}", "orgs[0].policy.verify: needs an ad or ldap directory"},
+		"confirm not here":    {smtp, "demo", "{confirm_timeout: 10m}", "confirm_timeout"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			y := tc.head + strings.Replace(strings.Replace(org, "%s", tc.verify, 1), "%k", tc.kind, 1)
+			_, err := ParseConfig([]byte(y))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+	teams := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s", "{required: [email_code]}", 1) + "    teams: {technicians: [\"29:x\"]}\n"
+	if _, err := ParseConfig([]byte(teams)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: works on Slack only") {
+		t.Fatalf("verify on Teams: %v", err)
+	}
+	good := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s",
+		"{required: [email_code], offered: [personal_data], email_attribute: otherMailbox, personal_data: [{label: \" Employee ID \", attribute: employeeID}, {label: Mobile, attribute: mobile, last_digits: 4}]}", 1)
+	cfg, err := ParseConfig([]byte(good))
+	if err != nil {
+		t.Fatalf("good config: %v", err)
+	}
+	p := cfg.Orgs[0].Policy.Verify.policy()
+	if len(p.Required) != 1 || p.Required[0] != bot.VerifyEmailCode || len(p.Offered) != 1 || p.Offered[0] != bot.VerifyPersonalData ||
+		p.EmailAttribute != "otherMailbox" || p.PersonalData[0].Label != "Employee ID" || p.PersonalData[1].LastDigits != 4 {
+		t.Fatalf("policy %+v", p)
+	}
+	if got := strings.Join(p.Attributes(), ","); got != "otherMailbox,employeeID,mobile" {
+		t.Fatalf("directory reads %s", got)
+	}
+}
