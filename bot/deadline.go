@@ -22,7 +22,11 @@ func nextDeadline(r *Request, lease time.Duration) (time.Time, bool) {
 	case StateDone:
 		at, open := time.Time{}, false
 		if !r.Steps.Notified {
+			// After the lease, and not while a worker is sending them.
 			at, open = r.UpdatedAt.Add(lease), true
+			if r.Steps.NotifyUntil.After(at) {
+				at = r.Steps.NotifyUntil
+			}
 		}
 		if r.Steps.TicketPending && (!open || r.Steps.TicketRetryAt.Before(at)) {
 			at, open = r.Steps.TicketRetryAt, true

@@ -33,6 +33,8 @@ type Notifier interface {
 const (
 	notifyTries = 5
 	notifyWait  = 30 * time.Second
+	// notifyLease covers both waits and the owner notice.
+	notifyLease = 2*notifyWait + ownerNoticeTimeout + 15*time.Second
 )
 
 // notifyDone updates the card, confirms in the thread and tells the
@@ -42,6 +44,13 @@ const (
 // sent is never sent again (at most one duplicate, for a worker killed
 // between the platform's answer and the record).
 func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
+	if s.now().Before(r.Steps.NotifyUntil) {
+		return // another worker is sending them
+	}
+	r.Steps.NotifyUntil = s.now().Add(notifyLease)
+	if s.repo.save(ctx, r) != nil {
+		return // another worker has the request
+	}
 	s.updateCard(ctx, r)
 	thread, private := "sent", "sent"
 	if !r.Steps.ThreadSent {
@@ -63,6 +72,7 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	s.notifyOwner(ctx, o, r)
 	r.Steps.NotifyTries++
 	missing := !r.Steps.ThreadSent || !r.Steps.PrivateSent
+	r.Steps.NotifyUntil = time.Time{} // done with it: the sweeper may retry what is missing
 	if missing && r.Steps.NotifyTries < notifyTries {
 		_ = s.repo.save(ctx, r) // the sweeper tries again after the lease
 		return

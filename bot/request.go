@@ -172,6 +172,10 @@ type Steps struct {
 	ThreadSent  bool `json:"thread_sent,omitempty"`
 	PrivateSent bool `json:"private_sent,omitempty"`
 	NotifyTries int  `json:"notify_tries,omitempty"`
+	// NotifyUntil is the lease of the worker sending the confirmations:
+	// they may wait long for a busy channel's pace, and nobody else sends
+	// them meanwhile; past it, the sweeper takes over (a worker that died).
+	NotifyUntil time.Time `json:"notify_until,omitzero"`
 	// OwnerNoticeAt is when a worker began telling the account's owner
 	// (owner.go); OwnerNotified that it finished, whatever each channel
 	// answered. An old start without the finish is a worker that died

@@ -128,7 +128,7 @@ func (s *Service) sweepRequest(ctx context.Context, r *Request, now time.Time) (
 		// Never reached an approver (the card could not be recorded).
 		s.expireSubmitted(ctx, r)
 		return true, true
-	case r.State == StateDone && !r.Steps.Notified && now.Sub(r.UpdatedAt) > s.lease:
+	case r.State == StateDone && !r.Steps.Notified && now.Sub(r.UpdatedAt) > s.lease && !now.Before(r.Steps.NotifyUntil):
 		// Done, but the worker died before telling anyone: without this
 		// the requester would never get the Reveal button.
 		if o, ok := s.orgs[r.OrgID]; ok {

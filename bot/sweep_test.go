@@ -129,3 +129,38 @@ func TestSweepFailsARequestThatNeverReachedAnApprover(t *testing.T) {
 		t.Fatalf("audit trail: %s", h.audit.String())
 	}
 }
+
+// TestSweepLeavesConfirmationsToTheirWorker: a worker waiting on a busy
+// channel's pace holds the confirmations' lease; the sweeper sends
+// nothing until that lease is over (two senders would post twice).
+func TestSweepLeavesConfirmationsToTheirWorker(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := h.svc.Get(ctx, r.ID)
+	// As if a worker began sending at this moment and is still waiting.
+	got.Steps.Notified, got.Steps.ThreadSent, got.Steps.PrivateSent, got.Steps.NotifyTries = false, false, false, 0
+	got.Steps.NotifyUntil = h.clock.now().Add(notifyLease)
+	if err := h.svc.repo.save(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	threads := func() int { return strings.Count("\n"+h.chat.all(), "\nthread ") }
+	before := threads()
+	h.clock.add(notifyLease - time.Second) // past the lease of the reset, not of the sending
+	if _, err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if threads() != before {
+		t.Fatal("the sweeper sent a confirmation a live worker was sending")
+	}
+	h.clock.add(2 * time.Second)
+	if _, err := h.svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if threads() != before+1 {
+		t.Fatalf("after the worker's lease the sweeper did not send the confirmation (%d → %d)", before, threads())
+	}
+}
