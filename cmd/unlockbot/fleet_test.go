@@ -34,6 +34,10 @@ type fleet struct {
 	techs    []string
 	orgs     []fleetOrg
 	extra    string // more org directory settings, one per line
+	// pace is each channel's pace in the bot (slack.channel_interval and
+	// channel_burst); the fake allows one more in a burst, as Slack's
+	// "short bursts" do, and refuses anything faster with a 429.
+	pace     slacktest.ChannelLimit
 	replicas []*replica
 }
 
@@ -58,6 +62,10 @@ func newFleet(t *testing.T, techs, orgs int, extra ...string) *fleet {
 	f.seal = base64.StdEncoding.EncodeToString(key)
 	f.slack = slacktest.New(t, e2eToken)
 	f.slack.SetGroup("SLEADS", uLead)
+	// Slack's own pace is one message a second per channel; the fleet
+	// keeps the same rule forty times faster so a storm drains in seconds.
+	f.pace = slacktest.ChannelLimit{Interval: 25 * time.Millisecond, Burst: 3}
+	f.slack.LimitChannels(slacktest.ChannelLimit{Interval: f.pace.Interval, Burst: f.pace.Burst + 1})
 	creds := connectwisetest.Credentials{Company: "msp", PublicKey: "pub-k", PrivateKey: "priv-k", ClientID: "5f0c0ab4-1111-4e2b-9c8f-0123456789ab"}
 	f.cw = connectwisetest.New(t, creds)
 	f.cw.AddCompany(connectwisetest.Company{ID: 250, Identifier: "Lab", Name: "Lab Corp"})
@@ -92,9 +100,9 @@ log_level: warn
 audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
 recovery: { lease: 10s, sweep_interval: 1s }
 limits: { technician_open_requests: 100, technician_requests_per_hour: 1000 }
-%s
+slack: { team_id: %s, app_id: %s, channel_interval: %s, channel_burst: %d }
 orgs:
-`, port, f.redisURL, f.prefix, audit, pinned) + f.orgsYAML()
+`, port, f.redisURL, f.prefix, audit, slacktest.DefaultTeamID, slacktest.DefaultAppID, f.pace.Interval, f.pace.Burst) + f.orgsYAML()
 	}, f.env()...)
 	f.replicas = append(f.replicas, r)
 	return r
@@ -151,6 +159,33 @@ func (f *fleet) post(i int, path string, form url.Values) (int, string, error) {
 	return 0, "", fmt.Errorf("no replica answered: %w", last)
 }
 
+// accepted: Slack's answer to a submission says it was taken, at once
+// (the modal clears) or while its card still waits for the channel's pace
+// ("still being processed": the card follows).
+func accepted(code int, body string) bool {
+	return code == 200 && (strings.Contains(body, `"response_action":"clear"`) || strings.Contains(body, "still being processed"))
+}
+
+// waitCards waits until n approval cards are in the orgs' channels (a
+// storm's cards come at the channel's pace, after the submissions' answers).
+func (f *fleet) waitCards(t *testing.T, n int, within time.Duration) []card {
+	t.Helper()
+	start := time.Now()
+	for {
+		cards := f.cards(t)
+		if len(cards) >= n {
+			if len(cards) > n {
+				t.Fatalf("%d approval cards for %d submissions", len(cards), n)
+			}
+			return cards
+		}
+		if time.Since(start) > within {
+			t.Fatalf("%d approval cards after %v, want %d", len(cards), within, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // cards lists every approval card in the orgs' channels with the request
 // id on its Approve button (read before anyone decides).
 func (f *fleet) cards(t *testing.T) []card {
@@ -161,10 +196,10 @@ func (f *fleet) cards(t *testing.T) []card {
 	}
 	var out []card
 	for _, m := range f.slack.Messages() {
-		if !channels[m.Channel] || m.ThreadTS != "" {
-			continue
-		}
 		raw, _ := json.Marshal(map[string]any{"blocks": m.Blocks})
+		if !channels[m.Channel] || m.ThreadTS != "" || !strings.Contains(string(raw), `"action_id":"unlockbot.approve"`) {
+			continue // a thread reply, or an alert beside the cards
+		}
 		out = append(out, card{m.Channel, m.TS, requestIDIn(t, string(raw))})
 	}
 	return out

@@ -85,9 +85,12 @@ func (s *Server) StormUsers(t testing.TB, ou string, n int) []string {
 
 // LockAll locks every dn for real (wrong-password binds up to the lockout
 // threshold), on workers connections at once, and fails the test if one
-// is not locked afterwards.
+// is not locked afterwards. At cleanup every dn is unlocked again as
+// administrator, whatever the test did: hundreds of locked accounts left
+// in the delegated OU would fill other tests' "locked first" listings.
 func (s *Server) LockAll(t testing.TB, dns []string, workers int) {
 	t.Helper()
+	t.Cleanup(func() { s.unlockAll(t, dns) })
 	work := make(chan string)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -118,6 +121,19 @@ func (s *Server) LockAll(t testing.TB, dns []string, workers int) {
 	wg.Wait()
 	if len(failed) > 0 {
 		t.Fatalf("%d of %d accounts not locked after bad binds, e.g. %s", len(failed), len(dns), failed[0])
+	}
+}
+
+// unlockAll clears the lockout of every dn as administrator.
+func (s *Server) unlockAll(t testing.TB, dns []string) {
+	c := s.Admin(t)
+	for _, dn := range dns {
+		m := ldap.NewModifyRequest(dn, nil)
+		m.Replace("lockoutTime", []string{"0"})
+		if err := c.Modify(m); err != nil {
+			t.Errorf("unlock %s at cleanup: %v", dn, err)
+			return
+		}
 	}
 }
 
