@@ -75,7 +75,7 @@ func lockedAlertCard(r *Request) Card {
 func codeForm(r *Request) Form {
 	return Form{ID: FormVerifyCode, Title: "E-mail code", Submit: "Check", Cancel: "Cancel", Context: r.ID,
 		Fields: []FormField{{ID: FieldCode, Label: "Code", Widget: WidgetText, Placeholder: "6 digits",
-			Hint: "A code was e-mailed to " + r.Account.Label() + "'s address in the directory. Ask the caller to read it out; it lasts 10 minutes."}}}
+			Hint: codeHint(r)}}}
 }
 
 // factsForm asks for the org's personal-data facts; it never holds the

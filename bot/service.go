@@ -242,6 +242,9 @@ func (s *Service) event(typ, outcome string, r *Request, actor string, detail ma
 		return e
 	}
 	e.RequestID, e.Org, e.Platform, e.Target, e.TargetDN = r.ID, r.OrgID, r.Platform, r.Account.Username, r.Account.ID
+	if r.SelfService {
+		e.Detail = withOrigin(detail)
+	}
 	switch {
 	case actor == r.Requester.Key():
 		e.ActorName = r.Requester.Name

@@ -109,7 +109,7 @@ type PendingCode struct {
 // missingVerification lists the org's required methods r has not passed.
 func missingVerification(o *Org, r *Request) []VerifyMethod {
 	var out []VerifyMethod
-	for _, m := range o.Policy.Verify.Required {
+	for _, m := range requiredMethods(o, r) {
 		if !slices.Contains(r.Verify.Passed, m) {
 			out = append(out, m)
 		}

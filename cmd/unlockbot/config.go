@@ -165,6 +165,8 @@ type PolicyConfig struct {
 	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
 	// Verify is how the caller proves who they are before a reset.
 	Verify VerifyConfig `yaml:"verify"`
+	// SelfService lets people unlock their own account.
+	SelfService SelfServiceConfig `yaml:"self_service"`
 	// PasswordBlocklistFile lists the org's own words (its name, its
 	// products) that no password may contain, one a line.
 	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
@@ -360,6 +362,7 @@ func (c *Config) Validate() error {
 			bad(k+".policy.lock_mode", "must be disable or group (got %q)", p.LockMode)
 		}
 		p.Verify.validate(k+".policy.verify", c, o, bad)
+		p.SelfService.validate(k+".policy.self_service", p.Verify, c.SMTP, bad)
 	}
 	c.checkLease(bad)
 	c.SMTP.validate(bad)
