@@ -32,11 +32,12 @@ func (p VerifyPolicy) smsAttribute() string {
 
 // E164 normalises a directory phone number to E.164 (+ and 8 to 15
 // digits, the first not 0): spaces, dots, dashes, slashes and brackets
-// go, a leading 00 becomes +. A number without its country code cannot
+// go, a leading 00 becomes +, and the "(0)" of a national trunk prefix
+// written after the country code (+44 (0)20 …) is dropped. A number without its country code cannot
 // be told apart from a local one, so it is refused ("", false), as is
 // anything else that is not a number.
 func E164(v string) (string, bool) {
-	v = strings.TrimSpace(v)
+	v = strings.ReplaceAll(strings.TrimSpace(v), "(0)", "")
 	if strings.HasPrefix(v, "00") {
 		v = "+" + v[2:]
 	}
