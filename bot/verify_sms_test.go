@@ -4,37 +4,22 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-// fakeSMS records the texts it is given (bot/sms/smstest is the strict
-// fake of the wire; this one is the bot's side).
-type fakeSMS struct {
-	mu   sync.Mutex
-	sent [][2]string // to, body
-	fail error
+// fakeSMS records the texts it is given as mails to the number (bot/sms/
+// smstest is the strict fake of the wire; this one is the bot's side).
+type fakeSMS struct{ fakeMailer }
+
+func (f *fakeSMS) Send(ctx context.Context, to, body string) error {
+	return f.fakeMailer.Send(ctx, Mail{To: []string{to}, Text: body})
 }
 
-func (f *fakeSMS) Send(_ context.Context, to, body string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return f.fail
-	}
-	f.sent = append(f.sent, [2]string{to, body})
-	return nil
-}
-
-func (f *fakeSMS) to(n string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *fakeSMS) texts(n string) []string {
 	var out []string
-	for _, m := range f.sent {
-		if m[0] == n {
-			out = append(out, m[1])
-		}
+	for _, m := range f.to(n) {
+		out = append(out, m.Text)
 	}
 	return out
 }
@@ -53,13 +38,13 @@ func smsHarness(t *testing.T) (*harness, *fakeSMS) {
 // textCode presses Send SMS code and returns the code texted.
 func (h *harness) textCode(f *fakeSMS, id string) string {
 	h.t.Helper()
-	before := len(f.to(aliceMobile))
+	before := len(f.texts(aliceMobile))
 	a := h.svc.Click(context.Background(), Click{Action: ActionVerifySMS, RequestID: id, Actor: tech, Where: "D-tech"})
 	if a.Form == nil || a.Form.ID != FormVerifyCode || a.Form.Title != "SMS code" || !strings.Contains(a.Form.Fields[0].Hint, "texted") {
 		h.t.Fatalf("send SMS code answered %+v, want the SMS code form", a)
 	}
 	h.drain()
-	got := f.to(aliceMobile)
+	got := f.texts(aliceMobile)
 	if len(got) != before+1 {
 		h.t.Fatalf("%d texts to %s, want %d; chat: %s", len(got), aliceMobile, before+1, h.chat.all())
 	}
@@ -183,7 +168,7 @@ func TestSMSCodeRefusedWithoutAUsableNumber(t *testing.T) {
 	h.dir.Put(alice)
 	h.svc.orgs["acme"].Policy.Verify.SMSAttribute = "pager"
 	press()
-	if len(f.to("+491701234567")) != 1 || len(f.sent) != 1 {
+	if len(f.texts("+491701234567")) != 1 || len(f.sent) != 1 {
 		t.Fatalf("texts %v", f.sent)
 	}
 	h.svc.sms = nil
