@@ -19,9 +19,16 @@ func selfServiceCard(o *Org, r *Request) Card {
 
 // codeHint is the code form's hint: a technician asks the caller, a
 // person unlocking their own account reads their e-mail.
-func codeHint(r *Request) string {
+func codeHint(r *Request, m VerifyMethod) string {
 	if r.SelfService {
+		if m == VerifySMSCode {
+			return "We texted a code to your mobile in the directory. Type it here; it lasts 10 minutes."
+		}
 		return "We e-mailed a code to your address in the directory. Type it here; it lasts 10 minutes."
 	}
-	return "A code was e-mailed to " + r.Account.Label() + "'s address in the directory. Ask the caller to read it out; it lasts 10 minutes."
+	sent := "A code was e-mailed to " + r.Account.Label() + "'s address in the directory."
+	if m == VerifySMSCode {
+		sent = "A code was texted to " + r.Account.Label() + "'s mobile in the directory."
+	}
+	return sent + " Ask the caller to read it out; it lasts 10 minutes."
 }

@@ -39,6 +39,8 @@ type Config struct {
 	Jobs Jobs
 	// Mailer sends the owner notice by e-mail (nil: no e-mail).
 	Mailer Mailer
+	// SMS sends verification codes by text message (nil: none).
+	SMS SMSSender
 }
 
 // Service runs the flow. It is safe for concurrent use and holds no request
@@ -51,6 +53,7 @@ type Service struct {
 	orgList   []*Org
 	notifiers map[string]Notifier
 	mailer    Mailer
+	sms       SMSSender
 	people    map[string]People
 	log       zerolog.Logger
 	now       func() time.Time
@@ -83,6 +86,7 @@ func New(c Config) (*Service, error) {
 		orgs:             map[string]*Org{},
 		notifiers:        c.Notifiers,
 		mailer:           c.Mailer,
+		sms:              c.SMS,
 		log:              c.Log,
 		now:              c.Now,
 		lease:            c.Lease,

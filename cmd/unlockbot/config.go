@@ -47,6 +47,8 @@ type Config struct {
 	Orgs          []OrgConfig   `yaml:"orgs"`
 	// SMTP sends the owner notice by e-mail (smtpconfig.go).
 	SMTP SMTPConfig `yaml:"smtp"`
+	// SMS sends verification codes by text message (smsconfig.go).
+	SMS SMSConfig `yaml:"sms"`
 }
 
 // LimitsConfig bounds one technician across all orgs.
@@ -366,6 +368,7 @@ func (c *Config) Validate() error {
 	}
 	c.checkLease(bad)
 	c.SMTP.validate(bad)
+	c.SMS.validate(bad)
 	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
 }
