@@ -28,6 +28,10 @@ type Config struct {
 	// Lease is how long one executor owns a reset before another may take
 	// it over (a crashed replica).
 	Lease time.Duration
+	// RunTries is how many times one execution tries a reset whose
+	// directory or store did not answer before it stops with Retry offered
+	// (default 3; 1: at once).
+	RunTries int
 	// TicketRetryFirst is the wait before a pending ticket update is tried
 	// again (default 1 min); each later try waits twice as long, up to 30
 	// minutes.
@@ -58,6 +62,7 @@ type Service struct {
 	log       zerolog.Logger
 	now       func() time.Time
 	lease     time.Duration
+	runTries  int
 	// ticketRetryFirst: see Config.TicketRetryFirst.
 	ticketRetryFirst time.Duration
 	limits           Limits
@@ -90,6 +95,7 @@ func New(c Config) (*Service, error) {
 		log:              c.Log,
 		now:              c.Now,
 		lease:            c.Lease,
+		runTries:         c.RunTries,
 		ticketRetryFirst: c.TicketRetryFirst,
 		limits:           c.Limits.withDefaults(),
 	}
@@ -108,6 +114,9 @@ func New(c Config) (*Service, error) {
 	}
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
+	}
+	if s.runTries <= 0 {
+		s.runTries = defaultRunTries
 	}
 	s.repo.lease, s.repo.now = s.lease, s.now
 	s.duePage, s.dueMax = defaultDuePage, defaultDueMax
