@@ -49,8 +49,10 @@ func (s *Service) Click(ctx context.Context, c Click) Answer {
 		}
 		f := DenyForm(c.RequestID)
 		return Answer{Form: &f}
-	case ActionVerifyEmail, ActionVerifyFacts:
+	case ActionVerifyEmail, ActionVerifyFacts, ActionVerifySMS, ActionVerifyConfirm:
 		return s.clickVerify(ctx, c)
+	case ActionConfirmYes, ActionConfirmNo:
+		return s.clickConfirm(ctx, c)
 	case ActionReveal:
 		if c.Show == nil {
 			return Answer{Tell: "The password cannot be shown here. Press Reveal in your private message from unlockbot."}

@@ -14,6 +14,10 @@ const dueSet = "sweep:due"
 func nextDeadline(r *Request, lease time.Duration) (time.Time, bool) {
 	switch r.State {
 	case StateSubmitted, StatePendingApproval, StateVerifying:
+		// A chat confirmation nobody answered (verify_confirm.go).
+		if c := r.Verify.Confirm; c != nil && c.Deadline.Before(r.ExpiresAt) {
+			return c.Deadline, true
+		}
 		return r.ExpiresAt, true
 	case StateApproved:
 		return r.UpdatedAt.Add(lease), true

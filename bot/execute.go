@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/identity"
@@ -26,14 +27,54 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 	if err != nil {
 		return r, err
 	}
-	if err := s.run(ctx, o, r, fresh); err != nil {
+	for try := 1; ; try++ {
+		err := s.run(ctx, o, r, fresh)
+		if err == nil {
+			break
+		}
 		if errors.Is(err, ErrStopped) {
 			return s.handBack(ctx, r, err)
 		}
-		return s.fail(ctx, r, err)
+		// A directory or store that did not answer (a storm's load, a
+		// failover) is tried again from the last recorded step, so a
+		// reset does not wait for a person to press Retry.
+		if try >= s.runTries || KindOf(err) != KindUnavailable || ctx.Err() != nil { // a refusal is no *Error: never retried
+			return s.fail(ctx, r, err)
+		}
+		s.reqLog(r).Info().Err(err).Int("try", try).Msg("reset step did not get an answer; trying again")
+		if !pause(ctx, time.Duration(try)*runBackoff) {
+			return s.fail(ctx, r, err)
+		}
+		// From what the store holds, as a Retry would: the attempt that
+		// failed may have marked a step in memory it never recorded.
+		again, lerr := s.load(ctx, r.ID)
+		if lerr != nil || again.State != StateExecuting || again.Attempts != r.Attempts {
+			return s.fail(ctx, r, err)
+		}
+		r, fresh = again, nil // and read the account again
 	}
 	s.finish(ctx, o, r)
 	return r, nil
+}
+
+// defaultRunTries bounds the attempts of one execution at transient
+// failures (Config.RunTries); runBackoff is the pause before the second
+// (twice it before the third).
+const (
+	defaultRunTries = 3
+	runBackoff      = 500 * time.Millisecond
+)
+
+// pause waits d or until ctx ends; false when ctx ended.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // claim takes the request for this executor: approved → executing, or

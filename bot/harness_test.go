@@ -2,6 +2,7 @@ package bot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -137,6 +138,9 @@ type harness struct {
 	clock   *clock
 	org     *Org
 	lastID  string // for hooks that need the request under test
+	// runTries is Config.RunTries (0: 1, so an injected failure fails
+	// the reset at once; the tests of retrying set more)
+	runTries int
 	// failAudit makes the audit sink refuse events of this type.
 	failAudit string
 	durable   typeLog // event types the flow flushed to disk on their own
@@ -256,7 +260,8 @@ func (h *harness) replica(st store.Store) *Service {
 		org.Tickets = h.wrapTickets(org.Tickets)
 	}
 	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit, nil)}, Orgs: []*Org{&org},
-		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute, Limits: h.limits})
+		Log: zerolog.New(h.logs).Level(zerolog.DebugLevel), Now: h.clock.now, Lease: time.Minute, Limits: h.limits,
+		RunTries: cmp.Or(h.runTries, 1)})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -12,6 +12,12 @@ import (
 const (
 	ActionVerifyEmail ActionID = "unlockbot.verify_email" // send an e-mail code, open the code form
 	ActionVerifyFacts ActionID = "unlockbot.verify_facts" // open the personal-data form
+	ActionVerifySMS   ActionID = "unlockbot.verify_sms"   // text an SMS code, open the code form
+	// ActionVerifyConfirm asks the account's owner in chat; they answer
+	// with ActionConfirmYes or ActionConfirmNo on the DM.
+	ActionVerifyConfirm ActionID = "unlockbot.verify_confirm"
+	ActionConfirmYes    ActionID = "unlockbot.confirm_yes"
+	ActionConfirmNo     ActionID = "unlockbot.confirm_no"
 
 	FormVerifyCode  FormID = "unlockbot.verify_code"
 	FormVerifyFacts FormID = "unlockbot.verify_facts"
@@ -29,6 +35,10 @@ func verifyActions(o *Org, r *Request) []Action {
 			out = append(out, Action{ID: ActionVerifyEmail, Label: "Send e-mail code", RequestID: r.ID, Style: StylePrimary})
 		case VerifyPersonalData:
 			out = append(out, Action{ID: ActionVerifyFacts, Label: "Check personal data", RequestID: r.ID})
+		case VerifySMSCode:
+			out = append(out, Action{ID: ActionVerifySMS, Label: "Send SMS code", RequestID: r.ID, Style: StylePrimary})
+		case VerifyChatConfirm:
+			out = append(out, Action{ID: ActionVerifyConfirm, Label: "Ask the owner in chat", RequestID: r.ID})
 		}
 	}
 	return out
@@ -72,10 +82,14 @@ func lockedAlertCard(r *Request) Card {
 }
 
 // codeForm is where the technician types the code the caller reads out.
-func codeForm(r *Request) Form {
-	return Form{ID: FormVerifyCode, Title: "E-mail code", Submit: "Check", Cancel: "Cancel", Context: r.ID,
+func codeForm(r *Request, m VerifyMethod) Form {
+	title := "E-mail code"
+	if m == VerifySMSCode {
+		title = "SMS code"
+	}
+	return Form{ID: FormVerifyCode, Title: title, Submit: "Check", Cancel: "Cancel", Context: r.ID,
 		Fields: []FormField{{ID: FieldCode, Label: "Code", Widget: WidgetText, Placeholder: "6 digits",
-			Hint: "A code was e-mailed to " + r.Account.Label() + "'s address in the directory. Ask the caller to read it out; it lasts 10 minutes."}}}
+			Hint: codeHint(r, m)}}}
 }
 
 // factsForm asks for the org's personal-data facts; it never holds the
@@ -106,4 +120,35 @@ func codeMailText(o *Org, code string) string {
 func unverifiedExpiredCard(r *Request) Card {
 	return Card{Title: "Request expired", Tone: ToneWarning, Footer: "Request " + r.ID,
 		Text: fmt.Sprintf("The caller for %s was not verified in time. Nothing was changed; submit it again with /unlock.", r.Account.Label())}
+}
+
+// confirmCard is the owner's question. It is neutral: it does not say who
+// called or what they said, only what would be done, so a Yes is a
+// choice and not a reflex.
+func confirmCard(o *Org, r *Request) Card {
+	what := "reset your password"
+	if r.UnlockOnly() {
+		what = "unlock your account"
+	}
+	return Card{Title: "Did you ask to " + what + "?", Tone: ToneInfo, Footer: "Request " + r.ID,
+		Text: fmt.Sprintf("The %s service desk was asked to %s (%s). Answer Yes only if it was you. No stops it, changes nothing and alerts the service desk. This question is open for %s.",
+			o.Name, what, r.Account.Username, o.Policy.Verify.confirmTimeout()),
+		Actions: []Action{{ID: ActionConfirmYes, Label: "Yes, it was me", RequestID: r.ID, Style: StylePrimary},
+			{ID: ActionConfirmNo, Label: "No", RequestID: r.ID, Style: StyleDanger}}}
+}
+
+// deniedAlertCard tells the approval channel (and the technician) that
+// the owner said No: someone is likely posing as them.
+func deniedAlertCard(r *Request) Card {
+	return Card{Title: "⚠️ The owner did not ask for this: " + r.Account.Label(), Tone: ToneDanger, Footer: "Request " + r.ID,
+		Text:   "The account's owner answered No in chat, so the request was stopped and nothing was changed. The caller is probably not the owner: treat it as an attempt to take over the account.",
+		Fields: []Field{person("Requested by", r.Requester)}}
+}
+
+// confirmSilentCard tells the technician the owner did not answer.
+func confirmSilentCard(o *Org, r *Request) Card {
+	left := maxVerifyFailures - r.Verify.Failures
+	return Card{Title: "No answer from the owner: " + r.Account.Label(), Tone: ToneWarning, Footer: "Request " + r.ID,
+		Text: fmt.Sprintf("%s did not answer in chat within %s, so the confirmation failed (%s left before the request is locked). Ask again, or verify the caller another way.",
+			r.Account.Label(), o.Policy.Verify.confirmTimeout(), plural(left, "try", "tries"))}
 }

@@ -72,6 +72,8 @@ type Policy struct {
 	AuthorizedRequesters []string
 	// Verify is how the caller must prove who they are (verify.go).
 	Verify VerifyPolicy
+	// SelfService lets people unlock their own account (selfservice.go).
+	SelfService SelfService
 }
 
 // withDefaults fills the zero values with the safe defaults.

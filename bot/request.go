@@ -218,6 +218,9 @@ type Request struct {
 	ApprovalMsg *MessageRef `json:"approval_msg,omitempty"`
 	// Origin is where the request came from (channel), for private replies.
 	Origin string `json:"origin,omitempty"`
+	// SelfService: the requester asked for their own account
+	// (selfservice.go); verification is then mandatory.
+	SelfService bool `json:"self_service,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`

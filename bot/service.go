@@ -28,6 +28,10 @@ type Config struct {
 	// Lease is how long one executor owns a reset before another may take
 	// it over (a crashed replica).
 	Lease time.Duration
+	// RunTries is how many times one execution tries a reset whose
+	// directory or store did not answer before it stops with Retry offered
+	// (default 3; 1: at once).
+	RunTries int
 	// TicketRetryFirst is the wait before a pending ticket update is tried
 	// again (default 1 min); each later try waits twice as long, up to 30
 	// minutes.
@@ -39,6 +43,8 @@ type Config struct {
 	Jobs Jobs
 	// Mailer sends the owner notice by e-mail (nil: no e-mail).
 	Mailer Mailer
+	// SMS sends verification codes by text message (nil: none).
+	SMS SMSSender
 }
 
 // Service runs the flow. It is safe for concurrent use and holds no request
@@ -51,10 +57,12 @@ type Service struct {
 	orgList   []*Org
 	notifiers map[string]Notifier
 	mailer    Mailer
+	sms       SMSSender
 	people    map[string]People
 	log       zerolog.Logger
 	now       func() time.Time
 	lease     time.Duration
+	runTries  int
 	// ticketRetryFirst: see Config.TicketRetryFirst.
 	ticketRetryFirst time.Duration
 	limits           Limits
@@ -83,9 +91,11 @@ func New(c Config) (*Service, error) {
 		orgs:             map[string]*Org{},
 		notifiers:        c.Notifiers,
 		mailer:           c.Mailer,
+		sms:              c.SMS,
 		log:              c.Log,
 		now:              c.Now,
 		lease:            c.Lease,
+		runTries:         c.RunTries,
 		ticketRetryFirst: c.TicketRetryFirst,
 		limits:           c.Limits.withDefaults(),
 	}
@@ -104,6 +114,9 @@ func New(c Config) (*Service, error) {
 	}
 	if s.lease == 0 {
 		s.lease = 2 * time.Minute
+	}
+	if s.runTries <= 0 {
+		s.runTries = defaultRunTries
 	}
 	s.repo.lease, s.repo.now = s.lease, s.now
 	s.duePage, s.dueMax = defaultDuePage, defaultDueMax
@@ -242,6 +255,9 @@ func (s *Service) event(typ, outcome string, r *Request, actor string, detail ma
 		return e
 	}
 	e.RequestID, e.Org, e.Platform, e.Target, e.TargetDN = r.ID, r.OrgID, r.Platform, r.Account.Username, r.Account.ID
+	if r.SelfService {
+		e.Detail = withOrigin(detail)
+	}
 	switch {
 	case actor == r.Requester.Key():
 		e.ActorName = r.Requester.Name

@@ -25,6 +25,10 @@ type Submission struct {
 	// Flags are operator overrides (the CLI's --force-no-limit), recorded
 	// in the audit trail with the submission.
 	Flags []string
+	// selfService: the requester asks for their own account, which
+	// SelfService found from their chat profile (selfservice.go); never
+	// set from a form.
+	selfService bool
 }
 
 const maxReasonLen = 500
@@ -58,6 +62,9 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 			err = errorf("bot.BreakGlass", KindNotFound, nil, "There is no organization %q in the config.", sub.OrgID)
 		}
 	}
+	if sub.selfService {
+		o, err = s.orgs[sub.OrgID], nil // picked and checked by SelfService
+	}
 	if err != nil {
 		s.refused(ctx, nil, sub, typed, "", "not_technician", err)
 		return nil, err
@@ -70,7 +77,7 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 		ID: newID(), OrgID: o.ID, Platform: sub.Requester.Platform, Requester: sub.Requester, Mode: mode,
 		TicketID: strings.TrimSpace(sub.TicketID), Temporary: sub.Temporary, NoteToPSA: sub.NoteToPSA,
 		Reason: strings.TrimSpace(sub.Reason), Origin: sub.Origin, Generated: sub.Password.IsZero(),
-		State: StateDraft,
+		State: StateDraft, SelfService: sub.selfService,
 	}
 	if mode == ModeUnlock {
 		// Nothing about a password applies: none is set, shown or noted.
@@ -128,6 +135,8 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 		s.watchBurst(ctx, o, req)
 	}
 	switch {
+	case req.SelfService:
+		return s.startSelfService(ctx, o, req)
 	case breakGlass:
 		return s.autoApprove(ctx, req, "break_glass:"+sub.Requester.Key(), acct)
 	case o.Policy.RequireApproval && o.Policy.Verify.On():
@@ -151,6 +160,9 @@ func (s *Service) refused(ctx context.Context, req *Request, sub Submission, typ
 		ActorName: sub.Requester.Name, Platform: sub.Requester.Platform, Org: sub.OrgID, Target: typed, TargetDN: dn, Detail: map[string]string{"why": why, "message": SafeMessage(err)}}
 	if req != nil {
 		e.RequestID, e.Detail["mode"] = req.ID, string(req.Mode)
+	}
+	if sub.selfService {
+		e.Detail["origin"] = originSelfService
 	}
 	_ = s.append(ctx, e)
 }

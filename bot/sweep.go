@@ -124,6 +124,10 @@ func (s *Service) sweepRequest(ctx context.Context, r *Request, now time.Time) (
 	case (r.State == StatePendingApproval || r.State == StateVerifying) && now.After(r.ExpiresAt):
 		s.expire(ctx, r)
 		return true, true
+	case confirmDue(r, now):
+		// The owner did not answer the chat confirmation in time.
+		s.confirmTimedOut(ctx, r)
+		return true, true
 	case r.State == StateSubmitted && now.After(r.ExpiresAt):
 		// Never reached an approver (the card could not be recorded).
 		s.expireSubmitted(ctx, r)

@@ -24,6 +24,8 @@ type VerifyMethod string
 const (
 	VerifyEmailCode    VerifyMethod = "email_code"
 	VerifyPersonalData VerifyMethod = "personal_data"
+	VerifySMSCode      VerifyMethod = "sms_code"
+	VerifyChatConfirm  VerifyMethod = "chat_confirm"
 )
 
 // VerifyPolicy is an org's policy.verify.
@@ -38,6 +40,12 @@ type VerifyPolicy struct {
 	EmailAttribute string
 	// PersonalData are the facts the technician asks the caller for.
 	PersonalData []PersonalFact
+	// SMSAttribute is the directory attribute the SMS code goes to
+	// ("mobile", the default).
+	SMSAttribute string
+	// ConfirmTimeout is how long the owner has to answer the chat
+	// confirmation (default 10 minutes); silence is not a yes.
+	ConfirmTimeout time.Duration
 }
 
 // PersonalFact is one question of the personal-data check: the label the
@@ -73,6 +81,9 @@ func (p VerifyPolicy) Attributes() []string {
 	if a := p.EmailAttribute; a != "" && a != "mail" {
 		out = append(out, a)
 	}
+	if slices.Contains(p.Methods(), VerifySMSCode) {
+		out = append(out, p.smsAttribute())
+	}
 	for _, f := range p.PersonalData {
 		if !slices.Contains(out, f.Attribute) {
 			out = append(out, f.Attribute)
@@ -93,6 +104,10 @@ type Verification struct {
 	Failures int            `json:"failures,omitempty"`
 	Locked   bool           `json:"locked,omitempty"`
 	Code     *PendingCode   `json:"code,omitempty"`
+	// Confirm is a chat confirmation asked and not yet answered.
+	Confirm *PendingConfirm `json:"confirm,omitempty"`
+	// Denied: the account's owner answered No (verify_confirm.go).
+	Denied bool `json:"denied,omitempty"`
 }
 
 // PendingCode is a one-time code sent and not yet typed back.
@@ -109,7 +124,7 @@ type PendingCode struct {
 // missingVerification lists the org's required methods r has not passed.
 func missingVerification(o *Org, r *Request) []VerifyMethod {
 	var out []VerifyMethod
-	for _, m := range o.Policy.Verify.Required {
+	for _, m := range requiredMethods(o, r) {
 		if !slices.Contains(r.Verify.Passed, m) {
 			out = append(out, m)
 		}
@@ -146,6 +161,10 @@ func methodLabel(m VerifyMethod) string {
 		return "e-mail code"
 	case VerifyPersonalData:
 		return "personal data"
+	case VerifySMSCode:
+		return "SMS code"
+	case VerifyChatConfirm:
+		return "chat confirmation"
 	}
 	return string(m)
 }
@@ -153,6 +172,8 @@ func methodLabel(m VerifyMethod) string {
 // verifyStatus is the approval card's and the ticket note's line.
 func verifyStatus(o *Org, r *Request) string {
 	switch {
+	case r.Verify.Denied:
+		return "failed (the account's owner said they did not ask; request stopped)"
 	case r.Verify.Locked:
 		return "failed (" + strconv.Itoa(maxVerifyFailures) + " wrong answers; request locked)"
 	case len(missingVerification(o, r)) > 0:
@@ -242,44 +263,48 @@ func (s *Service) reportFailure(ctx context.Context, o *Org, r *Request, m Verif
 	}
 	_ = s.recordAfter(ctx, "verify.locked", audit.Refused, r, who.Key(), detail)
 	s.reqLog(r).Warn().Str("method", string(m)).Msg("verification failed too often; request locked")
-	s.afterLock(ctx, o, r)
+	s.alertStopped(ctx, o, r, lockedAlertCard(r))
 	c := failedCard(r)
 	return FormAnswer{Replace: &c}
 }
 
-// afterLock tells everyone of a locked request once it is saved.
-func (s *Service) afterLock(ctx context.Context, o *Org, r *Request) {
+// alertStopped tells everyone of a request that verification stopped
+// (locked, or denied by the owner) once it is saved: the approval channel
+// (in the card's thread, or in a message of its own) and the technician.
+func (s *Service) alertStopped(ctx context.Context, o *Org, r *Request, alert Card) {
 	_ = s.repo.dropPassword(ctx, r.ID)
 	s.updateCard(ctx, r)
 	if r.ApprovalMsg != nil {
-		s.thread(ctx, r, lockedAlertCard(r))
+		s.thread(ctx, r, alert)
 	} else if n, ch := s.notifier(r), o.ApprovalChannel[r.Platform]; n != nil && ch != "" {
-		if _, err := n.PostApproval(ctx, ch, lockedAlertCard(r)); err != nil {
-			s.reqLog(r).Warn().Err(err).Msg("could not alert the approval channel of a locked request")
+		if _, err := n.PostApproval(ctx, ch, alert); err != nil {
+			s.reqLog(r).Warn().Err(err).Msg("could not alert the approval channel of a stopped request")
 		}
 	}
-	s.tell(ctx, r, r.Requester, lockedAlertCard(r))
+	s.tell(ctx, r, r.Requester, alert)
 }
 
 // clickVerify answers a Verify button: the form opens at once (a
 // platform's trigger lasts seconds) and an e-mail code is sent after the
 // ack. Who may verify is checked here and again when the answer comes.
 func (s *Service) clickVerify(ctx context.Context, c Click) Answer {
-	m := VerifyEmailCode
-	if c.Action == ActionVerifyFacts {
-		m = VerifyPersonalData
-	}
+	m := map[ActionID]VerifyMethod{ActionVerifyEmail: VerifyEmailCode, ActionVerifyFacts: VerifyPersonalData,
+		ActionVerifySMS: VerifySMSCode, ActionVerifyConfirm: VerifyChatConfirm}[c.Action]
 	who := s.complete(ctx, c.Actor)
 	r, o, err := s.verifyTarget(ctx, "bot.clickVerify", c.RequestID, who, m)
 	if err != nil {
 		s.clickLog(c.Actor, c.Action, c.RequestID).Info().Err(err).Msg("verification refused")
 		return Answer{Tell: UserSentence(err)}
 	}
-	if m == VerifyPersonalData {
+	switch m {
+	case VerifyPersonalData:
 		f := factsForm(o, r)
 		return Answer{Form: &f}
+	case VerifyChatConfirm:
+		s.Detach(func(ctx context.Context) { s.askOwner(ctx, r.ID, who, c.Where) })
+		return Answer{Tell: "Asking " + r.Account.Label() + " in chat whether they asked for this. The approval card shows the answer."}
 	}
-	s.Detach(func(ctx context.Context) { s.sendEmailCode(ctx, r.ID, who, c.Where) })
-	f := codeForm(r)
+	s.Detach(func(ctx context.Context) { s.sendCode(ctx, r.ID, who, c.Where, m) })
+	f := codeForm(r, m)
 	return Answer{Form: &f}
 }

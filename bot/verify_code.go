@@ -105,14 +105,15 @@ func checkVerifier(o *Org, r *Request, who Actor, m VerifyMethod) error {
 	return nil
 }
 
-// sendEmailCode makes a code, stores its hash and mails it. It runs after
-// the click's ack (the code form is already open); what goes wrong is
-// told to the technician where they clicked.
-func (s *Service) sendEmailCode(ctx context.Context, id string, who Actor, where string) {
-	const op = "bot.sendEmailCode"
+// sendCode makes a code for m (e-mail or SMS), stores its hash and sends
+// it to where the directory says. It runs after the click's ack (the code
+// form is already open); what goes wrong is told to the technician where
+// they clicked.
+func (s *Service) sendCode(ctx context.Context, id string, who Actor, where string, m VerifyMethod) {
+	const op = "bot.sendCode"
 	ctx, cancel := context.WithTimeout(ctx, codeSendTimeout)
 	defer cancel()
-	r, o, err := s.verifyTarget(ctx, op, id, who, VerifyEmailCode)
+	r, o, err := s.verifyTarget(ctx, op, id, who, m)
 	if err != nil {
 		s.whisper(ctx, who, where, UserSentence(err))
 		return
@@ -122,21 +123,17 @@ func (s *Service) sendEmailCode(ctx context.Context, id string, who Actor, where
 		s.whisper(ctx, who, where, r.Account.Username+" could not be read from the directory: "+SafeMessage(err))
 		return
 	}
-	addr := emailOf(o.Policy.Verify, acct)
-	if s.mailer == nil {
-		s.whisper(ctx, who, where, "unlockbot has no mail server to send codes with. Ask an admin to set the smtp block, or verify the caller another way.")
-		return
-	}
-	if addr == "" {
-		s.whisper(ctx, who, where, "There is no e-mail address in the directory for "+r.Account.Username+" to send a code to. Verify the caller another way.")
+	dest, masked, send, refusal := s.codeRoute(o, r, acct, m)
+	if refusal != "" {
+		s.whisper(ctx, who, where, refusal)
 		return
 	}
 	code, salt := newCode(), make([]byte, 16)
 	_, _ = rand.Read(salt)
-	pc := &PendingCode{Method: VerifyEmailCode, Salt: salt, MAC: s.repo.sealer.codeMAC(salt, id, VerifyEmailCode, code),
-		Expires: s.now().Add(codeTTL), To: maskAddress(addr)}
+	pc := &PendingCode{Method: m, Salt: salt, MAC: s.repo.sealer.codeMAC(salt, id, m, code),
+		Expires: s.now().Add(codeTTL), To: masked}
 	r, err = s.update(ctx, op, id, func(r *Request) error {
-		if err := checkVerifier(o, r, who, VerifyEmailCode); err != nil {
+		if err := checkVerifier(o, r, who, m); err != nil {
 			return err
 		}
 		r.Verify.Code = pc
@@ -146,14 +143,37 @@ func (s *Service) sendEmailCode(ctx context.Context, id string, who Actor, where
 		s.whisper(ctx, who, where, UserSentence(err))
 		return
 	}
-	detail := map[string]string{"method": string(VerifyEmailCode), "to": pc.To}
-	if err := s.mailer.Send(ctx, Mail{To: []string{addr}, Subject: "Your " + o.Name + " verification code", Text: codeMailText(o, code)}); err != nil {
-		s.reqLog(r).Warn().Err(err).Msg("verification code not sent")
+	detail := map[string]string{"method": string(m), "to": pc.To}
+	if err := send(ctx, dest, code); err != nil {
+		s.reqLog(r).Warn().Err(err).Str("method", string(m)).Msg("verification code not sent")
 		_ = s.recordAfter(ctx, "verify.code_sent", audit.Failed, r, who.Key(), detail)
-		s.whisper(ctx, who, where, "The code could not be e-mailed. Try again in a minute, or verify the caller another way.")
+		verb := "e-mailed"
+		if m == VerifySMSCode {
+			verb = "texted"
+		}
+		s.whisper(ctx, who, where, "The code could not be "+verb+". Try again in a minute, or verify the caller another way.")
 		return
 	}
 	_ = s.recordAfter(ctx, "verify.code_sent", audit.OK, r, who.Key(), detail)
+}
+
+// codeRoute is where m's code goes for acct: the destination (from the
+// directory only), its masked form, and the send; or the sentence that
+// says why it cannot go.
+func (s *Service) codeRoute(o *Org, r *Request, acct identity.Account, m VerifyMethod) (dest, masked string, send func(ctx context.Context, to, code string) error, refusal string) {
+	if m == VerifySMSCode {
+		return s.smsRoute(o, r, acct)
+	}
+	addr := emailOf(o.Policy.Verify, acct)
+	switch {
+	case s.mailer == nil:
+		return "", "", nil, "unlockbot has no mail server to send codes with. Ask an admin to set the smtp block, or verify the caller another way."
+	case addr == "":
+		return "", "", nil, "There is no e-mail address in the directory for " + r.Account.Username + " to send a code to. Verify the caller another way."
+	}
+	return addr, maskAddress(addr), func(ctx context.Context, to, code string) error {
+		return s.mailer.Send(ctx, Mail{To: []string{to}, Subject: "Your " + o.Name + " verification code", Text: codeMailText(o, code)})
+	}, ""
 }
 
 // checkCode answers the code form: right, wrong, expired or none waiting.
@@ -163,17 +183,23 @@ func (s *Service) checkCode(ctx context.Context, f FormReply) FormAnswer {
 	who := f.Actor
 	var o *Org
 	var outcome string // passed, wrong, expired
+	m := VerifyEmailCode
 	r, err := s.update(ctx, op, f.Context, func(r *Request) (err error) {
 		if o, err = s.orgOf(op, r); err != nil {
 			return err
 		}
-		if err := checkVerifier(o, r, who, VerifyEmailCode); err != nil {
+		pc := r.Verify.Code
+		if pc != nil {
+			m = pc.Method
+		} else if !slices.Contains(o.Policy.Verify.Methods(), m) {
+			m = VerifySMSCode // the org's other code method
+		}
+		if err := checkVerifier(o, r, who, m); err != nil {
 			return err
 		}
-		pc := r.Verify.Code
 		switch {
 		case pc == nil:
-			return errorf(op, KindConflict, nil, "No code is waiting for this request (each code works once). Press Send e-mail code for a new one.")
+			return errorf(op, KindConflict, nil, "No code is waiting for this request (each code works once). Press the send button for a new one.")
 		case s.now().After(pc.Expires):
 			outcome, r.Verify.Code = "expired", nil
 		case hmac.Equal(pc.MAC, s.repo.sealer.codeMAC(pc.Salt, r.ID, pc.Method, typed)):
@@ -192,12 +218,12 @@ func (s *Service) checkCode(ctx context.Context, f FormReply) FormAnswer {
 	}
 	switch outcome {
 	case "expired":
-		_ = s.recordAfter(ctx, "verify.failed", audit.Refused, r, who.Key(), map[string]string{"method": string(VerifyEmailCode), "why": "expired"})
-		return FormAnswer{Errors: map[FieldID]string{FieldCode: "That code expired (codes last 10 minutes). Press Send e-mail code for a new one."}}
+		_ = s.recordAfter(ctx, "verify.failed", audit.Refused, r, who.Key(), map[string]string{"method": string(m), "why": "expired"})
+		return FormAnswer{Errors: map[FieldID]string{FieldCode: "That code expired (codes last 10 minutes). Press the send button for a new one."}}
 	case "wrong":
-		return s.reportFailure(ctx, o, r, VerifyEmailCode, who, "wrong_code")
+		return s.reportFailure(ctx, o, r, m, who, "wrong_code")
 	}
-	return s.passedAnswer(ctx, o, r, VerifyEmailCode, who)
+	return s.passedAnswer(ctx, o, r, m, who)
 }
 
 // passedAnswer records a passed method and closes the form with what

@@ -28,6 +28,10 @@ func (a *Adapter) handleCommand(w http.ResponseWriter, r *http.Request, _ []byte
 		writeEphemeral(w, a.svc.LockCommand(ctx, actor, cmd.ChannelID, cmd.Text))
 		return
 	}
+	if reply, ok := a.svc.SelfService(ctx, actor, cmd.ChannelID, cmd.Text); ok {
+		writeEphemeral(w, reply)
+		return
+	}
 	form, err := a.svc.NewForm(ctx, actor, cmd.ChannelID, cmd.Text)
 	if err != nil {
 		log.Info().Str("why", safe(err)).Msg("unlock command refused")

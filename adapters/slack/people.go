@@ -41,3 +41,36 @@ func (a *Adapter) FindByEmail(ctx context.Context, email string) (bot.Actor, boo
 	}
 	return bot.Actor{Platform: Platform, Tenant: a.ws.team, ID: u.ID}, true, nil
 }
+
+var _ bot.ProfileMail = (*Adapter)(nil)
+
+// ProfileEmails implements bot.ProfileMail with users.info (scope
+// users:read.email): the address on the person's Slack profile, asked
+// each time rather than cached, since a profile's address can change and
+// a stale one could name someone else's account. A deactivated user, a
+// bot or a user of another team has none.
+func (a *Adapter) ProfileEmails(ctx context.Context, who bot.Actor) ([]string, error) {
+	if who.Platform != Platform || who.Tenant != a.ws.team || who.ID == "" {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	var out struct {
+		User struct {
+			TeamID  string `json:"team_id"`
+			Deleted bool   `json:"deleted"`
+			IsBot   bool   `json:"is_bot"`
+			Profile struct {
+				Email string `json:"email"`
+			} `json:"profile"`
+		} `json:"user"`
+	}
+	if err := a.api.callForm(ctx, "users.info", url.Values{"user": {who.ID}}, &out); err != nil {
+		return nil, err
+	}
+	u := out.User
+	if u.Deleted || u.IsBot || (u.TeamID != "" && u.TeamID != a.ws.team) || u.Profile.Email == "" {
+		return nil, nil
+	}
+	return []string{u.Profile.Email}, nil
+}

@@ -267,10 +267,23 @@ func (c *Connector) Update(ctx context.Context, serviceURL, conv, activityID str
 	return c.do(ctx, opUpdate, http.MethodPut, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(activityID), body, nil)
 }
 
+// Member is one conversation member as the connector answers for a Teams
+// user (a TeamsChannelAccount): besides the ids, the e-mail and UPN their
+// Entra profile holds, which is how unlockbot knows whose account is
+// theirs (authorized requesters, self-service).
+type Member struct {
+	ID                string `json:"id"`
+	Name              string `json:"name,omitempty"`
+	AadObjectID       string `json:"aadObjectId,omitempty"`
+	Email             string `json:"email,omitempty"`
+	UserPrincipalName string `json:"userPrincipalName,omitempty"`
+}
+
 // Member looks userID (MRI or Entra object id) up among conv's members:
-// the way to learn a user's object id from an MRI, or that they left.
-func (c *Connector) Member(ctx context.Context, serviceURL, conv, userID string) (schema.ChannelAccount, error) {
-	var out schema.ChannelAccount
+// the way to learn a user's object id from an MRI, their e-mail and UPN,
+// or that they left.
+func (c *Connector) Member(ctx context.Context, serviceURL, conv, userID string) (Member, error) {
+	var out Member
 	err := c.do(ctx, opMember, http.MethodGet, serviceURL, convPath(conv)+"/members/"+url.PathEscape(userID), nil, &out)
 	return out, err
 }

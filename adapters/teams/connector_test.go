@@ -21,7 +21,7 @@ import (
 
 const connChannel = "19:approvals0123@thread.tacv2"
 
-var connUser = teamstest.User{MRI: "29:1-alice-mri", AADObjectID: "aad-alice-0001", Name: "Alice Tech"}
+var connUser = teamstest.User{MRI: "29:1-alice-mri", AADObjectID: "aad-alice-0001", Name: "Alice Tech", Email: "alice@lab.example", UPN: "alice@corp.lab.example"}
 
 // connRig is a connector wired to the fake, with the sleeps it asked for
 // and its log captured.
@@ -152,7 +152,8 @@ func TestConnectorPersonalAndMember(t *testing.T) {
 		t.Fatalf("posted = %+v, %v", p, ok)
 	}
 	m, err := r.c.Member(ctx, svc, connChannel, connUser.MRI)
-	if err != nil || m.ID != connUser.MRI || m.AadObjectID != connUser.AADObjectID || m.Name != connUser.Name {
+	if err != nil || m.ID != connUser.MRI || m.AadObjectID != connUser.AADObjectID || m.Name != connUser.Name ||
+		m.Email != connUser.Email || m.UserPrincipalName != connUser.UPN {
 		t.Fatalf("Member = %+v, %v", m, err)
 	}
 

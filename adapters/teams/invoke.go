@@ -109,7 +109,7 @@ func (a *Adapter) view(ctx context.Context, id string, who bot.Actor) invokeResp
 // form with the values typed (never a password) and each sentence beside
 // its field; otherwise the form gives way to what happens next.
 func (a *Adapter) submit(ctx context.Context, d actionData, who bot.Actor, in string) invokeResponse {
-	if d.Form != bot.FormRequest && d.Form != bot.FormDeny {
+	if d.Form != bot.FormRequest && d.Form != bot.FormDeny && d.Form != bot.FormVerifyCode {
 		return messageAnswer(unreadable)
 	}
 	if d.Where != "" {

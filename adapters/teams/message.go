@@ -58,6 +58,10 @@ func (a *Adapter) onMessage(act *activity) {
 			a.answer(ctx, svcURL, conv, id, personal, helpText)
 			return
 		}
+		if reply, ok := a.svc.SelfService(ctx, from, in, args); ok {
+			a.answer(ctx, svcURL, conv, id, personal, reply)
+			return
+		}
 		form, err := a.svc.NewForm(ctx, from, in, strings.TrimSpace(args))
 		if err != nil {
 			log().Info().Str("why", safe(err)).Msg("unlock command refused")

@@ -47,6 +47,8 @@ type Config struct {
 	Orgs          []OrgConfig   `yaml:"orgs"`
 	// SMTP sends the owner notice by e-mail (smtpconfig.go).
 	SMTP SMTPConfig `yaml:"smtp"`
+	// SMS sends verification codes by text message (smsconfig.go).
+	SMS SMSConfig `yaml:"sms"`
 }
 
 // LimitsConfig bounds one technician across all orgs.
@@ -165,6 +167,8 @@ type PolicyConfig struct {
 	NotifyOwner NotifyOwnerConfig `yaml:"notify_owner"`
 	// Verify is how the caller proves who they are before a reset.
 	Verify VerifyConfig `yaml:"verify"`
+	// SelfService lets people unlock their own account.
+	SelfService SelfServiceConfig `yaml:"self_service"`
 	// PasswordBlocklistFile lists the org's own words (its name, its
 	// products) that no password may contain, one a line.
 	PasswordBlocklistFile string     `yaml:"password_blocklist_file"`
@@ -360,9 +364,11 @@ func (c *Config) Validate() error {
 			bad(k+".policy.lock_mode", "must be disable or group (got %q)", p.LockMode)
 		}
 		p.Verify.validate(k+".policy.verify", c, o, bad)
+		p.SelfService.validate(k+".policy.self_service", p.Verify, c.SMTP, bad)
 	}
 	c.checkLease(bad)
 	c.SMTP.validate(bad)
+	c.SMS.validate(bad)
 	checkOverlaps(c.Orgs, bad)
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/unlockbot/unlockbot/bot"
 )
@@ -15,6 +16,8 @@ type VerifyConfig struct {
 	Offered        []string             `yaml:"offered"`
 	EmailAttribute string               `yaml:"email_attribute"` // mail (default) or otherMailbox, ...
 	PersonalData   []PersonalFactConfig `yaml:"personal_data"`
+	SMSAttribute   string               `yaml:"sms_attribute"`   // mobile (default)
+	ConfirmTimeout time.Duration        `yaml:"confirm_timeout"` // chat_confirm's wait (default 10m)
 }
 
 // PersonalFactConfig is one personal-data question.
@@ -25,13 +28,13 @@ type PersonalFactConfig struct {
 }
 
 // verifyMethods are the methods this build carries.
-var verifyMethods = []string{string(bot.VerifyEmailCode), string(bot.VerifyPersonalData)}
+var verifyMethods = []string{string(bot.VerifyEmailCode), string(bot.VerifyPersonalData), string(bot.VerifySMSCode), string(bot.VerifyChatConfirm)}
 
 // ldapAttribute is an attribute name the directory can be asked for.
 var ldapAttribute = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,63}$`)
 
 func (v VerifyConfig) policy() bot.VerifyPolicy {
-	p := bot.VerifyPolicy{EmailAttribute: v.EmailAttribute}
+	p := bot.VerifyPolicy{EmailAttribute: v.EmailAttribute, SMSAttribute: v.SMSAttribute, ConfirmTimeout: v.ConfirmTimeout}
 	for _, m := range v.Required {
 		p.Required = append(p.Required, bot.VerifyMethod(m))
 	}
@@ -65,6 +68,15 @@ func (v VerifyConfig) validate(k string, c *Config, oc OrgConfig, bad func(strin
 	}
 	if uses[string(bot.VerifyEmailCode)] && c.SMTP.Addr == "" {
 		bad(k+".email_code", "needs the smtp block (addr, from) to send codes")
+	}
+	if uses[string(bot.VerifySMSCode)] && c.SMS.Kind == "" {
+		bad(k+".sms_code", "needs the sms block (kind, account_sid, auth_token_env, from) to send codes")
+	}
+	if v.SMSAttribute != "" && !ldapAttribute.MatchString(v.SMSAttribute) {
+		bad(k+".sms_attribute", "%q is not an attribute name", v.SMSAttribute)
+	}
+	if v.ConfirmTimeout != 0 && (v.ConfirmTimeout < time.Minute || v.ConfirmTimeout > time.Hour) {
+		bad(k+".confirm_timeout", "must be between 1m and 1h (got %s)", v.ConfirmTimeout)
 	}
 	if v.EmailAttribute != "" && !ldapAttribute.MatchString(v.EmailAttribute) {
 		bad(k+".email_attribute", "%q is not an attribute name", v.EmailAttribute)

@@ -16,7 +16,7 @@ orgs:
     policy: {verify: %s}
 `
 	for name, tc := range map[string]struct{ head, kind, verify, want string }{
-		"unknown method":      {smtp, "demo", "{required: [sms_code]}", `orgs[0].policy.verify.required: "sms_code" is not a verification method this version has (email_code, personal_data)`},
+		"unknown method":      {smtp, "demo", "{required: [voice_call]}", `orgs[0].policy.verify.required: "voice_call" is not a verification method this version has (email_code, personal_data, sms_code, chat_confirm)`},
 		"unknown offered":     {smtp, "demo", "{offered: [questions]}", `orgs[0].policy.verify.offered: "questions" is not`},
 		"code without smtp":   {"", "demo", "{required: [email_code]}", "orgs[0].policy.verify.email_code: needs the smtp block"},
 		"offered needs smtp":  {"", "demo", "{offered: [email_code]}", "orgs[0].policy.verify.email_code: needs the smtp block"},
@@ -29,7 +29,10 @@ orgs:
 		"negative digits":     {smtp, "demo", "{required: [personal_data], personal_data: [{label: Mobile, attribute: mobile, last_digits: -1}]}", "last_digits: must be between 0"},
 		"too many facts":      {smtp, "demo", "{required: [personal_data], personal_data: [{label: a, attribute: a}, {label: b, attribute: b}, {label: c, attribute: c}, {label: d, attribute: d}, {label: e, attribute: e}, {label: f, attribute: f}]}", "asks at most 5 facts"},
 		"entra":               {smtp, "entra", "{required: [email_code]}", "orgs[0].policy.verify: needs an ad or ldap directory"},
-		"confirm not here":    {smtp, "demo", "{confirm_timeout: 10m}", "confirm_timeout"},
+		"confirm too long":    {smtp, "demo", "{required: [chat_confirm], confirm_timeout: 2h}", "orgs[0].policy.verify.confirm_timeout: must be between 1m and 1h (got 2h0m0s)"},
+		"confirm too short":   {smtp, "demo", "{required: [chat_confirm], confirm_timeout: 30s}", "confirm_timeout: must be between 1m and 1h"},
+		"sms without block":   {smtp, "demo", "{required: [sms_code]}", "orgs[0].policy.verify.sms_code: needs the sms block"},
+		"bad sms attribute":   {smtp, "demo", "{required: [chat_confirm], sms_attribute: \"a)(b\"}", "orgs[0].policy.verify.sms_attribute: \"a)(b\" is not an attribute name"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			y := tc.head + strings.Replace(strings.Replace(org, "%s", tc.verify, 1), "%k", tc.kind, 1)

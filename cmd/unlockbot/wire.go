@@ -136,7 +136,7 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
 				LockMode: identity.LockMode(oc.Policy.LockMode),
-				Verify:   oc.Policy.Verify.policy(),
+				Verify:   oc.Policy.Verify.policy(), SelfService: oc.Policy.SelfService.policy(),
 			},
 		}
 		if o.Policy, err = passwordPolicy(o.Policy, oc); err != nil {
@@ -151,6 +151,11 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 		a.Close()
 		return nil, fmt.Errorf("smtp: %w", err)
 	}
+	texts, err := cfg.SMS.sender()
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("sms: %w", err)
+	}
 	var jobs bot.Jobs
 	if rs, ok := a.store.(*redisstore.Store); ok && shared {
 		if a.queue, err = a.jobQueue(rs); err != nil {
@@ -159,7 +164,7 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 		}
 		jobs = a.queue
 	}
-	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Jobs: jobs, Mailer: mailerOrNil(m),
+	a.svc, err = bot.New(bot.Config{Store: a.store, Sealer: sealer, Audit: a.audit.sink, Orgs: a.orgs, Log: a.log, Jobs: jobs, Mailer: mailerOrNil(m), SMS: texts,
 		Lease: cfg.Recovery.Lease, TicketRetryFirst: cfg.Recovery.TicketRetryFirst,
 		Limits: bot.Limits{OpenPerTechnician: cfg.Limits.TechnicianOpenRequests, PerTechnicianPerHour: cfg.Limits.TechnicianRequestsPerHour,
 			Burst: bot.Burst{Technician: max(cfg.Limits.Burst.Technician, 0), Org: max(cfg.Limits.Burst.Org, 0), Window: cfg.Limits.Burst.Window}}})

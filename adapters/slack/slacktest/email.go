@@ -47,3 +47,14 @@ func (s *Server) lookupByEmail(c Call) answer {
 	return answer{"ok": true, "user": map[string]any{"id": u.id, "team_id": s.workspace().TeamID, "deleted": u.deleted,
 		"is_bot": false, "profile": map[string]any{"email": addr}}}
 }
+
+// emailOf is the address SetEmail gave user id (users.info's
+// profile.email); s.mu is held.
+func (s *Server) emailOf(id string) (string, emailUser, bool) {
+	for addr, u := range s.emails {
+		if u.id == id {
+			return addr, u, true
+		}
+	}
+	return "", emailUser{}, false
+}

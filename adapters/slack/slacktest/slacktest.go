@@ -94,12 +94,18 @@ func (s *Server) userInfo(c Call) answer {
 	}
 	s.mu.Lock()
 	name, ok := s.users[id]
+	addr, u, hasMail := s.emailOf(id)
+	team := s.ws.TeamID
 	s.mu.Unlock()
-	if !ok {
+	if !ok && !hasMail {
 		return fail2("user_not_found")
 	}
+	profile := map[string]any{"display_name": name, "real_name": name}
+	if hasMail {
+		profile["email"] = addr // with users:read.email, as the bot's token has
+	}
 	return answer{"ok": true, "user": map[string]any{"id": id, "name": strings.ToLower(id), "real_name": name,
-		"profile": map[string]any{"display_name": name, "real_name": name}}}
+		"deleted": u.deleted, "is_bot": false, "team_id": team, "profile": profile}}
 }
 
 // APIURL is the base to give the client (ends in "/").

@@ -298,7 +298,8 @@ func (c *connector) update(w http.ResponseWriter, r *http.Request) {
 }
 
 // member is GET v3/conversations/{conv}/members/{user}, by MRI or Entra
-// object id.
+// object id. Like Teams it answers a TeamsChannelAccount: email and
+// userPrincipalName when the profile has them, absent when not.
 func (c *connector) member(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.begin(w, r, CallMember); !ok {
 		return
@@ -310,10 +311,17 @@ func (c *connector) member(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("user")
 	for _, u := range conv.Members {
 		if u.MRI == id || u.AADObjectID == id {
-			jsonAnswer(w, http.StatusOK, map[string]string{
+			out := map[string]string{
 				"id": u.MRI, "name": u.Name, "aadObjectId": u.AADObjectID,
 				"userRole": "user", "tenantId": c.s.Options().TenantID,
-			})
+			}
+			if u.Email != "" {
+				out["email"] = u.Email
+			}
+			if u.UPN != "" {
+				out["userPrincipalName"] = u.UPN
+			}
+			jsonAnswer(w, http.StatusOK, out)
 			return
 		}
 	}

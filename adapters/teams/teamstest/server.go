@@ -33,9 +33,11 @@ type Options struct {
 
 // User is a Teams user as the Bot Framework names them: MRI is the
 // channel-specific id ("29:…") activities carry in from.id; AADObjectID is
-// the Entra object id (from.aadObjectId) roles are checked by.
+// the Entra object id (from.aadObjectId) roles are checked by. Email and
+// UPN are their Entra profile's, which the member lookup answers with.
 type User struct {
 	MRI, AADObjectID, Name string
+	Email, UPN             string
 }
 
 // Server is the fake. One httptest server serves every endpoint under
