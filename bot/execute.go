@@ -59,10 +59,11 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 
 // defaultRunTries bounds the attempts of one execution at transient
 // failures (Config.RunTries); runBackoff is the pause before the second
-// (twice it before the third).
+// (twice it before the third): long enough for a DC over its accept
+// queue for a moment to catch up.
 const (
 	defaultRunTries = 3
-	runBackoff      = 500 * time.Millisecond
+	runBackoff      = time.Second
 )
 
 // pause waits d or until ctx ends; false when ctx ended.
