@@ -4,7 +4,7 @@
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 
-.PHONY: demo test services unit bench vet build
+.PHONY: fleet demo test services unit bench vet build
 
 # A release build names itself: `unlockbot version` and /metrics' build info.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -19,6 +19,14 @@ demo:
 
 test: services vet
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) fleet
+
+# Several `unlockbot serve` processes on one Redis and the lab's Samba:
+# the reliability test (300 approvals, one replica SIGKILLed) and the
+# lockout storm (500 at once). A pass of their own, after the others,
+# because they load the one domain controller for minutes.
+fleet: services
+	UNLOCKBOT_FLEET=1 $(GO) test -count=1 -timeout 20m -run 'TestReliabilityThreeReplicasOneKilled|TestLockoutStorm' -v ./cmd/unlockbot
 
 services:
 	bash .ci/services.sh

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"os"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -52,6 +53,12 @@ type card struct{ channel, ts, id string }
 // is "lab" on the whole delegated OU; more are storm0… on OU=Storm0…
 func newFleet(t *testing.T, techs, orgs int, extra ...string) *fleet {
 	t.Helper()
+	if os.Getenv("UNLOCKBOT_FLEET") != "1" {
+		// Not a missing server: these load the lab's one domain controller
+		// for minutes and must not share it with the other packages' tests,
+		// so `make test` runs them in a pass of their own (`make fleet`).
+		t.Skip("the fleet tests run in their own pass: make fleet (UNLOCKBOT_FLEET=1 go test -run 'Reliability|LockoutStorm' ./cmd/unlockbot)")
+	}
 	f := &fleet{lab: ldaptest.AD(t), redisURL: storetest.RedisURL(t), prefix: "fleet:" + rand.Text()[:10] + ":"}
 	f.bin = filepath.Join(t.TempDir(), "unlockbot")
 	if out, err := exec.Command("go", "build", "-o", f.bin, ".").CombinedOutput(); err != nil {
@@ -86,7 +93,7 @@ func newFleet(t *testing.T, techs, orgs int, extra ...string) *fleet {
 	return f
 }
 
-// start runs one more replica: a 10 s lease (twice its longest
+// start runs one more replica: a 20 s lease (twice its longest
 // directory call) and a 1 s sweep, so a killed
 // replica's work is taken over within seconds.
 func (f *fleet) start(t *testing.T) *replica {
@@ -96,9 +103,9 @@ func (f *fleet) start(t *testing.T) *replica {
 redis_url: %q
 redis_prefix: %q
 seal_key_env: FLEET_SEAL_KEY
-log_level: warn
+log_level: info
 audit: { file: %q, hmac_keys: [{ id: t1, key_env: UNLOCKBOT_TEST_AUDIT_KEY }] }
-recovery: { lease: 10s, sweep_interval: 1s }
+recovery: { lease: 20s, sweep_interval: 1s }
 limits: { technician_open_requests: 100, technician_requests_per_hour: 1000 }
 slack: { team_id: %s, app_id: %s, channel_interval: %s, channel_burst: %d }
 orgs:
@@ -123,8 +130,8 @@ func (f *fleet) orgsYAML() string {
       bind_password_env: FLEET_BIND_PASSWORD
       base_dn: %q
       intentional_lock_group: %q
-      dial_timeout: 2s
-      op_timeout: 3s%s
+      dial_timeout: 3s
+      op_timeout: 5s%s
     slack: { channels: [%s], approval_channel: %s, technicians: [%s], approvers: [SLEADS] }
     psa:
       kind: connectwise
@@ -224,6 +231,20 @@ func (f *fleet) waitDone(t *testing.T, cards []card, within time.Duration) {
 	for f.done(cards) < len(cards) {
 		if time.Since(start) > within {
 			var logs strings.Builder
+			shown := 0
+			for _, c := range cards {
+				if m, ok := f.slack.Message(c.channel, c.ts); ok && !cardDone(m.Text, m.Blocks) && shown < 3 {
+					shown++
+					fmt.Fprintf(&logs, "not done: %s %s: %s\n", c.channel, c.id, m.Text)
+					for i, r := range f.replicas {
+						for _, l := range strings.Split(r.log(), "\n") {
+							if strings.Contains(l, c.id) {
+								fmt.Fprintf(&logs, "  replica %d: %s\n", i, l)
+							}
+						}
+					}
+				}
+			}
 			for i, r := range f.replicas {
 				fmt.Fprintf(&logs, "--- replica %d ---\n%s\n", i, lastLines(r.log(), 30))
 			}

@@ -20,7 +20,7 @@ import (
 const (
 	stormOrgs     = 10
 	stormPerOrg   = 50
-	stormSlots    = 4 // directory.max_concurrent_resets of each org
+	stormSlots    = 2 // directory.max_concurrent_resets of each org: 20 at once on the lab's one DC
 	stormReplicas = 3
 )
 
