@@ -2,11 +2,11 @@ package main
 
 import (
 	"crypto/rand"
-	"os"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
