@@ -222,3 +222,26 @@ func TestSlackSelfServiceRefusesIntentionalLock(t *testing.T) {
 		t.Fatalf("/unlock out of the group: %s", body)
 	}
 }
+
+// TestSlackSelfServiceByMail: a person whose Slack profile holds their
+// directory mail, not their UPN, is mapped to their account (through the
+// type-ahead and metrics wrappers to identity/ldap's lookup by mail), and
+// the request is theirs.
+func TestSlackSelfServiceByMail(t *testing.T) {
+	lab := ldaptest.AD(t)
+	e, _ := selfServiceE2E(t, lab, "")
+	name, dn := newLabUser(t, lab)
+	setAttrs(t, lab, dn, map[string]string{"mail": name + ".mail@lab.example.test"})
+	lab.Lock(t, dn)
+	e.fake.SetEmail(name+".mail@lab.example.test", uPerson)
+	if body := e.command(uPerson, "/unlock", ""); !strings.Contains(body, "Check your direct messages") {
+		t.Fatalf("/unlock by mail: %s", body)
+	}
+	var submitted bool
+	for _, r := range selfRecords(t, e.audit) {
+		submitted = submitted || (r.Type == "request.submitted" && r.TargetDN == dn)
+	}
+	if !submitted {
+		t.Fatal("no self-service request for the account the mail names")
+	}
+}
