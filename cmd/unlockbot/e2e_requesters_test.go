@@ -15,6 +15,18 @@ func requestFormBy(who, account, mode, trigger string) url.Values {
 	return f
 }
 
+// refusedAs reports whether the trail at path has a request.refused for
+// the account dn with detail.why why.
+func refusedAs(t *testing.T, path, dn, why string) bool {
+	t.Helper()
+	for _, r := range trailOf(t, path) {
+		if r.Type == "request.refused" && r.TargetDN == dn && r.Detail["why"] == why {
+			return true
+		}
+	}
+	return false
+}
+
 // TestSlackAuthorizedRequesters is policy.authorized_requesters end to end
 // on Slack against Samba: with SLEADS listed, the technician uTech (not
 // listed) is refused for someone else's account, audited as
@@ -55,11 +67,7 @@ func TestSlackAuthorizedRequesters(t *testing.T) {
 	if approvals() != before || lab.MetaVersion(t, otherDN, ldaptest.AttLockoutTime) != lockouts || !lab.Locked(t, otherDN) {
 		t.Fatal("the refused request went on, or changed AD")
 	}
-	var refused bool
-	for _, r := range trailOf(t, e.audit) {
-		refused = refused || (r.Type == "request.refused" && r.TargetDN == otherDN && r.Detail["why"] == "not_authorized_requester")
-	}
-	if !refused {
+	if !refusedAs(t, e.audit, otherDN, "not_authorized_requester") {
 		t.Fatal("no request.refused why not_authorized_requester for the other account")
 	}
 

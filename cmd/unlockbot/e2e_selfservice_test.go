@@ -32,6 +32,17 @@ func selfServiceE2E(t *testing.T, lab *ldaptest.Server, slackMore string) (*e2e,
 	return newE2EOrgs(t, head, orgs, t.TempDir()+"/audit.jsonl", ""), smtp
 }
 
+// lockedPerson is a lab user locked out for real, with mail name+mail,
+// whose Slack profile (uPerson's) holds name+profile.
+func lockedPerson(t *testing.T, e *e2e, lab *ldaptest.Server, mail, profile string) (name, dn string) {
+	t.Helper()
+	name, dn = newLabUser(t, lab)
+	setAttrs(t, lab, dn, map[string]string{"mail": name + mail})
+	lab.Lock(t, dn)
+	e.fake.SetEmail(name+profile, uPerson)
+	return name, dn
+}
+
 // command sends a slash command from who in the help channel and returns
 // the ephemeral answer.
 func (e *e2e) command(who, cmd, text string) string {
@@ -186,12 +197,9 @@ func codeForm(who, meta, code string) url.Values {
 func TestSlackSelfServiceRefusesIntentionalLock(t *testing.T) {
 	lab := ldaptest.AD(t)
 	e, smtp := selfServiceE2E(t, lab, "")
-	name, dn := newLabUser(t, lab)
-	setAttrs(t, lab, dn, map[string]string{"mail": name + "@lab.example.test"})
-	lab.Lock(t, dn)
+	_, dn := lockedPerson(t, e, lab, "@lab.example.test", "@example.test")
 	lab.SetMember(t, lab.IntentionalLockDN, dn, true)
 	t.Cleanup(func() { lab.SetMember(t, lab.IntentionalLockDN, dn, false) })
-	e.fake.SetEmail(name+"@example.test", uPerson)
 	lockouts, pwd := lab.MetaVersion(t, dn, ldaptest.AttLockoutTime), lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)
 
 	if body := e.command(uPerson, "/unlock", ""); !strings.Contains(body, "locked on purpose") {
@@ -230,10 +238,7 @@ func TestSlackSelfServiceRefusesIntentionalLock(t *testing.T) {
 func TestSlackSelfServiceByMail(t *testing.T) {
 	lab := ldaptest.AD(t)
 	e, _ := selfServiceE2E(t, lab, "")
-	name, dn := newLabUser(t, lab)
-	setAttrs(t, lab, dn, map[string]string{"mail": name + ".mail@lab.example.test"})
-	lab.Lock(t, dn)
-	e.fake.SetEmail(name+".mail@lab.example.test", uPerson)
+	_, dn := lockedPerson(t, e, lab, ".mail@lab.example.test", ".mail@lab.example.test")
 	if body := e.command(uPerson, "/unlock", ""); !strings.Contains(body, "Check your direct messages") {
 		t.Fatalf("/unlock by mail: %s", body)
 	}

@@ -82,11 +82,7 @@ func TestTeamsAuthorizedRequesters(t *testing.T) {
 	if e.approvalCards(other) != 0 || lab.MetaVersion(t, otherDN, ldaptest.AttLockoutTime) != lockouts {
 		t.Fatal("the refused request went on, or changed AD")
 	}
-	var refused bool
-	for _, r := range trailOf(t, e.audit) {
-		refused = refused || (r.Type == "request.refused" && r.TargetDN == otherDN && r.Detail["why"] == "not_authorized_requester")
-	}
-	if !refused {
+	if !refusedAs(t, e.audit, otherDN, "not_authorized_requester") {
 		t.Fatal("no request.refused why not_authorized_requester")
 	}
 	if ans := e.request(tmOwn, own, "unlock"); strings.Contains(ans.Raw, "only for your own account") || e.approvalCards(own) != 1 {
