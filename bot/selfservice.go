@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -168,7 +169,7 @@ func (s *Service) ownAccount(ctx context.Context, a Actor) (*Org, identity.Accou
 	var found []match
 	for _, o := range s.selfServiceOrgs(a) {
 		for _, addr := range addrs {
-			acct, err := o.Directory.Lookup(ctx, addr)
+			acct, err := lookupAddress(ctx, o.Directory, addr)
 			switch {
 			case errors.Is(err, identity.ErrNotFound):
 				continue
@@ -192,6 +193,29 @@ func (s *Service) ownAccount(ctx context.Context, a Actor) (*Org, identity.Accou
 		return found[0].o, found[0].acct, "", nil
 	}
 	return nil, identity.Account{}, "ambiguous_account", errorf(op, KindConflict, nil, "Your e-mail address matches more than one account. Call the helpdesk.")
+}
+
+// lookupAddress is the one account addr names in d: by logon name (the
+// UPN) and, where d can, by mail. An address that is one account's UPN
+// and another's mail names two people: ErrAmbiguous.
+func lookupAddress(ctx context.Context, d identity.Directory, addr string) (identity.Account, error) {
+	acct, err := d.Lookup(ctx, addr)
+	mf, ok := identity.Find[identity.MailFinder](d)
+	if !ok || (err != nil && !errors.Is(err, identity.ErrNotFound)) {
+		return acct, err
+	}
+	byMail, merr := mf.LookupByMail(ctx, addr)
+	switch {
+	case err != nil: // not found by name: the mail decides
+		return byMail, merr
+	case errors.Is(merr, identity.ErrNotFound):
+		return acct, nil
+	case merr != nil && !errors.Is(merr, identity.ErrAmbiguous):
+		return identity.Account{}, merr
+	case merr != nil || byMail.ID != acct.ID:
+		return identity.Account{}, fmt.Errorf("%s is a UPN and another account's mail: %w", addr, identity.ErrAmbiguous)
+	}
+	return acct, nil
 }
 
 // selfSentence is a validation error's sentence for the person: the

@@ -264,3 +264,64 @@ func (h *harness) onlyRequest() *Request {
 	}
 	return r
 }
+
+// byMail is a directory that also finds accounts by mail (as identity/ldap
+// does): addrs maps an address to the username it names, or to "" for an
+// address several accounts share.
+type byMail struct {
+	*memory.Directory
+	addrs map[string]string
+}
+
+func (d byMail) LookupByMail(ctx context.Context, addr string) (identity.Account, error) {
+	name, ok := d.addrs[strings.ToLower(addr)]
+	switch {
+	case !ok:
+		return identity.Account{}, identity.E("test", identity.KindNotFound, "No such account.", identity.ErrNotFound)
+	case name == "":
+		return identity.Account{}, identity.E("test", identity.KindConflict, "Ambiguous.", identity.ErrAmbiguous)
+	}
+	return d.Lookup(ctx, name)
+}
+
+// A profile address that is the account's mail but not its UPN maps to it
+// only where the directory can look up by mail; a mail two accounts share
+// is refused as ambiguous.
+func TestSelfServiceByMail(t *testing.T) {
+	h, _ := selfHarness(t, nil)
+	alice, _ := h.dir.User("alice")
+	alice.UPN, alice.Mail = "alice@corp.example.test", "sam@example.test"
+	h.dir.Put(alice)
+	if reply, _ := h.selfServe(staff, ""); !strings.Contains(reply, "No account matches") {
+		t.Fatalf("without a lookup by mail: %q", reply)
+	}
+	h.svc.orgs["acme"].Directory = byMail{h.dir, map[string]string{"sam@example.test": "alice"}}
+	if reply, _ := h.selfServe(staff, ""); !strings.Contains(reply, "Check your direct messages") {
+		t.Fatalf("with a lookup by mail: %q", reply)
+	}
+	if r := h.onlyRequest(); r.Account.Username != "alice" {
+		t.Fatalf("request for %q", r.Account.Username)
+	}
+	h2, _ := selfHarness(t, nil)
+	alice, _ = h2.dir.User("alice")
+	alice.UPN = ""
+	h2.dir.Put(alice)
+	h2.svc.orgs["acme"].Directory = byMail{h2.dir, map[string]string{"sam@example.test": ""}}
+	if reply, _ := h2.selfServe(staff, ""); !strings.Contains(reply, "more than one account") {
+		t.Fatalf("a shared mail: %q", reply)
+	}
+}
+
+// An address that is one account's UPN and another's mail names two
+// people: refused, whichever the directory finds first.
+func TestSelfServiceUPNAndMailOfTwo(t *testing.T) {
+	h, _ := selfHarness(t, nil) // alice's UPN is Sam's address
+	h.svc.orgs["acme"].Directory = byMail{h.dir, map[string]string{"sam@example.test": "bob"}}
+	if reply, _ := h.selfServe(staff, ""); !strings.Contains(reply, "more than one account") {
+		t.Fatalf("UPN of alice, mail of bob: %q", reply)
+	}
+	h.svc.orgs["acme"].Directory = byMail{h.dir, map[string]string{"sam@example.test": "alice"}}
+	if reply, _ := h.selfServe(staff, ""); !strings.Contains(reply, "Check your direct messages") {
+		t.Fatalf("UPN and mail of alice: %q", reply)
+	}
+}

@@ -390,30 +390,7 @@ func requestFormIn(org, who, account, mode, trigger string) url.Values {
 // requestIDIn finds the request id carried by the Approve button.
 func requestIDIn(t *testing.T, body string) string {
 	t.Helper()
-	i := strings.Index(body, `"action_id":"unlockbot.approve"`)
-	if i < 0 {
-		t.Fatalf("no Approve button in %s", body)
-	}
-	var msg struct {
-		Blocks []struct {
-			Elements []struct {
-				ActionID string `json:"action_id"`
-				Value    string `json:"value"`
-			} `json:"elements"`
-		} `json:"blocks"`
-	}
-	if err := json.Unmarshal([]byte(body), &msg); err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range msg.Blocks {
-		for _, el := range b.Elements {
-			if el.ActionID == "unlockbot.approve" {
-				return el.Value
-			}
-		}
-	}
-	t.Fatal("Approve button without a request id")
-	return ""
+	return buttonValue(t, body, "unlockbot.approve")
 }
 
 // passwordInView tries each text in the reveal modal as the password, and

@@ -72,7 +72,7 @@ func TestSMSConfig(t *testing.T) {
 func TestChatConfirmRefusedOnTeams(t *testing.T) {
 	y := smsOrg + "    teams: {technicians: [\"29:x\"]}\n"
 	y = strings.Replace(y, "required: [sms_code], offered: [chat_confirm], sms_attribute: pager, ", "required: [chat_confirm], ", 1)
-	if _, err := ParseConfig([]byte(y)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: works on Slack only") {
+	if _, err := ParseConfig([]byte(y)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: chat_confirm works on Slack only") {
 		t.Fatalf("chat_confirm on Teams: %v", err)
 	}
 }

@@ -42,9 +42,13 @@ orgs:
 			}
 		})
 	}
-	teams := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s", "{required: [email_code]}", 1) + "    teams: {technicians: [\"29:x\"]}\n"
-	if _, err := ParseConfig([]byte(teams)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: works on Slack only") {
-		t.Fatalf("verify on Teams: %v", err)
+	teams := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s", "{required: [email_code]}", 1) + "    teams: {technicians: [6f1c2f0e-1111-4a4a-9b9b-00000000000a]}\n"
+	if _, err := ParseConfig([]byte(teams)); err != nil {
+		t.Fatalf("the e-mail code on Teams: %v", err)
+	}
+	teams = smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s", "{offered: [personal_data], personal_data: [{label: Id, attribute: employeeID}]}", 1) + "    teams: {technicians: [6f1c2f0e-1111-4a4a-9b9b-00000000000a]}\n"
+	if _, err := ParseConfig([]byte(teams)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: personal_data works on Slack only") {
+		t.Fatalf("personal data on Teams: %v", err)
 	}
 	good := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s",
 		"{required: [email_code], offered: [personal_data], email_attribute: otherMailbox, personal_data: [{label: \" Employee ID \", attribute: employeeID}, {label: Mobile, attribute: mobile, last_digits: 4}]}", 1)

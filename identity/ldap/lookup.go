@@ -23,7 +23,20 @@ var (
 // when it lies below the base DN; the account's ID is always the DN the
 // server returned.
 func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, error) {
-	const op = "ldap.(*Directory).Lookup"
+	return d.lookup(ctx, "ldap.(*Directory).Lookup", name, d.find)
+}
+
+var _ identity.MailFinder = (*Directory)(nil)
+
+// LookupByMail implements identity.MailFinder: the one account under the
+// base DN whose mail is addr (escaped into the filter), with the same
+// facts as Lookup.
+func (d *Directory) LookupByMail(ctx context.Context, addr string) (identity.Account, error) {
+	return d.lookup(ctx, "ldap.(*Directory).LookupByMail", addr, d.findMail)
+}
+
+// lookup is Lookup with the entry found by find.
+func (d *Directory) lookup(ctx context.Context, op, name string, find func(*ldap.Conn, string, []string) (*ldap.Entry, error)) (identity.Account, error) {
 	if err := checkText(name, maxNameLen, false); err != nil {
 		return identity.Account{}, identity.E(op, identity.KindInvalid,
 			fmt.Sprintf("The account name %v.", err), fmt.Errorf("name %w", err))
@@ -32,7 +45,7 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 
 	var acct identity.Account
 	err := d.with(ctx, func(c *ldap.Conn) error {
-		e, err := d.find(c, name, d.lookupAttrs())
+		e, err := find(c, name, d.lookupAttrs())
 		if err != nil {
 			return err
 		}
@@ -82,10 +95,20 @@ func (d *Directory) find(c *ldap.Conn, name string, attrs []string) (*ldap.Entry
 		}
 		return res.Entries[0], nil
 	}
+	return d.findOne(c, d.exactFilter(name), attrs)
+}
+
+// findMail returns the one entry whose mail is addr.
+func (d *Directory) findMail(c *ldap.Conn, addr string, attrs []string) (*ldap.Entry, error) {
+	return d.findOne(c, and(d.userClassFilter(), "(mail="+ldap.EscapeFilter(addr)+")"), attrs)
+}
+
+// findOne returns the one entry under the base DN that filter matches.
+func (d *Directory) findOne(c *ldap.Conn, filter string, attrs []string) (*ldap.Entry, error) {
 	// At most two entries can answer: no paging control, which costs Samba
 	// a second pass, just a size limit of 2 (exceeded means ambiguous).
 	res, err := c.Search(ldap.NewSearchRequest(d.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2,
-		int(d.cfg.OpTimeout.Seconds()), false, d.exactFilter(name), attrs, nil))
+		int(d.cfg.OpTimeout.Seconds()), false, filter, attrs, nil))
 	switch {
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) || (err == nil && len(res.Entries) > 1):
 		return nil, identity.ErrAmbiguous
