@@ -137,7 +137,8 @@ func TestLockRefusals(t *testing.T) {
 		{"already", "intent reason", "already_locked", "already locked on purpose", admin, "C-acme"},
 		{"release unlocked", "release bob", "not_locked", "nothing to release", admin, "C-acme"},
 		{"not found", "nobody reason", "not_found", "No account nobody in Acme", admin, "C-acme"},
-		{"too long", strings.Repeat("x", 65) + " reason", "invalid_account", "too long", admin, "C-acme"},
+		{"too long", strings.Repeat("x", maxQueryLen+1) + " reason", "invalid_account", "too long", admin, "C-acme"},
+		{"longest name", strings.Repeat("x", maxQueryLen) + " reason", "not_found", "No account xxx", admin, "C-acme"}, // looked up, not refused as too long
 		{"self", "alice reason", "self", "your own account", admin, "C-acme"},
 		{"bot", "svc reason", "bot_account", "signs in with", admin, "C-acme"},
 	} {
