@@ -72,7 +72,8 @@ func NewEnv(t testing.TB, b Bindings) *Env {
 		ApprovalChannel: map[string]string{b.Platform: b.ApprovalChannel},
 	}
 	svc, err := bot.New(bot.Config{Store: e.Store, Sealer: sealer, Audit: jsonl.New(&e.audit, nil), Orgs: []*bot.Org{org},
-		Log: e.Log, Now: e.clock.now, Lease: time.Minute})
+		Log: e.Log, Now: e.clock.now, Lease: time.Minute,
+		RunTries: 1}) // an injected failure fails the reset at once, so Retry can be shown
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,8 @@ func newEnvWith(t testing.TB, st store.Store, edit func(*Config)) *env {
 		ApprovalChannel: map[string]string{"slack": chApprovals},
 	}
 	log := zerolog.New(e.logs).Level(zerolog.DebugLevel)
-	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(e.audit, nil), Orgs: []*bot.Org{org}, Log: log, Now: e.botTime.now, Lease: time.Minute})
+	svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: jsonl.New(e.audit, nil), Orgs: []*bot.Org{org}, Log: log, Now: e.botTime.now, Lease: time.Minute,
+		RunTries: 1}) // an injected failure fails the reset at once
 	if err != nil {
 		t.Fatal(err)
 	}

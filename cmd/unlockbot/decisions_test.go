@@ -22,11 +22,11 @@ var adapterMayUse = map[string]bool{
 	"Actor": true, "Card": true, "Field": true, "Action": true, "ActionID": true, "MessageRef": true,
 	"Tone": true, "ToneInfo": true, "ToneGood": true, "ToneWarning": true, "ToneDanger": true,
 	"Style": true, "StyleDefault": true, "StylePrimary": true, "StyleDanger": true,
-	"Form": true, "FormField": true, "FormID": true, "FormRequest": true, "FormDeny": true, "FieldID": true,
+	"Form": true, "FormField": true, "FormID": true, "FormRequest": true, "FormDeny": true, "FormVerifyCode": true, "FieldID": true,
 	"FieldOrg": true, "FieldAccount": true, "Widget": true, "Option": true, "CheckedValue": true,
 	"WidgetSelect": true, "WidgetTypeahead": true, "WidgetText": true, "WidgetSecret": true, "WidgetLongText": true, "WidgetCheckbox": true,
 	// the entry points and their answers
-	"Service": true, "Notifier": true, "PersonFinder": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
+	"Service": true, "Notifier": true, "PersonFinder": true, "ProfileMail": true, "Click": true, "Answer": true, "FormReply": true, "FormValues": true, "FormAnswer": true,
 	"SafeMessage": true, "UserSentence": true, "DenyForm": true,
 	// the one fail-closed group cache the adapter feeds with its
 	// platform's group listing, and the role holders it must list
@@ -36,7 +36,7 @@ var adapterMayUse = map[string]bool{
 // What an adapter may call on the service.
 var adapterMayCall = map[string]bool{
 	"Click": true, "SubmitForm": true, "Suggest": true, "NewForm": true, "FieldChanged": true,
-	"RecordRefusal": true, "Detach": true, "LockCommand": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
+	"SelfService": true, "RecordRefusal": true, "Detach": true, "LockCommand": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
 	// per-viewer cards (Teams), decided in bot/view.go
 	"ViewApproval": true, "Deciders": true,
 }
