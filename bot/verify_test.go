@@ -65,6 +65,8 @@ func wrongCode(code string) string {
 	return "000000"
 }
 
+var longHex = regexp.MustCompile(`[0-9a-f]{32,}`)
+
 func assertNoCodeLeak(t *testing.T, h *harness, secrets ...string) {
 	t.Helper()
 	for _, s := range secrets {
@@ -72,7 +74,10 @@ func assertNoCodeLeak(t *testing.T, h *harness, secrets ...string) {
 			if out == "" {
 				t.Fatalf("%s output is empty: the scan would prove nothing", name)
 			}
-			if strings.Contains(out, s) {
+			// The trail's hashes and MACs (long hex) hold any four digits
+			// by chance now and then (CI saw "9876" in one); a leaked
+			// value stands as a value of its own, not inside a hash.
+			if strings.Contains(longHex.ReplaceAllString(out, "#"), s) {
 				t.Errorf("%q found in %s output", s, name)
 			}
 		}
