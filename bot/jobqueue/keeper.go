@@ -10,7 +10,7 @@ import (
 // staleConsumer is how long a consumer with nothing pending may sit idle in
 // the group before a replica removes it: killed replicas leave their
 // names behind, and a live replica reads every second.
-const staleConsumer = time.Hour
+var staleConsumer = time.Hour // a var so a test can shorten it
 
 // tick is how often the keeper runs: a quarter of the visibility timeout,
 // so a running job's entry is refreshed three times before anyone may take
