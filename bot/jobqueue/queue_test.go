@@ -183,6 +183,8 @@ func TestPoisonEntriesAreDropped(t *testing.T) {
 		{"job", "{not json"},
 		{"other", "x"},
 		{"job", `{"action":"unlockbot.approve","request":"r-tired"}`, "n", fmt.Sprint(DefaultMaxDeliveries)},
+		// handed back after MaxDeliveries-1 deliveries: this one is its last, and runs
+		{"job", `{"action":"unlockbot.approve","request":"r-last"}`, "n", fmt.Sprint(DefaultMaxDeliveries - 1)},
 	} {
 		if err := c.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: v}).Err(); err != nil {
 			t.Fatal(err)
@@ -191,10 +193,10 @@ func TestPoisonEntriesAreDropped(t *testing.T) {
 	r := newRan()
 	q := queue(t, c, stream, Options{}, func(_ context.Context, j bot.Job) { r.add(j) })
 	enqueue(t, q, job("fine"))
-	r.wait(t, 1, 5*time.Second)
+	r.wait(t, 2, 5*time.Second)
 	settled(t, c, stream)
-	if n := r.total(); n != 1 || r.last().RequestID != "fine" {
-		t.Fatalf("handler ran %d jobs (%+v), want only the good one", n, r.jobs)
+	if n := r.total(); n != 2 || r.count("fine") != 1 || r.count("r-last") != 1 {
+		t.Fatalf("handler ran %d jobs (%+v), want the good one and the one on its last delivery", n, r.jobs)
 	}
 	if d := q.Stats().Dropped; d != 3 {
 		t.Errorf("dropped %d, want 3", d)
