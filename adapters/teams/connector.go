@@ -277,11 +277,12 @@ type Member struct {
 	AadObjectID       string `json:"aadObjectId,omitempty"`
 	Email             string `json:"email,omitempty"`
 	UserPrincipalName string `json:"userPrincipalName,omitempty"`
+	TenantID          string `json:"tenantId,omitempty"`
 }
 
-// Member looks userID (MRI or Entra object id) up among conv's members:
-// the way to learn a user's object id from an MRI, their e-mail and UPN,
-// or that they left.
+// Member looks userID (MRI, Entra object id or, in a team's channel, UPN)
+// up among conv's members: the way to learn a user's object id from an MRI
+// or a directory address, their e-mail and UPN, or that they left.
 func (c *Connector) Member(ctx context.Context, serviceURL, conv, userID string) (Member, error) {
 	var out Member
 	err := c.do(ctx, opMember, http.MethodGet, serviceURL, convPath(conv)+"/members/"+url.PathEscape(userID), nil, &out)

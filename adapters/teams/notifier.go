@@ -19,6 +19,9 @@ func (a *Adapter) PostApproval(ctx context.Context, channel string, c bot.Card) 
 	if err != nil {
 		return bot.MessageRef{}, err
 	}
+	if err := a.refs.sawChannel(ctx, channel); err != nil { // for FindByEmail
+		a.log.Warn().Err(err).Msg("could not record the approval channel")
+	}
 	return bot.MessageRef{Channel: conv, ID: id, ServiceURL: svcURL, Link: messageLink(channel, id, a.cfg.TenantID)}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/unlockbot/unlockbot/bot"
 )
@@ -38,4 +39,48 @@ func (a *Adapter) ProfileEmails(ctx context.Context, who bot.Actor) ([]string, e
 		}
 	}
 	return out, nil
+}
+
+// lookupTimeout bounds FindByEmail: the owner notice and the chat
+// confirmation wait on it.
+const lookupTimeout = 5 * time.Second
+
+var _ bot.PersonFinder = (*Adapter)(nil)
+
+// FindByEmail implements bot.PersonFinder: Teams has no lookup of a user by
+// address across the tenant, but the connector's member lookup in a team
+// channel takes a UPN. The channels asked are those the bot posted
+// approvals in (where an org's people are); someone in none of them, or
+// of another tenant, is not found. The person is named by their Entra
+// object id, as every Teams actor is, and their Bot Framework id is
+// remembered so Notify can open their personal chat.
+func (a *Adapter) FindByEmail(ctx context.Context, email string) (bot.Actor, bool, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return bot.Actor{}, false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	svcURL := a.refs.serviceURL(ctx)
+	for _, ch := range a.refs.channels(ctx) {
+		m, err := a.conn.Member(ctx, svcURL, ch, email)
+		var apiErr *APIError
+		switch {
+		case errors.As(err, &apiErr) && (apiErr.Code == "MemberNotFoundInConversation" || apiErr.Code == "ConversationNotFound"):
+			continue // not in this channel, or the bot left it: ask the next
+		case err != nil:
+			return bot.Actor{}, false, err
+		}
+		if m.AadObjectID == "" || (m.TenantID != "" && m.TenantID != a.cfg.TenantID) {
+			continue
+		}
+		who := a.bare(m.AadObjectID, m.Name)
+		if m.ID != "" {
+			if err := a.refs.saw(ctx, who.ID, userRef{MRI: m.ID}); err != nil {
+				a.log.Warn().Err(err).Msg("could not record the person's id")
+			}
+		}
+		return who, true, nil
+	}
+	return bot.Actor{}, false, nil
 }

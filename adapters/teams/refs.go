@@ -165,3 +165,62 @@ func (r *refs) serviceURL(ctx context.Context) string {
 	}
 	return r.fallback
 }
+
+// maxChannels bounds the tenant's remembered channels: a handful of orgs
+// share a tenant, each with one approval channel.
+const maxChannels = 32
+
+func (r *refs) channelsKey() string { return "teams:channels:" + r.tenant }
+
+// sawChannel records a channel the bot posts approvals in, newest first,
+// so that FindByEmail can ask Teams who of the tenant is in it, from any
+// replica and after a restart.
+func (r *refs) sawChannel(ctx context.Context, channel string) error {
+	if channel == "" {
+		return nil
+	}
+	key := r.channelsKey()
+	for range 3 {
+		rec, err := r.st.Get(ctx, key)
+		found := err == nil
+		var list []string
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			_ = json.Unmarshal(rec.Value, &list)
+			if len(list) > 0 && list[0] == channel {
+				return nil // the common case: nothing to write
+			}
+		}
+		next := []string{channel}
+		for _, c := range list {
+			if c != channel && len(next) < maxChannels {
+				next = append(next, c)
+			}
+		}
+		b, _ := json.Marshal(next)
+		if !found {
+			_, err = r.st.Create(ctx, key, b, refTTL)
+		} else {
+			_, err = r.st.CompareAndSwap(ctx, key, rec.Version, b, refTTL)
+		}
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		return err
+	}
+	return store.ErrConflict
+}
+
+// channels are the tenant's remembered channels, newest first.
+func (r *refs) channels(ctx context.Context) []string {
+	rec, err := r.st.Get(ctx, r.channelsKey())
+	if err != nil {
+		return nil
+	}
+	var list []string
+	_ = json.Unmarshal(rec.Value, &list)
+	return list
+}

@@ -67,12 +67,16 @@ func TestSMSConfig(t *testing.T) {
 	}
 }
 
-// chat_confirm is refused for an org on Teams: the adapter cannot find a
-// person by e-mail there, nor show the question.
-func TestChatConfirmRefusedOnTeams(t *testing.T) {
-	y := smsOrg + "    teams: {technicians: [\"29:x\"]}\n"
+// TestChatConfirmAcceptedOnTeams: the Teams adapter finds the owner by
+// UPN in the approval channel and routes their Yes/No, so an org on Teams
+// may require chat_confirm (TestTeamsChatConfirmAndOwnerNotice proves it).
+func TestChatConfirmAcceptedOnTeams(t *testing.T) {
+	y := smsOrg + "    teams: {technicians: [\"6f1c2f0e-1111-4a4a-9b9b-00000000000a\"]}\n"
 	y = strings.Replace(y, "required: [sms_code], offered: [chat_confirm], sms_attribute: pager, ", "required: [chat_confirm], ", 1)
-	if _, err := ParseConfig([]byte(y)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: chat_confirm works on Slack only") {
+	if !strings.Contains(y, "required: [chat_confirm]") {
+		t.Fatal("the test's config no longer requires chat_confirm")
+	}
+	if _, err := ParseConfig([]byte(y)); err != nil {
 		t.Fatalf("chat_confirm on Teams: %v", err)
 	}
 }

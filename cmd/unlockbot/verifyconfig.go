@@ -66,10 +66,6 @@ func (v VerifyConfig) validate(k string, c *Config, oc OrgConfig, bad func(strin
 	if uses[string(bot.VerifyPersonalData)] && (len(oc.Teams.Technicians) > 0 || oc.Teams.ApprovalChannel != "") {
 		bad(k, "personal_data works on Slack only in this version; remove the org's teams block or use email_code")
 	}
-	// Teams cannot find the account's owner by e-mail to ask them.
-	if uses[string(bot.VerifyChatConfirm)] && (len(oc.Teams.Technicians) > 0 || oc.Teams.ApprovalChannel != "") {
-		bad(k, "chat_confirm works on Slack only in this version; remove the org's teams block or use email_code or sms_code")
-	}
 	if uses[string(bot.VerifyEmailCode)] && c.SMTP.Addr == "" {
 		bad(k+".email_code", "needs the smtp block (addr, from) to send codes")
 	}

@@ -297,9 +297,12 @@ func (c *connector) update(w http.ResponseWriter, r *http.Request) {
 	jsonAnswer(w, http.StatusOK, map[string]string{"id": id})
 }
 
-// member is GET v3/conversations/{conv}/members/{user}, by MRI or Entra
-// object id. Like Teams it answers a TeamsChannelAccount: email and
-// userPrincipalName when the profile has them, absent when not.
+// member is GET v3/conversations/{conv}/members/{user}, by MRI, Entra
+// object id or UPN (Teams takes all three; the address is compared
+// without case, as Entra does). Like Teams it answers a
+// TeamsChannelAccount: email and userPrincipalName when the profile has
+// them, absent when not; someone not in the conversation is a 404
+// MemberNotFoundInConversation.
 func (c *connector) member(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.begin(w, r, CallMember); !ok {
 		return
@@ -310,7 +313,7 @@ func (c *connector) member(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("user")
 	for _, u := range conv.Members {
-		if u.MRI == id || u.AADObjectID == id {
+		if u.MRI == id || u.AADObjectID == id || (u.UPN != "" && strings.EqualFold(u.UPN, id)) {
 			out := map[string]string{
 				"id": u.MRI, "name": u.Name, "aadObjectId": u.AADObjectID,
 				"userRole": "user", "tenantId": c.s.Options().TenantID,

@@ -11,7 +11,10 @@ import (
 
 const testChannel = "19:chan-approvals@thread.tacv2"
 
-var alice = User{MRI: "29:1-alice", AADObjectID: "aad-alice", Name: "Alice"}
+var (
+	alice = User{MRI: "29:1-alice", AADObjectID: "aad-alice", Name: "Alice"}
+	bea   = User{MRI: "29:1-bea", AADObjectID: "aad-bea", Name: "Bea", UPN: "bea@acme.example"}
+)
 
 // connFixture is a fake with alice, one channel and a valid token.
 type connFixture struct {
@@ -204,6 +207,7 @@ func TestConnectorKeepsThreadsAndVersions(t *testing.T) {
 
 func TestConnectorPersonalChatAndMembers(t *testing.T) {
 	f := newConnFixture(t)
+	f.s.AddUser(bea)
 	want := f.s.Personal(alice).ID
 	for _, id := range []string{alice.MRI, alice.AADObjectID} {
 		a := f.call("POST", "", `{"isGroup":false,"members":[{"id":"`+id+`"}],"tenantId":"`+f.s.opts.TenantID+`"}`)
@@ -216,6 +220,14 @@ func TestConnectorPersonalChatAndMembers(t *testing.T) {
 		if a.status != 200 || a.str("id") != alice.MRI || a.str("aadObjectId") != alice.AADObjectID || a.str("name") != alice.Name || a.str("userRole") != "user" {
 			t.Fatalf("member %s: %d %v", id, a.status, a.body)
 		}
+	}
+	// By UPN, without case, as Teams answers a lookup by the directory's
+	// address; only in a conversation the person is in.
+	if a := f.call("GET", seg(testChannel)+"/members/"+url.PathEscape("Bea@Acme.Example"), ""); a.status != 200 || a.str("id") != bea.MRI || a.str("userPrincipalName") != bea.UPN {
+		t.Fatalf("member by UPN: %d %v", a.status, a.body)
+	}
+	if a := f.call("GET", seg(want)+"/members/"+url.PathEscape(bea.UPN), ""); a.status != 404 || a.code() != "MemberNotFoundInConversation" {
+		t.Fatalf("UPN of someone outside the conversation: %d %v", a.status, a.body)
 	}
 	s := f.call("POST", seg(want)+"/activities", msg)
 	if got := f.s.Activities(want); s.status != 201 || len(got) != 1 || got[0].ConversationID != want || got[0].Text != "hello" {
