@@ -297,12 +297,15 @@ func TestLagStartsAtTheOldestUnsyncedLine(t *testing.T) {
 	}
 	defer s.Close()
 	inSync, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
 	s.fsync = func() error {
-		select {
-		case inSync <- struct{}{}:
+		// The first fsync waits for the test, whenever it comes (a
+		// non-blocking send could miss a test not yet receiving, and then
+		// both waited forever: seen once in CI); later ones pass.
+		first.Do(func() {
+			inSync <- struct{}{}
 			<-release
-		default:
-		}
+		})
 		return nil
 	}
 	done := make(chan error)
