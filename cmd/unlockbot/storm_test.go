@@ -189,23 +189,25 @@ func peakConcurrency(recs []trailRecord, org string) int {
 // took for all the accounts.
 func rawFloor(t *testing.T, lab *ldaptest.Server, users []string, conns int) time.Duration {
 	t.Helper()
-	pool := make(chan *goldap.Conn, conns)
+	// Each slot has a connection bound as the bot and one kept for the
+	// binds as the users, as the Directory keeps its proof connections.
+	type slot struct{ c, proof *goldap.Conn }
+	pool := make(chan slot, conns)
 	for range conns {
-		c := lab.Bot(t)
-		pool <- c
+		pool <- slot{lab.Bot(t), lab.Prover(t)}
 	}
 	var failed atomic.Int32
 	start := time.Now()
 	parallel(len(users), conns, func(i int) {
-		c := <-pool
-		defer func() { pool <- c }()
+		sl := <-pool
+		defer func() { pool <- sl }()
 		pw := fmt.Sprintf("Floor-%d-%s!a9", i, time.Now().Format("150405.000"))
-		if err := ldap.RawADReset(c, lab.UsersDN, accountName(users[i]), users[i], ldaptest.UnicodePwd(pw)); err != nil {
+		if err := ldap.RawADReset(sl.c, lab.UsersDN, accountName(users[i]), users[i], ldaptest.UnicodePwd(pw)); err != nil {
 			failed.Add(1)
 			t.Errorf("floor reset %s: %v", users[i], err)
 			return
 		}
-		if err := lab.Bind(users[i], pw); err != nil {
+		if err := sl.proof.Bind(users[i], pw); err != nil {
 			failed.Add(1)
 			t.Errorf("floor bind %s: %v", users[i], err)
 		}

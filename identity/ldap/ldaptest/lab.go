@@ -160,6 +160,20 @@ func (s *Server) Bind(dn, password string) error {
 	return c.Bind(dn, password)
 }
 
+// Prover returns an unbound LDAPS connection, closed at cleanup, for
+// binding as users again and again: the floor of a benchmark binds on it
+// as the Directory binds on its kept proof connections, so neither side
+// pays a TLS handshake the other does not.
+func (s *Server) Prover(t testing.TB) *ldap.Conn {
+	t.Helper()
+	c, err := s.dial()
+	if err != nil {
+		t.Fatalf("dial %s: %v", s.URL, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // Admin returns a connection bound as the lab administrator, closed at cleanup.
 func (s *Server) Admin(t testing.TB) *ldap.Conn {
 	t.Helper()
