@@ -46,6 +46,17 @@ type Appender interface {
 	Append(ctx context.Context, e Event) error
 }
 
+// Syncer is an Appender whose appended events can be made durable by one
+// call, without an event of its own: the flow appends the start of a reset,
+// reads the directory while the disk flushes, and waits for Sync before it
+// changes anything. Sync returns nil once everything the sink took before
+// the call is durable. An Appender whose Append is weaker than its Write
+// must be a Syncer; one whose Append is its Write need not.
+type Syncer interface {
+	Appender
+	Sync(ctx context.Context) error
+}
+
 // Outcomes.
 const (
 	OK      = "ok"

@@ -14,7 +14,7 @@ import (
 // full.
 type Fanout []Sink
 
-var _ Appender = Fanout(nil)
+var _ Syncer = Fanout(nil)
 
 // Write writes to every sink at once (a file's fsync and a stream's round
 // trip overlap) and returns the first failure.
@@ -47,5 +47,23 @@ func (f Fanout) Append(ctx context.Context, e Event) error {
 		}
 		errs = append(errs, err)
 	}
+	return errors.Join(errs...)
+}
+
+// Sync makes every sink durable up to now, at once; a sink that is no
+// Syncer already was when it took the events (its Append is its Write).
+func (f Fanout) Sync(ctx context.Context) error {
+	errs := make([]error, len(f))
+	var wg sync.WaitGroup
+	for i, s := range f {
+		if y, ok := s.(Syncer); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = y.Sync(ctx)
+			}()
+		}
+	}
+	wg.Wait()
 	return errors.Join(errs...)
 }

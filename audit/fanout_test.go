@@ -66,3 +66,37 @@ func TestFanoutWritesEverySinkAndFailsIfOneFails(t *testing.T) {
 		t.Fatal("a single failing sink's error was lost")
 	}
 }
+
+// syncing is an appender whose appends need a Sync to be durable.
+type syncing struct {
+	appending
+	syncs int
+}
+
+func (s *syncing) Sync(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncs++
+	return s.fail
+}
+
+// TestFanoutSyncAsksOnlySinksThatNeedIt: a sink whose Append is a write is
+// durable already; a Syncer is asked, and its failure fails the Sync.
+func TestFanoutSyncAsksOnlySinksThatNeedIt(t *testing.T) {
+	ctx := context.Background()
+	y, w := &syncing{appending: appending{&recordSink{}}}, &recordSink{}
+	f := Fanout{y, writeOnly{w}}
+	if err := f.Append(ctx, Event{Type: "x.started"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(ctx); err != nil || y.syncs != 1 {
+		t.Fatalf("sync: %v, syncer asked %d times, want 1", err, y.syncs)
+	}
+	if len(w.writes) != 1 {
+		t.Fatalf("the write-only sink got %v: Sync must not write again", w.writes)
+	}
+	y.fail = errors.New("disk gone")
+	if err := f.Sync(ctx); err == nil || !strings.Contains(err.Error(), "disk gone") {
+		t.Fatalf("a failing syncer's error was lost: %v", err)
+	}
+}
