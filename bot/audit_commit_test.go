@@ -2,15 +2,20 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
 // TestDiskFlushesOnlyAtStepBoundaries: a reset flushes the trail to disk
 // where the flow needs it and nowhere else: the write intent before the
-// directory is touched, the outcome before anyone is told, and a human
+// directory is touched (the attempt's start), the outcome before anyone is told, and a human
 // approval before it is acted on. Everything else rides along.
 func TestDiskFlushesOnlyAtStepBoundaries(t *testing.T) {
 	h := newHarness(t, nil)
@@ -20,8 +25,8 @@ func TestDiskFlushesOnlyAtStepBoundaries(t *testing.T) {
 	if err != nil || r.State != StateDone {
 		t.Fatalf("break-glass reset: %v", err)
 	}
-	if got := strings.Join(h.durable.take(), " "); got != "reset.write_started reset.completed" {
-		t.Fatalf("a break-glass reset flushed after %q; want only the intent and the completion", got)
+	if got := strings.Join(h.durable.take(), " "); got != "reset.started reset.completed" {
+		t.Fatalf("a break-glass reset flushed after %q; want only the attempt's start and the completion", got)
 	}
 
 	r = h.mustSubmit("bob", "Correct-Horse-43!")
@@ -31,10 +36,73 @@ func TestDiskFlushesOnlyAtStepBoundaries(t *testing.T) {
 	if _, err := h.svc.Approve(ctx, r.ID, approver); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(h.durable.take(), " "); got != "request.approved reset.write_started reset.completed" {
-		t.Fatalf("an approved reset flushed after %q; want the approval, the intent and the completion", got)
+	if got := strings.Join(h.durable.take(), " "); got != "request.approved reset.started reset.completed" {
+		t.Fatalf("an approved reset flushed after %q; want the approval, the attempt's start and the completion", got)
 	}
 	if !strings.Contains(h.audit.String(), `"type":"request.delivered"`) {
 		t.Fatal("the confirmation is not in the trail")
+	}
+}
+
+// gatedSink is a file-like sink whose Sync waits for the test.
+type gatedSink struct {
+	*jsonl.Sink
+	reached chan struct{}
+	release chan error
+}
+
+func (g gatedSink) Sync(ctx context.Context) error {
+	g.reached <- struct{}{}
+	if err := <-g.release; err != nil {
+		return err
+	}
+	return g.Sink.Sync(ctx)
+}
+
+// TestWriteWaitsForTheFlushOfTheAttemptsStart: the attempt's start is
+// flushed while the account is read again, and the directory is written
+// only once that flush succeeded; a flush that fails leaves the account as
+// it was.
+func TestWriteWaitsForTheFlushOfTheAttemptsStart(t *testing.T) {
+	for _, fails := range []bool{false, true} {
+		h := newHarness(t, nil)
+		g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
+		svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: g, Orgs: []*Org{h.org}, Log: zerolog.New(h.logs), Now: h.clock.now, RunTries: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.SetNotifier("test", h.chat)
+		r, err := submitOn(svc, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := h.dir.Counts()
+		done := make(chan error, 1)
+		go func() { _, err := svc.Approve(context.Background(), r.ID, approver); done <- err }()
+		<-g.reached // the approval's own flush (a Write) is no Sync: this is the start's
+		if !strings.Contains(h.audit.String(), `"type":"reset.started"`) {
+			t.Fatal("the flush runs before the attempt's start was appended")
+		}
+		for deadline := time.Now().Add(10 * time.Second); h.dir.Counts().Lookup == before.Lookup; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the account was not read again while the attempt's start was flushed")
+			}
+		}
+		if c := h.dir.Counts(); c.SetPassword != before.SetPassword || c.Unlock != before.Unlock {
+			t.Fatalf("the directory was written before the attempt's start was on disk: %+v", c)
+		}
+		var cause error
+		if fails {
+			cause = errors.New("disk gone")
+		}
+		g.release <- cause
+		err = <-done
+		u, _ := h.dir.User("alice")
+		switch {
+		case fails && (err == nil || !strings.Contains(SafeMessage(err), "audit trail") || h.dir.Counts().SetPassword != before.SetPassword || !u.Lock.Locked):
+			t.Fatalf("a failed flush: err %v, counts %+v, locked %v; want refused with the directory untouched", err, h.dir.Counts(), u.Lock.Locked)
+		case !fails && (err != nil || h.dir.Counts().SetPassword != before.SetPassword+1 || u.Lock.Locked):
+			t.Fatalf("after the flush: err %v, counts %+v, locked %v", err, h.dir.Counts(), u.Lock.Locked)
+		}
 	}
 }

@@ -28,7 +28,17 @@ func (s *Service) execute(ctx context.Context, id string, fresh *identity.Accoun
 		return r, err
 	}
 	for try := 1; ; try++ {
-		err := s.run(ctx, o, r, fresh)
+		// The attempt's start is the trail's record that the directory may
+		// change: it is flushed while the account is read again, and the
+		// write waits for it (write).
+		flushed, err := s.recordSoon(ctx, string(r.Mode)+".started", audit.OK, r, "system",
+			map[string]string{"attempt": fmt.Sprint(r.Attempts), "try": fmt.Sprint(try)})
+		if err == nil {
+			err = s.run(ctx, o, r, fresh, flushed)
+			if ferr := flushed(); err == nil { // joined before anything else is told
+				err = ferr
+			}
+		}
 		if err == nil {
 			break
 		}
@@ -148,7 +158,9 @@ func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request
 	return r, o, errorf("bot.claim", KindForbidden, nil, "%s", msg)
 }
 
-func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account) error {
+// run is one try of the reset; flushed waits for the try's start to be
+// durable, which the directory write must (write).
+func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account, flushed func() error) error {
 	var acct identity.Account
 	var err error
 	if fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1 {
@@ -182,7 +194,7 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 		}
 		defer release()
 	}
-	if err := s.write(ctx, o, r, acct, pw); err != nil {
+	if err := s.write(ctx, o, r, acct, pw, flushed); err != nil {
 		return err
 	}
 	if err := s.step(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {

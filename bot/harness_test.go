@@ -171,14 +171,33 @@ func (p pickySink) Append(ctx context.Context, e audit.Event) error {
 	if e.Type == p.h.failAudit {
 		return errors.New("audit disk full")
 	}
-	return p.inner.(audit.Appender).Append(ctx, e)
+	if err := p.inner.(audit.Appender).Append(ctx, e); err != nil {
+		return err
+	}
+	p.h.durable.appended(e.Type)
+	return nil
 }
 
-// typeLog is the event types written durably, in order.
+// Sync flushes what was appended, as the file sink does; the harness notes
+// the last event it covered as flushed on its own.
+func (p pickySink) Sync(ctx context.Context) error {
+	if p.h.failAudit == "sync" {
+		return errors.New("audit disk full")
+	}
+	p.h.durable.synced()
+	return p.inner.(audit.Syncer).Sync(ctx)
+}
+
+// typeLog is the event types written durably, in order: a Write's own,
+// or the last one appended before a Sync.
 type typeLog struct {
 	mu    sync.Mutex
 	types []string
+	last  string // the last event appended
 }
+
+func (l *typeLog) appended(t string) { l.mu.Lock(); l.last = t; l.mu.Unlock() }
+func (l *typeLog) synced()           { l.mu.Lock(); l.types = append(l.types, l.last); l.mu.Unlock() }
 
 func (l *typeLog) add(t string) { l.mu.Lock(); l.types = append(l.types, t); l.mu.Unlock() }
 

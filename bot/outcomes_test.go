@@ -41,7 +41,7 @@ func TestOnlyApprovalIntentAndOutcomeAreDurable(t *testing.T) {
 	if n := spy.writes(); n != 3 {
 		t.Fatalf("%d durable writes for a reset, want 3: %v", n, spy.how)
 	}
-	for typ, want := range map[string]string{"request.approved": "write", "reset.write_started": "write", "reset.completed": "write",
+	for typ, want := range map[string]string{"request.approved": "write", "reset.started": "write", "reset.completed": "write", "reset.write_started": "append",
 		"request.submitted": "append", "reset.password_set": "append", "reset.verified": "append", "ticket.created": "append"} {
 		if got := spy.how[typ]; len(got) != 1 || got[0] != want {
 			t.Errorf("%s went through %v, want %s", typ, got, want)

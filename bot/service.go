@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -239,6 +240,30 @@ func (s *Service) recordAfter(ctx context.Context, typ, outcome string, r *Reque
 		return auditFailed(err)
 	}
 	return nil
+}
+
+// recordSoon writes an event that must be durable before the flow changes
+// anything, without waiting for the disk now: it is appended (in order,
+// handed to the OS) and flushed in the background while the flow reads the
+// directory; wait, called before the change, returns the flush's outcome.
+// A sink that cannot flush on its own takes a durable Write at once.
+func (s *Service) recordSoon(ctx context.Context, typ, outcome string, r *Request, actor string, detail map[string]string) (wait func() error, err error) {
+	y, ok := s.audit.(audit.Syncer)
+	if !ok {
+		return func() error { return nil }, s.record(ctx, typ, outcome, r, actor, detail)
+	}
+	if err := s.append(ctx, s.event(typ, outcome, r, actor, detail)); err != nil {
+		return nil, auditFailed(err)
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- y.Sync(context.WithoutCancel(ctx)) }()
+	return sync.OnceValue(func() error {
+		if err := <-flushed; err != nil {
+			s.log.Error().Err(err).Str("event", typ).Msg("audit flush failed")
+			return auditFailed(err)
+		}
+		return nil
+	}), nil
 }
 
 func auditFailed(err error) error {

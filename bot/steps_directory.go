@@ -12,11 +12,13 @@ import (
 // clears the lockout in the same write, so a password the directory
 // refuses leaves the account exactly as it was; unlock-only clears the
 // lockout and never touches the password. Before the write, its intent and
-// the account's password stamp are saved and durably audited; a worker
+// the account's password stamp are saved and audited; a worker
 // that finds the intent without the outcome asks the directory (did the
 // stamp move, does the sealed password bind, is the account unlocked)
 // and records what it finds as recovered instead of writing again.
-func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) error {
+// flushed waits for the attempt's start (reset.started) to be on disk: the
+// trail's record that the directory may change, made before it does.
+func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret, flushed func() error) error {
 	done := r.Steps.PasswordSet || (r.UnlockOnly() && (r.Steps.Unlocked || r.Steps.UnlockSkipped))
 	if !done && !r.Steps.WriteIntent {
 		if err := s.stillCurrent(ctx, o, r, acct); err != nil {
@@ -44,7 +46,10 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		if r.setsPassword() {
 			detail["unlock"], detail["temporary"] = "true", boolStr(r.Temporary) // a reset always sends the unlock
 		}
-		if err := s.record(ctx, string(r.Mode)+".write_started", audit.OK, r, "system", detail); err != nil {
+		if err := flushed(); err != nil {
+			return err
+		}
+		if err := s.recordAfter(ctx, string(r.Mode)+".write_started", audit.OK, r, "system", detail); err != nil {
 			return err
 		}
 		if r.UnlockOnly() {

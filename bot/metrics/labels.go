@@ -34,7 +34,7 @@ var eventTypes = func() map[string]bool {
 		m[t] = true
 	}
 	for _, mode := range modes {
-		for _, s := range []string{"write_started", "verified", "verify_failed", "completed", "failed", "refused"} {
+		for _, s := range []string{"started", "write_started", "verified", "verify_failed", "completed", "failed", "refused"} {
 			m[mode+"."+s] = true
 		}
 	}

@@ -66,7 +66,7 @@ func TestTeamsFlowWithEntraID(t *testing.T) {
 		t.Fatal("the revealed password is not the one the tenant got")
 	}
 	e.settle()
-	want := []string{"request.submitted", "request.approved", "reset.write_started", "reset.password_set", "reset.verified",
+	want := []string{"request.submitted", "request.approved", "reset.started", "reset.write_started", "reset.password_set", "reset.verified",
 		"ticket.created", "ticket.noted", "ticket.resolved", "reset.completed", "request.delivered", "password.revealed"}
 	if got := typesFor(trailOf(t, e.audit), id); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("events:\n got %q\nwant %q", got, want)

@@ -360,7 +360,7 @@ func TestTeamsToActiveDirectory(t *testing.T) {
 	// nothing, so they add no event.
 	trailText, _ := os.ReadFile(e.audit)
 	got := typesFor(trailOf(t, e.audit), id)
-	want := []string{"request.submitted", "request.decision_refused", "request.approved", "reset.write_started",
+	want := []string{"request.submitted", "request.decision_refused", "request.approved", "reset.started", "reset.write_started",
 		"reset.password_set", "reset.verified", "ticket.created", "ticket.noted", "ticket.resolved", "reset.completed", "request.delivered",
 		"password.revealed"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {

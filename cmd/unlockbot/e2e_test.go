@@ -311,7 +311,7 @@ func TestSlackToActiveDirectory(t *testing.T) {
 	}
 	// The whole request is in the trail, step by step, and nothing else.
 	recs := trailOf(t, e.audit)
-	want := []string{"request.submitted", "request.decision_refused", "request.approved", "reset.write_started", "reset.password_set",
+	want := []string{"request.submitted", "request.decision_refused", "request.approved", "reset.started", "reset.write_started", "reset.password_set",
 		"reset.verified", "ticket.created", "ticket.noted", "ticket.resolved", "reset.completed", "request.delivered", "password.revealed"}
 	if got := typesFor(recs, id); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("events of the request:\n got %q\nwant %q", got, want)
