@@ -89,6 +89,11 @@ type FormAnswer struct {
 	Errors map[FieldID]string
 	// Replace, when set, takes the form's place (still working).
 	Replace *Card
+	// Form, beside Errors, is the form to draw again with them, for a
+	// platform that redraws a form itself (Teams replaces the card; a
+	// Slack modal stays open and needs none). Nil when the form is no
+	// longer the way on: the first error is then the sentence to show.
+	Form *Form
 }
 
 // SubmitForm handles a submitted form. A request is submitted within ctx's

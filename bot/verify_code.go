@@ -177,14 +177,17 @@ func (s *Service) codeRoute(o *Org, r *Request, acct identity.Account, m VerifyM
 }
 
 // checkCode answers the code form: right, wrong, expired or none waiting.
-func (s *Service) checkCode(ctx context.Context, f FormReply) FormAnswer {
+func (s *Service) checkCode(ctx context.Context, f FormReply) (ans FormAnswer) {
 	const op = "bot.checkCode"
 	typed := strings.TrimSpace(f.Values.TakeSecret(FieldCode).Reveal())
 	who := f.Actor
 	var o *Org
+	var seen *Request  // the request as last read, to draw the form again from
 	var outcome string // passed, wrong, expired
 	m := VerifyEmailCode
+	defer func() { ans = redraw(ans, o, seen, who, m) }()
 	r, err := s.update(ctx, op, f.Context, func(r *Request) (err error) {
+		seen = r
 		if o, err = s.orgOf(op, r); err != nil {
 			return err
 		}

@@ -47,7 +47,7 @@ func sameFact(typed, expected string) bool {
 }
 
 // checkFacts answers the personal-data form.
-func (s *Service) checkFacts(ctx context.Context, f FormReply) FormAnswer {
+func (s *Service) checkFacts(ctx context.Context, f FormReply) (ans FormAnswer) {
 	const op = "bot.checkFacts"
 	who := f.Actor
 	answer := func(err error) FormAnswer {
@@ -57,6 +57,8 @@ func (s *Service) checkFacts(ctx context.Context, f FormReply) FormAnswer {
 	if err != nil {
 		return answer(err)
 	}
+	seen := r // the request as last read, to draw the form again from
+	defer func() { ans = redraw(ans, o, seen, who, VerifyPersonalData) }()
 	facts := o.Policy.Verify.PersonalData
 	acct, err := o.Directory.Lookup(ctx, r.Account.ID)
 	if err != nil {
@@ -73,6 +75,7 @@ func (s *Service) checkFacts(ctx context.Context, f FormReply) FormAnswer {
 		match = sameFact(typed, want) && match
 	}
 	r, err = s.update(ctx, op, r.ID, func(r *Request) error {
+		seen = r
 		if err := checkVerifier(o, r, who, VerifyPersonalData); err != nil {
 			return err
 		}
@@ -92,6 +95,22 @@ func (s *Service) checkFacts(ctx context.Context, f FormReply) FormAnswer {
 		return s.reportFailure(ctx, o, r, VerifyPersonalData, who, "wrong_personal_data")
 	}
 	return s.passedAnswer(ctx, o, r, VerifyPersonalData, who)
+}
+
+// redraw gives an answer that keeps a verification form open the form to
+// draw again (FormAnswer.Form), if who may still answer it on r: a locked
+// or decided request, or another person, gets the sentence alone. The
+// form holds no typed value and no expected one.
+func redraw(ans FormAnswer, o *Org, r *Request, who Actor, m VerifyMethod) FormAnswer {
+	if len(ans.Errors) == 0 || o == nil || r == nil || checkVerifier(o, r, who, m) != nil {
+		return ans
+	}
+	f := codeForm(r, m)
+	if m == VerifyPersonalData {
+		f = factsForm(o, r)
+	}
+	ans.Form = &f
+	return ans
 }
 
 // verifyField is the form field a method's answer is told next to.

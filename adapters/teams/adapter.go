@@ -61,10 +61,14 @@ type Config struct {
 	ServiceURLHosts []string
 	// DefaultServiceURL: see the constant of that name.
 	DefaultServiceURL string
-	Service           *bot.Service
-	Store             store.Store // replay markers and conversation references
-	Log               zerolog.Logger
-	Now               func() time.Time
+	// ApprovalChannels are the orgs' approval channels (each teams block's
+	// approval_channel): FindByEmail asks Teams who is in them even before
+	// the bot has posted there, as on a fresh install.
+	ApprovalChannels []string
+	Service          *bot.Service
+	Store            store.Store // replay markers and conversation references
+	Log              zerolog.Logger
+	Now              func() time.Time
 	// HTTPClient for the connector, the token endpoint and the signing
 	// keys (default: 10 s timeout).
 	HTTPClient *http.Client

@@ -83,6 +83,12 @@ type shownForm struct {
 }
 
 func newContractTeams(t testing.TB, env *adaptertest.Env, opts ...teamstest.Options) *contractTeams {
+	return newContractTeamsWith(t, env, func(*teams.Config) {}, opts...)
+}
+
+// newContractTeamsWith is the driver on an adapter whose config change
+// adjusts first.
+func newContractTeamsWith(t testing.TB, env *adaptertest.Env, change func(*teams.Config), opts ...teamstest.Options) *contractTeams {
 	fake := teamstest.New(t, append(opts, teamstest.Options{})[0])
 	for _, p := range people {
 		fake.AddUser(p)
@@ -92,12 +98,14 @@ func newContractTeams(t testing.TB, env *adaptertest.Env, opts ...teamstest.Opti
 	c.acme = fake.AddChannel(chAcme, teamID)
 	fake.AddChannel(chApprovals, teamID)
 	o := fake.Options()
-	a, err := teams.New(teams.Config{
+	cfg := teams.Config{
 		AppID: o.AppID, AppPassword: identity.NewSecret(o.AppPassword), TenantID: o.TenantID,
 		MetadataURL: fake.MetadataURL(), AuthorityURL: fake.AuthorityURL(),
 		ServiceURLHosts: []string{"127.0.0.1"}, DefaultServiceURL: fake.ServiceURL(),
 		Service: env.Service, Store: env.Store, Log: env.Log, HTTPClient: fake.Client(),
-	})
+	}
+	change(&cfg)
+	a, err := teams.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

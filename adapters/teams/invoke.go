@@ -105,11 +105,15 @@ func (a *Adapter) view(ctx context.Context, id string, who bot.Actor) invokeResp
 	return cardAnswer(approvalCard(c, a.deciders(ctx, id, "")))
 }
 
+// submittable are the forms whose Submit reaches bot.SubmitForm.
+var submittable = []bot.FormID{bot.FormRequest, bot.FormDeny, bot.FormVerifyCode, bot.FormVerifyFacts}
+
 // submit maps a form's Submit onto bot.SubmitForm: errors re-render the
-// form with the values typed (never a password) and each sentence beside
-// its field; otherwise the form gives way to what happens next.
+// same form with the values typed (never a password, a code or a personal
+// fact) and each sentence beside its field; otherwise the form gives way
+// to what happens next.
 func (a *Adapter) submit(ctx context.Context, d actionData, who bot.Actor, in string) invokeResponse {
-	if d.Form != bot.FormRequest && d.Form != bot.FormDeny && d.Form != bot.FormVerifyCode {
+	if !slices.Contains(submittable, d.Form) {
 		return messageAnswer(unreadable)
 	}
 	if d.Where != "" {
@@ -118,7 +122,7 @@ func (a *Adapter) submit(ctx context.Context, d actionData, who bot.Actor, in st
 	ans := a.svc.SubmitForm(ctx, bot.FormReply{Form: d.Form, Actor: who, Where: in, Context: d.Context, Values: d.Values})
 	switch {
 	case len(ans.Errors) > 0:
-		f, ok := a.formOf(ctx, d, who, in)
+		f, ok := a.formOf(ctx, d, ans, who, in)
 		if !ok {
 			return messageAnswer(firstError(ans.Errors))
 		}
@@ -131,13 +135,20 @@ func (a *Adapter) submit(ctx context.Context, d actionData, who bot.Actor, in st
 	return cardAnswer(sentenceCard(submittedText))
 }
 
-// formOf rebuilds the form a submission came from, to show it again.
-func (a *Adapter) formOf(ctx context.Context, d actionData, who bot.Actor, in string) (bot.Form, bool) {
-	if d.Form == bot.FormDeny {
+// formOf is the form a submission came from, to show it again: the one
+// the answer brings (a verification form, which only bot/ can build), or
+// the deny or request form rebuilt. No form: the sentence alone.
+func (a *Adapter) formOf(ctx context.Context, d actionData, ans bot.FormAnswer, who bot.Actor, in string) (bot.Form, bool) {
+	switch {
+	case ans.Form != nil:
+		return *ans.Form, ans.Form.ID == d.Form
+	case d.Form == bot.FormDeny:
 		return bot.DenyForm(d.Context), true
+	case d.Form == bot.FormRequest:
+		f, err := a.svc.NewForm(ctx, who, in, "")
+		return f, err == nil
 	}
-	f, err := a.svc.NewForm(ctx, who, in, "")
-	return f, err == nil
+	return bot.Form{}, false
 }
 
 // firstError is one of the sentences, the same one each time.

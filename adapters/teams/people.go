@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +51,8 @@ var _ bot.PersonFinder = (*Adapter)(nil)
 // FindByEmail implements bot.PersonFinder: Teams has no lookup of a user by
 // address across the tenant, but the connector's member lookup in a team
 // channel takes a UPN. The channels asked are those the bot posted
-// approvals in (where an org's people are); someone in none of them, or
+// approvals in and the orgs' configured approval channels (where an org's
+// people are, known before the first card); someone in none of them, or
 // of another tenant, is not found. The person is named by their Entra
 // object id, as every Teams actor is, and their Bot Framework id is
 // remembered so Notify can open their personal chat.
@@ -62,7 +64,7 @@ func (a *Adapter) FindByEmail(ctx context.Context, email string) (bot.Actor, boo
 	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	svcURL := a.refs.serviceURL(ctx)
-	for _, ch := range a.refs.channels(ctx) {
+	for _, ch := range a.lookupChannels(ctx) {
 		m, err := a.conn.Member(ctx, svcURL, ch, email)
 		var apiErr *APIError
 		switch {
@@ -83,4 +85,18 @@ func (a *Adapter) FindByEmail(ctx context.Context, email string) (bot.Actor, boo
 		return who, true, nil
 	}
 	return bot.Actor{}, false, nil
+}
+
+// lookupChannels are the channels FindByEmail asks, each once: those
+// posted in, newest first, then the configured approval channels. A
+// never-used channel is reached on the tenant's service URL, which any of
+// its activities recorded (refs.serviceURL).
+func (a *Adapter) lookupChannels(ctx context.Context) []string {
+	out := a.refs.channels(ctx)
+	for _, ch := range a.cfg.ApprovalChannels {
+		if ch != "" && !slices.Contains(out, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }

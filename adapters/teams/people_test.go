@@ -2,6 +2,7 @@ package teams_test
 
 import (
 	"context"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -80,5 +81,38 @@ func TestFindByEmailInApprovalChannel(t *testing.T) {
 	d.fake.FailNext(10, 500)
 	if _, found, err := d.a.FindByEmail(ctx, ann.UPN); found || err == nil {
 		t.Fatalf("connector failing: found %v, %v; want an error", found, err)
+	}
+}
+
+// On a fresh install, before any approval card, the orgs' configured
+// approval channels are asked: the owner is found, on the service URL an
+// activity of the tenant recorded (the configured default here answers
+// nothing), and Notify reaches them. No card is posted to find them.
+func TestFindByEmailBeforeAnyApprovalCard(t *testing.T) {
+	d := newContractTeamsWith(t, adaptertest.NewEnv(t, bindings()), func(c *teams.Config) {
+		c.ApprovalChannels = []string{"", chApprovals}
+		c.DefaultServiceURL = "http://127.0.0.1:9/connector/" // discard port: nothing is reached there
+	})
+	ann := teamstest.User{MRI: "29:1ann", AADObjectID: "0b7a2f0e-4444-4a4a-9b9b-00000000000d", Name: "Ann", Email: "ann@acme.example", UPN: "ann.s@acme.example"}
+	d.fake.AddUser(ann)
+	ctx := context.Background()
+	tech := people[adaptertest.Technician]
+	if code, body := d.fake.Deliver(d.mux, d.fake.Message(tech, d.fake.Personal(tech), "help")); code != http.StatusOK {
+		t.Fatalf("an activity of the tenant: %d %s", code, body)
+	}
+	d.Wait(t)
+
+	who, found, err := d.a.FindByEmail(ctx, ann.UPN)
+	if err != nil || !found || who.ID != ann.AADObjectID {
+		t.Fatalf("FindByEmail before any card = %+v, %v, %v; want ann", who, found, err)
+	}
+	if n := len(d.fake.Activities(chApprovals)); n != 0 {
+		t.Fatalf("%d posts in the approval channel, want none", n)
+	}
+	if err := d.a.Notify(ctx, who, bot.Card{Title: "Did you ask to unlock your account?"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.fake.Activities(d.fake.Personal(ann).ID); len(got) != 1 {
+		t.Fatalf("ann's personal chat has %d messages, want the question", len(got))
 	}
 }

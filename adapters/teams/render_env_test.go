@@ -28,6 +28,10 @@ const (
 	renderTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 	renderChan   = "19:acme@thread.tacv2"
 	renderAppr   = "19:approvals@thread.tacv2"
+
+	// What the directory holds for alice's personal-data check.
+	renderEmployeeID = "E-4711"
+	renderMobileEnd  = "9876"
 )
 
 var (
@@ -111,15 +115,23 @@ type renderEnv struct {
 
 func newRenderEnv(t *testing.T) *renderEnv {
 	t.Helper()
+	return newRenderEnvVerifying(t, bot.VerifyPolicy{})
+}
+
+// newRenderEnvVerifying is the render env whose org verifies callers
+// with v; alice's employeeID and mobile are there to be asked.
+func newRenderEnvVerifying(t *testing.T, v bot.VerifyPolicy) *renderEnv {
+	t.Helper()
 	var st store.Store = memstore.New()
-	alice := memory.User{Account: identity.Account{Username: "alice", DisplayName: "Alice Person", InScope: true}, Password: "Old-Passw0rd!"}
+	alice := memory.User{Account: identity.Account{Username: "alice", DisplayName: "Alice Person", InScope: true,
+		Attributes: map[string]string{"employeeID": renderEmployeeID, "mobile": "+1 555 0100 " + renderMobileEnd}}, Password: "Old-Passw0rd!"}
 	alice.Lock.Locked = true
 	dir := memory.New(alice)
 	sealer := bot.NewEphemeralSealer()
 	key := func(a bot.Actor) string { return a.Platform + ":" + a.Tenant + ":" + a.ID }
 	org := &bot.Org{
 		ID: "acme", Name: "Acme", Directory: dir, Tickets: local.New(store.Values{Store: st}, "acme", sealer.SealBytes), PSACompanyID: "acme-co",
-		Policy:          bot.Policy{RequireApproval: true},
+		Policy:          bot.Policy{RequireApproval: true, Verify: v},
 		Technicians:     []string{key(renderTech), key(renderApprover)},
 		Approvers:       []string{key(renderApprover)},
 		Channels:        []string{Platform + ":" + renderChan},

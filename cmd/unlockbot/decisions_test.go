@@ -22,7 +22,7 @@ var adapterMayUse = map[string]bool{
 	"Actor": true, "Card": true, "Field": true, "Action": true, "ActionID": true, "MessageRef": true,
 	"Tone": true, "ToneInfo": true, "ToneGood": true, "ToneWarning": true, "ToneDanger": true,
 	"Style": true, "StyleDefault": true, "StylePrimary": true, "StyleDanger": true,
-	"Form": true, "FormField": true, "FormID": true, "FormRequest": true, "FormDeny": true, "FormVerifyCode": true, "FieldID": true,
+	"Form": true, "FormField": true, "FormID": true, "FormRequest": true, "FormDeny": true, "FormVerifyCode": true, "FormVerifyFacts": true, "FieldID": true,
 	"FieldOrg": true, "FieldAccount": true, "Widget": true, "Option": true, "CheckedValue": true,
 	"WidgetSelect": true, "WidgetTypeahead": true, "WidgetText": true, "WidgetSecret": true, "WidgetLongText": true, "WidgetCheckbox": true,
 	// the entry points and their answers

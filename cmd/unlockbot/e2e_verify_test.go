@@ -113,9 +113,14 @@ func TestEmailCodeVerifiesTheCallerInSlack(t *testing.T) {
 }
 
 // verifyTrail is the outcome of each verify.* event of request id.
-func (e *e2e) verifyTrail(id string) map[string]string {
+func (e *e2e) verifyTrail(id string) map[string]string { return verifyOutcomes(e.t, e.audit, id) }
+
+// verifyOutcomes is the outcome of each verify.* event of request id in
+// the audit trail at path.
+func verifyOutcomes(t testing.TB, path, id string) map[string]string {
+	t.Helper()
 	seen := map[string]string{}
-	for _, r := range trailOf(e.t, e.audit) {
+	for _, r := range trailOf(t, path) {
 		if r.RequestID == id && strings.HasPrefix(r.Type, "verify.") {
 			seen[r.Type] = r.Outcome
 		}
@@ -124,7 +129,7 @@ func (e *e2e) verifyTrail(id string) map[string]string {
 }
 
 // assertNowhere fails if any of secrets is in the log, the audit trail or
-// a Slack call; an empty one fails too (the scan would prove nothing).
+// a Slack call.
 func (e *e2e) assertNowhere(secrets ...string) {
 	e.t.Helper()
 	trail, _ := os.ReadFile(e.audit)
@@ -132,13 +137,20 @@ func (e *e2e) assertNowhere(secrets ...string) {
 	for _, c := range e.fake.Calls() {
 		chat.WriteString(c.Body)
 	}
-	for where, text := range map[string]string{"log": e.logs.String(), "audit": string(trail), "chat": chat.String()} {
+	assertNotIn(e.t, map[string]string{"log": e.logs.String(), "audit": string(trail), "chat": chat.String()}, secrets...)
+}
+
+// assertNotIn fails if any of secrets is in one of the texts, by where it
+// was read; an empty text fails too (the scan would prove nothing).
+func assertNotIn(t testing.TB, texts map[string]string, secrets ...string) {
+	t.Helper()
+	for where, text := range texts {
 		if text == "" {
-			e.t.Fatalf("%s is empty: the scan proves nothing", where)
+			t.Fatalf("%s is empty: the scan proves nothing", where)
 		}
-		for _, c := range secrets {
-			if strings.Contains(text, c) {
-				e.t.Errorf("%s holds %q", where, c)
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds %q", where, s)
 			}
 		}
 	}

@@ -60,8 +60,12 @@ func (a *app) teamsAdapter() (*teams.Adapter, error) {
 	if v := os.Getenv("TEAMS_SERVICE_URL_HOSTS"); v != "" {
 		hosts = strings.Split(v, ",")
 	}
+	var approvals []string // where FindByEmail looks for people before any card was posted
+	for _, oc := range a.cfg.Orgs {
+		approvals = append(approvals, oc.Teams.ApprovalChannel)
+	}
 	return teams.New(teams.Config{
-		AppID: a.cfg.Teams.AppID, AppPassword: pw, TenantID: a.cfg.Teams.TenantID,
+		AppID: a.cfg.Teams.AppID, AppPassword: pw, TenantID: a.cfg.Teams.TenantID, ApprovalChannels: approvals,
 		MetadataURL: os.Getenv("TEAMS_OPENID_METADATA_URL"), AuthorityURL: os.Getenv("TEAMS_AUTHORITY_URL"),
 		ServiceURLHosts: hosts, DefaultServiceURL: os.Getenv("TEAMS_SERVICE_URL"),
 		Service: a.svc, Store: a.store, Log: a.log,

@@ -61,11 +61,6 @@ func (v VerifyConfig) validate(k string, c *Config, oc OrgConfig, bad func(strin
 	if len(uses) > 0 && !slices.Contains([]string{"ad", "ldap", "demo"}, oc.Directory.Kind) {
 		bad(k, "needs an ad or ldap directory (kind %q cannot read the caller's attributes yet)", oc.Directory.Kind)
 	}
-	// The Teams adapter shows the e-mail code form but not the personal-data
-	// one yet: an org on Teams that required it could never be approved there.
-	if uses[string(bot.VerifyPersonalData)] && (len(oc.Teams.Technicians) > 0 || oc.Teams.ApprovalChannel != "") {
-		bad(k, "personal_data works on Slack only in this version; remove the org's teams block or use email_code")
-	}
 	if uses[string(bot.VerifyEmailCode)] && c.SMTP.Addr == "" {
 		bad(k+".email_code", "needs the smtp block (addr, from) to send codes")
 	}

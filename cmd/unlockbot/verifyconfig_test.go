@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ orgs:
 		t.Fatalf("the e-mail code on Teams: %v", err)
 	}
 	teams = smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s", "{offered: [personal_data], personal_data: [{label: Id, attribute: employeeID}]}", 1) + "    teams: {technicians: [6f1c2f0e-1111-4a4a-9b9b-00000000000a]}\n"
-	if _, err := ParseConfig([]byte(teams)); err == nil || !strings.Contains(err.Error(), "orgs[0].policy.verify: personal_data works on Slack only") {
+	if cfg, err := ParseConfig([]byte(teams)); err != nil || !slices.Contains(cfg.Orgs[0].Policy.Verify.policy().Offered, bot.VerifyPersonalData) {
 		t.Fatalf("personal data on Teams: %v", err)
 	}
 	good := smtp + strings.Replace(strings.Replace(org, "%k", "demo", 1), "%s",
