@@ -1,0 +1,104 @@
+package main
+
+import (
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/mailer/smtptest"
+	"github.com/unlockbot/unlockbot/identity/entra/entratest"
+)
+
+const bossID = "3a4b5c6d-7e8f-4a9b-8c0d-1e2f3a4b5c6d"
+
+// verifyFactsForm is the personal-data form's submission, as Slack posts it.
+func verifyFactsForm(id string, facts ...string) url.Values {
+	values := map[string]any{}
+	for i, f := range facts {
+		field := "verify_fact_" + string(rune('0'+i))
+		values[field] = map[string]any{field: map[string]any{"type": "plain_text_input", "value": f}}
+	}
+	return jsonPayload(map[string]any{
+		"type": "view_submission", "user": map[string]any{"id": uTech, "name": "tess"}, "trigger_id": "T-facts",
+		"view": map[string]any{"id": "V3", "type": "modal", "callback_id": "unlockbot.verify_facts", "private_metadata": id + "|DTECH",
+			"state": map[string]any{"values": values}},
+	})
+}
+
+// TestPersonalDataAndManagerNoticeOnEntraID: an Entra ID org whose verify
+// block names AD's attributes (employeeID, mobile) checks the caller
+// against Graph's employeeId and mobilePhone, read just now from the
+// strict fake tenant: approval is refused until the facts match, wrong
+// facts are refused, right ones let the reset run; then the owner and the
+// manager Graph names (expanded on the user) are mailed. The facts are in
+// no log, audit record or chat call.
+func TestPersonalDataAndManagerNoticeOnEntraID(t *testing.T) {
+	g := newGraph(t)
+	g.AddUser(entratest.User{ID: erinID, UPN: "erin@contoso.test", Mail: "erin@contoso.test", MailNickname: "erin",
+		DisplayName: "Erin Cloud", Enabled: true, Manager: bossID,
+		Props: map[string]any{"employeeId": "E-58213", "mobilePhone": "+1 425 555 0187"}})
+	g.AddUser(entratest.User{ID: bossID, UPN: "boss@contoso.test", Mail: "boss@contoso.test", MailNickname: "boss",
+		DisplayName: "Bo Boss", Enabled: true})
+	smtp := smtptest.Start(t, smtptest.Options{Users: map[string]string{"unlockbot": "smtp-e2e-Pa55"}})
+	t.Setenv("E2E_SMTP_PASSWORD", "smtp-e2e-Pa55")
+	head := `smtp: { addr: "` + smtp.Addr + `", ca_file: "` + smtp.CAFile + `", from: "unlockbot <it@contoso.test>", username: unlockbot, password_env: E2E_SMTP_PASSWORD, timeout: 10s }`
+	org := entraOrgYAML(g, "") + `    policy:
+      verify: { required: [personal_data], personal_data: [{label: Employee ID, attribute: employeeID}, {label: Mobile, attribute: mobile, last_digits: 4}] }
+      notify_owner: { email: true, manager: true, contact: "call the desk at +1 555 0100" }
+`
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	e := newE2EOrgs(t, head, org, path, "")
+
+	before := len(e.fake.Calls("chat.postMessage"))
+	if code, body := e.post("/slack/interactions", requestForm("erin@contoso.test", "", e.trigger())); code != 200 || !strings.Contains(body, "clear") {
+		t.Fatalf("submission: %d %s", code, body)
+	}
+	id := requestIDIn(t, e.fake.Calls("chat.postMessage")[before].Body)
+	e.click(uLead, chApprove, "unlockbot.approve", id)
+	e.settle()
+	if g.User(erinID).Password != "" {
+		t.Fatal("an unverified request was carried out")
+	}
+
+	e.click(uTech, "DTECH", "unlockbot.verify_facts", id)
+	e.settle()
+	var opened bool
+	for _, c := range e.fake.Calls("views.open") {
+		opened = opened || strings.Contains(c.Body, "unlockbot.verify_facts")
+	}
+	if !opened {
+		t.Fatal("the personal-data form did not open")
+	}
+	if _, body := e.post("/slack/interactions", verifyFactsForm(id, "E-58213", "0000")); !strings.Contains(body, "does not match") {
+		t.Fatalf("a wrong mobile: %s", body)
+	}
+	if _, body := e.post("/slack/interactions", verifyFactsForm(id, " e-58213 ", "0187")); strings.Contains(body, "does not match") || strings.Contains(body, "holds no") {
+		t.Fatalf("the right facts: %s", body)
+	}
+	e.click(uLead, chApprove, "unlockbot.approve", id)
+	e.settle()
+	u := g.User(erinID)
+	if u.Password == "" {
+		t.Fatal("verified and approved, yet the tenant got no password")
+	}
+	seen := e.verifyTrail(id)
+	if seen["verify.failed"] != "failed" || seen["verify.passed"] != "ok" {
+		t.Fatalf("verification trail: %v", seen)
+	}
+
+	mails := smtp.Wait(t, 2, 10*time.Second)
+	to := map[string]string{}
+	for _, m := range mails {
+		to[strings.Join(m.To, ",")] = string(m.Data)
+	}
+	owner, manager := to["erin@contoso.test"], to["boss@contoso.test"]
+	if !strings.Contains(owner, "Subject: Your password was reset") || !strings.Contains(manager, "who reports to you") {
+		t.Fatalf("mails to %v:\nowner: %s\nmanager: %s", mails, owner, manager)
+	}
+	if strings.Contains(owner+manager, u.Password) {
+		t.Fatal("a notice holds the password")
+	}
+	e.assertNowhere("E-58213", "+1 425 555 0187", u.Password)
+}
