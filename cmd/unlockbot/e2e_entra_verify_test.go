@@ -102,3 +102,58 @@ func TestPersonalDataAndManagerNoticeOnEntraID(t *testing.T) {
 	}
 	e.assertNowhere("E-58213", "+1 425 555 0187", u.Password)
 }
+
+// TestSlackSelfServiceByMailOnEntraID: a person whose Slack profile holds
+// their Entra ID mail, not their UPN, is mapped to their account; the code
+// goes to that mail, and typed back it resets the password in the tenant.
+// An address that is one user's UPN and another's mail names nobody: the
+// hybrid and type-ahead wrappers reach entra's LookupByMail, which finds
+// the second user, and self-service refuses.
+func TestSlackSelfServiceByMailOnEntraID(t *testing.T) {
+	g := newGraph(t)
+	g.AddUser(entratest.User{ID: erinID, UPN: "erin@contoso.test", Mail: "erin.cloud@contoso.test", MailNickname: "erin",
+		DisplayName: "Erin Cloud", Enabled: true})
+	smtp := smtptest.Start(t, smtptest.Options{Users: map[string]string{"unlockbot": "smtp-e2e-Pa55"}})
+	t.Setenv("E2E_SMTP_PASSWORD", "smtp-e2e-Pa55")
+	head := `smtp: { addr: "` + smtp.Addr + `", ca_file: "` + smtp.CAFile + `", from: "unlockbot <it@contoso.test>", username: unlockbot, password_env: E2E_SMTP_PASSWORD, timeout: 10s }`
+	org := entraOrgYAML(g, "") + "    policy: { verify: { offered: [email_code] }, self_service: { enabled: true, allow_reset: true, require_approval: \"false\" } }\n"
+	e := newE2EOrgs(t, head, org, filepath.Join(t.TempDir(), "audit.jsonl"), "")
+	e.fake.SetEmail("erin.cloud@contoso.test", uPerson)
+
+	if body := e.command(uPerson, "/unlock", "reset"); !strings.Contains(body, "Check your direct messages") {
+		t.Fatalf("/unlock reset by mail: %s", body)
+	}
+	var dm string
+	for _, c := range e.fake.Calls("chat.postMessage") {
+		if c.Str("channel") == uPerson && strings.Contains(c.Body, "unlockbot.verify_email") {
+			dm = c.Body
+		}
+	}
+	id := buttonValue(t, dm, "unlockbot.verify_email")
+	e.click(uPerson, "DPERSON", "unlockbot.verify_email", id)
+	e.settle()
+	m := smtp.Wait(t, 1, 10*time.Second)[0]
+	if strings.Join(m.To, ",") != "erin.cloud@contoso.test" {
+		t.Fatalf("the code went to %v, want the tenant's mail", m.To)
+	}
+	if _, body := e.post("/slack/interactions", codeForm(uPerson, id+"|DPERSON", codeFrom(t, m))); strings.Contains(body, "errors") {
+		t.Fatalf("the right code was refused: %s", body)
+	}
+	e.settle()
+	if g.User(erinID).Password == "" {
+		t.Fatal("the right code did not reset the password in the tenant")
+	}
+	var submitted bool
+	for _, r := range selfRecords(t, e.audit) {
+		submitted = submitted || (r.Type == "request.submitted" && r.TargetDN == erinID)
+	}
+	if !submitted {
+		t.Fatal("no self-service request for the account the mail names")
+	}
+
+	g.AddUser(entratest.User{ID: bossID, UPN: "frank@contoso.test", Mail: "erin@contoso.test", MailNickname: "frank", Enabled: true})
+	e.fake.SetEmail("erin@contoso.test", "UERIN2")
+	if body := e.command("UERIN2", "/unlock", "reset"); !strings.Contains(body, "matches more than one account") {
+		t.Fatalf("/unlock reset by an address that is a UPN and another's mail: %s", body)
+	}
+}
