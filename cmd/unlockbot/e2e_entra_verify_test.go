@@ -62,15 +62,7 @@ func TestPersonalDataAndManagerNoticeOnEntraID(t *testing.T) {
 		t.Fatal("an unverified request was carried out")
 	}
 
-	e.click(uTech, "DTECH", "unlockbot.verify_facts", id)
-	e.settle()
-	var opened bool
-	for _, c := range e.fake.Calls("views.open") {
-		opened = opened || strings.Contains(c.Body, "unlockbot.verify_facts")
-	}
-	if !opened {
-		t.Fatal("the personal-data form did not open")
-	}
+	e.openForm("unlockbot.verify_facts", id, "unlockbot.verify_facts")
 	if _, body := e.post("/slack/interactions", verifyFactsForm(id, "E-58213", "0000")); !strings.Contains(body, "does not match") {
 		t.Fatalf("a wrong mobile: %s", body)
 	}
@@ -123,13 +115,7 @@ func TestSlackSelfServiceByMailOnEntraID(t *testing.T) {
 	if body := e.command(uPerson, "/unlock", "reset"); !strings.Contains(body, "Check your direct messages") {
 		t.Fatalf("/unlock reset by mail: %s", body)
 	}
-	var dm string
-	for _, c := range e.fake.Calls("chat.postMessage") {
-		if c.Str("channel") == uPerson && strings.Contains(c.Body, "unlockbot.verify_email") {
-			dm = c.Body
-		}
-	}
-	id := buttonValue(t, dm, "unlockbot.verify_email")
+	id := buttonValue(t, e.lastDM(uPerson, "unlockbot.verify_email"), "unlockbot.verify_email")
 	e.click(uPerson, "DPERSON", "unlockbot.verify_email", id)
 	e.settle()
 	m := smtp.Wait(t, 1, 10*time.Second)[0]
