@@ -67,45 +67,57 @@ func checkVerifyAttributes(names []string) error {
 	return nil
 }
 
-// managerExpand reads the manager's id in the same call as the profile:
-// Get user takes $expand=manager with a nested $select in v1.0, and a user
-// without a manager simply has no manager in the answer (GET
-// /users/{id}/manager would answer 404 instead, and cost a second call).
-const managerExpand = "manager($select=id)"
-
 // profile fills the facts only Lookup reports that are the person's, not
-// the guard's: the configured verification properties and the manager.
-// They are compared or used as addresses, never logged (Account.Attributes).
+// the guard's: the configured verification properties (only when there
+// are any) and the manager. They are compared or used as addresses,
+// never logged (Account.Attributes).
 func (d *Directory) profile(ctx context.Context, a *identity.Account) error {
 	s, ok := seg(a.ID)
 	if !ok {
 		return fmt.Errorf("account ID %q is not an object id: %w", a.ID, identity.ErrNotFound)
 	}
-	sel := append([]string{"id"}, d.cfg.VerifyAttributes...)
-	q := url.Values{"$select": {strings.Join(sel, ",")}, "$expand": {managerExpand}}
-	var out map[string]json.RawMessage
-	if err := d.do(ctx, call{method: http.MethodGet, path: "/users/" + s, query: q, idempotent: true}, &out); err != nil {
+	if err := d.manager(ctx, s, a); err != nil {
 		return err
-	}
-	if raw, ok := out["manager"]; ok {
-		var m struct {
-			Type string `json:"@odata.type"`
-			ID   string `json:"id"`
-		}
-		// An orgContact can be a manager too; only a user can be looked
-		// up and told, so a contact is no manager here.
-		if json.Unmarshal(raw, &m) == nil && m.Type == "#microsoft.graph.user" && isGUID(m.ID) {
-			a.Manager = m.ID
-		}
 	}
 	if len(d.cfg.VerifyAttributes) == 0 {
 		return nil
+	}
+	sel := append([]string{"id"}, d.cfg.VerifyAttributes...)
+	var out map[string]json.RawMessage
+	err := d.do(ctx, call{method: http.MethodGet, path: "/users/" + s, query: url.Values{"$select": {strings.Join(sel, ",")}}, idempotent: true}, &out)
+	if err != nil {
+		return err
 	}
 	a.Attributes = make(map[string]string, len(d.cfg.VerifyAttributes))
 	for _, p := range d.cfg.VerifyAttributes {
 		if v := propValue(verifyProps[p], out[p]); v != "" {
 			a.Attributes[p] = v
 		}
+	}
+	return nil
+}
+
+// manager reads the manager's object id with List manager. Graph answers
+// 404 Request_ResourceNotFound when none is set: no manager, not an error
+// (the user itself was found just now). $expand=manager($select=id) on the
+// user would save the call, but Graph wants $levels with a nested $select,
+// and $levels is an advanced query (ConsistencyLevel: eventual).
+func (d *Directory) manager(ctx context.Context, userSeg string, a *identity.Account) error {
+	var m struct {
+		Type string `json:"@odata.type"`
+		ID   string `json:"id"`
+	}
+	err := d.do(ctx, call{method: http.MethodGet, path: "/users/" + userSeg + "/manager", query: url.Values{"$select": {"id"}}, idempotent: true}, &m)
+	if graphStatus(err) == http.StatusNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// An orgContact can be a manager too; only a user can be looked up
+	// and told, so a contact is no manager here.
+	if m.Type == "#microsoft.graph.user" && isGUID(m.ID) {
+		a.Manager = m.ID
 	}
 	return nil
 }

@@ -77,10 +77,20 @@ func TestLookupWithoutVerifyAttributes(t *testing.T) {
 func TestLookupFailsWhenProfileUnreadable(t *testing.T) {
 	s := tenant(t)
 	d, _ := dir(t, s, func(c *entra.Config) { c.VerifyAttributes = []string{"employeeId"} })
-	s.Fail("GET /users/{id}", 1, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", 0)
-	_, err := d.Lookup(context.Background(), "alice")
-	if identity.KindOf(err) != identity.KindForbidden {
-		t.Fatalf("Lookup with the profile refused: %v", err)
+	for _, ep := range []string{"GET /users/{id}", "GET /users/{id}/manager"} {
+		s.Fail(ep, 1, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", 0)
+		if _, err := d.Lookup(context.Background(), "alice"); identity.KindOf(err) != identity.KindForbidden {
+			t.Fatalf("Lookup with %s refused: %v", ep, err)
+		}
+	}
+	// Without verification properties the profile is not read at all:
+	// the one Get user left is the sign-in activity's.
+	for want, d := range map[int]*entra.Directory{1: must(dir(t, s)), 2: d} {
+		before := s.Calls("GET /users/{id}")
+		lookup(t, d, "alice")
+		if n := s.Calls("GET /users/{id}") - before; n != want {
+			t.Fatalf("%d Get user calls, want %d", n, want)
+		}
 	}
 }
 
@@ -113,3 +123,5 @@ func TestLookupByMail(t *testing.T) {
 	}
 	var _ identity.MailFinder = d
 }
+
+func must(d *entra.Directory, _ *waits) *entra.Directory { return d }

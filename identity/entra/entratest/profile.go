@@ -3,7 +3,6 @@ package entratest
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -39,48 +38,41 @@ func renderProfile(u *User, all map[string]any) {
 	}
 }
 
-// managerExpandRE is the one $expand Get user accepts here: the manager
-// navigation property, optionally with a nested $select ("Get user",
-// Optional query parameters; "List manager", Example 2 uses
-// $expand=manager($levels=max;$select=id,displayName) in v1.0).
-var managerExpandRE = regexp.MustCompile(`^manager(\(\$select=([A-Za-z,]+)\))?$`)
-
-// managerProps a nested $select may name on the manager (a directoryObject:
-// user or orgContact).
+// managerProps a $select on the manager may name (a directoryObject: a
+// user or an orgContact).
 var managerProps = []string{"id", "displayName", "mail", "userPrincipalName"}
 
-// expandManager renders u's manager into out for $expand=manager. A user
-// without a manager has no manager property at all in the answer; an
-// unknown $expand is Graph's 400.
-func (s *Server) expandManager(w http.ResponseWriter, q url.Values, u *User, out map[string]any) bool {
-	e := q.Get("$expand")
-	if e == "" {
-		return true
-	}
-	m := managerExpandRE.FindStringSubmatch(e)
-	if m == nil {
-		graphErr(w, s.now, http.StatusBadRequest, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '"+e+"' on type 'microsoft.graph.user'.")
-		return false
+// manager is List manager (GET /users/{id}/manager, user-list-manager):
+// the manager with its @odata.type, or 404 Request_ResourceNotFound when
+// none is set (or the one set no longer exists). $expand=manager on Get
+// user is not served: with a nested $select Graph wants $levels, which
+// is an advanced query, and unlockbot does not send it.
+func (s *Server) manager(w http.ResponseWriter, _ *http.Request, id string, q url.Values) {
+	u := s.users[id]
+	if u == nil {
+		notFound(w, s, id)
+		return
 	}
 	props := managerProps
-	if m[2] != "" {
-		props = strings.Split(m[2], ",")
+	if sel := q.Get("$select"); sel != "" {
+		props = strings.Split(sel, ",")
 		for _, p := range props {
 			if !contains(managerProps, p) {
 				graphErr(w, s.now, http.StatusBadRequest, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '"+p+"' on type 'microsoft.graph.directoryObject'.")
-				return false
+				return
 			}
 		}
 	}
 	mgr := s.users[strings.ToLower(u.Manager)]
 	if mgr == nil {
-		return true
+		graphErr(w, s.now, http.StatusNotFound, "Request_ResourceNotFound",
+			"Resource 'manager' does not exist or one of its queried reference-property objects are not present.")
+		return
 	}
 	all := map[string]any{"id": mgr.ID, "displayName": mgr.DisplayName, "mail": nullable(mgr.Mail), "userPrincipalName": mgr.UPN}
-	v := map[string]any{"@odata.type": "#microsoft.graph.user"}
+	out := map[string]any{"@odata.context": s.GraphURL() + "/$metadata#directoryObjects/$entity", "@odata.type": "#microsoft.graph.user"}
 	for _, p := range props {
-		v[p] = all[p]
+		out[p] = all[p]
 	}
-	out["manager"] = v
-	return true
+	writeJSON(w, http.StatusOK, out)
 }

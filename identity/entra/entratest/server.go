@@ -21,8 +21,9 @@
 //     List unifiedRoleAssignments (roleManagement/directory/roleAssignments,
 //     $filter on principalId, $expand=roleDefinition),
 //     List roleEligibilityScheduleInstances, List manager (user-list-manager:
-//     $select and $expand, a user or orgContact; also reached as
-//     $expand=manager($select=id) on Get user, absent when none is set),
+//     GET /users/{id}/manager with $select, a user or orgContact, 404
+//     Request_ResourceNotFound when none; a $select inside
+//     $expand=manager needs $levels, an advanced query, so it is not served),
 //     user resource type (profile properties, otherMails and
 //     businessPhones as String collections, employeeHireDate a
 //     DateTimeOffset), Get servicePrincipal

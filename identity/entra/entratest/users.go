@@ -157,11 +157,7 @@ func (s *Server) getUser(w http.ResponseWriter, _ *http.Request, id string, q ur
 		graphErr(w, s.now, http.StatusForbidden, code, msg)
 		return
 	}
-	out := s.render(u, props)
-	if !s.expandManager(w, q, u, out) {
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, s.render(u, props))
 }
 
 func (s *Server) lookup(id string) *User {
