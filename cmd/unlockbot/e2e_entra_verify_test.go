@@ -32,7 +32,7 @@ func verifyFactsForm(id string, facts ...string) url.Values {
 // against Graph's employeeId and mobilePhone, read just now from the
 // strict fake tenant: approval is refused until the facts match, wrong
 // facts are refused, right ones let the reset run; then the owner and the
-// manager Graph names (expanded on the user) are mailed. The facts are in
+// manager Graph names (List manager) are mailed. The facts are in
 // no log, audit record or chat call.
 func TestPersonalDataAndManagerNoticeOnEntraID(t *testing.T) {
 	g := newGraph(t)
