@@ -55,6 +55,18 @@ func (e *e2e) command(who, cmd, text string) string {
 	return body
 }
 
+// lastDM is the body of the last message posted to who holding action
+// ("" when none).
+func (e *e2e) lastDM(who, action string) string {
+	var dm string
+	for _, c := range e.fake.Calls("chat.postMessage") {
+		if c.Str("channel") == who && strings.Contains(c.Body, action) {
+			dm = c.Body
+		}
+	}
+	return dm
+}
+
 // buttonValue is the value of the first button action in a block-kit body.
 func buttonValue(t *testing.T, body, action string) string {
 	t.Helper()
@@ -119,12 +131,7 @@ func TestSlackSelfServiceUnlocksOwnAccount(t *testing.T) {
 	if body := e.command(uPerson, "/unlock", ""); !strings.Contains(body, "Check your direct messages") {
 		t.Fatalf("/unlock by the person: %s", body)
 	}
-	var dm string
-	for _, c := range e.fake.Calls("chat.postMessage") {
-		if c.Str("channel") == uPerson && strings.Contains(c.Body, "unlockbot.verify_email") {
-			dm = c.Body
-		}
-	}
+	dm := e.lastDM(uPerson, "unlockbot.verify_email")
 	if dm == "" {
 		t.Fatalf("no Send e-mail code in the person's DM: %+v", e.fake.Calls("chat.postMessage"))
 	}

@@ -64,15 +64,7 @@ func TestEmailCodeVerifiesTheCallerInSlack(t *testing.T) {
 		t.Fatal("an unverified request was carried out")
 	}
 
-	e.click(uTech, "DTECH", "unlockbot.verify_email", id)
-	e.settle()
-	var opened bool
-	for _, c := range e.fake.Calls("views.open") {
-		opened = opened || strings.Contains(c.Body, "unlockbot.verify_code")
-	}
-	if !opened {
-		t.Fatal("the code form did not open")
-	}
+	e.openForm("unlockbot.verify_email", id, "unlockbot.verify_code")
 	mails := smtp.Wait(t, 1, 10*time.Second)
 	m := mails[len(mails)-1]
 	if strings.Join(m.To, ",") != home || !m.TLS || m.AuthUser != "unlockbot" {
@@ -110,6 +102,20 @@ func TestEmailCodeVerifiesTheCallerInSlack(t *testing.T) {
 		t.Fatalf("verification trail: %v", seen)
 	}
 	e.assertNowhere(code[1], home)
+}
+
+// openForm presses the technician's verify button action on request id
+// and fails unless the form callback opened.
+func (e *e2e) openForm(action, id, callback string) {
+	e.t.Helper()
+	e.click(uTech, "DTECH", action, id)
+	e.settle()
+	for _, c := range e.fake.Calls("views.open") {
+		if strings.Contains(c.Body, callback) {
+			return
+		}
+	}
+	e.t.Fatalf("pressing %s did not open %s", action, callback)
 }
 
 // verifyTrail is the outcome of each verify.* event of request id.

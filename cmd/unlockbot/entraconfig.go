@@ -59,7 +59,9 @@ func newEntra(oc OrgConfig) (identity.Directory, error) {
 	if err != nil {
 		return nil, err
 	}
-	cloud, err := entra.New(d.entraConfig(secret))
+	cfg := d.entraConfig(secret)
+	cfg.VerifyAttributes = oc.verifyPolicy().Attributes()
+	cloud, err := entra.New(cfg)
 	if err != nil {
 		return nil, err
 	}

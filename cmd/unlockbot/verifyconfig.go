@@ -58,8 +58,11 @@ func (v VerifyConfig) validate(k string, c *Config, oc OrgConfig, bad func(strin
 			uses[m] = true
 		}
 	}
-	if len(uses) > 0 && !slices.Contains([]string{"ad", "ldap", "demo"}, oc.Directory.Kind) {
-		bad(k, "needs an ad or ldap directory (kind %q cannot read the caller's attributes yet)", oc.Directory.Kind)
+	if len(uses) > 0 && !slices.Contains([]string{"ad", "ldap", "entra", "demo"}, oc.Directory.Kind) {
+		bad(k, "needs an ad, ldap or entra directory (kind %q cannot read the caller's attributes yet)", oc.Directory.Kind)
+	}
+	if oc.Directory.Kind == "entra" {
+		v.validateEntraAttributes(k, bad)
 	}
 	if uses[string(bot.VerifyEmailCode)] && c.SMTP.Addr == "" {
 		bad(k+".email_code", "needs the smtp block (addr, from) to send codes")

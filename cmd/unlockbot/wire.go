@@ -136,7 +136,7 @@ func buildAppJobs(ctx context.Context, cfg *Config, logw io.Writer, shared bool)
 				GeneratedLength: oc.Policy.GeneratedLength, PassphraseWords: oc.Policy.PassphraseWords,
 				TicketRetryFor: oc.Policy.TicketRetryFor, NotifyOwner: oc.Policy.NotifyOwner.policy(),
 				LockMode: identity.LockMode(oc.Policy.LockMode),
-				Verify:   oc.Policy.Verify.policy(), SelfService: oc.Policy.SelfService.policy(),
+				Verify:   oc.verifyPolicy(), SelfService: oc.Policy.SelfService.policy(),
 			},
 		}
 		if o.Policy, err = passwordPolicy(o.Policy, oc); err != nil {

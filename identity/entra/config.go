@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,11 @@ type Config struct {
 	RevokeSessions *bool
 	Timeout        time.Duration // timeout: per Graph or token call, default 15s
 	SearchLimit    int           // search_limit: cap of type-ahead results, default 25
+	// VerifyAttributes (verify_attributes) are Graph user properties
+	// Lookup reads into Account.Attributes (employeeId, mobilePhone,
+	// otherMails, ...; profile.go): what the org verifies a caller
+	// against. Only Lookup reads them, never Search.
+	VerifyAttributes []string
 }
 
 // ConfigError names the configuration key that is wrong.
@@ -91,6 +97,16 @@ func (c Config) withDefaults() Config {
 	}
 	c.DenyGroups = append([]string(nil), c.DenyGroups...)
 	c.Domains = append([]string(nil), c.Domains...)
+	var attrs []string
+	for _, a := range c.VerifyAttributes {
+		if p, ok := VerifyProperty(a); ok {
+			a = p // Graph's spelling: the key Attributes are read by
+		}
+		if !slices.Contains(attrs, a) {
+			attrs = append(attrs, a)
+		}
+	}
+	c.VerifyAttributes = attrs
 	for i, d := range c.Domains {
 		c.Domains[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
 	}
@@ -127,7 +143,7 @@ func (c Config) Validate() error {
 			return &ConfigError{"domains", fmt.Sprintf("%q is not a domain name", d)}
 		}
 	}
-	return nil
+	return checkVerifyAttributes(c.VerifyAttributes)
 }
 
 // isLoopback allows http:// only for a test server on this machine.

@@ -64,12 +64,26 @@ func (d *Directory) users(ctx context.Context, filter string, top int) ([]user, 
 // mailNickname. Then it fills every guard fact (guard.go) and the sign-in
 // time when the tenant exposes it.
 func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, error) {
-	const op = "entra.(*Directory).Lookup"
+	return d.lookup(ctx, "entra.(*Directory).Lookup", name, d.find)
+}
+
+var _ identity.MailFinder = (*Directory)(nil)
+
+// LookupByMail implements identity.MailFinder: the one user whose mail is
+// addr, with the same facts as Lookup. Like the ldap directory it matches
+// mail only: the UPN is Lookup's, and otherMails are addresses a person
+// gave for recovery, which may be shared or outside the company.
+func (d *Directory) LookupByMail(ctx context.Context, addr string) (identity.Account, error) {
+	return d.lookup(ctx, "entra.(*Directory).LookupByMail", addr, d.findMail)
+}
+
+// lookup is Lookup with the user found by find.
+func (d *Directory) lookup(ctx context.Context, op, name string, find func(context.Context, string) (user, error)) (identity.Account, error) {
 	if err := checkText(name); err != nil {
 		return identity.Account{}, identity.E(op, identity.KindInvalid, fmt.Sprintf("The account name %v.", err), fmt.Errorf("name %w", err))
 	}
 	name = strings.TrimSpace(name)
-	u, err := d.find(ctx, name)
+	u, err := find(ctx, name)
 	if err != nil {
 		switch {
 		case errors.Is(err, identity.ErrNotFound):
@@ -80,6 +94,9 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 		return identity.Account{}, classify(op, actReadUsers, err)
 	}
 	acct := d.account(u)
+	if err := d.profile(ctx, &acct); err != nil {
+		return identity.Account{}, classify(op, actReadUsers, err)
+	}
 	d.guard(ctx, &acct)
 	d.signIn(ctx, &acct)
 	return acct, nil
@@ -115,6 +132,18 @@ func (d *Directory) find(ctx context.Context, name string) (user, error) {
 		return user{}, err
 	}
 	return one(found, name)
+}
+
+// findMail returns the one user whose mail is addr.
+func (d *Directory) findMail(ctx context.Context, addr string) (user, error) {
+	if !strings.Contains(addr, "@") {
+		return user{}, fmt.Errorf("%q is not an e-mail address: %w", addr, identity.ErrNotFound)
+	}
+	found, err := d.users(ctx, "mail eq "+quote(addr), 2)
+	if err != nil {
+		return user{}, err
+	}
+	return one(found, addr)
 }
 
 func one(found []user, name string) (user, error) {

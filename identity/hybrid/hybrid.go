@@ -36,8 +36,26 @@ func (d *Directory) Search(ctx context.Context, q string, limit int) ([]identity
 // the AD account (its real lockout, its DN, AD's guard facts) under the
 // cloud's user principal name, with the cloud's roles and deny groups.
 func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, error) {
-	const op = "hybrid.Lookup"
 	c, err := d.cloud.Lookup(ctx, name)
+	return d.route(ctx, "hybrid.Lookup", c, err)
+}
+
+var _ identity.MailFinder = (*Directory)(nil)
+
+// LookupByMail is the tenant's, routed to AD for a synced account as
+// Lookup is. A tenant that cannot find by mail finds nobody by it.
+func (d *Directory) LookupByMail(ctx context.Context, addr string) (identity.Account, error) {
+	mf, ok := identity.Find[identity.MailFinder](d.cloud)
+	if !ok {
+		return identity.Account{}, identity.E("hybrid.LookupByMail", identity.KindNotFound, "No account has this e-mail address.", identity.ErrNotFound)
+	}
+	c, err := mf.LookupByMail(ctx, addr)
+	return d.route(ctx, "hybrid.LookupByMail", c, err)
+}
+
+// route turns the tenant's account c into the one to act on: c itself
+// when cloud-only, else the AD account under the cloud's names.
+func (d *Directory) route(ctx context.Context, op string, c identity.Account, err error) (identity.Account, error) {
 	if err != nil || !c.Synced {
 		return c, err
 	}
@@ -59,6 +77,11 @@ func (d *Directory) Lookup(ctx context.Context, name string) (identity.Account, 
 		return identity.Account{}, err
 	}
 	a.Username, a.UPN, a.Mail = c.UPN, c.UPN, firstOf(c.Mail, a.Mail)
+	// The person's facts are the tenant's: the org's verification
+	// properties are Graph's (Entra Connect synced them from AD), and the
+	// manager must be an id this directory's Lookup can read back; AD's
+	// manager DN is not one.
+	a.Attributes, a.Manager = c.Attributes, c.Manager
 	a.Synced, a.OnPremAccount, a.OnPremDomain = true, c.OnPremAccount, c.OnPremDomain
 	a.ProtectedGroups = append(a.ProtectedGroups, c.ProtectedGroups...)
 	a.DenyGroups = append(a.DenyGroups, c.DenyGroups...)

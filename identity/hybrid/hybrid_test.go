@@ -112,3 +112,41 @@ func safe(err error) string {
 	}
 	return ""
 }
+
+// mailTenant is the memory tenant with a mail index, as Entra's
+// LookupByMail answers.
+type mailTenant struct {
+	*memory.Directory
+	byMail map[string]string // mail → name Lookup finds
+}
+
+func (m mailTenant) LookupByMail(ctx context.Context, addr string) (identity.Account, error) {
+	name, ok := m.byMail[strings.ToLower(addr)]
+	if !ok {
+		return identity.Account{}, identity.E("test", identity.KindNotFound, "No such account.", identity.ErrNotFound)
+	}
+	return m.Lookup(ctx, name)
+}
+
+func TestSyncedKeepsTheTenantsPersonalFacts(t *testing.T) {
+	cloud := memory.New(memory.User{Account: identity.Account{ID: "1b4e28ba-2fa1-11d2-883f-0016d3cca427", Username: "carol@acme.test",
+		UPN: "carol@acme.test", Mail: "c.smith@acme.test", InScope: true, Synced: true, OnPremAccount: "carol",
+		Manager: guid, Attributes: map[string]string{"employeeId": "E-7"}}})
+	ad := memory.New(memory.User{Account: identity.Account{Username: "carol", InScope: true, Manager: "CN=boss,OU=Staff,DC=acme,DC=local"}})
+	d := New(mailTenant{cloud, map[string]string{"c.smith@acme.test": "carol@acme.test"}}, ad)
+	a, err := d.LookupByMail(context.Background(), "C.Smith@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(a.ID, "CN=carol,") || a.Manager != guid || a.Attributes["employeeId"] != "E-7" {
+		t.Fatalf("synced by mail: ID %q, manager %q, employeeId set %t: want AD's account with the tenant's manager and facts",
+			a.ID, a.Manager, a.Attributes["employeeId"] != "")
+	}
+	if _, err := d.LookupByMail(context.Background(), "nobody@acme.test"); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("unknown mail: %v", err)
+	}
+	// A tenant without a mail index finds nobody by mail.
+	if _, err := New(cloud, ad).LookupByMail(context.Background(), "c.smith@acme.test"); !errors.Is(err, identity.ErrNotFound) {
+		t.Fatalf("tenant without LookupByMail: %v", err)
+	}
+}

@@ -31,6 +31,7 @@ var routes = map[string]route{
 	"GET /organization":                              {[]string{"$select"}, userPerms, (*Server).organization},
 	"GET /users":                                     {[]string{"$filter", "$select", "$top"}, userPerms, (*Server).listUsers},
 	"GET /users/{id}":                                {[]string{"$select"}, userPerms, (*Server).getUser},
+	"GET /users/{id}/manager":                        {[]string{"$select"}, userPerms, (*Server).manager},
 	"PATCH /users/{id}":                              {nil, []string{"User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All"}, (*Server).patchUser},
 	"POST /users/{id}/revokeSignInSessions":          {nil, []string{"User.RevokeSessions.All", "User.ReadWrite.All"}, (*Server).revoke},
 	"POST /users/{id}/checkMemberGroups":             {nil, groupPerms, (*Server).checkMemberGroups},

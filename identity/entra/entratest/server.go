@@ -20,7 +20,13 @@
 //     user: checkMemberGroups (at most 20 ids), List memberOf,
 //     List unifiedRoleAssignments (roleManagement/directory/roleAssignments,
 //     $filter on principalId, $expand=roleDefinition),
-//     List roleEligibilityScheduleInstances, Get servicePrincipal
+//     List roleEligibilityScheduleInstances, List manager (user-list-manager:
+//     GET /users/{id}/manager with $select, a user or orgContact, 404
+//     Request_ResourceNotFound when none; a $select inside
+//     $expand=manager needs $levels, an advanced query, so it is not served),
+//     user resource type (profile properties, otherMails and
+//     businessPhones as String collections, employeeHireDate a
+//     DateTimeOffset), Get servicePrincipal
 //     (servicePrincipals(appId='...')), List appRoleAssignments granted
 //     to a service principal, Get group, Get organization.
 //   - "Use query parameters" and "Advanced query capabilities on Microsoft
@@ -94,6 +100,11 @@ type User struct {
 	Password                                 string // last written (tests check it arrived)
 	ForceChange, ForceChangeMFA              bool
 	Revoked                                  int // revokeSignInSessions calls
+	// Manager is the manager's object id ("" for none).
+	Manager string
+	// Props are profile properties by Graph name (profile.go): a string,
+	// a []string for a collection, a time.Time for employeeHireDate.
+	Props map[string]any
 }
 
 // Group is a fake group; Members are user or group ids (nesting is transitive).

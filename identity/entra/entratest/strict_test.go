@@ -85,6 +85,9 @@ func TestStrictness(t *testing.T) {
 		{"too many group ids", "POST", "/users/" + id + "/checkMemberGroups", nil, `{"groupIds":[` + strings.Repeat(`"`+id+`",`, 20) + `"` + id + `"]}`, 400, "Request_BadRequest"},
 		{"role filter other property", "GET", "/roleManagement/directory/roleAssignments?$filter=" + url.QueryEscape("roleDefinitionId eq 'x'"), nil, "", 400, "BadRequest"},
 		{"path injection", "GET", "/users/x'y", nil, "", 400, "Request_BadRequest"},
+		{"profile select", "GET", "/users/" + id + "?$select=id,employeeId,otherMails", nil, "", 200, ""},
+		{"no manager", "GET", "/users/" + id + "/manager?$select=id", nil, "", 404, "Request_ResourceNotFound"},
+		{"manager unknown select", "GET", "/users/" + id + "/manager?$select=password", nil, "", 400, "BadRequest"},
 	}
 	for _, c := range cases {
 		st, code := send(t, s, tok, c.method, c.path, c.hdr, c.body)

@@ -10,7 +10,8 @@ import (
 	"unicode"
 )
 
-// userProps are the user properties $select may name here.
+// userProps are the user properties $select may name here (and
+// profileProps); signInActivity last, as List users here does not take it.
 var userProps = []string{"id", "userPrincipalName", "mail", "mailNickname", "displayName", "accountEnabled",
 	"onPremisesSyncEnabled", "onPremisesSamAccountName", "onPremisesDomainName", "lastPasswordChangeDateTime", "signInActivity"}
 
@@ -22,7 +23,7 @@ func (s *Server) selectProps(w http.ResponseWriter, q url.Values, known []string
 	}
 	props := strings.Split(sel, ",")
 	for _, p := range props {
-		if !contains(known, p) {
+		if _, profile := profileProps[p]; !contains(known, p) && !profile {
 			graphErr(w, s.now, http.StatusBadRequest, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '"+p+"' on type 'microsoft.graph.user'.")
 			return nil, false
 		}
@@ -40,6 +41,7 @@ func (s *Server) render(u *User, props []string) map[string]any {
 	if u.Synced {
 		all["onPremisesSyncEnabled"] = true
 	}
+	renderProfile(u, all)
 	if !u.LastSignIn.IsZero() {
 		t := u.LastSignIn.UTC().Format(time.RFC3339)
 		all["signInActivity"] = map[string]any{"lastSignInDateTime": t, "lastSuccessfulSignInDateTime": t}
