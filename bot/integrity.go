@@ -104,12 +104,18 @@ func (s *Service) load(ctx context.Context, id string) (*Request, error) {
 		return nil, errorf("bot.load", KindNotFound, nil, "This request does not exist. Start a new one with /unlock.")
 	}
 	r, err := s.repo.load(ctx, id)
+	return r, s.untampered(ctx, err)
+}
+
+// untampered reports a record that failed its check (once per version)
+// and turns it into the sentence people read; other errors pass.
+func (s *Service) untampered(ctx context.Context, err error) error {
 	var te *TamperedError
 	if errors.As(err, &te) {
 		s.tampered(ctx, te)
-		return nil, errorf("bot.load", KindForbidden, te, "%s", te.SafeMessage())
+		return errorf("bot.load", KindForbidden, te, "%s", te.SafeMessage())
 	}
-	return r, err
+	return err
 }
 
 // tamperAlertEvery bounds the alerts one org's channel gets: a store

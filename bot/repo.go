@@ -41,13 +41,28 @@ func (r repo) create(ctx context.Context, req *Request) error {
 }
 
 func (r repo) load(ctx context.Context, id string) (*Request, error) {
+	rec, err := r.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.open(id, rec)
+}
+
+// get reads request id's record as stored, unopened.
+func (r repo) get(ctx context.Context, id string) (store.Record, error) {
 	rec, err := r.st.Get(ctx, requestKey(id))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errorf("bot.load", KindNotFound, err, "This request no longer exists (requests are kept for 7 days). Start a new one with /unlock.")
+		return rec, errorf("bot.load", KindNotFound, err, "This request no longer exists (requests are kept for 7 days). Start a new one with /unlock.")
 	}
 	if err != nil {
-		return nil, errorf("bot.load", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		return rec, errorf("bot.load", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
+	return rec, nil
+}
+
+// open checks rec's MAC and decodes it as request id; a record that fails
+// is a *TamperedError.
+func (r repo) open(id string, rec store.Record) (*Request, error) {
 	body, err := r.sealer.openRecord(requestKey(id), rec.Version, rec.Value)
 	if err != nil {
 		return nil, &TamperedError{ID: id, Version: rec.Version, Org: claimedOrg(rec.Value), Why: err.Error()}

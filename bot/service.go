@@ -73,6 +73,7 @@ type Service struct {
 	backfilled       atomic.Bool // this store's due-set is known to be filled
 	duePage, dueMax  int         // due deadlines read per store call, per sweep
 	factsGate        *rateGate   // sheds facts redraws in a flood
+	views            viewMemo    // approval cards of records viewed before (view_memo.go)
 
 	// afterStep, when set (tests only), runs after each recorded reset step;
 	// an error simulates a crash at that point. afterEffect runs between a

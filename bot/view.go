@@ -18,12 +18,7 @@ import (
 // the requester nor a technician or approver of the org reads only that
 // the request is not theirs to see.
 func (s *Service) ViewApproval(ctx context.Context, id string, viewer Actor) (Card, error) {
-	const op = "bot.ViewApproval"
-	r, err := s.load(ctx, id)
-	if err != nil {
-		return Card{}, err
-	}
-	o, err := s.orgOf(op, r)
+	r, o, c, err := s.viewed(ctx, id)
 	if err != nil {
 		return Card{}, err
 	}
@@ -34,7 +29,6 @@ func (s *Service) ViewApproval(ctx context.Context, id string, viewer Actor) (Ca
 		// own people.
 		return Card{Title: "Request " + r.ID, Text: "Only " + o.Name + "'s technicians and approvers can see this request.", Footer: "Request " + r.ID}, nil
 	}
-	c := approvalCard(o, r)
 	if !s.mayAct(o, r, who) {
 		c.Actions = nil
 	}
