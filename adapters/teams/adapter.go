@@ -92,6 +92,7 @@ type Adapter struct {
 	out    *outbox.Outbox // messages, replies, updates, paced per conversation
 	refs   *refs
 	seen   deciderCache
+	cards  *cardMemo // approval cards as rendered (card_memo.go)
 	// refusals bounds the log lines a flood of bad tokens writes.
 	refusals lineGate
 	log      zerolog.Logger
@@ -147,7 +148,7 @@ func New(cfg Config) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	a := &Adapter{cfg: cfg, svc: cfg.Service, st: cfg.Store, verify: v, tokens: ts, conn: conn, pconn: conn.Paced(), out: out, log: log, now: cfg.Now}
+	a := &Adapter{cfg: cfg, svc: cfg.Service, st: cfg.Store, verify: v, tokens: ts, conn: conn, pconn: conn.Paced(), out: out, cards: newCardMemo(), log: log, now: cfg.Now}
 	a.refs = newRefs(cfg.Store, cfg.TenantID, cfg.DefaultServiceURL, allow, cfg.Now)
 	cfg.Service.SetNotifier(Platform, a)
 	cfg.Service.SetPeople(Platform, a)

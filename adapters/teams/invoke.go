@@ -89,7 +89,7 @@ func (a *Adapter) status(ctx context.Context, id string, who bot.Actor) invokeRe
 	if err != nil {
 		return messageAnswer(safe(err))
 	}
-	return cardAnswer(approvalCard(c, a.deciders(ctx, id, "")))
+	return cardAnswer(a.cards.draw(drawApproval, c, a.deciders(ctx, id, ""), approvalCard))
 }
 
 // view answers with the approval card of request id as who sees it now
@@ -100,9 +100,9 @@ func (a *Adapter) view(ctx context.Context, id string, who bot.Actor) invokeResp
 		return messageAnswer(safe(err))
 	}
 	if len(c.Actions) > 0 {
-		return cardAnswer(deciderCard(c, a.deciders(ctx, id, "")))
+		return cardAnswer(a.cards.draw(drawDecider, c, a.deciders(ctx, id, ""), deciderCard))
 	}
-	return cardAnswer(approvalCard(c, a.deciders(ctx, id, "")))
+	return cardAnswer(a.cards.draw(drawApproval, c, a.deciders(ctx, id, ""), approvalCard))
 }
 
 // submittable are the forms whose Submit reaches bot.SubmitForm.
