@@ -73,15 +73,19 @@ func TestCardMemoTellsEveryChangeApart(t *testing.T) {
 		"person id":     func(c *bot.Card, _ *[]string) { p := *c.Fields[1].Person; p.ID = "oid-2"; c.Fields[1].Person = &p },
 		"person name":   func(c *bot.Card, _ *[]string) { p := *c.Fields[1].Person; p.Name = "T"; c.Fields[1].Person = &p },
 		"person tenant": func(c *bot.Card, _ *[]string) { p := *c.Fields[1].Person; p.Tenant = "t2"; c.Fields[1].Person = &p },
-		"person on":     func(c *bot.Card, _ *[]string) { p := *c.Fields[1].Person; p.Platform = "slack"; c.Fields[1].Person = &p },
-		"no actions":    func(c *bot.Card, _ *[]string) { c.Actions = nil },
-		"action id":     func(c *bot.Card, _ *[]string) { c.Actions[0].ID = bot.ActionDeny },
-		"action label":  func(c *bot.Card, _ *[]string) { c.Actions[0].Label = "OK" },
-		"action req":    func(c *bot.Card, _ *[]string) { c.Actions[0].RequestID = "r2" },
-		"action style":  func(c *bot.Card, _ *[]string) { c.Actions[0].Style = bot.StyleDanger },
-		"people":        func(_ *bot.Card, p *[]string) { *p = (*p)[:1] },
-		"person moved":  func(_ *bot.Card, p *[]string) { *p = []string{"29:a29:b"} },
-		"text run-on":   func(c *bot.Card, _ *[]string) { c.Title, c.Text = c.Title+c.Text, "" },
+		"person on": func(c *bot.Card, _ *[]string) {
+			p := *c.Fields[1].Person
+			p.Platform = "slack"
+			c.Fields[1].Person = &p
+		},
+		"no actions":   func(c *bot.Card, _ *[]string) { c.Actions = nil },
+		"action id":    func(c *bot.Card, _ *[]string) { c.Actions[0].ID = bot.ActionDeny },
+		"action label": func(c *bot.Card, _ *[]string) { c.Actions[0].Label = "OK" },
+		"action req":   func(c *bot.Card, _ *[]string) { c.Actions[0].RequestID = "r2" },
+		"action style": func(c *bot.Card, _ *[]string) { c.Actions[0].Style = bot.StyleDanger },
+		"people":       func(_ *bot.Card, p *[]string) { *p = (*p)[:1] },
+		"person moved": func(_ *bot.Card, p *[]string) { *p = []string{"29:a29:b"} },
+		"text run-on":  func(c *bot.Card, _ *[]string) { c.Title, c.Text = c.Title+c.Text, "" },
 	}
 	keys := map[uint64]string{m.key(drawDecider, memoCard(), mris): "the card"}
 	for name, change := range changes {
@@ -108,7 +112,7 @@ func TestCardMemoTellsEveryChangeApart(t *testing.T) {
 	}
 	for i := range maxCards + 1 {
 		c := memoCard()
-		c.Footer = string(rune('a' + i%26)) + string(rune(i))
+		c.Footer = string(rune('a'+i%26)) + string(rune(i))
 		m.draw(drawDecider, c, mris, render)
 	}
 	if len(m.m) > maxCards {
