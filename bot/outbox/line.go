@@ -25,6 +25,50 @@ type line struct {
 	key   string
 	queue []*item
 	hold  time.Time // a Retry-After to pass on to the next slot
+	// expect, until it passes, keeps an idle line's sender waiting for a
+	// message announced by Expect; arrived wakes it.
+	expect  time.Time
+	arrived chan struct{}
+}
+
+// expectGrace is how long a slot taken for an announced message waits for
+// it; past it the slot is given up (one slot of the line's pace spent).
+const expectGrace = 2 * time.Second
+
+// Expect says a message for line is being drawn (an answer to what a
+// person just typed): an idle line takes its next slot now, so the
+// store's round trip runs while the message is built instead of after it.
+// A busy line takes its slots anyway and is left as it is.
+func (o *Outbox) Expect(name string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.lines[name] != nil {
+		return
+	}
+	l := &line{key: o.cfg.Prefix + name, expect: time.Now().Add(o.grace), arrived: make(chan struct{}, 1)}
+	o.lines[name] = l
+	o.wg.Add(1)
+	go o.run(name, l)
+}
+
+// awaitExpected waits, after the slot, for the announced message of an
+// idle line; false when it did not come in time. o.mu is not held.
+func (o *Outbox) awaitExpected(l *line) bool {
+	o.mu.Lock()
+	wait := len(l.queue) == 0 && l.arrived != nil
+	until := l.expect
+	o.mu.Unlock()
+	if !wait {
+		return true
+	}
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-l.arrived:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // enqueue appends m, or folds it into a waiting update of the same
@@ -50,6 +94,12 @@ func (o *Outbox) enqueue(ctx context.Context, m Msg) (*item, bool) {
 	}
 	it := &item{ctx: ctx, m: m, done: make(chan struct{})}
 	l.queue = append(l.queue, it)
+	if l.arrived != nil {
+		select {
+		case l.arrived <- struct{}{}:
+		default:
+		}
+	}
 	return it, true
 }
 
@@ -77,7 +127,7 @@ func (o *Outbox) run(name string, l *line) {
 	defer o.wg.Done()
 	for {
 		o.mu.Lock()
-		if len(l.queue) == 0 {
+		if len(l.queue) == 0 && !time.Now().Before(l.expect) {
 			delete(o.lines, name)
 			o.mu.Unlock()
 			return
@@ -87,11 +137,18 @@ func (o *Outbox) run(name string, l *line) {
 		o.mu.Unlock()
 
 		o.slot(l.key, hold)
+		arrived := o.awaitExpected(l)
 
 		o.mu.Lock()
-		if len(l.queue) == 0 {
+		l.expect, l.arrived = time.Time{}, nil // one announced message per Expect
+		if len(l.queue) == 0 || !arrived {
+			if len(l.queue) == 0 {
+				delete(o.lines, name)
+				o.mu.Unlock()
+				return
+			}
 			o.mu.Unlock()
-			continue // every waiter gave up meanwhile
+			continue // every waiter gave up meanwhile, or it came just late: take a new slot
 		}
 		it := l.queue[0]
 		l.queue = l.queue[1:]

@@ -83,6 +83,7 @@ type Outbox struct {
 	cfg   Config
 	mu    sync.Mutex
 	lines map[string]*line
+	grace time.Duration // expectGrace; tests shorten it
 	wg    sync.WaitGroup
 	stats struct{ sent, coalesced, retried, handedOff, withdrawn, failed atomic.Int64 }
 }
@@ -99,7 +100,7 @@ func New(cfg Config) (*Outbox, error) {
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = DefaultMaxRetries
 	}
-	return &Outbox{cfg: cfg, lines: map[string]*line{}}, nil
+	return &Outbox{cfg: cfg, lines: map[string]*line{}, grace: expectGrace}, nil
 }
 
 // Send queues m on its line and waits for its result, its caller's ctx or,

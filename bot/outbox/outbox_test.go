@@ -235,3 +235,63 @@ func TestStoreDownPacesLocally(t *testing.T) {
 		t.Fatalf("sent %v at %v: want 3, an interval apart", sent, at)
 	}
 }
+
+// countingPace counts the store's pace calls and can hold them.
+type countingPace struct {
+	store.Store
+	mu    sync.Mutex
+	calls int
+	hold  chan struct{} // when set, each call waits for it
+}
+
+func (c *countingPace) Pace(ctx context.Context, key string, now time.Time, p store.Pacing) (time.Duration, error) {
+	c.mu.Lock()
+	c.calls++
+	hold := c.hold
+	c.mu.Unlock()
+	if hold != nil {
+		<-hold
+	}
+	return c.Store.Pace(ctx, key, now, p)
+}
+
+func (c *countingPace) count() int { c.mu.Lock(); defer c.mu.Unlock(); return c.calls }
+
+// TestExpectTakesTheSlotWhileTheMessageIsDrawn: the slot is asked for as
+// soon as a message is announced, the message then uses that slot (one
+// pace call, not two), and an announced message that never comes gives
+// the slot up without holding the line's sender.
+func TestExpectTakesTheSlotWhileTheMessageIsDrawn(t *testing.T) {
+	st := &countingPace{Store: memstore.New(), hold: make(chan struct{})}
+	o := newBox(t, st, store.Pacing{Interval: time.Second, Burst: 3}, time.Minute)
+	o.grace = time.Minute
+	o.Expect("C1")
+	for deadline := time.Now().Add(10 * time.Second); st.count() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no slot was asked for before the message existed")
+		}
+	}
+	close(st.hold) // the store answers while the message is drawn
+	w := &wire{}
+	if err := o.Send(context.Background(), Msg{Line: "C1", Send: w.send("form")}); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := w.got(); !slices.Equal(sent, []string{"form"}) || st.count() != 1 {
+		t.Fatalf("sent %v with %d pace calls; want the form on the announced slot (1 call)", sent, st.count())
+	}
+
+	o.grace = 20 * time.Millisecond
+	before := st.count()
+	o.Expect("C2")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := o.Drain(ctx); err != nil {
+		t.Fatalf("an announced message that never came held the line: %v", err)
+	}
+	if n := st.count() - before; n != 1 {
+		t.Fatalf("%d pace calls for an announcement without a message, want 1", n)
+	}
+	if sent, _ := w.got(); len(sent) != 1 {
+		t.Fatalf("something was sent for an announcement alone: %v", sent)
+	}
+}
