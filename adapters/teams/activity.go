@@ -49,6 +49,13 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "activity without an id", http.StatusBadRequest)
 		return
 	}
+	if act.Type == schema.Message && act.Conversation.ConversationType == "personal" {
+		// Every message in a personal chat is answered there (the form, or
+		// a sentence): the conversation's next slot is asked for now, so
+		// its round trip runs beside the replay check and the form's
+		// drawing instead of after them.
+		a.out.Expect(channelOf(act.Conversation.ID))
+	}
 	if !readOnly(act) {
 		first, err := a.st.Mark(ctx, "teams:activity:"+act.Conversation.ID+":"+act.ID, replayTTL)
 		if err != nil {
