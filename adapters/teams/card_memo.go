@@ -32,6 +32,7 @@ const maxCards = 1024
 const (
 	drawApproval byte = iota + 1
 	drawDecider
+	drawForm
 )
 
 // draw returns render(c, mris), from memory when the same card was drawn
@@ -41,14 +42,24 @@ func (m *cardMemo) draw(kind byte, c bot.Card, mris []string, render func(bot.Ca
 	if !c.Secret.IsZero() {
 		return render(c, mris)
 	}
-	key := m.key(kind, c, mris)
+	return m.kept(m.key(kind, c, mris), func() json.RawMessage { return render(c, mris) })
+}
+
+// blankForm is formCard(f, where, nil, nil, nil), the form as it opens
+// (nothing typed, no errors, no facts), from memory when drawn before:
+// every "unlock" a technician types draws the same one.
+func (m *cardMemo) blankForm(f bot.Form, where string) json.RawMessage {
+	return m.kept(m.formKey(f, where), func() json.RawMessage { return formCard(f, where, nil, nil, nil) })
+}
+
+func (m *cardMemo) kept(key uint64, render func() json.RawMessage) json.RawMessage {
 	m.mu.Lock()
 	b, ok := m.m[key]
 	m.mu.Unlock()
 	if ok {
 		return b
 	}
-	b = render(c, mris)
+	b = render()
 	m.mu.Lock()
 	if m.m == nil || len(m.m) >= maxCards {
 		m.m = map[uint64]json.RawMessage{}
@@ -62,46 +73,77 @@ func (m *cardMemo) draw(kind byte, c bot.Card, mris []string, render func(bot.Ca
 // test keeps this list whole), each string with its length so that no two
 // cards run together into one input.
 func (m *cardMemo) key(kind byte, c bot.Card, mris []string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(m.seed)
-	_ = h.WriteByte(kind)
-	num := func(v int) {
-		var n [binary.MaxVarintLen64]byte
-		_, _ = h.Write(n[:binary.PutUvarint(n[:], uint64(v))])
-	}
-	str := func(s string) {
-		num(len(s))
-		_, _ = h.WriteString(s)
-	}
-	str(c.Title)
-	str(c.Text)
-	str(c.Footer)
-	str(string(c.Tone))
-	str(c.Close)
-	num(len(c.Fields))
+	h := m.hasher(kind)
+	h.str(c.Title, c.Text, c.Footer, string(c.Tone), c.Close)
+	h.num(len(c.Fields))
 	for _, f := range c.Fields {
-		str(f.Label)
-		str(f.Value)
+		h.str(f.Label, f.Value)
 		if p := f.Person; p != nil {
-			str("person")
-			str(p.Platform)
-			str(p.Tenant)
-			str(p.ID)
-			str(p.Name)
+			h.str("person", p.Platform, p.Tenant, p.ID, p.Name)
 		} else {
-			str("")
+			h.str("")
 		}
 	}
-	num(len(c.Actions))
+	h.num(len(c.Actions))
 	for _, a := range c.Actions {
-		str(string(a.ID))
-		str(a.Label)
-		str(a.RequestID)
-		str(string(a.Style))
+		h.str(string(a.ID), a.Label, a.RequestID, string(a.Style))
 	}
-	num(len(mris))
-	for _, id := range mris {
-		str(id)
+	h.num(len(mris))
+	h.str(mris...)
+	return h.Sum64()
+}
+
+// formKey hashes every field of a form formCard reads, and where it is
+// shown (cardFields again).
+func (m *cardMemo) formKey(f bot.Form, where string) uint64 {
+	h := m.hasher(drawForm)
+	h.str(where, string(f.ID), f.Title, f.Submit, f.Cancel, f.Context)
+	h.num(len(f.Fields))
+	for _, fd := range f.Fields {
+		h.str(string(fd.ID), fd.Label, string(fd.Widget), fd.Hint, fd.Heading, fd.Placeholder)
+		h.flag(fd.Optional, fd.Checked, fd.Live)
+		h.num(fd.MinQuery)
+		h.num(len(fd.Options))
+		for _, o := range fd.Options {
+			h.str(o.Value, o.Label, o.Hint)
+		}
+		if o := fd.Initial; o != nil {
+			h.str("initial", o.Value, o.Label, o.Hint)
+		} else {
+			h.str("")
+		}
 	}
 	return h.Sum64()
+}
+
+// keyHash is a seeded maphash that writes each value with its length.
+type keyHash struct{ maphash.Hash }
+
+func (m *cardMemo) hasher(kind byte) *keyHash {
+	h := &keyHash{}
+	h.SetSeed(m.seed)
+	_ = h.WriteByte(kind)
+	return h
+}
+
+func (h *keyHash) num(v int) {
+	var n [binary.MaxVarintLen64]byte
+	_, _ = h.Write(n[:binary.PutVarint(n[:], int64(v))])
+}
+
+func (h *keyHash) str(ss ...string) {
+	for _, s := range ss {
+		h.num(len(s))
+		_, _ = h.WriteString(s)
+	}
+}
+
+func (h *keyHash) flag(bs ...bool) {
+	for _, b := range bs {
+		v := byte(0)
+		if b {
+			v = 1
+		}
+		_ = h.WriteByte(v)
+	}
 }

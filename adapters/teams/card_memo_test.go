@@ -20,6 +20,10 @@ var cardFields = map[reflect.Type][]string{
 	reflect.TypeFor[bot.Field]():  {"Label", "Value", "Person"},
 	reflect.TypeFor[bot.Action](): {"ID", "Label", "RequestID", "Style"},
 	reflect.TypeFor[bot.Actor]():  {"Platform", "Tenant", "ID", "Name", "Groups"}, // Groups is never drawn
+	reflect.TypeFor[bot.Form]():   {"ID", "Title", "Submit", "Cancel", "Context", "Fields"},
+	reflect.TypeFor[bot.FormField](): {"ID", "Label", "Widget", "Hint", "Optional", "Options", "Initial", "Checked",
+		"Heading", "Placeholder", "MinQuery", "Live"},
+	reflect.TypeFor[bot.Option](): {"Value", "Label", "Hint"},
 }
 
 func TestCardMemoKeyCoversEveryField(t *testing.T) {
@@ -117,5 +121,52 @@ func TestCardMemoTellsEveryChangeApart(t *testing.T) {
 	}
 	if len(m.m) > maxCards {
 		t.Fatalf("the memo holds %d cards, more than %d", len(m.m), maxCards)
+	}
+}
+
+// TestBlankFormKeptPerFormAndPlace: the same blank form for the same place
+// is drawn once and matches a fresh drawing; each change of the form or
+// the place gets its own.
+func TestBlankFormKeptPerFormAndPlace(t *testing.T) {
+	m := newCardMemo()
+	f := bot.Form{ID: bot.FormRequest, Title: "Unlock or reset", Submit: "Send", Cancel: "Cancel", Fields: []bot.FormField{
+		{ID: bot.FieldOrg, Label: "Organization", Widget: bot.WidgetSelect, Options: []bot.Option{{Value: "acme", Label: "Acme"}}},
+		{ID: bot.FieldAccount, Label: "Account", Widget: bot.WidgetText, MinQuery: 2, Live: true}}}
+	first := m.blankForm(f, "C1")
+	if !bytes.Equal(first, formCard(f, "C1", nil, nil, nil)) || len(m.m) != 1 {
+		t.Fatalf("the kept form differs from a fresh one, or was not kept (%d)", len(m.m))
+	}
+	m.blankForm(f, "C1")
+	if len(m.m) != 1 {
+		t.Fatal("the same form was kept twice")
+	}
+	clone := func() bot.Form {
+		g := f
+		g.Fields = slices.Clone(f.Fields)
+		g.Fields[0].Options = slices.Clone(f.Fields[0].Options)
+		return g
+	}
+	changes := []func(*bot.Form){
+		func(g *bot.Form) { g.Title = "x" },
+		func(g *bot.Form) { g.Context = "r1" },
+		func(g *bot.Form) { g.Fields[1].Hint = "h" },
+		func(g *bot.Form) { g.Fields[1].Optional = true },
+		func(g *bot.Form) { g.Fields[1].Live = false },
+		func(g *bot.Form) { g.Fields[1].MinQuery = 3 },
+		func(g *bot.Form) { g.Fields[1].Placeholder = "alice" },
+		func(g *bot.Form) { g.Fields[1].Initial = &bot.Option{Value: "alice"} },
+		func(g *bot.Form) { g.Fields[0].Options[0].Label = "Acme Ltd" },
+		func(g *bot.Form) { g.Fields[0].Options = append(g.Fields[0].Options, bot.Option{Value: "beta"}) },
+		func(g *bot.Form) { g.Fields = g.Fields[:1] },
+	}
+	for i, change := range changes {
+		g := clone()
+		change(&g)
+		if got := m.blankForm(g, "C1"); !bytes.Equal(got, formCard(g, "C1", nil, nil, nil)) || len(m.m) != i+2 {
+			t.Fatalf("change %d was not drawn on its own (%d kept)", i, len(m.m))
+		}
+	}
+	if got := m.blankForm(f, "C2"); !bytes.Equal(got, formCard(f, "C2", nil, nil, nil)) || len(m.m) != len(changes)+2 {
+		t.Fatal("another place shared the form's drawing")
 	}
 }

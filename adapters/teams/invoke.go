@@ -73,7 +73,7 @@ func (a *Adapter) click(ctx context.Context, act *activity, d actionData, who bo
 		}
 		return cardAnswer(windowCard(*shown))
 	case ans.Form != nil:
-		return cardAnswer(formCard(*ans.Form, in, nil, nil, nil))
+		return cardAnswer(a.cards.blankForm(*ans.Form, in))
 	case ans.Tell != "":
 		return messageAnswer(ans.Tell)
 	}

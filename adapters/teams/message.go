@@ -76,7 +76,7 @@ func (a *Adapter) onMessage(act *activity) {
 				return
 			}
 		}
-		out := Outgoing{Summary: form.Title, Card: formCard(form, in, nil, nil, nil)}
+		out := Outgoing{Summary: form.Title, Card: a.cards.blankForm(form, in)}
 		replyTo := ""
 		if personal {
 			replyTo = id
