@@ -177,10 +177,14 @@ func TestCheckEntraNamesWhatIsMissing(t *testing.T) {
 		t.Fatalf("check with everything granted (%d):\n%s", code, out)
 	}
 	g.SetPermission("GroupMember.Read.All", false)
-	os.WriteFile(cfg, []byte(strings.Replace(y, "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", "9e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", 1)), 0o600)
+	y = strings.Replace(y, "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", "9e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7", 1)
+	y = strings.Replace(y, "      kind: entra\n", "      kind: entra\n      intentional_lock_group: "+entraLockGrp+"\n", 1)
+	os.WriteFile(cfg, []byte(y), 0o600)
 	code, out := check()
-	if code == 0 || !strings.Contains(out, "permission GroupMember.Read.All: MISSING") || !strings.Contains(out, "deny group 9e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7: MISSING") {
-		t.Fatalf("check with a permission and a group missing (%d):\n%s", code, out)
+	if code == 0 || !strings.Contains(out, "permission GroupMember.Read.All: MISSING") || !strings.Contains(out, "deny group 9e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7: MISSING") ||
+		!strings.Contains(out, "intentional-lock group "+entraLockGrp+": MISSING") || !strings.Contains(out, "permission GroupMember.ReadWrite.All: MISSING") ||
+		!strings.Contains(out, "permission User.EnableDisableAccount.All: MISSING") {
+		t.Fatalf("check with permissions and groups missing (%d):\n%s", code, out)
 	}
 	if strings.Contains(out, entratest.Secret) {
 		t.Fatal("check prints the client secret")

@@ -33,7 +33,11 @@ func (d DirectoryConfig) validateEntra(k string, bad func(string, string, ...any
 	}
 	var ce *entra.ConfigError
 	if err := d.entraConfig(identity.NewSecret("placeholder")).Validate(); errors.As(err, &ce) {
-		bad(k+".entra."+ce.Key, "%s", ce.Problem)
+		key := k + ".entra." + ce.Key
+		if ce.Key == "deny_groups" || ce.Key == "intentional_lock_group" {
+			key = k + "." + ce.Key // these sit beside kind, as for AD
+		}
+		bad(key, "%s", ce.Problem)
 	}
 	if o := d.OnPremises; o != nil {
 		if o.Kind != "ad" {
@@ -47,7 +51,7 @@ func (d DirectoryConfig) validateEntra(k string, bad func(string, string, ...any
 func (d DirectoryConfig) entraConfig(secret identity.Secret) entra.Config {
 	e := d.Entra
 	return entra.Config{TenantID: e.TenantID, ClientID: e.ClientID, ClientSecret: secret, AuthorityURL: e.AuthorityURL,
-		GraphURL: e.GraphURL, DenyGroups: d.DenyGroups, Domains: e.Domains, ForceChangeWithMFA: e.ForceChangeWithMFA,
+		GraphURL: e.GraphURL, DenyGroups: d.DenyGroups, IntentionalLockGroup: d.IntentionalLockGroup, Domains: e.Domains, ForceChangeWithMFA: e.ForceChangeWithMFA,
 		RevokeSessions: e.RevokeSessions}
 }
 

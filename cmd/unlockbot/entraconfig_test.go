@@ -14,6 +14,7 @@ func TestEntraConfigErrorsNameTheKey(t *testing.T) {
 		"inline secret":  {"kind: entra, entra: { " + ok + ", client_secret: hunter2 }", "field client_secret not found"},
 		"on-prem ldap":   {"kind: entra, entra: { " + ok + " }, on_premises: { kind: ldap }", "orgs[0].directory.on_premises.kind: must be ad"},
 		"on-prem no dn":  {"kind: entra, entra: { " + ok + " }, on_premises: { kind: ad, url: \"ldaps://dc:636\", bind_dn: b, bind_password_env: P }", "orgs[0].directory.on_premises.base_dn: is required"},
+		"lock group dn":  {"kind: entra, intentional_lock_group: \"CN=Held,DC=corp\", entra: { " + ok + " }", "orgs[0].directory.intentional_lock_group: \"CN=Held,DC=corp\" is not a group object id"},
 		"entra under ad": {"kind: ad, url: \"ldaps://dc:636\", bind_dn: b, bind_password_env: P, base_dn: d, entra: { " + ok + " }", "entra and on_premises belong to kind entra"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -26,7 +27,7 @@ func TestEntraConfigErrorsNameTheKey(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseConfig([]byte("orgs:\n  - id: acme\n    directory: { kind: entra, entra: { " + ok + " } }\n")); err != nil {
+	if _, err := ParseConfig([]byte("orgs:\n  - id: acme\n    directory: { kind: entra, intentional_lock_group: 6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d, entra: { " + ok + " } }\n")); err != nil {
 		t.Fatalf("a valid Entra org: %v", err)
 	}
 }

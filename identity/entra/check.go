@@ -38,8 +38,14 @@ func (d *Directory) needs() []need {
 		{"RoleManagement.Read.Directory", []string{"RoleManagement.ReadWrite.Directory"}, "see admin roles, active and PIM-eligible"},
 		{"GroupMember.Read.All", []string{"Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}, "see deny-group and role-group membership"},
 	}
-	if d.cfg.revoke() {
-		n = append(n, need{"User.RevokeSessions.All", []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}, "sign users out after a reset"})
+	lock := d.cfg.IntentionalLockGroup != ""
+	if d.cfg.revoke() || lock {
+		n = append(n, need{"User.RevokeSessions.All", []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}, "sign users out after a reset or a /lock"})
+	}
+	if lock {
+		n = append(n,
+			need{"GroupMember.ReadWrite.All", []string{"Group.ReadWrite.All", "Directory.ReadWrite.All"}, "add accounts to the intentional-lock group (/lock) or remove them"},
+			need{"User.EnableDisableAccount.All", []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}, "disable an account on /lock (lock_mode disable) or enable it on release"})
 	}
 	return n
 }
@@ -58,8 +64,8 @@ type appRoleAssignment struct {
 }
 
 // Check reports, one line each: the token, every application permission
-// the bot needs (each missing one named), the app's directory role, and
-// every deny group. It never stops at the first problem.
+// the bot needs (each missing one named), the app's directory role, every
+// deny group and the intentional-lock group. It never stops at the first problem.
 func (d *Directory) Check(ctx context.Context) []CheckResult {
 	if _, err := d.tokens.get(ctx); err != nil {
 		return []CheckResult{{Name: "token", Detail: safe(err)}}
@@ -67,7 +73,10 @@ func (d *Directory) Check(ctx context.Context) []CheckResult {
 	out := []CheckResult{{Name: "token", OK: true, Detail: "signed in to tenant " + d.cfg.TenantID + " as app " + d.cfg.ClientID}}
 	out = append(out, d.checkPermissions(ctx)...)
 	for _, g := range d.cfg.DenyGroups {
-		out = append(out, d.checkGroup(ctx, g))
+		out = append(out, d.checkGroup(ctx, "deny group ", "deny_groups", g))
+	}
+	if g := d.cfg.IntentionalLockGroup; g != "" {
+		out = append(out, d.checkGroup(ctx, "intentional-lock group ", "intentional_lock_group", g))
 	}
 	return out
 }
@@ -153,8 +162,9 @@ func (d *Directory) checkRole(ctx context.Context, sp string) CheckResult {
 	return r
 }
 
-func (d *Directory) checkGroup(ctx context.Context, id string) CheckResult {
-	r := CheckResult{Name: "deny group " + id}
+// checkGroup reports whether group id, configured under key, exists.
+func (d *Directory) checkGroup(ctx context.Context, name, key, id string) CheckResult {
+	r := CheckResult{Name: name + id}
 	s, _ := seg(id) // validated by Config.Validate
 	var g groupRef
 	err := d.do(ctx, call{method: http.MethodGet, path: "/groups/" + s, query: url.Values{"$select": {"id,displayName"}}, idempotent: true}, &g)
@@ -162,7 +172,7 @@ func (d *Directory) checkGroup(ctx context.Context, id string) CheckResult {
 	case err == nil:
 		r.OK, r.Detail = true, "exists ("+g.DisplayName+")"
 	case graphStatus(err) == http.StatusNotFound:
-		r.Detail = "does not exist in this tenant: fix deny_groups (use the group's Object ID from its Overview page)"
+		r.Detail = "does not exist in this tenant: fix " + key + " (use the group's Object ID from its Overview page)"
 	default:
 		r.Detail = "could not be read: " + safe(classify("entra.Check", actReadGroups, err))
 	}

@@ -43,6 +43,10 @@ type Config struct {
 	// DenyGroups (deny_groups) are group object ids whose transitive
 	// members the bot refuses.
 	DenyGroups []string
+	// IntentionalLockGroup (intentional_lock_group) is the group object id
+	// of accounts locked on purpose (/lock): the guard refuses its
+	// transitive members, and the Locker adds and removes direct ones.
+	IntentionalLockGroup string
 	// Domains (domains), when set, are the UPN suffixes in scope
 	// ("contoso.com"); an account with another suffix is out of scope.
 	// Empty: the whole tenant is the scope.
@@ -137,6 +141,9 @@ func (c Config) Validate() error {
 		if !guidRE.MatchString(g) {
 			return &ConfigError{"deny_groups", fmt.Sprintf("%q is not a group object id (a GUID from the group's Overview)", g)}
 		}
+	}
+	if g := c.IntentionalLockGroup; g != "" && !guidRE.MatchString(g) {
+		return &ConfigError{"intentional_lock_group", fmt.Sprintf("%q is not a group object id (a GUID from the group's Overview)", g)}
 	}
 	for _, d := range c.Domains {
 		if !domainRE.MatchString(d) {

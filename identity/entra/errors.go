@@ -22,6 +22,8 @@ const (
 	actSetPassword
 	actRevoke
 	actReadApp
+	actLockGroup // add to or remove from the intentional-lock group
+	actDisable   // accountEnabled
 )
 
 // permission is the least-privileged application permission (and, for a
@@ -40,6 +42,10 @@ func (a action) permission() string {
 		return "User.RevokeSessions.All"
 	case actReadApp:
 		return "Application.Read.All"
+	case actLockGroup:
+		return "GroupMember.ReadWrite.All"
+	case actDisable:
+		return "User.EnableDisableAccount.All"
 	}
 	return "User.Read.All"
 }

@@ -61,10 +61,15 @@ func (d *Directory) guard(ctx context.Context, a *identity.Account) {
 	}
 	run(func() ([]string, error) { return d.roles(ctx, a.ID, "") }, &protected)
 	run(func() ([]string, error) { return d.groupRoles(ctx, a.ID) }, &protected)
-	if len(d.cfg.DenyGroups) > 0 {
-		run(func() ([]string, error) { return d.denyGroups(ctx, a.ID) }, &deny)
+	locked := false
+	if len(d.checkedGroups()) > 0 {
+		run(func() (names []string, err error) {
+			names, locked, err = d.denyGroups(ctx, a.ID)
+			return names, err
+		}, &deny)
 	}
-	wg.Wait()
+	wg.Wait() // after it, locked is the goroutine's answer
+	a.IntentionalLock = locked
 	slices.Sort(protected)
 	a.ProtectedGroups = slices.Compact(protected)
 	a.DenyGroups = deny
@@ -145,28 +150,45 @@ func (d *Directory) groupRoles(ctx context.Context, id string) ([]string, error)
 	return names, nil
 }
 
-// denyGroups asks Graph which configured deny groups the user is in,
-// transitively (checkMemberGroups), and names them.
-func (d *Directory) denyGroups(ctx context.Context, id string) ([]string, error) {
+// checkedGroups are the ids one checkMemberGroups asks about: the deny
+// groups and the intentional-lock group, each once.
+func (d *Directory) checkedGroups() []string {
+	ids := slices.Clone(d.cfg.DenyGroups)
+	if g := d.cfg.IntentionalLockGroup; g != "" && !slices.ContainsFunc(ids, func(id string) bool { return strings.EqualFold(id, g) }) {
+		ids = append(ids, g)
+	}
+	return ids
+}
+
+// denyGroups asks Graph which configured deny groups, and whether the
+// intentional-lock group, the user is in, transitively (checkMemberGroups,
+// the same call for both: one round trip up to 20 groups), and names the
+// deny groups.
+func (d *Directory) denyGroups(ctx context.Context, id string) (names []string, locked bool, err error) {
 	s, _ := seg(id)
 	var hits []string
-	for ids := range slices.Chunk(d.cfg.DenyGroups, checkMemberGroupsMax) {
+	for ids := range slices.Chunk(d.checkedGroups(), checkMemberGroupsMax) {
 		var out struct {
 			Value []string `json:"value"`
 		}
 		err := d.do(ctx, call{method: http.MethodPost, path: "/users/" + s + "/checkMemberGroups",
 			body: map[string][]string{"groupIds": ids}, idempotent: true}, &out)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		hits = append(hits, out.Value...)
 	}
-	names := make([]string, 0, len(hits))
+	names = make([]string, 0, len(hits))
 	for _, g := range hits {
-		names = append(names, d.groupName(ctx, g))
+		if strings.EqualFold(g, d.cfg.IntentionalLockGroup) {
+			locked = true
+		}
+		if slices.ContainsFunc(d.cfg.DenyGroups, func(x string) bool { return strings.EqualFold(x, g) }) {
+			names = append(names, d.groupName(ctx, g))
+		}
 	}
 	slices.Sort(names)
-	return names, nil
+	return names, locked, nil
 }
 
 // groupName returns "Display Name (id)" for a deny group, read once; the

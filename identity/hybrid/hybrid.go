@@ -85,6 +85,7 @@ func (d *Directory) route(ctx context.Context, op string, c identity.Account, er
 	a.Synced, a.OnPremAccount, a.OnPremDomain = true, c.OnPremAccount, c.OnPremDomain
 	a.ProtectedGroups = append(a.ProtectedGroups, c.ProtectedGroups...)
 	a.DenyGroups = append(a.DenyGroups, c.DenyGroups...)
+	a.IntentionalLock = a.IntentionalLock || c.IntentionalLock // held on either side: refused
 	a.Disabled = a.Disabled || c.Disabled
 	a.GuardUnavailable = a.GuardUnavailable || c.GuardUnavailable
 	a.InScope = a.InScope && c.InScope

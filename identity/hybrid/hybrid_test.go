@@ -150,3 +150,39 @@ func TestSyncedKeepsTheTenantsPersonalFacts(t *testing.T) {
 		t.Fatalf("tenant without LookupByMail: %v", err)
 	}
 }
+
+func TestLockIsRoutedWhereTheAccountIsMastered(t *testing.T) {
+	cloud, ad := sides()
+	d := New(cloud, ad)
+	ctx := context.Background()
+	carol, err := d.Lookup(ctx, "carol@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := d.LockOnPurpose(ctx, carol, identity.LockDisable)
+	if err != nil || !done.Blocked {
+		t.Fatalf("synced lock = %+v, %v", done, err)
+	}
+	if ad.Counts().LockOnPurpose != 1 || cloud.Counts().LockOnPurpose != 0 {
+		t.Fatalf("ad %+v cloud %+v: a synced account is locked in AD", ad.Counts(), cloud.Counts())
+	}
+	if back, _ := d.Lookup(ctx, "carol@acme.test"); !back.IntentionalLock || !back.Disabled {
+		t.Fatalf("read-back %+v", back)
+	}
+	if err := d.ReleaseLock(ctx, carol, done); err != nil || ad.Counts().ReleaseLock != 1 {
+		t.Fatalf("release: %v %+v", err, ad.Counts())
+	}
+	dana, _ := d.Lookup(ctx, "dana@acme.test")
+	if _, err := d.LockOnPurpose(ctx, dana, identity.LockGroup); err != nil || cloud.Counts().LockOnPurpose != 1 {
+		t.Fatalf("cloud lock: %v %+v", err, cloud.Counts())
+	}
+	// Held in the tenant only (a cloud group holding a synced user): refused too.
+	cloudOnly, _ := cloud.Lookup(ctx, "carol@acme.test")
+	cloudOnly.IntentionalLock = true
+	if a, _ := d.route(ctx, "t", cloudOnly, nil); !a.IntentionalLock {
+		t.Fatal("a lock on the tenant side must survive routing to AD")
+	}
+	if _, err := New(cloud, nil).LockOnPurpose(ctx, carol, identity.LockGroup); !errors.Is(err, identity.ErrSynced) {
+		t.Fatalf("synced without AD: %v", err)
+	}
+}

@@ -209,7 +209,8 @@ func (s *Server) servicePrincipal(w http.ResponseWriter, _ *http.Request, appID 
 var allPermissions = []string{"User.Read.All", "User.ReadWrite.All", "User-PasswordProfile.ReadWrite.All",
 	"User.RevokeSessions.All", "RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory",
 	"RoleEligibilitySchedule.Read.Directory", "GroupMember.Read.All", "Group.Read.All", "Directory.Read.All",
-	"Directory.ReadWrite.All", "Application.Read.All", "AuditLog.Read.All"}
+	"Directory.ReadWrite.All", "Application.Read.All", "AuditLog.Read.All",
+	"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "User.EnableDisableAccount.All"}
 
 func (s *Server) appRoleAssignments(w http.ResponseWriter, _ *http.Request, appID string, _ url.Values) {
 	if strings.ToLower(appID) != ClientID {

@@ -25,6 +25,10 @@ var (
 	roleRead   = []string{"RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"}
 	groupPerms = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"}
 	appPerms   = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"}
+	groupWrite = []string{"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	// patchPerms allow PATCH /users/{id} at all; patchUser then checks
+	// the permission of each property sent.
+	patchPerms = []string{"User-PasswordProfile.ReadWrite.All", "User.EnableDisableAccount.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 )
 
 var routes = map[string]route{
@@ -32,14 +36,16 @@ var routes = map[string]route{
 	"GET /users":                                     {[]string{"$filter", "$select", "$top"}, userPerms, (*Server).listUsers},
 	"GET /users/{id}":                                {[]string{"$select"}, userPerms, (*Server).getUser},
 	"GET /users/{id}/manager":                        {[]string{"$select"}, userPerms, (*Server).manager},
-	"PATCH /users/{id}":                              {nil, []string{"User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All"}, (*Server).patchUser},
-	"POST /users/{id}/revokeSignInSessions":          {nil, []string{"User.RevokeSessions.All", "User.ReadWrite.All"}, (*Server).revoke},
+	"PATCH /users/{id}":                              {nil, patchPerms, (*Server).patchUser},
+	"POST /users/{id}/revokeSignInSessions":          {nil, []string{"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}, (*Server).revoke},
 	"POST /users/{id}/checkMemberGroups":             {nil, groupPerms, (*Server).checkMemberGroups},
 	"GET /users/{id}/memberOf/microsoft.graph.group": {[]string{"$filter", "$select", "$count"}, groupPerms, (*Server).memberOf},
 	"GET /roleManagement/directory/roleAssignments":  {[]string{"$filter", "$expand"}, roleRead, (*Server).roleAssignments},
 	"GET /roleManagement/directory/roleEligibilityScheduleInstances": {[]string{"$filter", "$expand"},
 		append([]string{"RoleEligibilitySchedule.Read.Directory"}, roleRead...), (*Server).roleEligibility},
 	"GET /groups/{id}":                                  {[]string{"$select"}, groupPerms, (*Server).getGroup},
+	"POST /groups/{id}/members/$ref":                    {nil, groupWrite, (*Server).addMember},
+	"DELETE /groups/{id}/members/{member}/$ref":         {nil, groupWrite, (*Server).removeMember},
 	"GET /servicePrincipals(appId=)":                    {[]string{"$select"}, appPerms, (*Server).servicePrincipal},
 	"GET /servicePrincipals(appId=)/appRoleAssignments": {nil, appPerms, (*Server).appRoleAssignments},
 }
@@ -54,6 +60,9 @@ func endpoint(method, path string) (name, id string) {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if len(parts) >= 2 && (parts[0] == "users" || parts[0] == "groups") {
 		id, parts[1] = parts[1], "{id}"
+	}
+	if len(parts) == 5 && parts[0] == "groups" && parts[2] == "members" && parts[4] == "$ref" {
+		parts[3] = "{member}" // the handler reads it from the path
 	}
 	return method + " /" + strings.Join(parts, "/"), id
 }

@@ -29,6 +29,21 @@
 //     DateTimeOffset), Get servicePrincipal
 //     (servicePrincipals(appId='...')), List appRoleAssignments granted
 //     to a service principal, Get group, Get organization.
+//   - Add members (group-post-members: POST /groups/{id}/members/$ref with
+//     {"@odata.id": ".../directoryObjects/{id}"}, 204; a member already
+//     there is 400 "One or more added object references already exist for
+//     the following modified properties: 'members'.") and Remove member
+//     (group-delete-members: DELETE /groups/{id}/members/{id}/$ref, 204,
+//     404 when not a direct member); application permission for both
+//     GroupMember.ReadWrite.All, or Group.ReadWrite.All /
+//     Directory.ReadWrite.All (learn.microsoft.com/graph/api/group-delete-members,
+//     powershell/module/microsoft.graph.groups/new-mggroupmemberbyref).
+//   - Update user (user-update; permissions include, api-reference
+//     user-update-permissions.md in microsoftgraph/microsoft-graph-docs-contrib):
+//     accountEnabled needs User.EnableDisableAccount.All (with
+//     User.Read.All) or User.ReadWrite.All / Directory.ReadWrite.All; it is
+//     a sensitive property (an admin's needs a privileged role) and, like
+//     the password, not writable on an on-premises mastered object.
 //   - "Use query parameters" and "Advanced query capabilities on Microsoft
 //     Entra ID objects" (ConsistencyLevel: eventual with $count=true).
 //   - "Microsoft Graph error responses and resource types" (error.code,
@@ -100,6 +115,7 @@ type User struct {
 	Password                                 string // last written (tests check it arrived)
 	ForceChange, ForceChangeMFA              bool
 	Revoked                                  int // revokeSignInSessions calls
+	EnabledWrites                            int // PATCHes of accountEnabled
 	// Manager is the manager's object id ("" for none).
 	Manager string
 	// Props are profile properties by Graph name (profile.go): a string,

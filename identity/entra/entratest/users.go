@@ -177,7 +177,8 @@ func notFound(w http.ResponseWriter, s *Server, id string) {
 		"Resource '"+id+"' does not exist or one of its queried reference-property objects are not present.")
 }
 
-// patchUser accepts passwordProfile only, as unlockbot sends it.
+// patchUser accepts passwordProfile or accountEnabled, one per request, as
+// unlockbot sends them, each with its own permission.
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string, _ url.Values) {
 	u := s.users[id]
 	if u == nil {
@@ -190,10 +191,20 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request, id string, _ 
 			ForceChange    *bool   `json:"forceChangePasswordNextSignIn"`
 			ForceChangeMFA *bool   `json:"forceChangePasswordNextSignInWithMfa"`
 		} `json:"passwordProfile"`
+		AccountEnabled *bool `json:"accountEnabled"`
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") || decode(r, &body) != nil ||
-		body.PasswordProfile == nil || body.PasswordProfile.Password == nil {
-		graphErr(w, s.now, http.StatusBadRequest, "BadRequest", "Invalid request body: only passwordProfile with a password is accepted here.")
+		(body.PasswordProfile == nil) == (body.AccountEnabled == nil) ||
+		(body.PasswordProfile != nil && body.PasswordProfile.Password == nil) {
+		graphErr(w, s.now, http.StatusBadRequest, "BadRequest", "Invalid request body: only passwordProfile with a password, or accountEnabled, is accepted here.")
+		return
+	}
+	if body.AccountEnabled != nil {
+		s.setEnabled(w, u, *body.AccountEnabled)
+		return
+	}
+	if !s.granted([]string{"User-PasswordProfile.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}) {
+		graphErr(w, s.now, http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 		return
 	}
 	if u.Synced && !u.Writeback {
