@@ -1,6 +1,9 @@
 package identity
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // LockMode is how an intentional lock holds an account, as the org chooses.
 // Active Directory offers no lock a client can set (lockoutTime may only be
@@ -19,6 +22,15 @@ const (
 	// (pwdAccountLockedTime 000001010000Z).
 	LockDisable LockMode = "disable"
 )
+
+// errNoLockGroup is why NoLockGroup refuses.
+var errNoLockGroup = errors.New("no intentional_lock_group configured")
+
+// NoLockGroup is a Locker's refusal when the org has no intentional-lock
+// group: without it the guard could not keep the lock, so none is set.
+func NoLockGroup(op string) error {
+	return E(op, KindInvalid, "This organization has no intentional-lock group; set directory.intentional_lock_group first.", errNoLockGroup)
+}
 
 // Valid reports whether m is a mode a Locker knows.
 func (m LockMode) Valid() bool { return m == LockGroup || m == LockDisable }

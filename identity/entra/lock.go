@@ -13,8 +13,6 @@ import (
 
 var _ identity.Locker = (*Directory)(nil)
 
-var errNoLockGroup = errors.New("no intentional_lock_group configured")
-
 // LockOnPurpose implements identity.Locker for a cloud account. The group
 // comes first: once the user is a member, the guard (checkMemberGroups)
 // refuses every helpdesk unlock and reset, so a failure in a later step
@@ -100,8 +98,7 @@ func (d *Directory) ReleaseLock(ctx context.Context, acct identity.Account, done
 // account whose state lives in the tenant.
 func (d *Directory) lockTarget(op string, acct identity.Account) (path, group string, err error) {
 	if d.cfg.IntentionalLockGroup == "" {
-		return "", "", identity.E(op, identity.KindInvalid,
-			"This organization has no intentional-lock group; set directory.intentional_lock_group first.", errNoLockGroup)
+		return "", "", identity.NoLockGroup(op)
 	}
 	if path, err = d.target(op, acct); err != nil {
 		return "", "", err

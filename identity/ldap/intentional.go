@@ -13,8 +13,6 @@ import (
 
 var _ identity.Locker = (*Directory)(nil)
 
-var errNoLockGroup = errors.New("no intentional_lock_group configured")
-
 // LockOnPurpose implements identity.Locker. The group comes first: once
 // the account is a member, the guard refuses every helpdesk unlock and
 // reset of it, so a failure in the second write leaves it safe, not half
@@ -88,8 +86,7 @@ func (d *Directory) lockTarget(op string, acct identity.Account) (string, error)
 		return "", err
 	}
 	if d.cfg.IntentionalLockGroup == "" {
-		return "", identity.E(op, identity.KindInvalid,
-			"This organization has no intentional-lock group; set directory.intentional_lock_group first.", errNoLockGroup)
+		return "", identity.NoLockGroup(op)
 	}
 	return d.target(op, acct)
 }
