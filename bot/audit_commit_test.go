@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/identity"
 )
@@ -67,11 +65,7 @@ func TestWriteWaitsForTheFlushOfTheAttemptsStart(t *testing.T) {
 	for _, fails := range []bool{false, true} {
 		h := newHarness(t, nil)
 		g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
-		svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: g, Orgs: []*Org{h.org}, Log: zerolog.New(h.logs), Now: h.clock.now, RunTries: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc.SetNotifier("test", h.chat)
+		svc := h.serviceOn(h.st, g)
 		r, err := submitOn(svc, "alice")
 		if err != nil {
 			t.Fatal(err)

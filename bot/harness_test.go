@@ -288,6 +288,19 @@ func (h *harness) replica(st store.Store) *Service {
 	return svc
 }
 
+// serviceOn is a Service of the harness's org, clock, logs and chat on st,
+// writing its trail to sink: for tests that watch the store or the trail
+// from between.
+func (h *harness) serviceOn(st store.Store, sink audit.Sink) *Service {
+	h.t.Helper()
+	svc, err := New(Config{Store: st, Sealer: h.sealer, Audit: sink, Orgs: []*Org{h.org}, Log: zerolog.New(h.logs), Now: h.clock.now, RunTries: 1})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	svc.SetNotifier("test", h.chat)
+	return svc
+}
+
 // dieAt makes the harness's worker vanish right after it records step, as
 // a killed process would: its goroutine ends, no failure handling runs.
 // Run the call that dies with dying.

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/identity"
 )
@@ -25,11 +23,7 @@ import (
 func TestOnlyApprovalIntentAndOutcomeAreDurable(t *testing.T) {
 	h := newHarness(t, nil)
 	spy := &sinkSpy{}
-	svc, err := New(Config{Store: h.st, Sealer: h.sealer, Audit: spy, Orgs: []*Org{h.org}, Log: zerolog.New(h.logs), Now: h.clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.SetNotifier("test", h.chat)
+	svc := h.serviceOn(h.st, spy)
 	ctx := context.Background()
 	r, err := submitOn(svc, "alice")
 	if err != nil {

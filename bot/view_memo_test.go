@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot/store"
 )
@@ -36,11 +34,7 @@ func (f *forgingStore) Get(ctx context.Context, key string) (store.Record, error
 func TestViewMemoNeverHidesTheStore(t *testing.T) {
 	h := newHarness(t, nil)
 	fs := &forgingStore{Store: h.st}
-	svc, err := New(Config{Store: fs, Sealer: h.sealer, Audit: pickySink{h, jsonl.New(h.audit, nil)}, Orgs: []*Org{h.org}, Log: zerolog.New(h.logs), Now: h.clock.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc.SetNotifier("test", h.chat)
+	svc := h.serviceOn(fs, pickySink{h, jsonl.New(h.audit, nil)})
 	ctx := context.Background()
 	r, err := submitOn(svc, "alice")
 	if err != nil {
