@@ -5,9 +5,11 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot/store"
 )
 
@@ -331,4 +333,97 @@ func TestTicketRetryIsScheduled(t *testing.T) {
 	h.clock.add(2 * time.Minute)
 	h.mustSweep(h.svc, 1, 1, 0, "the due retry")
 	h.mustNotBeScheduled(r.ID, "ticket updated")
+}
+
+// schedules counts the due-set writes a store takes.
+type schedules struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (s *schedules) Schedule(ctx context.Context, set, member string, at time.Time) (time.Time, error) {
+	s.n.Add(1)
+	return s.Store.Schedule(ctx, set, member, at)
+}
+
+// TestRunningResetKeepsItsFirstDeadline: the lease renewals of a running
+// reset move its deadline only later, so they leave the one scheduled when
+// it started: a reset costs a few due-set writes, not one per step. A
+// worker that dies after many steps is still taken over: the sweeper,
+// woken early by the kept deadline, finds the lease held, moves the
+// deadline to it, and resumes the reset once it runs out.
+func TestRunningResetKeepsItsFirstDeadline(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		counted := &schedules{Store: h.st}
+		svc := h.serviceOn(counted, pickySink{h, jsonl.New(h.audit, nil)})
+		r, err := submitOn(svc, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted.n.Store(0)
+		steps := 0
+		svc.afterStep = func(step string) error {
+			steps++
+			h.clock.add(5 * time.Second) // each step renews the lease a little later
+			if step == "ticket" {
+				runtime.Goexit()
+			}
+			return nil
+		}
+		dying(func() { _, _ = svc.Approve(context.Background(), r.ID, approver) })
+		svc.afterStep = nil
+		got := h.request(r.ID)
+		if got.State != StateExecuting || !got.Steps.PasswordSet {
+			t.Fatalf("after the crash: %s %+v", got.State, got.Steps)
+		}
+		if n := counted.n.Load(); steps < 4 || n > 3 {
+			t.Fatalf("%d due-set writes over %d steps: the renewals should keep the first deadline", n, steps)
+		}
+		first, ok := h.deadlineOf(r.ID)
+		if !ok || !first.Before(got.LeaseUntil) {
+			t.Fatalf("kept deadline %v (%t), lease until %v: it should be the earlier one", first, ok, got.LeaseUntil)
+		}
+		h.clock.add(first.Add(time.Second).Sub(h.clock.now())) // the kept deadline passes; the lease still holds
+		h.mustSweep(svc, 0, 1, 1, "early: the lease still holds")
+		h.mustDeadline(r.ID, got.LeaseUntil, "moved to the lease")
+		h.clock.add(got.LeaseUntil.Add(time.Second).Sub(h.clock.now()))
+		h.mustSweep(svc, 1, 1, 0, "past the lease")
+		if done := h.request(r.ID); done.State != StateDone || h.dir.Calls.SetPassword != 1 {
+			t.Fatalf("after the takeover: %s, %d password writes", done.State, h.dir.Calls.SetPassword)
+		}
+	})
+}
+
+// releases counts the places given back among technicians' open requests.
+type releases struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (s *releases) Release(ctx context.Context, key, member string) error {
+	s.n.Add(1)
+	return s.Store.Release(ctx, key, member)
+}
+
+// TestAnEndedRequestGivesItsPlaceBackOnce: the technician's place among
+// their open requests is given back by the save that ends the request, not
+// again by each confirmation saved after it; and it is given back.
+func TestAnEndedRequestGivesItsPlaceBackOnce(t *testing.T) {
+	h := newHarness(t, nil)
+	counted := &releases{Store: h.st}
+	svc := h.serviceOn(counted, pickySink{h, jsonl.New(h.audit, nil)})
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Approve(context.Background(), r.ID, approver); err != nil {
+		t.Fatal(err)
+	}
+	if done := h.request(r.ID); done.State != StateDone || !done.Steps.Notified || counted.n.Load() != 1 {
+		t.Fatalf("%s, told %t: %d places given back, want 1", done.State, done.Steps.Notified, counted.n.Load())
+	}
+	if _, n, err := h.st.Reserve(context.Background(), openKey(tech), "probe", h.clock.now(), time.Hour, 100); err != nil || n != 1 {
+		t.Fatalf("the ended request still holds its place: %d open (%v)", n, err)
+	}
 }

@@ -31,11 +31,11 @@ type repo struct {
 }
 
 func (r repo) create(ctx context.Context, req *Request) error {
-	b, err := r.seal(req, 1)
-	if err != nil {
-		return err
-	}
 	return r.scheduled(ctx, req, func() (store.Record, error) {
+		b, err := r.seal(req, 1)
+		if err != nil {
+			return store.Record{}, err
+		}
 		return r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
 	})
 }
@@ -71,7 +71,7 @@ func (r repo) open(id string, rec store.Record) (*Request, error) {
 	if err := json.Unmarshal(body, &req); err != nil || req.ID != id {
 		return nil, &TamperedError{ID: id, Version: rec.Version, Org: claimedOrg(rec.Value), Why: "record does not decode as this request"}
 	}
-	req.version = rec.Version
+	req.version, req.stored = rec.Version, req.State
 	return &req, nil
 }
 
@@ -80,15 +80,17 @@ func (r repo) open(id string, rec store.Record) (*Request, error) {
 // won: reload and decide again. A request that has ended gives back its
 // place among its technician's open requests.
 func (r repo) save(ctx context.Context, req *Request) error {
-	b, err := r.seal(req, req.version+1)
-	if err != nil {
-		return err
-	}
-	err = r.scheduled(ctx, req, func() (store.Record, error) {
+	was := req.stored
+	err := r.scheduled(ctx, req, func() (store.Record, error) {
+		b, err := r.seal(req, req.version+1)
+		if err != nil {
+			return store.Record{}, err
+		}
 		return r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
 	})
-	if err == nil && req.ended() {
-		// Best effort: a place not given back ages out of the window.
+	if err == nil && req.ended() && !(was.Final() || was == StateFailed) {
+		// Once, as it ends (its later saves find it given back). Best
+		// effort: a place not given back ages out of the window.
 		_ = r.st.Release(ctx, openKey(req.Requester), req.ID)
 	}
 	return err
@@ -109,20 +111,31 @@ func (r repo) seal(req *Request, version int64) ([]byte, error) {
 // does not know. A request with nothing left for the sweeper is set due
 // now and, once written, taken out at exactly that deadline: a deadline
 // someone set since (a retry reopening it) stays (see store.DueSet).
+//
+// A running reset renews its lease at every step, which moves its deadline
+// later each time: while it stays executing, the deadline scheduled when it
+// started (or last moved earlier) is kept, and the sweeper, waking early,
+// finds the lease still held and moves it on (Reschedule). Only the store
+// writer's own record says what is scheduled (Due), so this holds across
+// replicas; a save from any other state schedules as before.
 func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.Record, error)) error {
 	at, open := nextDeadline(req, r.lease)
 	if !open {
 		at = r.now()
 	}
-	at, err := r.st.Schedule(ctx, dueSet, req.ID, at)
-	if err != nil {
-		return fmt.Errorf("schedule request %s: %w", req.ID, err)
+	keep := open && req.State == StateExecuting && req.stored == StateExecuting && !req.Due.IsZero() && !at.Before(req.Due)
+	if !keep {
+		var err error
+		if at, err = r.st.Schedule(ctx, dueSet, req.ID, at); err != nil {
+			return fmt.Errorf("schedule request %s: %w", req.ID, err)
+		}
+		req.Due = at
 	}
 	rec, err := write()
 	if err != nil {
 		return fmt.Errorf("save request %s v%d: %w", req.ID, req.version, err)
 	}
-	req.version = rec.Version
+	req.version, req.stored = rec.Version, req.State
 	if !open {
 		// Best effort: a deadline left behind is dropped by the next sweep.
 		_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)

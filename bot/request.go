@@ -227,7 +227,13 @@ type Request struct {
 	DoneAt    time.Time `json:"done_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at"`
 
+	// Due is the sweeper's deadline for this request as its last save set
+	// it in the due-set (repo.scheduled): a save that would only move it
+	// later leaves it, since a deadline may be early, never late.
+	Due time.Time `json:"due,omitzero"`
+
 	version int64 // store version this copy was read at
+	stored  State // the state of that version, as stored
 }
 
 // UnlockOnly reports whether the password is left alone.
