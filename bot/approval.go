@@ -108,10 +108,24 @@ func (s *Service) Deny(ctx context.Context, id string, approver Actor, reason st
 		return r, err
 	}
 	_ = s.repo.dropPassword(ctx, r.ID)
+	return s.tellDenied(ctx, r), nil
+}
+
+// tellDenied shows a denial on the card, in the thread and to the
+// requester, then records that they were told (Steps.DenyPending).
+func (s *Service) tellDenied(ctx context.Context, r *Request) *Request {
 	s.updateCard(ctx, r)
 	s.thread(ctx, r, denyCard(r))
 	s.tell(ctx, r, r.Requester, denyCard(r))
-	return r, nil
+	told, err := s.update(ctx, "bot.tellDenied", r.ID, func(r *Request) error {
+		r.Steps.DenyPending = false
+		return nil
+	})
+	if err != nil {
+		s.reqLog(r).Warn().Err(err).Msg("the denial was told but could not be recorded; it may be told again")
+		return r
+	}
+	return told
 }
 
 // CanDecide tells an adapter, before it asks a question (the deny reason),
@@ -165,6 +179,7 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 		}
 		a := who
 		r.Approver, r.DenyReason = &a, reason
+		r.Steps.DenyPending = to == StateDenied
 		if to == StateApproved {
 			r.ApprovedAt = s.now()
 		}

@@ -40,6 +40,11 @@ func nextDeadline(r *Request, lease time.Duration) (time.Time, bool) {
 			at, open = owner, true
 		}
 		return at, open
+	case StateDenied:
+		if r.Steps.DenyPending {
+			// Denied, and nobody told yet: after the lease of whoever denied.
+			return r.UpdatedAt.Add(lease), true
+		}
 	}
 	return time.Time{}, false
 }

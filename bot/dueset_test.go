@@ -45,6 +45,7 @@ func TestNextDeadlineOfEachKind(t *testing.T) {
 		{"done and told", func(r *Request) { r.State, r.Steps.Notified = StateDone, true }, time.Time{}, false},
 		{"failed", func(r *Request) { r.State = StateFailed }, time.Time{}, false},
 		{"denied", func(r *Request) { r.State = StateDenied }, time.Time{}, false},
+		{"denied, nobody told: a lease after", func(r *Request) { r.State, r.Steps.DenyPending = StateDenied, true }, at(1), true},
 		{"expired", func(r *Request) { r.State = StateExpired }, time.Time{}, false},
 	} {
 		r := base
@@ -193,6 +194,7 @@ func TestCrashBetweenScheduleAndSave(t *testing.T) {
 	if n, _ := h.st.Scheduled(ctx, dueSet); n != 2 {
 		t.Fatalf("%d scheduled, want bob and the request never created", n)
 	}
+	h.clock.add(2 * time.Minute) // past the deny's deadline (a lease, for telling it)
 	h.mustSweep(svc, 0, 1, 2, "bob's deny never saved")
 	if h.request(r.ID).State != StatePendingApproval {
 		t.Fatal("state changed")

@@ -21,6 +21,12 @@ func (s *Service) redelivered(ctx context.Context, j Job, who Actor, conflict er
 	if j.Action != ActionRetry && (r.Approver == nil || !r.Approver.Same(who)) {
 		return conflict
 	}
+	if j.Action == ActionDeny && r.State == StateDenied && r.Steps.DenyPending {
+		// Its first delivery denied and stopped before telling anyone.
+		log.Info().Int("delivery", j.Delivery).Msg("job delivered again tells the denial its first delivery did not")
+		s.tellDenied(ctx, r)
+		return nil
+	}
 	if j.Action == ActionDeny || (r.State != StateApproved && r.State != StateExecuting) {
 		log.Info().Int("delivery", j.Delivery).Str("state", string(r.State)).Msg("job delivered again finds its work done; nothing more to do")
 		return nil

@@ -127,3 +127,57 @@ func TestStoppedResetIsHandedBack(t *testing.T) {
 		}
 	})
 }
+
+// denyJob is the job a click on Deny by approver queues.
+func denyJob(id string, delivery int) Job {
+	return Job{Action: ActionDeny, RequestID: id, Actor: approver, Where: "C-approvals", Delivery: delivery}
+}
+
+// A replica dies between recording a denial and telling anyone (decide
+// alone is that moment). The Deny delivered again tells the thread and the
+// requester, once; delivered once more it tells nobody. Without a
+// redelivery, the sweeper tells them after the lease, once.
+func TestAnUntoldDenialIsToldOnce(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		ctx := context.Background()
+		_, _ = h.svc.Sweep(ctx) // the store's one backfill, out of the figures
+		deniedUntold := func(account string) *Request {
+			r := h.mustSubmit(account, "")
+			if _, err := h.svc.decide(ctx, r.ID, approver, StateDenied, "call back first"); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.request(r.ID); got.State != StateDenied || !got.Steps.DenyPending {
+				t.Fatalf("after the denial: %s, pending %t", got.State, got.Steps.DenyPending)
+			}
+			return r
+		}
+		told := func(what string, threads, dms int) {
+			t.Helper()
+			if h.chat.count("thread") != threads || h.chat.count("dm") != dms || h.chat.count("whisper") != 0 {
+				t.Fatalf("%s: thread %d dm %d whisper %d, want %d %d 0:\n%s", what, h.chat.count("thread"), h.chat.count("dm"), h.chat.count("whisper"), threads, dms, h.chat.all())
+			}
+		}
+		r := deniedUntold("alice")
+		other := h.replica(h.st)
+		other.RunJob(ctx, denyJob(r.ID, 2))
+		told("redelivered", 1, 1)
+		if got := h.request(r.ID); got.Steps.DenyPending || !strings.Contains(h.chat.all(), "Denied") {
+			t.Fatalf("told, but still pending (%t) or no denial shown:\n%s", got.Steps.DenyPending, h.chat.all())
+		}
+		h.mustNotBeScheduled(r.ID, "told")
+		other.RunJob(ctx, denyJob(r.ID, 3))
+		told("delivered once more", 1, 1)
+
+		b := deniedUntold("bob")
+		h.mustSweep(h.svc, 0, 0, 1, "inside the lease")
+		told("inside the lease", 1, 1)
+		h.clock.add(2 * time.Minute)
+		h.mustSweep(h.svc, 1, 1, 0, "past the lease")
+		told("swept", 2, 2)
+		h.mustNotBeScheduled(b.ID, "told by the sweeper")
+		h.clock.add(2 * time.Minute)
+		h.mustSweep(h.svc, 0, 0, 0, "again")
+		told("swept again", 2, 2)
+	})
+}

@@ -182,6 +182,11 @@ type Steps struct {
 	// while sending: the sweeper sends again (at least once, not lost).
 	OwnerNoticeAt time.Time `json:"owner_notice_at,omitzero"`
 	OwnerNotified bool      `json:"owner_notified,omitempty"`
+	// DenyPending: the request was denied and the card, the thread and
+	// the requester are not yet told; set with the denial, cleared once
+	// they were, so a worker that died between the two is followed by a
+	// re-delivered Deny or the sweeper telling them (at least once).
+	DenyPending bool `json:"deny_pending,omitempty"`
 	// Recovered lists the steps a worker taking over found already done
 	// in the directory or the PSA, and recorded without repeating.
 	Recovered []string `json:"recovered,omitempty"`

@@ -139,6 +139,10 @@ func (s *Service) sweepRequest(ctx context.Context, r *Request, now time.Time) (
 			s.notifyDone(ctx, o, r)
 			return true, true
 		}
+	case r.State == StateDenied && r.Steps.DenyPending && now.Sub(r.UpdatedAt) > s.lease:
+		// Denied, but the worker died before telling anyone.
+		s.tellDenied(ctx, r)
+		return true, true
 	case s.ownerPending(r):
 		// The worker died while telling the owner: tell them now.
 		if o, ok := s.orgs[r.OrgID]; ok {
