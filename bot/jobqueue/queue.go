@@ -86,7 +86,10 @@ type Options struct {
 	// reach a safe point and stop before their entries are handed back
 	// anyway (DefaultHandBack).
 	HandBack time.Duration
-	Log      zerolog.Logger
+	// OnDrop, when set, is told of each job dropped (after the log line):
+	// serve audits it, so a click nobody carried out is in the trail.
+	OnDrop func(j bot.Job, delivery int, why string)
+	Log    zerolog.Logger
 }
 
 // Queue is a bot.Jobs on a Redis Stream. Enqueue works from New on;

@@ -159,6 +159,9 @@ func (q *Queue) work(id string, h *held) {
 		defer func() {
 			if v := recover(); v != nil {
 				q.log.Error().Interface("panic", v).Str("request", h.job.RequestID).Msg("job panicked; dropped")
+				if q.o.OnDrop != nil {
+					q.o.OnDrop(h.job, h.n, "the job stopped with an internal error")
+				}
 			}
 		}()
 		j := h.job
@@ -229,6 +232,9 @@ func (q *Queue) drop(id string, j bot.Job, n int, why string) {
 	q.dropped.Add(1)
 	q.log.Error().Str("entry", id).Str("request", j.RequestID).Str("action", string(j.Action)).Int("delivery", n).
 		Str("event", "job.dropped").Msg("job dropped: " + why)
+	if q.o.OnDrop != nil {
+		q.o.OnDrop(j, n, why)
+	}
 	ctx, cancel := q.opCtx()
 	defer cancel()
 	if err := ackScript.Run(ctx, q.o.Client, []string{q.o.Stream}, q.o.Group, q.o.Consumer, id).Err(); err != nil {

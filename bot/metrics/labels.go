@@ -29,7 +29,7 @@ var eventTypes = func() map[string]bool {
 		"request.taken_over", "request.delivered", "ticket.resolved",
 		"reset.password_set", "reset.unlock_started", "reset.unlocked", "unlock.unlocked",
 		"ticket.created", "ticket.noted", "ticket.pending", "ticket.completed_late", "ticket.gave_up",
-		"password.revealed", "password.reveal_refused", "password.reveal_failed", "platform.refused",
+		"password.revealed", "password.reveal_refused", "password.reveal_failed", "platform.refused", "job.dropped",
 	} {
 		m[t] = true
 	}

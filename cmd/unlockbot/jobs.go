@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 
+	"github.com/unlockbot/unlockbot/bot"
 	"github.com/unlockbot/unlockbot/bot/jobqueue"
 	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 )
@@ -17,6 +19,7 @@ func (a *app) jobQueue(rs *redisstore.Store) (*jobqueue.Queue, error) {
 	return jobqueue.New(jobqueue.Options{
 		Client: rs.Client(), Stream: rs.Prefix() + "jobs",
 		Workers: a.cfg.Recovery.JobWorkers, Visibility: a.cfg.Recovery.Lease, Log: a.log,
+		OnDrop: func(j bot.Job, delivery int, why string) { a.svc.JobDropped(context.Background(), j, delivery, why) },
 	})
 }
 
