@@ -17,15 +17,10 @@ import (
 // server chose to send is not retried and keeps the connection; a success
 // runs once.
 func TestWithRetriesOnceOnNetworkError(t *testing.T) {
-	s := ldaptest.AD(t)
-	d, err := New(Config{Kind: KindAD, URL: s.URL, CAFile: s.CAFile, BindDN: s.BotDN,
-		BindPassword: identity.NewSecret(s.BotPassword), BaseDN: s.UsersDN})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := labDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var err error
 	netErr := ldap.NewError(ldap.ErrorNetwork, errors.New("connection reset by peer"))
 
 	var used []*ldap.Conn
@@ -59,6 +54,23 @@ func TestWithRetriesOnceOnNetworkError(t *testing.T) {
 // An operation cut short by its caller's deadline says so: the error is
 // the deadline's as well as the operation's.
 func TestRunNamesTheDeadline(t *testing.T) {
+	d := labDir(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	opErr := errors.New("the search was cut off")
+	err := d.with(ctx, func(*ldap.Conn) error { <-ctx.Done(); return opErr })
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, opErr) {
+		t.Fatalf("err = %v, want the deadline and the operation's error", err)
+	}
+	if err := d.with(context.Background(), func(*ldap.Conn) error { return nil }); err != nil {
+		t.Fatalf("after a deadline: %v", err)
+	}
+}
+
+// labDir is a Directory on the AD lab as its delegated bot, closed when t
+// ends.
+func labDir(t *testing.T) *Directory {
+	t.Helper()
 	s := ldaptest.AD(t)
 	d, err := New(Config{Kind: KindAD, URL: s.URL, CAFile: s.CAFile, BindDN: s.BotDN,
 		BindPassword: identity.NewSecret(s.BotPassword), BaseDN: s.UsersDN})
@@ -66,14 +78,5 @@ func TestRunNamesTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	opErr := errors.New("the search was cut off")
-	err = d.with(ctx, func(*ldap.Conn) error { <-ctx.Done(); return opErr })
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, opErr) {
-		t.Fatalf("err = %v, want the deadline and the operation's error", err)
-	}
-	if err := d.with(context.Background(), func(*ldap.Conn) error { return nil }); err != nil {
-		t.Fatalf("after a deadline: %v", err)
-	}
+	return d
 }
