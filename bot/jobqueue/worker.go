@@ -52,7 +52,7 @@ func (q *Queue) reader() {
 		case strings.HasPrefix(err.Error(), "NOGROUP"):
 			q.ensureGroup() // the stream was deleted (FLUSHALL, a cleanup)
 		default:
-			q.log.Warn().Err(err).Msg("could not read jobs from Redis; trying again")
+			q.log.Warn().Err(err).Dur("retry_in", backoff).Msg("could not read jobs from Redis; trying again")
 			if !q.sleep(backoff) {
 				return
 			}

@@ -3,6 +3,7 @@ package mailer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/quotedprintable"
@@ -200,5 +201,41 @@ func TestTimeout(t *testing.T) {
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("took %s", took)
+	}
+}
+
+// Left unset, the timeout and the EHLO name take their defaults (a zero
+// timeout would fail every Send at once); a name set is the one sent.
+func TestDefaults(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{Users: map[string]string{"bot": pass}})
+	if err := newMailer(t, srv, func(c *mailer.Config) { c.Timeout = 0 }).Send(context.Background(), notice); err != nil {
+		t.Fatal(err)
+	}
+	if err := newMailer(t, srv, func(c *mailer.Config) { c.Hello = "bot.example.test" }).Send(context.Background(), notice); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Messages(); len(got) != 2 || got[0].Hello != "localhost" || got[1].Hello != "bot.example.test" {
+		t.Fatalf("received %+v, want EHLO localhost then bot.example.test", got)
+	}
+}
+
+// One mail goes to at most ten recipients, each one given to the server;
+// an eleventh refuses the whole mail before anything is sent.
+func TestRecipientLimit(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{Users: map[string]string{"bot": pass}})
+	m := newMailer(t, srv, nil)
+	x := bot.Mail{Subject: "hi", Text: "x"}
+	for i := range 11 {
+		x.To = append(x.To, fmt.Sprintf("u%d@example.test", i))
+	}
+	if err := m.Send(context.Background(), x); err == nil {
+		t.Fatal("sent to 11 recipients")
+	}
+	x.To = x.To[:10]
+	if err := m.Send(context.Background(), x); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Messages(); len(got) != 1 || strings.Join(got[0].To, ",") != strings.Join(x.To, ",") {
+		t.Fatalf("received %+v, want one mail to the ten", got)
 	}
 }

@@ -88,7 +88,8 @@ func TestTooManyRequestsSaysWhenToRetry(t *testing.T) {
 		err.Error() != "sms: the provider refused the message (HTTP 429, code 20429, retry after 7s)" {
 		t.Fatalf("429: %v", err)
 	}
-	if err := c.Send(context.Background(), "+15551230076", "x"); !errors.As(err, &e) || e.Status != 503 || e.RetryAfter != 0 {
+	if err := c.Send(context.Background(), "+15551230076", "x"); !errors.As(err, &e) || e.Status != 503 || e.RetryAfter != 0 ||
+		err.Error() != "sms: the provider refused the message (HTTP 503)" {
 		t.Fatalf("503: %v", err)
 	}
 	if err := c.Send(context.Background(), "+15551230076", "x"); err != nil {

@@ -2,6 +2,7 @@ package ldap_test
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
@@ -257,4 +258,31 @@ func TestADDeltaFigures(t *testing.T) {
 	}
 	t.Logf("%d accounts: full read %d entries in %v; delta after 10 changes %d entries in %v",
 		n, len(full.Changed), fullTook.Round(time.Millisecond), len(delta.Changed), time.Since(start).Round(time.Millisecond))
+}
+
+// TestADCursorNamesTheDatabase: the cursor names the DC's database by its
+// invocationId (not by the DC's name, which a restore keeps), so a restored
+// DC, whose USNs repeat, gives a full read.
+func TestADCursorNamesTheDatabase(t *testing.T) {
+	s := ldaptest.AD(t)
+	admin := s.Admin(t)
+	root, err := admin.Search(goldap.NewSearchRequest("", goldap.ScopeBaseObject, goldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{"dsServiceName"}, nil))
+	if err != nil || len(root.Entries) != 1 {
+		t.Fatalf("root DSE: %v", err)
+	}
+	ntds, err := admin.Search(goldap.NewSearchRequest(root.Entries[0].GetAttributeValue("dsServiceName"), goldap.ScopeBaseObject,
+		goldap.NeverDerefAliases, 1, 0, false, "(objectClass=*)", []string{"invocationId"}, nil))
+	if err != nil || len(ntds.Entries) != 1 {
+		t.Fatalf("NTDS Settings: %v", err)
+	}
+	want := hex.EncodeToString(ntds.Entries[0].GetRawAttributeValue("invocationId"))
+	ou, _ := scratchOU(t, s, 1)
+	delta, err := newDir(t, s, func(c *ldap.Config) { c.BaseDN = ou }).Changes(ctxT(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv, _, _ := strings.Cut(strings.TrimPrefix(delta.Cursor, "usn:"), ":"); want == "" || inv != want {
+		t.Fatalf("cursor %q names database %q, want the invocationId %q", delta.Cursor, inv, want)
+	}
 }

@@ -184,3 +184,26 @@ func TestADCheck(t *testing.T) {
 		t.Errorf("missing base DN: %+v, %v", missing, err)
 	}
 }
+
+// TestOpTimeoutUnderALongDeadline: a server that goes silent mid-session
+// costs OpTimeout (here 200 ms, with one retry), not the caller's whole
+// deadline: a caller willing to wait longer does not make every operation
+// wait as long.
+func TestOpTimeoutUnderALongDeadline(t *testing.T) {
+	s := ldaptest.AD(t)
+	p := newProxy(t, strings.TrimPrefix(s.URL, "ldaps://"))
+	d := newDir(t, s, func(c *ldap.Config) {
+		c.URL, c.OpTimeout, c.DialTimeout = "ldaps://"+p.addr(), 200*time.Millisecond, 200*time.Millisecond
+	})
+	if _, err := d.Lookup(ctxT(t), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	p.stalled.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := d.Lookup(ctx, "alice")
+	wantKind(t, err, identity.KindUnavailable, nil)
+	if ctx.Err() != nil {
+		t.Fatal("the silent server held the lookup until the caller's deadline, not OpTimeout")
+	}
+}

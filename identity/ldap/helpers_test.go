@@ -102,6 +102,7 @@ type proxy struct {
 	open    atomic.Int32
 	peak    atomic.Int32
 	accepts atomic.Int32
+	stalled atomic.Bool // requests are swallowed: the server never answers
 }
 
 func newProxy(t testing.TB, target string) *proxy {
@@ -142,8 +143,25 @@ func (p *proxy) serve() {
 		p.mu.Unlock()
 		var once sync.Once
 		done := func() { once.Do(func() { p.open.Add(-1); in.Close(); out.Close() }) }
-		go func() { _, _ = io.Copy(out, in); done() }()
+		go func() { p.relay(out, in); done() }()
 		go func() { _, _ = io.Copy(in, out); done() }()
+	}
+}
+
+// relay copies the client's bytes to the server, or swallows them once
+// the proxy is stalled (a server hung mid-session: connected, silent).
+func (p *proxy) relay(out, in net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 && !p.stalled.Load() {
+			if _, werr := out.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
 

@@ -48,6 +48,7 @@ type Message struct {
 	Data     []byte // as received after dot-unstuffing, CRLF line ends
 	TLS      bool
 	AuthUser string
+	Hello    string // the name the client gave in EHLO
 }
 
 // Server is a running fake. Create it with Start.

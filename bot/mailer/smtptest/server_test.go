@@ -97,3 +97,26 @@ func TestServerIsStrict(t *testing.T) {
 		t.Fatalf("violations %d: %q", len(v), v)
 	}
 }
+
+// A command line may be exactly 512 octets with its CRLF, not one more;
+// a server with no users offers no AUTH and takes mail without it; the
+// EHLO name is captured with the message.
+func TestServerLimits(t *testing.T) {
+	s := Start(t, Options{})
+	c := dial(t, s)
+	noop := "NOOP " + strings.Repeat("x", maxCommand-len("NOOP ")-2)
+	c.send(noop+"\r\n", 250)
+	c.send(noop+"x\r\n", 500)
+	c.send("EHLO client.example.test\r\n", 250)
+	c.startTLS(s)
+	if ext := c.send("EHLO client.example.test\r\n", 250); strings.Contains(ext, "AUTH") {
+		t.Fatalf("a server without users offers %q", ext)
+	}
+	c.send("MAIL FROM:<a@example.test>\r\n", 250)
+	c.send("RCPT TO:<b@example.test>\r\n", 250)
+	c.send("DATA\r\n", 354)
+	c.send("Subject: x\r\n\r\nplain\r\n.\r\n", 250)
+	if got := s.Messages(); len(got) != 1 || got[0].Hello != "client.example.test" || got[0].AuthUser != "" {
+		t.Fatalf("captured %+v", got)
+	}
+}

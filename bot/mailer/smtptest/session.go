@@ -27,6 +27,7 @@ type session struct {
 	r    *bufio.Reader
 	tls  bool
 	helo bool
+	name string // the client's EHLO/HELO name
 	user string
 	// the transaction
 	from     string
@@ -96,7 +97,7 @@ func (c *session) run() {
 func (c *session) command(verb, arg string) bool {
 	switch verb {
 	case "EHLO":
-		c.helo, c.from, c.rcpts = true, "", nil
+		c.helo, c.name, c.from, c.rcpts = true, arg, "", nil
 		ext := []string{"250-smtptest greets " + arg, "250-8BITMIME", "250-SIZE 10485760"}
 		if !c.tls && !c.s.opts.NoSTARTTLS {
 			ext = append(ext, "250-STARTTLS")
@@ -106,7 +107,7 @@ func (c *session) command(verb, arg string) bool {
 		}
 		c.reply(append(ext, "250 ENHANCEDSTATUSCODES")...)
 	case "HELO":
-		c.helo = true
+		c.helo, c.name = true, arg
 		c.reply("250 smtptest")
 	case "STARTTLS":
 		return c.startTLS()
@@ -291,7 +292,7 @@ func (c *session) data() bool {
 		}
 		body.WriteString(l + "\r\n")
 	}
-	m := Message{From: c.from, To: c.rcpts, Data: body.Bytes(), TLS: c.tls, AuthUser: c.user}
+	m := Message{From: c.from, To: c.rcpts, Data: body.Bytes(), TLS: c.tls, AuthUser: c.user, Hello: c.name}
 	c.from, c.rcpts = "", nil
 	if problem != "" {
 		c.bad("554", problem)
