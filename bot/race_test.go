@@ -156,5 +156,10 @@ func TestStalledWorkerDoesNotFailTheTakeover(t *testing.T) {
 		if strings.Contains(h.audit.String(), "reset.failed") || h.dir.Calls.SetPassword != 1 {
 			t.Fatalf("failed audited or password set %d times", h.dir.Calls.SetPassword)
 		}
+		// The stalled worker stopped at its next step's lease check, before
+		// reading the account back: only the worker that took over did.
+		if n := h.dir.Counts().Verify; n != 1 {
+			t.Fatalf("the account was read back %d times, want 1 (the stalled worker went on past its lost lease)", n)
+		}
 	})
 }

@@ -13,7 +13,11 @@ var testPoint func(point string)
 // step runs fn unless done, then records done. Before fn it renews its
 // lease with a compare-and-swap: a worker that stalled and lost the request
 // to another stops here instead of going on. fn must have no side effect
-// outside the request itself (those go through once).
+// outside the request itself (those go through once). A lease this worker
+// renewed less than half a lease ago cannot have been lost (another worker
+// takes over only once it ran out, on a clock up to half a lease off), so
+// it is not renewed again before fn; the save after fn still is a
+// compare-and-swap.
 func (s *Service) step(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
 	if *done {
 		return nil
@@ -21,8 +25,10 @@ func (s *Service) step(ctx context.Context, r *Request, name string, done *bool,
 	if err := checkStop(ctx); err != nil {
 		return err
 	}
-	if err := s.renew(ctx, r); err != nil {
-		return err
+	if fresh := !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2)); !fresh {
+		if err := s.renew(ctx, r); err != nil {
+			return err
+		}
 	}
 	if err := fn(); err != nil {
 		return err
