@@ -66,6 +66,7 @@ func TestServiceVsRawReset(t *testing.T) {
 	tech, approver := bot.Actor{Platform: "test", ID: "T1"}, bot.Actor{Platform: "test", ID: "A1"}
 	service := func(st store.Store, sink audit.Sink) *bot.Service {
 		svc, err := bot.New(bot.Config{Store: st, Sealer: sealer, Audit: sink, Log: zerolog.New(io.Discard), RunTries: 1,
+			Limits: bot.Limits{PerTechnicianPerHour: 4 * rounds},
 			Orgs: []*bot.Org{{ID: "lab", Name: "Lab", Directory: d, Tickets: local.New(store.Values{Store: st}, "lab", sealer.SealBytes), PSACompanyID: "lab",
 				Technicians: []string{tech.Key()}, Approvers: []string{approver.Key()}, ApprovalChannel: map[string]string{"test": "C1"},
 				Policy: bot.Policy{MaxResetsPerAccountPerDay: 4 * rounds, RequireApproval: true, ApprovalTTL: time.Hour}}}})
