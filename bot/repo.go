@@ -72,6 +72,9 @@ func (r repo) open(id string, rec store.Record) (*Request, error) {
 		return nil, &TamperedError{ID: id, Version: rec.Version, Org: claimedOrg(rec.Value), Why: "record does not decode as this request"}
 	}
 	req.version, req.stored = rec.Version, req.State
+	if at, open := nextDeadline(&req, r.lease); open {
+		req.storedAt = at
+	}
 	return &req, nil
 }
 
@@ -112,18 +115,23 @@ func (r repo) seal(req *Request, version int64) ([]byte, error) {
 // now and, once written, taken out at exactly that deadline: a deadline
 // someone set since (a retry reopening it) stays (see store.DueSet).
 //
-// A running reset renews its lease at every step, which moves its deadline
-// later each time: while it stays executing, the deadline scheduled when it
-// started (or last moved earlier) is kept, and the sweeper, waking early,
-// finds the lease still held and moves it on (Reschedule). Only the store
-// writer's own record says what is scheduled (Due), so this holds across
-// replicas; a save from any other state schedules as before.
+// A running reset renews its lease at every step, and a finished one
+// records each confirmation as it goes out: each moves the deadline later.
+// Such a save (executing or done, staying in the state of the version it
+// read, with a deadline no earlier than that version's) keeps the deadline
+// scheduled (the record says which, Due) unless the new one is earlier: the sweeper, waking early, finds nothing
+// due yet and moves it on (Reschedule), as it always could. The latest
+// version in the store then always has a deadline at or after the one
+// scheduled. Any other save (a new state, or a request that had no
+// deadline and has one again) schedules as before.
 func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.Record, error)) error {
 	at, open := nextDeadline(req, r.lease)
 	if !open {
 		at = r.now()
 	}
-	keep := open && req.State == StateExecuting && req.stored == StateExecuting && !req.Due.IsZero() && !at.Before(req.Due)
+	progress := req.State == StateExecuting || req.State == StateDone // a worker's own steps
+	keep := progress && open && req.State == req.stored && !req.storedAt.IsZero() && !at.Before(req.storedAt) &&
+		!req.Due.IsZero() && !at.Before(req.Due)
 	if !keep {
 		var err error
 		if at, err = r.st.Schedule(ctx, dueSet, req.ID, at); err != nil {
@@ -135,7 +143,10 @@ func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.R
 	if err != nil {
 		return fmt.Errorf("save request %s v%d: %w", req.ID, req.version, err)
 	}
-	req.version, req.stored = rec.Version, req.State
+	req.version, req.stored, req.storedAt = rec.Version, req.State, time.Time{}
+	if open {
+		req.storedAt = at // kept or not, this version's own deadline
+	}
 	if !open {
 		// Best effort: a deadline left behind is dropped by the next sweep.
 		_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)

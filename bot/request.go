@@ -237,8 +237,9 @@ type Request struct {
 	// later leaves it, since a deadline may be early, never late.
 	Due time.Time `json:"due,omitzero"`
 
-	version int64 // store version this copy was read at
-	stored  State // the state of that version, as stored
+	version  int64     // store version this copy was read at
+	stored   State     // the state of that version, as stored
+	storedAt time.Time // that version's deadline (nextDeadline); zero: none
 }
 
 // UnlockOnly reports whether the password is left alone.
