@@ -12,16 +12,26 @@ import (
 func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 	if err := r.move(StateDone, s.now()); err == nil {
 		r.DoneAt = s.now()
+		// The same save takes the confirmations' lease (notifyDone's).
+		r.Steps.NotifyUntil = s.now().Add(notifyLease)
 		if err := s.repo.save(ctx, r); err != nil {
 			s.reqLog(r).Error().Err(err).Msg("could not record done")
 			return
 		}
+		s.afterDone(ctx, r)
+		s.sendDone(ctx, o, r)
+		return
 	}
+	s.afterDone(ctx, r)
+	s.notifyDone(ctx, o, r)
+}
+
+// afterDone lets go of a typed password and logs the outcome.
+func (s *Service) afterDone(ctx context.Context, r *Request) {
 	if !r.Generated {
 		_ = s.repo.dropPassword(ctx, r.ID) // typed passwords are not kept a moment longer
 	}
 	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
-	s.notifyDone(ctx, o, r)
 }
 
 // fail records a failed attempt. Refusals are final; other failures offer a

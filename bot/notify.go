@@ -51,12 +51,21 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	if s.repo.save(ctx, r) != nil {
 		return // another worker has the request
 	}
+	s.sendDone(ctx, o, r)
+}
+
+// sendDone sends the confirmations under the lease r.Steps.NotifyUntil,
+// which the caller saved. A message the platform took is recorded at once;
+// one that had nowhere to go ("none": no thread, no chat for a terminal's
+// request) has nothing a crash could send twice and rides with the next
+// save.
+func (s *Service) sendDone(ctx context.Context, o *Org, r *Request) {
 	s.updateCard(ctx, r)
 	thread, private := "sent", "sent"
 	if !r.Steps.ThreadSent {
 		if thread = s.within(ctx, func(ctx context.Context) string { return s.thread(ctx, r, doneCard(o, r)) }); thread != "failed" {
 			r.Steps.ThreadSent = true
-			if s.repo.save(ctx, r) != nil {
+			if thread == "sent" && s.repo.save(ctx, r) != nil {
 				return // another worker has the request
 			}
 		}
@@ -64,7 +73,7 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 	if !r.Steps.PrivateSent {
 		if private = s.within(ctx, func(ctx context.Context) string { return s.tell(ctx, r, r.Requester, privateDoneCard(o, r)) }); private != "failed" {
 			r.Steps.PrivateSent = true
-			if s.repo.save(ctx, r) != nil {
+			if private == "sent" && s.repo.save(ctx, r) != nil {
 				return
 			}
 		}
