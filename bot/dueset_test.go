@@ -429,3 +429,35 @@ func TestAnEndedRequestGivesItsPlaceBackOnce(t *testing.T) {
 		t.Fatalf("the ended request still holds its place: %d open (%v)", n, err)
 	}
 }
+
+// TestAGeneratedPasswordSurvivesATryStoppedBeforeItsWrite: the try that
+// generated the password records that with its write's intent, not on its
+// own; a try stopped between the two (here: the directory slot's store
+// call fails) leaves the sealed password, and the retry sets that one.
+func TestAGeneratedPasswordSurvivesATryStoppedBeforeItsWrite(t *testing.T) {
+	h := newHarness(t, nil)
+	h.org.MaxConcurrentWrites = 1 // before the replica copies the org
+	flaky := newFlaky(h.st)
+	h.st = flaky
+	svc := h.replica(flaky)
+	ctx := context.Background()
+	r, err := submitOn(svc, "alice") // no password typed: one is generated
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail["Reserve:dirslots:"] = errors.New("redis: connection reset")
+	if _, err := svc.Approve(ctx, r.ID, approver); KindOf(err) != KindUnavailable {
+		t.Fatalf("a try whose slot could not be taken: %v", err)
+	}
+	sealed, err := svc.repo.password(ctx, r.ID)
+	if err != nil || h.dir.Calls.SetPassword != 0 {
+		t.Fatalf("after the stopped try: sealed %v, %d password writes", err, h.dir.Calls.SetPassword)
+	}
+	clear(flaky.fail)
+	if got, err := svc.Retry(ctx, r.ID, tech); err != nil || got.State != StateDone {
+		t.Fatalf("retry: %v", err)
+	}
+	if u, _ := h.dir.User("alice"); u.Password != sealed.Reveal() || h.dir.Calls.SetPassword != 1 {
+		t.Fatalf("the retry set another password than the one sealed first (%d writes)", h.dir.Calls.SetPassword)
+	}
+}

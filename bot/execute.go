@@ -181,9 +181,10 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 		if pw, err = s.password(ctx, o, r); err != nil {
 			return err
 		}
-		if err := s.step(ctx, r, "password", &r.Steps.PasswordReady, func() error { return nil }); err != nil {
-			return err
-		}
+		// Recorded with the next save (the write's intent) rather than by
+		// one of its own: a try that stops before it generates again, and
+		// storePassword hands back the one already sealed.
+		r.Steps.PasswordReady = true
 	}
 	// The directory's part (write and read-back) holds one of the org's
 	// slots; the ticket work after it does not.
