@@ -461,3 +461,52 @@ func TestAGeneratedPasswordSurvivesATryStoppedBeforeItsWrite(t *testing.T) {
 		t.Fatalf("the retry set another password than the one sealed first (%d writes)", h.dir.Calls.SetPassword)
 	}
 }
+
+// TestAFinishedResetKeepsTheDeadlineItRanUnder: the done save moves the
+// deadline only later (the confirmations' lease), so it leaves the one
+// the running reset scheduled: until its confirmations are out, the
+// approval and the claim are its only due-set writes. Confirmations that
+// did not go out are still found: the sweeper, woken early by the kept
+// deadline, finds their lease held, moves the deadline on and sends them
+// once it runs out.
+func TestAFinishedResetKeepsTheDeadlineItRanUnder(t *testing.T) {
+	stores(t, func(t *testing.T, newStore func() store.Store) {
+		h := newHarness(t, newStore())
+		counted := &schedules{Store: h.st}
+		svc := h.serviceOn(counted, pickySink{h, jsonl.New(h.audit, nil)})
+		r, err := submitOn(svc, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted.n.Store(0)
+		h.chat.failTell = errors.New("chat is down")
+		if got, err := svc.Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
+			t.Fatalf("approve: %v", err)
+		}
+		got := h.request(r.ID)
+		if got.Steps.ThreadSent || got.Steps.Notified {
+			t.Fatalf("the confirmations went out with chat down: %+v", got.Steps)
+		}
+		if n := counted.n.Load(); n != 2 {
+			t.Fatalf("%d due-set writes from the approval to done: want 2 (the approval and the claim)", n)
+		}
+		due, ok := h.deadlineOf(r.ID)
+		if want, _ := nextDeadline(got, svc.lease); !ok || due.After(want) {
+			t.Fatalf("scheduled %v (%t): it must not be later than the record's %v", due, ok, want)
+		}
+		h.chat.failTell = nil
+		want, _ := nextDeadline(got, svc.lease)
+		h.clock.add(want.Add(time.Second).Sub(h.clock.now()))
+		for range 3 { // early wake-ups move it on; the due one sends
+			if _, err := svc.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if h.request(r.ID).Steps.ThreadSent {
+				break
+			}
+		}
+		if sent := h.request(r.ID); !sent.Steps.ThreadSent || !sent.Steps.PrivateSent {
+			t.Fatalf("after the sweep: %+v", sent.Steps)
+		}
+	})
+}

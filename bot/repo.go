@@ -113,26 +113,27 @@ func (r repo) seal(req *Request, version int64) ([]byte, error) {
 // leaves a deadline that finds nothing to do, never a request the sweeper
 // does not know. A request with nothing left for the sweeper is set due
 // now and, once written, taken out at exactly that deadline: a deadline
-// someone set since (a retry reopening it) stays (see store.DueSet).
+// someone set since (a retry reopening it) stays (see store.DueSet). (The
+// one its last version scheduled, Due, would not do: a sweeper may have
+// moved it since, and the entry would linger, counted as open, until a
+// sweep found it.)
 //
 // A running reset renews its lease at every step, and a finished one
 // records each confirmation as it goes out: each moves the deadline later.
-// Such a save (executing or done, staying in the state of the version it
-// read, with a deadline no earlier than that version's) keeps the deadline
-// scheduled (the record says which, Due) unless the new one is earlier: the sweeper, waking early, finds nothing
-// due yet and moves it on (Reschedule), as it always could. The latest
-// version in the store then always has a deadline at or after the one
-// scheduled. Any other save (a new state, or a request that had no
-// deadline and has one again) schedules as before.
+// Such a save (executing, or executing becoming done, or done, with a
+// deadline no earlier than the version it read) keeps the deadline
+// scheduled (the record says which, Due) unless the new one is earlier:
+// the sweeper, waking early, finds nothing due yet and moves it on
+// (Reschedule), as it always could. The latest version in the store then
+// always has a deadline at or after the one scheduled. Any other save (a
+// new state, or a request that had no deadline and has one again)
+// schedules as before.
 func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.Record, error)) error {
 	at, open := nextDeadline(req, r.lease)
 	if !open {
 		at = r.now()
 	}
-	progress := req.State == StateExecuting || req.State == StateDone // a worker's own steps
-	keep := progress && open && req.State == req.stored && !req.storedAt.IsZero() && !at.Before(req.storedAt) &&
-		!req.Due.IsZero() && !at.Before(req.Due)
-	if !keep {
+	if !open || !keepsDeadline(req, at) {
 		var err error
 		if at, err = r.st.Schedule(ctx, dueSet, req.ID, at); err != nil {
 			return fmt.Errorf("schedule request %s: %w", req.ID, err)
@@ -146,12 +147,21 @@ func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.R
 	req.version, req.stored, req.storedAt = rec.Version, req.State, time.Time{}
 	if open {
 		req.storedAt = at // kept or not, this version's own deadline
+		return nil
 	}
-	if !open {
-		// Best effort: a deadline left behind is dropped by the next sweep.
-		_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)
-	}
+	// Best effort: a deadline left behind is dropped by the next sweep.
+	_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)
 	return nil
+}
+
+// keepsDeadline reports whether a save of req with deadline at may leave
+// the scheduled one (Due) as it is: a worker's own progress (executing,
+// done, or the step from one to the other) from a version whose deadline
+// was no later than at.
+func keepsDeadline(req *Request, at time.Time) bool {
+	progress := req.State == req.stored && (req.State == StateExecuting || req.State == StateDone) ||
+		req.stored == StateExecuting && req.State == StateDone
+	return progress && !req.storedAt.IsZero() && !at.Before(req.storedAt) && !req.Due.IsZero() && !at.Before(req.Due)
 }
 
 // storePassword seals pw under the request; an existing one is kept (a
