@@ -86,7 +86,7 @@ func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct i
 	}
 	// The account was read a few milliseconds ago by validate: that read is
 	// the check at the moment of action, no need to read it twice.
-	return s.execute(ctx, r.ID, &acct)
+	return s.execute(ctx, r.ID, r, &acct)
 }
 
 // Approve is a click on Approve. Authority is checked here, at click time,
@@ -98,7 +98,7 @@ func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Requ
 		return r, err
 	}
 	s.updateCard(ctx, r)
-	return s.Execute(ctx, r.ID)
+	return s.execute(ctx, r.ID, r, nil)
 }
 
 // Deny is a click on Deny, with an optional reason.

@@ -17,13 +17,15 @@ import (
 // crash) neither repeats one nor loses one. The Slack handler, the Teams
 // handler and `unlockbot reset` all end here.
 func (s *Service) Execute(ctx context.Context, id string) (*Request, error) {
-	return s.execute(ctx, id, nil)
+	return s.execute(ctx, id, nil, nil)
 }
 
-// execute runs the reset; fresh, when given, is the account as read moments
-// ago on this path (an auto-approved submission), so it is not read again.
-func (s *Service) execute(ctx context.Context, id string, fresh *identity.Account) (*Request, error) {
-	r, o, err := s.claim(ctx, id)
+// execute runs the reset. have, when given, is the request as this path
+// saved it a moment ago (the approval), so the claim tries it before
+// reading the store; fresh is the account as read moments ago on this path
+// (an auto-approved submission), so it is not read again.
+func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *identity.Account) (*Request, error) {
+	r, o, err := s.claim(ctx, id, have)
 	if err != nil {
 		return r, err
 	}
@@ -91,12 +93,13 @@ func pause(ctx context.Context, d time.Duration) bool {
 // claim takes the request for this executor: approved → executing, or
 // executing whose lease ran out (its executor died). An approval older
 // than the org's approval window is not acted on, whoever finds it: a click,
-// a retry or the sweeper.
-func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) {
+// a retry or the sweeper. have, when not nil, is tried first (a copy that
+// another replica changed since costs one conflict and a read).
+func (s *Service) claim(ctx context.Context, id string, have *Request) (*Request, *Org, error) {
 	const op = "bot.claim"
 	var o *Org
 	var takeover bool
-	r, err := s.update(ctx, op, id, func(r *Request) (err error) {
+	claimed := func(r *Request) (err error) {
 		if o, err = s.orgOf(op, r); err != nil {
 			return err
 		}
@@ -125,7 +128,14 @@ func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) 
 		r.LeaseUntil = s.now().Add(s.lease)
 		r.Failure, r.Retryable = "", false
 		return nil
-	})
+	}
+	var r *Request
+	var err error
+	if have != nil {
+		r, err = s.updateFrom(ctx, op, have, claimed)
+	} else {
+		r, err = s.update(ctx, op, id, claimed)
+	}
 	if r == nil {
 		return nil, nil, err
 	}
