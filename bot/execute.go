@@ -181,20 +181,9 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 	} else if acct, err = s.recheck(ctx, o, r); err != nil {
 		return err
 	}
-	if err := s.step(ctx, r, "reserve", &r.Steps.Reserved, func() error { return s.reserve(ctx, o, r) }); err != nil {
+	p, err := s.prepare(ctx, o, r)
+	if err != nil {
 		return err
-	}
-	var pw identity.Secret
-	if needsPassword(r) {
-		// Loaded (or generated and sealed) on every attempt: a retry must
-		// set the same password the first attempt may have set.
-		if pw, err = s.password(ctx, o, r); err != nil {
-			return err
-		}
-		// Recorded with the next save (the write's intent) rather than by
-		// one of its own: a try that stops before it generates again, and
-		// storePassword hands back the one already sealed.
-		r.Steps.PasswordReady = true
 	}
 	// The directory's part (write and read-back) holds one of the org's
 	// slots; the ticket work after it does not.
@@ -205,7 +194,8 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 		}
 		defer release()
 	}
-	if err := s.write(ctx, o, r, acct, pw, flushed); err != nil {
+	pw := p.pw
+	if err := s.write(ctx, o, r, acct, p, flushed); err != nil {
 		return err
 	}
 	if err := s.step(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {

@@ -35,12 +35,20 @@ func (s *Service) unlocksThisWeek(ctx context.Context, o *Org, username string) 
 	return n, err
 }
 
-// countUnlock adds this request to the account's unlock history. It is a
-// fact for later approvers, not a limit: a failure is logged, not fatal.
-func (s *Service) countUnlock(ctx context.Context, o *Org, r *Request) {
-	if _, _, err := s.repo.st.Reserve(ctx, unlocksKey(o, r.Account.Username), r.ID, s.now(), unlockHistory, math.MaxInt32); err != nil {
-		s.reqLog(r).Warn().Err(err).Msg("could not record the unlock in the account's history")
-	}
+// countUnlock adds this request to the account's unlock history, while
+// the caller goes on (the save of the step it follows): wait returns once
+// it is written. It is a fact for later approvers and the replay check, not
+// a limit: a failure is logged, not fatal.
+func (s *Service) countUnlock(ctx context.Context, o *Org, r *Request) (wait func()) {
+	key, id, now, log := unlocksKey(o, r.Account.Username), r.ID, s.now(), s.reqLog(r)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		if _, _, err := s.repo.st.Reserve(ctx, key, id, now, unlockHistory, math.MaxInt32); err != nil {
+			log.Warn().Err(err).Msg("could not record the unlock in the account's history")
+		}
+	}()
+	return func() { <-written }
 }
 
 // AccountCard reads an account fresh when a technician picks it in the

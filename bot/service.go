@@ -75,7 +75,8 @@ type Service struct {
 	factsGate        *rateGate   // sheds facts redraws in a flood
 	views            viewMemo    // approval cards of records viewed before (view_memo.go)
 
-	// afterStep, when set (tests only), runs after each recorded reset step;
+	// afterStep, when set (tests only), runs after each recorded reset step
+	// ("reserve": after prepare, whose answers the write's intent records);
 	// an error simulates a crash at that point. afterEffect runs between a
 	// side effect and its record, the moment a crash must not repeat it.
 	afterStep   func(step string) error

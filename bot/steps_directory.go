@@ -18,10 +18,10 @@ import (
 // and records what it finds as recovered instead of writing again.
 // flushed waits for the attempt's start (reset.started) to be on disk: the
 // trail's record that the directory may change, made before it does.
-func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret, flushed func() error) error {
-	done := r.Steps.PasswordSet || (r.UnlockOnly() && (r.Steps.Unlocked || r.Steps.UnlockSkipped))
+func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, p prepared, flushed func() error) error {
+	pw, done := p.pw, writeDone(r)
 	if !done && !r.Steps.WriteIntent {
-		if err := s.stillCurrent(ctx, o, r, acct); err != nil {
+		if err := s.stillCurrent(r, acct, p); err != nil {
 			return err
 		}
 		if r.UnlockOnly() && !acct.Lock.Locked {
@@ -33,6 +33,8 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		r.Steps.WriteStamp, r.Steps.WriteUnlocks = acct.PasswordStamp, acct.Lock.Locked
 	}
 	var recovered bool
+	counted := func() {}
+	defer func() { counted() }()
 	happened := func() (bool, error) {
 		return s.written(ctx, o, r, acct, pw)
 	}
@@ -100,13 +102,14 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 			typ = "unlock.unlocked"
 		}
 		if r.Steps.Unlocked {
-			s.countUnlock(ctx, o, r)
+			counted = s.countUnlock(ctx, o, r)
 		}
 		return s.recordAfter(ctx, typ, audit.OK, r, actor, detail)
 	}
 	if err := s.once(ctx, r, "write", &r.Steps.WriteIntent, done, happened, do, record); err != nil {
 		return err
 	}
+	counted()
 	return s.reunlock(ctx, o, r, acct, recovered)
 }
 
@@ -128,12 +131,21 @@ func (s *Service) reunlock(ctx context.Context, o *Org, r *Request, acct identit
 		}
 		return nil
 	}
+	counted := func() {}
+	defer func() { counted() }()
 	record := func(found bool) error {
 		r.Steps.Unlocked, r.Steps.UnlockSkipped = true, false
-		s.countUnlock(ctx, o, r)
+		counted = s.countUnlock(ctx, o, r)
 		return s.recordAfter(ctx, "reset.unlocked", audit.OK, r, "system", recoveredDetail(found, map[string]string{}))
 	}
 	return s.once(ctx, r, "reunlock", &r.Steps.ReunlockIntent, false, happened, do, record)
+}
+
+// writeDone reports whether the try's one write to the directory is behind
+// it: the password set, or for unlock-only the account unlocked (or found
+// unlocked).
+func writeDone(r *Request) bool {
+	return r.Steps.PasswordSet || (r.UnlockOnly() && (r.Steps.Unlocked || r.Steps.UnlockSkipped))
 }
 
 // stillCurrent refuses a request whose account changed since it was
@@ -141,19 +153,26 @@ func (s *Service) reunlock(ctx context.Context, o *Org, r *Request, acct identit
 // was earlier (its version with it: a store writer can do that, and the
 // record's MAC cannot tell) would otherwise run an approval a second time;
 // the directory, which no store writer controls, tells: the password stamp
-// moved since submit, or this request already unlocked the account.
-func (s *Service) stillCurrent(ctx context.Context, o *Org, r *Request, acct identity.Account) error {
+// moved since submit, or this request already unlocked the account (p:
+// asked of the store by prepare).
+func (s *Service) stillCurrent(r *Request, acct identity.Account, p prepared) error {
 	if r.setsPassword() && r.Account.Stamp != "" && acct.PasswordStamp != "" && acct.PasswordStamp != r.Account.Stamp {
 		return refusal("changed_since_request", "The password of "+r.Account.Label()+" was changed after this request was submitted, so its approval no longer applies and nothing was changed. Submit a new request if one is still needed.")
 	}
-	again, _, err := s.repo.st.Reserve(ctx, unlocksKey(o, r.Account.Username), r.ID, s.now(), unlockHistory, 0)
-	if err != nil {
-		return errorf("bot.write", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	if p.replayErr != nil {
+		return errorf("bot.write", KindUnavailable, p.replayErr, "The state store is not answering. Try again in a minute.")
 	}
-	if again {
+	if p.replayed {
 		return refusal("replayed", "This request already unlocked "+r.Account.Label()+" once, so it is not run again. Submit a new request if one is still needed.")
 	}
 	return nil
+}
+
+// alreadyUnlocked asks the account's unlock history whether this request
+// is in it.
+func (s *Service) alreadyUnlocked(ctx context.Context, o *Org, r *Request) (bool, error) {
+	again, _, err := s.repo.st.Reserve(ctx, unlocksKey(o, r.Account.Username), r.ID, s.now(), unlockHistory, 0)
+	return again, err
 }
 
 // written asks the directory whether an interrupted write happened. The
