@@ -198,7 +198,7 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 	if err := s.write(ctx, o, r, acct, p, flushed); err != nil {
 		return err
 	}
-	if err := s.step(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
+	if err := s.carried(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
 		return err
 	}
 	release()
@@ -213,7 +213,8 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 			return err
 		}
 	}
-	return s.step(ctx, r, "audit", &r.Steps.Audited, func() error {
+	// Recorded with the done save (finish).
+	return s.carried(ctx, r, "audit", &r.Steps.Audited, func() error {
 		return s.record(ctx, string(r.Mode)+".completed", audit.OK, r, r.Requester.Key(), map[string]string{
 			"ticket": r.Steps.TicketID, "attempts": fmt.Sprint(r.Attempts), "unlocked": boolStr(r.Steps.Unlocked),
 			"password_set": boolStr(r.Steps.PasswordSet), "recovered": fmt.Sprint(r.Steps.Recovered)})

@@ -22,19 +22,48 @@ func (s *Service) step(ctx context.Context, r *Request, name string, done *bool,
 	if *done {
 		return nil
 	}
-	if err := checkStop(ctx); err != nil {
+	if err := s.ready(ctx, r); err != nil {
 		return err
-	}
-	if fresh := !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2)); !fresh {
-		if err := s.renew(ctx, r); err != nil {
-			return err
-		}
 	}
 	if err := fn(); err != nil {
 		return err
 	}
 	*done = true
 	return s.recorded(ctx, r, name)
+}
+
+// carried is step for a step whose record rides with the next save (the
+// next side effect's intent, or the done save): fn only reads, or only
+// writes what a retry finds written, so a try stopped before that save
+// runs it again at no harm but a repeated audit line. It saves a store
+// round trip per reset.
+func (s *Service) carried(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
+	if *done {
+		return nil
+	}
+	if err := s.ready(ctx, r); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	*done = true
+	if s.afterStep != nil {
+		return s.afterStep(name)
+	}
+	return nil
+}
+
+// ready is a step's check before it runs: not stopped, and the lease held
+// (renewed unless this worker renewed it less than half a lease ago).
+func (s *Service) ready(ctx context.Context, r *Request) error {
+	if err := checkStop(ctx); err != nil {
+		return err
+	}
+	if fresh := !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2)); !fresh {
+		return s.renew(ctx, r)
+	}
+	return nil
 }
 
 // once runs a side effect in the directory or the PSA at most once across
