@@ -18,7 +18,7 @@ func TestACarriedStepStoppedBeforeItsSaveRunsAgain(t *testing.T) {
 			r := h.mustSubmit("alice", "")
 			h.approveAndCrash(r.ID, step)
 			stored := h.request(r.ID)
-			if stored.State != StateExecuting || !stored.Steps.PasswordSet {
+			if stored.State != StateExecuting || !stored.Steps.WriteIntent {
 				t.Fatalf("after the crash: %s %+v", stored.State, stored.Steps)
 			}
 			if step == "verify" && stored.Steps.Verified || step == "audit" && stored.Steps.Audited {

@@ -57,8 +57,11 @@ func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *
 		if !pause(ctx, time.Duration(try)*runBackoff) {
 			return s.fail(ctx, r, err)
 		}
-		// From what the store holds, as a Retry would: the attempt that
-		// failed may have marked a step in memory it never recorded.
+		// What the try did and has not saved yet (an outcome rides with
+		// the next save) is saved first, so the next try does not find it
+		// again as recovered; then from what the store holds, as a Retry
+		// would (a store that did not take the save leaves it to happened).
+		_ = s.repo.save(ctx, r)
 		again, lerr := s.load(ctx, r.ID)
 		if lerr != nil || again.State != StateExecuting || again.Attempts != r.Attempts {
 			return s.fail(ctx, r, err)

@@ -10,8 +10,10 @@ import (
 
 // TestTransientFailureIsRetriedInTheRun: a directory that did not answer
 // once (a storm's load) costs the reset a pause, not a person's Retry:
-// the run goes on from its last recorded step and the password is
-// written once.
+// the run goes on from where it stopped and the password is written
+// once: what the try did and had not saved yet (the write's outcome rides
+// with the next save) is saved before the next try, which does not find
+// it again as recovered.
 func TestTransientFailureIsRetriedInTheRun(t *testing.T) {
 	h := newHarness(t, nil)
 	h.runTries = 3
@@ -24,6 +26,9 @@ func TestTransientFailureIsRetriedInTheRun(t *testing.T) {
 	}
 	if n := h.dir.Calls.SetPassword; n != 1 {
 		t.Fatalf("the password was written %d times, want once", n)
+	}
+	if n := strings.Count(h.audit.String(), `"type":"reset.password_set"`); n != 1 || len(got.Steps.Recovered) != 0 {
+		t.Fatalf("%d password_set records, recovered %v: the next try found the write again", n, got.Steps.Recovered)
 	}
 	if strings.Contains(h.audit.String(), `"type":"reset.failed"`) {
 		t.Fatal("a failure that the run's own retry fixed is in the trail as failed")

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -95,8 +96,9 @@ func TestRetryAfterInjectedFailureSkipsDoneSteps(t *testing.T) {
 }
 
 // A worker dies mid-reset (its goroutine ends with nothing recorded but the
-// steps already done). When its lease runs out another replica takes over
-// and completes without repeating the unlock, the password or the ticket.
+// steps already saved: here the ticket is made, its outcome not yet saved).
+// When its lease runs out another replica takes over and completes without
+// repeating the unlock, the password or the ticket (found by its key).
 func TestCrashedExecutorIsTakenOver(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
@@ -105,7 +107,7 @@ func TestCrashedExecutorIsTakenOver(t *testing.T) {
 		r := h.mustSubmit("alice", "")
 		dying(func() { _, _ = h.svc.Approve(ctx, r.ID, approver) })
 		got, _ := h.svc.Get(ctx, r.ID)
-		if got.State != StateExecuting || !got.Steps.PasswordSet || got.Steps.TicketID == "" {
+		if got.State != StateExecuting || !got.Steps.PasswordSet || !got.Steps.TicketIntent || got.Steps.TicketID != "" {
 			t.Fatalf("after crash: %s %+v", got.State, got.Steps)
 		}
 		other := h.replica(h.st)
@@ -114,8 +116,8 @@ func TestCrashedExecutorIsTakenOver(t *testing.T) {
 		}
 		h.clock.add(2 * 60 * 1e9)
 		got, err := other.Execute(ctx, r.ID)
-		if err != nil || got.State != StateDone {
-			t.Fatalf("takeover: %v", err)
+		if err != nil || got.State != StateDone || !slices.Contains(got.Steps.Recovered, "ticket") {
+			t.Fatalf("takeover: %v (recovered %v)", err, got.Steps.Recovered)
 		}
 		if h.dir.Calls.Unlock != 1 || h.dir.Calls.SetPassword != 1 || h.ticketCount() != 1 {
 			t.Fatalf("unlocks %d sets %d tickets %d; want 1 1 1", h.dir.Calls.Unlock, h.dir.Calls.SetPassword, h.ticketCount())

@@ -48,6 +48,11 @@ func (s *Service) carried(ctx context.Context, r *Request, name string, done *bo
 		return err
 	}
 	*done = true
+	return s.stepped(name)
+}
+
+// stepped runs the test hook that may stop the worker after a step.
+func (s *Service) stepped(name string) error {
 	if s.afterStep != nil {
 		return s.afterStep(name)
 	}
@@ -71,7 +76,10 @@ func (s *Service) ready(ctx context.Context, r *Request) error {
 // renews the lease) before do runs, so a worker that finds an intent
 // without its outcome knows the effect may have happened and asks happened
 // instead of repeating it. record marks the outcome in r and audits it;
-// recovered says it was found done rather than done now.
+// recovered says it was found done rather than done now. The outcome is
+// not saved on its own: it rides with the next save (the next step's
+// intent, or the done save), and a worker that stops before that one is
+// the case happened is there for. A round trip per side effect saved.
 func (s *Service) once(ctx context.Context, r *Request, name string, intent *bool, done bool,
 	happened func() (bool, error), do func() error, record func(recovered bool) error) error {
 	if done {
@@ -91,7 +99,7 @@ func (s *Service) once(ctx context.Context, r *Request, name string, intent *boo
 			}
 			r.Steps.Recovered = append(r.Steps.Recovered, name)
 			s.reqLog(r).Warn().Str("step", name).Msg("found done by a worker that stopped before recording it; not repeated")
-			return s.recorded(ctx, r, name)
+			return s.stepped(name)
 		}
 	}
 	*intent = true
@@ -112,7 +120,7 @@ func (s *Service) once(ctx context.Context, r *Request, name string, intent *boo
 	if err := record(false); err != nil {
 		return err
 	}
-	return s.recorded(ctx, r, name)
+	return s.stepped(name)
 }
 
 // renew extends the lease with a compare-and-swap before a step.
@@ -130,8 +138,5 @@ func (s *Service) recorded(ctx context.Context, r *Request, name string) error {
 	if err := s.renew(ctx, r); err != nil {
 		return err
 	}
-	if s.afterStep != nil {
-		return s.afterStep(name)
-	}
-	return nil
+	return s.stepped(name)
 }
