@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/unlockbot/unlockbot/audit"
@@ -55,28 +56,33 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 }
 
 // sendDone sends the confirmations under the lease r.Steps.NotifyUntil,
-// which the caller saved. A message the platform took is recorded at once;
-// one that had nowhere to go ("none": no thread, no chat for a terminal's
-// request) has nothing a crash could send twice and rides with the next
-// save.
+// which the caller saved. The card, the thread and the requester's message
+// go out at once (each waits on its own platform call and pace), and what
+// the platform took is recorded in one save as soon as they are back: a
+// worker killed between the answers and that save sends them again (at
+// most one duplicate each, as before when each had its own save). One that
+// had nowhere to go ("none": no thread, no chat for a terminal's request)
+// has nothing a crash could send twice and rides with the next save.
 func (s *Service) sendDone(ctx context.Context, o *Org, r *Request) {
-	s.updateCard(ctx, r)
 	thread, private := "sent", "sent"
+	var wg sync.WaitGroup
+	wg.Go(func() { s.updateCard(ctx, r) })
 	if !r.Steps.ThreadSent {
-		if thread = s.within(ctx, func(ctx context.Context) string { return s.thread(ctx, r, doneCard(o, r)) }); thread != "failed" {
-			r.Steps.ThreadSent = true
-			if thread == "sent" && s.repo.save(ctx, r) != nil {
-				return // another worker has the request
-			}
-		}
+		wg.Go(func() {
+			thread = s.within(ctx, func(ctx context.Context) string { return s.thread(ctx, r, doneCard(o, r)) })
+		})
 	}
 	if !r.Steps.PrivateSent {
-		if private = s.within(ctx, func(ctx context.Context) string { return s.tell(ctx, r, r.Requester, privateDoneCard(o, r)) }); private != "failed" {
-			r.Steps.PrivateSent = true
-			if private == "sent" && s.repo.save(ctx, r) != nil {
-				return
-			}
-		}
+		wg.Go(func() {
+			private = s.within(ctx, func(ctx context.Context) string { return s.tell(ctx, r, r.Requester, privateDoneCard(o, r)) })
+		})
+	}
+	wg.Wait()
+	sent := !r.Steps.ThreadSent && thread == "sent" || !r.Steps.PrivateSent && private == "sent"
+	r.Steps.ThreadSent = r.Steps.ThreadSent || thread != "failed"
+	r.Steps.PrivateSent = r.Steps.PrivateSent || private != "failed"
+	if sent && s.repo.save(ctx, r) != nil {
+		return // another worker has the request
 	}
 	s.notifyOwner(ctx, o, r)
 	r.Steps.NotifyTries++

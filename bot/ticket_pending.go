@@ -60,7 +60,9 @@ func (s *Service) paperwork(ctx context.Context, o *Org, r *Request, pw identity
 	if err := s.note(ctx, o, r, pw); err != nil {
 		return err
 	}
-	return s.step(ctx, r, "resolve", &r.Steps.TicketResolved, func() error { return s.resolve(ctx, o, r) })
+	// Resolving a resolved ticket changes nothing, so the resolve rides
+	// with the next save too.
+	return s.carried(ctx, r, "resolve", &r.Steps.TicketResolved, func() error { return s.resolve(ctx, o, r) })
 }
 
 // ticketPending records that the PSA did not take the ticket update and

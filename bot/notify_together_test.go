@@ -1,0 +1,72 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// together is the harness's chat holding the thread's confirmation and the
+// requester's message until both have arrived: sent one after the other,
+// the first would wait out the timeout.
+type together struct {
+	*fakeChat
+	mu      sync.Mutex
+	arrived int
+	both    chan struct{}
+	late    bool
+}
+
+func (c *together) meet() {
+	c.mu.Lock()
+	if c.both == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.arrived++
+	if c.arrived == 2 {
+		close(c.both)
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.both:
+	case <-time.After(5 * time.Second):
+		c.mu.Lock()
+		c.late = true
+		c.mu.Unlock()
+	}
+}
+
+func (c *together) ReplyInThread(ctx context.Context, ref MessageRef, card Card) error {
+	c.meet()
+	return c.fakeChat.ReplyInThread(ctx, ref, card)
+}
+
+func (c *together) Notify(ctx context.Context, to Actor, card Card) error {
+	if to.Key() == tech.Key() {
+		c.meet()
+	}
+	return c.fakeChat.Notify(ctx, to, card)
+}
+
+// TestTheConfirmationsGoOutTogether: the thread's confirmation and the
+// requester's message wait on their platform calls side by side, and both
+// are recorded sent.
+func TestTheConfirmationsGoOutTogether(t *testing.T) {
+	h := newHarness(t, nil)
+	chat := &together{fakeChat: h.chat}
+	svc := h.replica(h.st)
+	svc.SetNotifier("test", chat)
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat.both = make(chan struct{})
+	if got, err := svc.Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
+		t.Fatalf("approve: %v", err)
+	}
+	if got := h.request(r.ID); chat.late || chat.arrived != 2 || !got.Steps.ThreadSent || !got.Steps.PrivateSent || !got.Steps.Notified {
+		t.Fatalf("confirmations: %d arrived, one waited out the other: %t; steps %+v", chat.arrived, chat.late, got.Steps)
+	}
+}
