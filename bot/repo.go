@@ -120,9 +120,10 @@ func (r repo) seal(req *Request, version int64) ([]byte, error) {
 //
 // A running reset renews its lease at every step, and a finished one
 // records each confirmation as it goes out: each moves the deadline later.
-// Such a save (executing, or executing becoming done, or done, with a
-// deadline no earlier than the version it read) keeps the deadline
-// scheduled (the record says which, Due) unless the new one is earlier:
+// Such a save (approved becoming executing, executing, executing becoming
+// done, or done, with a deadline no earlier than the version it read)
+// keeps the deadline scheduled (the record says which, Due) unless the new
+// one is earlier:
 // the sweeper, waking early, finds nothing due yet and moves it on
 // (Reschedule), as it always could. The latest version in the store then
 // always has a deadline at or after the one scheduled. Any other save (a
@@ -155,11 +156,12 @@ func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.R
 }
 
 // keepsDeadline reports whether a save of req with deadline at may leave
-// the scheduled one (Due) as it is: a worker's own progress (executing,
-// done, or the step from one to the other) from a version whose deadline
-// was no later than at.
+// the scheduled one (Due) as it is: a worker's own progress along
+// approved → executing → done (a step within one of them, or to the next)
+// from a version whose deadline was no later than at.
 func keepsDeadline(req *Request, at time.Time) bool {
 	progress := req.State == req.stored && (req.State == StateExecuting || req.State == StateDone) ||
+		req.stored == StateApproved && req.State == StateExecuting ||
 		req.stored == StateExecuting && req.State == StateDone
 	return progress && !req.storedAt.IsZero() && !at.Before(req.storedAt) && !req.Due.IsZero() && !at.Before(req.Due)
 }
