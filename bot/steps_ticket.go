@@ -13,8 +13,8 @@ import (
 // ticket made with this request's key before creating another.
 func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 	if r.Steps.TicketID == "" && r.TicketID != "" {
-		r.Steps.TicketID = r.TicketID // an existing ticket: nothing to create
-		return s.recorded(ctx, r, "ticket")
+		r.Steps.TicketID = r.TicketID // an existing ticket: nothing to create, nothing to save yet
+		return s.stepped("ticket")
 	}
 	var made psa.Ticket
 	happened := func() (bool, error) {
