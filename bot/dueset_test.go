@@ -348,6 +348,20 @@ func (s *schedules) Schedule(ctx context.Context, set, member string, at time.Ti
 	return s.Store.Schedule(ctx, set, member, at)
 }
 
+// countingSchedules is a service of h counting its due-set writes, and a
+// request of bob's submitted on it, the count then set back to zero.
+func (h *harness) countingSchedules() (*Service, *schedules, *Request) {
+	h.t.Helper()
+	counted := &schedules{Store: h.st}
+	svc := h.serviceOn(counted, pickySink{h, jsonl.New(h.audit, nil)})
+	r, err := submitOn(svc, "bob")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	counted.n.Store(0)
+	return svc, counted, r
+}
+
 // TestRunningResetKeepsItsFirstDeadline: the lease renewals of a running
 // reset move its deadline only later, so they leave the one scheduled when
 // it started: a reset costs a few due-set writes, not one per step. A
@@ -357,13 +371,7 @@ func (s *schedules) Schedule(ctx context.Context, set, member string, at time.Ti
 func TestRunningResetKeepsItsFirstDeadline(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
-		counted := &schedules{Store: h.st}
-		svc := h.serviceOn(counted, pickySink{h, jsonl.New(h.audit, nil)})
-		r, err := submitOn(svc, "bob")
-		if err != nil {
-			t.Fatal(err)
-		}
-		counted.n.Store(0)
+		svc, counted, r := h.countingSchedules()
 		steps := 0
 		svc.afterStep = func(step string) error {
 			steps++
@@ -472,13 +480,7 @@ func TestAGeneratedPasswordSurvivesATryStoppedBeforeItsWrite(t *testing.T) {
 func TestAFinishedResetKeepsTheDeadlineItsApprovalSet(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
-		counted := &schedules{Store: h.st}
-		svc := h.serviceOn(counted, pickySink{h, jsonl.New(h.audit, nil)})
-		r, err := submitOn(svc, "bob")
-		if err != nil {
-			t.Fatal(err)
-		}
-		counted.n.Store(0)
+		svc, counted, r := h.countingSchedules()
 		h.chat.failTell = errors.New("chat is down")
 		if got, err := svc.Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
 			t.Fatalf("approve: %v", err)

@@ -22,13 +22,9 @@ func (s *Service) step(ctx context.Context, r *Request, name string, done *bool,
 	if *done {
 		return nil
 	}
-	if err := s.ready(ctx, r); err != nil {
+	if err := s.runStep(ctx, r, done, fn); err != nil {
 		return err
 	}
-	if err := fn(); err != nil {
-		return err
-	}
-	*done = true
 	return s.recorded(ctx, r, name)
 }
 
@@ -41,32 +37,34 @@ func (s *Service) carried(ctx context.Context, r *Request, name string, done *bo
 	if *done {
 		return nil
 	}
-	if err := s.ready(ctx, r); err != nil {
+	if err := s.runStep(ctx, r, done, fn); err != nil {
 		return err
+	}
+	return s.stepped(name)
+}
+
+// runStep is a step's work: not stopped, the lease held (renewed unless
+// this worker renewed it less than half a lease ago), fn, marked done.
+func (s *Service) runStep(ctx context.Context, r *Request, done *bool, fn func() error) error {
+	if err := checkStop(ctx); err != nil {
+		return err
+	}
+	if fresh := !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2)); !fresh {
+		if err := s.renew(ctx, r); err != nil {
+			return err
+		}
 	}
 	if err := fn(); err != nil {
 		return err
 	}
 	*done = true
-	return s.stepped(name)
+	return nil
 }
 
 // stepped runs the test hook that may stop the worker after a step.
 func (s *Service) stepped(name string) error {
 	if s.afterStep != nil {
 		return s.afterStep(name)
-	}
-	return nil
-}
-
-// ready is a step's check before it runs: not stopped, and the lease held
-// (renewed unless this worker renewed it less than half a lease ago).
-func (s *Service) ready(ctx context.Context, r *Request) error {
-	if err := checkStop(ctx); err != nil {
-		return err
-	}
-	if fresh := !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2)); !fresh {
-		return s.renew(ctx, r)
 	}
 	return nil
 }
