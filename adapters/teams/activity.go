@@ -29,7 +29,7 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 		a.refuse(ctx, w, err, nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBody), r.ContentLength)
 	if err != nil {
 		a.log.Warn().Str("remote", r.RemoteAddr).Msg("teams activity refused: body too large or unreadable")
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
@@ -82,6 +82,31 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unsupported invoke", http.StatusNotImplemented)
 	default: // conversationUpdate, installationUpdate, …: remembered above
 		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// readBody is io.ReadAll of r, which starts at 512 bytes and grows as it
+// reads; an activity is about a kilobyte, so it grew and copied three
+// times. Here the first buffer holds size bytes, the request's
+// Content-Length (and one more, so that the EOF needs no growth), when
+// that is known and under maxBody; what is read is the same either way.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size >= maxBody {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
 	}
 }
 
@@ -206,17 +231,31 @@ func where(act *activity) string { return channelOf(act.Conversation.ID) }
 // writeAnswer writes an invoke's answer. A card is written as rendered
 // (by json.Marshal, in card.go): encoding/json would scan and compact the
 // RawMessage again, a sixth of the handler's own time on a refresh, which
-// Teams sends every approver.
+// Teams sends every approver. The envelope around it is written before and
+// after it, so the card (kept by the memo, shared) is not copied either.
 func writeAnswer(w http.ResponseWriter, r invokeResponse) {
 	w.Header().Set("Content-Type", "application/json")
 	if card, ok := r.Value.(json.RawMessage); ok {
-		head, _ := json.Marshal(invokeResponse{StatusCode: r.StatusCode, Type: r.Type})
-		b := make([]byte, 0, len(head)+len(card)+16)
-		b = append(b, head[:len(head)-1]...) // without its closing brace
-		b = append(b, `,"value":`...)
-		b = append(append(b, card...), '}')
-		_, _ = w.Write(b)
+		head := cardHead
+		if r.StatusCode != cardStatus || r.Type != cardType {
+			head = envelopeHead(r.StatusCode, r.Type)
+		}
+		_, _ = w.Write(head)
+		_, _ = w.Write(card)
+		_, _ = w.Write(closeBrace)
 		return
 	}
 	_ = json.NewEncoder(w).Encode(r)
+}
+
+// cardHead is cardAnswer's envelope up to its value, encoded once.
+var cardHead = envelopeHead(cardStatus, cardType)
+
+var closeBrace = []byte("}")
+
+// envelopeHead is an invoke answer's envelope as json.Marshal writes it,
+// without its closing brace, followed by the value's key.
+func envelopeHead(status int, typ string) []byte {
+	head, _ := json.Marshal(invokeResponse{StatusCode: status, Type: typ})
+	return append(head[:len(head)-1:len(head)-1], `,"value":`...)
 }

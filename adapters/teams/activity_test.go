@@ -20,6 +20,11 @@ func TestWriteAnswerKeepsTheCardAsRendered(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 	w = httptest.NewRecorder()
+	writeAnswer(w, invokeResponse{StatusCode: 400, Type: "x", Value: json.RawMessage(`[1]`)})
+	if got, want := w.Body.String(), `{"statusCode":400,"type":"x","value":[1]}`; got != want {
+		t.Fatalf("other envelope: got %s, want %s", got, want)
+	}
+	w = httptest.NewRecorder()
 	writeAnswer(w, messageAnswer("Done."))
 	var back invokeResponse
 	if err := json.Unmarshal(w.Body.Bytes(), &back); err != nil || back.Value != "Done." || w.Header().Get("Content-Type") != "application/json" {

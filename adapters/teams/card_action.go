@@ -66,12 +66,20 @@ func readAction(value map[string]any) (actionData, error) {
 		}
 		return "", fmt.Errorf("the card action's %q is not text", key)
 	}
+	// The keys in a fixed order: the first that is not text is named.
 	var err error
 	var form string
-	for key, dst := range map[string]*string{keyRequest: &out.Request, keyForm: &form, keyContext: &out.Context, keyWhere: &out.Where} {
-		if *dst, err = str(key); err != nil {
-			return actionData{}, err
-		}
+	if out.Request, err = str(keyRequest); err != nil {
+		return actionData{}, err
+	}
+	if form, err = str(keyForm); err != nil {
+		return actionData{}, err
+	}
+	if out.Context, err = str(keyContext); err != nil {
+		return actionData{}, err
+	}
+	if out.Where, err = str(keyWhere); err != nil {
+		return actionData{}, err
 	}
 	out.Form = bot.FormID(form)
 	// Every other key is an input, by field id. bot.ParseRequest reads

@@ -19,9 +19,15 @@ type invokeResponse struct {
 // more would only make the answer bigger.
 const maxSearchResults = 15
 
+// The status and type of a card answer.
+const (
+	cardStatus = 200
+	cardType   = "application/vnd.microsoft.card.adaptive"
+)
+
 // cardAnswer replaces the card, for the person who clicked, with card.
 func cardAnswer(card json.RawMessage) invokeResponse {
-	return invokeResponse{StatusCode: 200, Type: "application/vnd.microsoft.card.adaptive", Value: card}
+	return invokeResponse{StatusCode: cardStatus, Type: cardType, Value: card}
 }
 
 // messageAnswer shows text to the person who clicked (the card stays).

@@ -73,7 +73,8 @@ func (m *cardMemo) kept(key uint64, render func() json.RawMessage) json.RawMessa
 // test keeps this list whole), each string with its length so that no two
 // cards run together into one input.
 func (m *cardMemo) key(kind byte, c bot.Card, mris []string) uint64 {
-	h := m.hasher(kind)
+	var h keyHash
+	m.start(&h, kind)
 	h.str(c.Title, c.Text, c.Footer, string(c.Tone), c.Close)
 	h.num(len(c.Fields))
 	for _, f := range c.Fields {
@@ -96,7 +97,8 @@ func (m *cardMemo) key(kind byte, c bot.Card, mris []string) uint64 {
 // formKey hashes every field of a form formCard reads, and where it is
 // shown (cardFields again).
 func (m *cardMemo) formKey(f bot.Form, where string) uint64 {
-	h := m.hasher(drawForm)
+	var h keyHash
+	m.start(&h, drawForm)
 	h.str(where, string(f.ID), f.Title, f.Submit, f.Cancel, f.Context)
 	h.num(len(f.Fields))
 	for _, fd := range f.Fields {
@@ -117,13 +119,12 @@ func (m *cardMemo) formKey(f bot.Form, where string) uint64 {
 }
 
 // keyHash is a seeded maphash that writes each value with its length.
+// It lives on its caller's stack: a key is hashed on every refresh.
 type keyHash struct{ maphash.Hash }
 
-func (m *cardMemo) hasher(kind byte) *keyHash {
-	h := &keyHash{}
+func (m *cardMemo) start(h *keyHash, kind byte) {
 	h.SetSeed(m.seed)
 	_ = h.WriteByte(kind)
-	return h
 }
 
 func (h *keyHash) num(v int) {

@@ -43,6 +43,11 @@ type Verifier struct {
 	appID, tenantID string
 	keys            *keyCache
 	parser          *jwt.Parser
+	// validator is the parser's claim checks alone (the same options),
+	// run again each time a remembered token is used (verify_cache.go).
+	validator *jwt.Validator
+	verified  *verifiedTokens // nil: every token is checked in full
+	now       func() time.Time
 }
 
 // AuthError is why a request was refused. Reason is short and stable (for
@@ -87,18 +92,21 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	claims := []jwt.ParserOption{
+		jwt.WithIssuer(botFrameworkIssuer),
+		jwt.WithAudience(cfg.AppID),
+		jwt.WithLeeway(maxClockSkew),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(cfg.Now),
+	}
 	return &Verifier{
-		appID:    cfg.AppID,
-		tenantID: cfg.TenantID,
-		keys:     newKeyCache(cfg.MetadataURL, cfg.HTTPClient, cfg.Now, cfg.Log),
-		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
-			jwt.WithIssuer(botFrameworkIssuer),
-			jwt.WithAudience(cfg.AppID),
-			jwt.WithLeeway(maxClockSkew),
-			jwt.WithExpirationRequired(),
-			jwt.WithTimeFunc(cfg.Now),
-		),
+		appID:     cfg.AppID,
+		tenantID:  cfg.TenantID,
+		keys:      newKeyCache(cfg.MetadataURL, cfg.HTTPClient, cfg.Now, cfg.Log),
+		parser:    jwt.NewParser(append(claims, jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}))...),
+		validator: jwt.NewValidator(claims...),
+		verified:  &verifiedTokens{},
+		now:       cfg.Now,
 	}, nil
 }
 
@@ -139,7 +147,10 @@ type Token struct {
 
 // CheckToken checks the Authorization header alone: the token's
 // signature (a key of the Bot Framework's JWKS), RS256, issuer, audience
-// and lifetime. The request's body is read only after it passes.
+// and lifetime. The request's body is read only after it passes. A token
+// that passed before is not parsed and its signature not checked again
+// (verify_cache.go); the rest is. The Token returned may be shared: it is
+// read, never changed.
 func (v *Verifier) CheckToken(ctx context.Context, authorization string) (*Token, error) {
 	raw, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok || strings.TrimSpace(raw) == "" {
@@ -148,9 +159,15 @@ func (v *Verifier) CheckToken(ctx context.Context, authorization string) (*Token
 	if len(raw) > maxAuthorizationBytes {
 		return nil, &AuthError{Reason: "malformed"}
 	}
+	if v.verified != nil {
+		if t := v.reuse(ctx, raw); t != nil {
+			return t, nil
+		}
+	}
 	t := &Token{tenantID: v.tenantID}
+	var kid string
 	tok, err := v.parser.ParseWithClaims(raw, &t.claims, func(jt *jwt.Token) (any, error) {
-		kid, _ := jt.Header["kid"].(string)
+		kid, _ = jt.Header["kid"].(string)
 		if kid == "" {
 			return nil, &AuthError{Reason: "unknown_key"}
 		}
@@ -163,6 +180,9 @@ func (v *Verifier) CheckToken(ctx context.Context, authorization string) (*Token
 	})
 	if err != nil {
 		return nil, tokenError(tok, err)
+	}
+	if v.verified != nil && t.claims.ExpiresAt != nil { // exp is required: never nil here
+		v.verified.put(raw, verifiedToken{tok: t, kid: kid, exp: t.claims.ExpiresAt.Time}, v.now())
 	}
 	return t, nil
 }
