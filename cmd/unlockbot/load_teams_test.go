@@ -27,7 +27,9 @@ import (
 // chat and times it to the form card reaching the fake connector.
 // UNLOCKBOT_LOAD_RATE sets the rate (default 100/s, for 10 s);
 // UNLOCKBOT_LOAD_TARGET=bare measures testdata/teamsbare instead, a bare
-// Go handler that verifies the same JWT and answers with a fixed card.
+// Go handler that verifies the same JWT and answers with a fixed card
+// (with TEAMSBARE_TOKEN_CACHE=1 it checks a token's signature once, as
+// serve does, and its lifetime and serviceurl every time).
 // UNLOCKBOT_LOAD_PROFILE=FILE has serve write its CPU profile there. It
 // reports; it does not assert a speed.
 func TestLoadTeamsProcess(t *testing.T) {

@@ -4,7 +4,11 @@
 // and answer: an invoke with a fixed Adaptive Card, a message by posting
 // a fixed card to the connector with a cached client-credentials token.
 // Nothing of unlockbot's (no store, no replay marker, no roles, no form
-// building). It lives under testdata so `go build ./...` never ships it.
+// building). TEAMSBARE_TOKEN_CACHE=1 gives it what unlockbot's verifier
+// does with a token it has seen (verify_cache.go in adapters/teams): the
+// signature is checked once per exact token text, its lifetime and
+// serviceurl at every request, so the two can be compared doing the same
+// JWT work. It lives under testdata so `go build ./...` never ships it.
 package main
 
 import (
@@ -71,10 +75,33 @@ func main() {
 	log.Fatal(http.ListenAndServe(os.Getenv("LISTEN"), nil))
 }
 
+// seen holds the claims of tokens whose signature passed, by their text
+// (TEAMSBARE_TOKEN_CACHE=1); bounded, started over when full.
+var (
+	seenOn = os.Getenv("TEAMSBARE_TOKEN_CACHE") == "1"
+	seenMu sync.Mutex
+	seen   = map[string]jwt.MapClaims{}
+)
+
 func verify(authz, serviceURL string) error {
 	raw, ok := strings.CutPrefix(authz, "Bearer ")
 	if !ok {
 		return errors.New("no token")
+	}
+	if seenOn {
+		seenMu.Lock()
+		c, hit := seen[raw]
+		seenMu.Unlock()
+		if hit {
+			exp, err := c.GetExpirationTime()
+			if err != nil || exp == nil || !time.Now().Before(exp.Add(5*time.Minute)) {
+				return errors.New("expired")
+			}
+			if c["serviceurl"] != serviceURL {
+				return errors.New("serviceurl")
+			}
+			return nil
+		}
 	}
 	tok, err := jwt.Parse(raw, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -89,8 +116,17 @@ func verify(authz, serviceURL string) error {
 	if err != nil {
 		return err
 	}
-	if c, _ := tok.Claims.(jwt.MapClaims); c["serviceurl"] != serviceURL {
+	c, _ := tok.Claims.(jwt.MapClaims)
+	if c["serviceurl"] != serviceURL {
 		return errors.New("serviceurl")
+	}
+	if seenOn {
+		seenMu.Lock()
+		if len(seen) >= 256 {
+			seen = map[string]jwt.MapClaims{}
+		}
+		seen[raw] = c
+		seenMu.Unlock()
 	}
 	return nil
 }
