@@ -40,3 +40,35 @@ func TestACarriedStepStoppedBeforeItsSaveRunsAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestAStepRenewsALeaseOnlyPastItsHalf: the read-back renews the lease
+// when the write's renewal is more than half a lease old (a worker that
+// stalled that long may have lost the request, and the swap finds out),
+// and leaves it when it is younger.
+func TestAStepRenewsALeaseOnlyPastItsHalf(t *testing.T) {
+	for _, tc := range []struct {
+		wait  time.Duration // past half a lease
+		renew bool
+	}{{-time.Second, false}, {time.Second, true}} {
+		h := newHarness(t, nil)
+		tc.wait += h.svc.lease / 2
+		r := h.mustSubmit("alice", "")
+		var before, at time.Time
+		h.svc.afterStep = func(step string) error {
+			switch step {
+			case "write":
+				before = h.request(r.ID).LeaseUntil // the write's intent renewed it
+				h.clock.add(tc.wait)
+			case "verify":
+				at = h.request(r.ID).LeaseUntil
+			}
+			return nil
+		}
+		if _, err := h.svc.Approve(context.Background(), r.ID, approver); err != nil {
+			t.Fatal(err)
+		}
+		if renewed := at.After(before); renewed != tc.renew {
+			t.Fatalf("%v after the write's renewal: lease %v, then %v at the read-back; want renewed %t", tc.wait, before, at, tc.renew)
+		}
+	}
+}

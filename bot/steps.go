@@ -10,29 +10,11 @@ import (
 // until the test kills it.
 var testPoint func(point string)
 
-// step runs fn unless done, then records done. Before fn it renews its
-// lease with a compare-and-swap: a worker that stalled and lost the request
-// to another stops here instead of going on. fn must have no side effect
-// outside the request itself (those go through once). A lease this worker
-// renewed less than half a lease ago cannot have been lost (another worker
-// takes over only once it ran out, on a clock up to half a lease off), so
-// it is not renewed again before fn; the save after fn still is a
-// compare-and-swap.
-func (s *Service) step(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
-	if *done {
-		return nil
-	}
-	if err := s.runStep(ctx, r, done, fn); err != nil {
-		return err
-	}
-	return s.recorded(ctx, r, name)
-}
-
-// carried is step for a step whose record rides with the next save (the
-// next side effect's intent, or the done save): fn only reads, or only
-// writes what a retry finds written, so a try stopped before that save
-// runs it again at no harm but a repeated audit line. It saves a store
-// round trip per reset.
+// carried runs a step's fn unless done, then marks it done; the mark rides
+// with the next save (the next side effect's intent, or the done save): fn
+// only reads, or only writes what a retry finds written, so a try stopped
+// before that save runs it again at no harm but a repeated audit line. It
+// saves a store round trip per step.
 func (s *Service) carried(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
 	if *done {
 		return nil
@@ -43,8 +25,12 @@ func (s *Service) carried(ctx context.Context, r *Request, name string, done *bo
 	return s.stepped(name)
 }
 
-// runStep is a step's work: not stopped, the lease held (renewed unless
-// this worker renewed it less than half a lease ago), fn, marked done.
+// runStep is a step's work: not stopped, the lease held, fn, marked done.
+// Before fn it renews the lease with a compare-and-swap: a worker that
+// stalled and lost the request to another stops here instead of going on.
+// A lease this worker renewed less than half a lease ago cannot have been
+// lost (another worker takes over only once it ran out, on a clock up to
+// half a lease off), so it is not renewed again.
 func (s *Service) runStep(ctx context.Context, r *Request, done *bool, fn func() error) error {
 	if err := checkStop(ctx); err != nil {
 		return err
@@ -130,11 +116,3 @@ func (s *Service) renew(ctx context.Context, r *Request) error {
 	return nil
 }
 
-// recorded saves a finished step (renewing the lease) and runs the test
-// hook that may stop the worker there.
-func (s *Service) recorded(ctx context.Context, r *Request, name string) error {
-	if err := s.renew(ctx, r); err != nil {
-		return err
-	}
-	return s.stepped(name)
-}

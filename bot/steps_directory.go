@@ -26,8 +26,8 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		}
 		if r.UnlockOnly() && !acct.Lock.Locked {
 			// The lockout ran out on its own while the request waited.
-			r.Steps.UnlockSkipped = true
-			return s.recorded(ctx, r, "write")
+			r.Steps.UnlockSkipped = true // rides with the next save
+			return s.stepped("write")
 		}
 		// Saved with the intent: what the directory looked like before.
 		r.Steps.WriteStamp, r.Steps.WriteUnlocks = acct.PasswordStamp, acct.Lock.Locked
