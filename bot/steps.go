@@ -115,4 +115,3 @@ func (s *Service) renew(ctx context.Context, r *Request) error {
 	}
 	return nil
 }
-
