@@ -1,0 +1,43 @@
+package teams
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The Authorization size limit is exact: a token of maxAuthorizationBytes
+// is read (and refused here for its signature, its header having been
+// changed), one byte more is refused unread (mutation testing found the
+// bound unguarded; the header test's token is far over it).
+func TestAuthorizationLimitIsExact(t *testing.T) {
+	e := newVerifyEnv(t)
+	act := e.msg()
+	parts := strings.Split(strings.TrimPrefix(e.fake.Authorization(act), "Bearer "), ".")
+	var header map[string]any
+	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &header) != nil {
+		t.Fatalf("the fake's token header: %v", err)
+	}
+	// A filler in the header makes the token exactly the limit long with a
+	// signature segment that still decodes (no length of 1 mod 4).
+	var token string
+	for pad := 0; token == ""; pad++ {
+		header["x"] = strings.Repeat("a", pad)
+		b, _ := json.Marshal(header)
+		h := base64.RawURLEncoding.EncodeToString(b)
+		if sig := maxAuthorizationBytes - len(h) - len(parts[1]) - 2; sig >= len(parts[2]) && sig%4 != 1 {
+			token = h + "." + parts[1] + "." + parts[2] + strings.Repeat("A", sig-len(parts[2]))
+		}
+	}
+	if len(token) != maxAuthorizationBytes {
+		t.Fatalf("built a token of %d bytes", len(token))
+	}
+	for _, c := range []struct {
+		token, want string
+	}{{token, "bad_signature"}, {token + "A", "malformed"}} {
+		if got := reasonOf(e.v.Verify(t.Context(), "Bearer "+c.token, act)); got != c.want {
+			t.Errorf("a token of %d bytes: %q, want %q", len(c.token), got, c.want)
+		}
+	}
+}
