@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/unlockbot/unlockbot/adapters/teams/teamstest"
 )
 
 // The Authorization size limit is exact: a token of maxAuthorizationBytes
@@ -38,6 +42,19 @@ func TestAuthorizationLimitIsExact(t *testing.T) {
 	}{{token, "bad_signature"}, {token + "A", "malformed"}} {
 		if got := reasonOf(e.v.Verify(t.Context(), "Bearer "+c.token, act)); got != c.want {
 			t.Errorf("a token of %d bytes: %q, want %q", len(c.token), got, c.want)
+		}
+	}
+}
+
+// Only RS256 is accepted, even from the Bot Framework's own key: the
+// token check names one algorithm, and the parser's list of valid methods
+// is what holds it (mutation testing showed the other refusals, alg none
+// and HS256, are caught without that list).
+func TestVerifyRefusesOtherRSAAlgorithms(t *testing.T) {
+	e := newVerifyEnv(t)
+	for _, m := range []jwt.SigningMethod{jwt.SigningMethodRS512, jwt.SigningMethodPS256} {
+		if got := reasonOf(e.verify(e.msg(), teamstest.SignedWith(m))); got != "algorithm" {
+			t.Errorf("a token signed %s by the right key: %q, want algorithm", m.Alg(), got)
 		}
 	}
 }
