@@ -34,3 +34,28 @@ func TestViewMemoBound(t *testing.T) {
 		t.Fatalf("past the bound the memo holds %d entries (alice kept: %v), want alice alone", len(h.svc.views.m), ok)
 	}
 }
+
+// An unchanged record is opened once: the second view shares the request
+// the first opened, and a save (a new version) opens it again (mutation
+// testing found the version test unguarded; the bytes test alone would
+// still be correct, but would open and draw on every refresh).
+func TestViewMemoReusesAnUnchangedRecord(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	r := h.mustSubmit("alice", "")
+	first, _, _, err := h.svc.viewed(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, _, err := h.svc.viewed(ctx, r.ID)
+	if err != nil || again != first {
+		t.Fatalf("a view of the unchanged record opened it again (%v)", err)
+	}
+	saved := h.request(r.ID)
+	if err := h.svc.repo.save(ctx, saved); err != nil {
+		t.Fatal(err)
+	}
+	if after, _, _, err := h.svc.viewed(ctx, r.ID); err != nil || after == first {
+		t.Fatalf("a view after a save showed the request opened before (%v)", err)
+	}
+}
