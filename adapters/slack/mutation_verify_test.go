@@ -34,3 +34,38 @@ func TestSignatureWindowEndsAtFiveMinutes(t *testing.T) {
 		}
 	}
 }
+
+// A signature is the whole header: the right digest followed by anything
+// (an odd digit, a non-hex pair) is refused, though its first 32 bytes
+// decode to the digest; and a missing header is named as missing, for the
+// log (mutation testing swapped each "or" for an "and" unseen).
+func TestSignatureHeaderIsWhollyChecked(t *testing.T) {
+	body := []byte("token=x&text=alice")
+	at := time.Unix(1_800_000_000, 0)
+	ts := strconv.FormatInt(at.Unix(), 10)
+	good := Sign(testSecret, ts, body)
+	check := func(sig, stamp string) error {
+		h := http.Header{}
+		if sig != "" {
+			h.Set("X-Slack-Signature", sig)
+		}
+		if stamp != "" {
+			h.Set("X-Slack-Request-Timestamp", stamp)
+		}
+		return verifySignature([]byte(testSecret), h, body, at)
+	}
+	if err := check(good, ts); err != nil {
+		t.Fatalf("the right signature: %v", err)
+	}
+	for _, sig := range []string{good + "0", good + "zz"} {
+		if err := check(sig, ts); !errors.Is(err, errBadSignature) {
+			t.Errorf("%q: %v, want %v", sig[len(sig)-4:], err, errBadSignature)
+		}
+	}
+	if err := check("", ts); !errors.Is(err, errNoSignature) {
+		t.Errorf("no signature header: %v, want %v", err, errNoSignature)
+	}
+	if err := check(good, ""); !errors.Is(err, errNoSignature) {
+		t.Errorf("no timestamp header: %v, want %v", err, errNoSignature)
+	}
+}
