@@ -2,6 +2,7 @@ package teams
 
 import (
 	"bytes"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -101,5 +102,29 @@ func TestBackgroundRefreshLogsOnlyItsFailure(t *testing.T) {
 	step(2 * keysMaxAge)
 	if n := strings.Count(log.String(), said); n != 1 {
 		t.Fatalf("%d warnings for one failed background refresh:\n%s", n, log.String())
+	}
+}
+
+// A modulus or exponent with a stray character is refused, though the
+// part before it decodes, and so is an exponent longer than 32 bits whose
+// low bytes are 65537 (mutation testing found that base64's partial answer,
+// or an exponent's overflowed value, would be taken as the key with an
+// "or" of these checks made an "and").
+func TestRSAKeyRefusesStrayOrOverlongParts(t *testing.T) {
+	// 300 bytes (a multiple of 3: no base64 padding to cut a stray
+	// character's decoded prefix short), over 2048 bits.
+	n := b64(append([]byte{0xc5}, make([]byte, 299)...))
+	e := b64(big.NewInt(65537).Bytes())
+	if _, err := rsaKey(n, e); err != nil {
+		t.Fatalf("the key itself: %v", err)
+	}
+	for name, ne := range map[string][2]string{
+		"modulus with a stray character":  {n + "!", e},
+		"exponent with a stray character": {n, e + "!"},
+		"12-byte exponent ending 65537":   {n, b64([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1, 0, 1})},
+	} {
+		if _, err := rsaKey(ne[0], ne[1]); err == nil {
+			t.Errorf("%s accepted", name)
+		}
 	}
 }

@@ -58,3 +58,21 @@ func TestVerifyRefusesOtherRSAAlgorithms(t *testing.T) {
 		}
 	}
 }
+
+// A service URL that is only a slash is no service URL: neither the claim
+// nor the activity may be empty, even where trimming the slash would make
+// the two equal (mutation testing swapped the emptiness checks' "or" for
+// an "and" unseen).
+func TestMatchesRefusesAnEmptyServiceURLOnEitherSide(t *testing.T) {
+	key := &signingKey{endorsements: []string{teamsChannelID}}
+	for _, c := range [][2]string{{"/", ""}, {"", "/"}, {"", ""}} {
+		tok := &Token{claims: botClaims{ServiceURL: c[0]}, key: key, tenantID: "t1"}
+		if got := reasonOf(tok.matches(c[1], teamsChannelID, "t1", "")); got != "service_url" {
+			t.Errorf("claim %q, activity %q: %q, want service_url", c[0], c[1], got)
+		}
+	}
+	tok := &Token{claims: botClaims{ServiceURL: "https://smba.example/amer/"}, key: key, tenantID: "t1"}
+	if err := tok.matches("https://smba.example/amer", teamsChannelID, "t1", ""); err != nil {
+		t.Fatalf("the same service URL: %v", err)
+	}
+}
