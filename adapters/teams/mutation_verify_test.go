@@ -76,3 +76,18 @@ func TestMatchesRefusesAnEmptyServiceURLOnEitherSide(t *testing.T) {
 		t.Fatalf("the same service URL: %v", err)
 	}
 }
+
+// A verifier without the token memory (verified nil: every token checked
+// in full, as the benchmark's baseline runs it) verifies, twice, the same
+// token (mutation testing found the nil test of put unguarded).
+func TestVerifierWithoutTokenMemory(t *testing.T) {
+	e := newVerifyEnv(t)
+	e.v.verified = nil
+	act := e.msg()
+	h := e.fake.Authorization(act)
+	for i := range 2 {
+		if err := e.v.Verify(t.Context(), h, act); err != nil {
+			t.Fatalf("check %d without the memory: %v", i+1, err)
+		}
+	}
+}
