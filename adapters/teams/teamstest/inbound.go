@@ -208,6 +208,7 @@ type tokenSpec struct {
 	forged         bool
 	noEndorsement  bool
 	algNone, hs256 bool
+	method         jwt.SigningMethod // SignedWith
 	dropClaims     []string
 }
 
@@ -242,6 +243,11 @@ func AlgNone() TokenOption { return func(t *tokenSpec) { t.algNone = true } }
 // HS256WithAppPassword signs HMAC-SHA256 with the app password, the
 // classic algorithm-confusion attempt.
 func HS256WithAppPassword() TokenOption { return func(t *tokenSpec) { t.hs256 = true } }
+
+// SignedWith signs with the current key under another RSA algorithm
+// (RS512, PS256, …): the right key, an algorithm the Bot Framework never
+// uses, which a verifier accepting any algorithm of the key would let by.
+func SignedWith(m jwt.SigningMethod) TokenOption { return func(t *tokenSpec) { t.method = m } }
 
 // Skew moves the signer's clock by d (iat, nbf, exp all shift).
 func Skew(d time.Duration) TokenOption { return func(t *tokenSpec) { t.skew = d } }
@@ -325,7 +331,11 @@ func (s *Server) Authorization(act *schema.Activity, opts ...TokenOption) string
 		t.Header["kid"] = kid
 		signed, err = t.SignedString([]byte(s.opts.AppPassword))
 	default:
-		t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+		m := spec.method
+		if m == nil {
+			m = jwt.SigningMethodRS256
+		}
+		t := jwt.NewWithClaims(m, claims)
 		t.Header["kid"] = kid
 		t.Header["x5t"] = kid
 		signed, err = t.SignedString(priv)
