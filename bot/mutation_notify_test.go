@@ -20,7 +20,9 @@ func TestSendDoneStopsWhenThePrivateMessageCannotBeRecorded(t *testing.T) {
 			return
 		}
 		taken = true
-		// Another worker saves the request meanwhile.
+		// Another worker saves the request meanwhile, once the thread's
+		// confirmation (sent side by side) is recorded.
+		waitFor(t, func() bool { return h.request(r.ID).Steps.ThreadSent })
 		other, err := h.svc.Get(ctx, r.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -41,6 +43,16 @@ func TestSendDoneStopsWhenThePrivateMessageCannotBeRecorded(t *testing.T) {
 	got, _ := h.svc.Get(ctx, r.ID)
 	if got.Steps.Notified || got.Steps.PrivateSent {
 		t.Fatalf("the lost worker's record was saved: %+v", got.Steps)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 5 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in 5 s")
+		}
 	}
 }
 

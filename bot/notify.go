@@ -56,33 +56,49 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 }
 
 // sendDone sends the confirmations under the lease r.Steps.NotifyUntil,
-// which the caller saved. The card, the thread and the requester's message
-// go out at once (each waits on its own platform call and pace), and what
-// the platform took is recorded in one save as soon as they are back: a
-// worker killed between the answers and that save sends them again (at
-// most one duplicate each, as before when each had its own save). One that
-// had nowhere to go ("none": no thread, no chat for a terminal's request)
-// has nothing a crash could send twice and rides with the next save.
+// which the caller saved. The thread's confirmation and the requester's
+// message go out side by side (each waits on its own platform call and
+// pace, so a busy approval channel does not hold the DM back), and each
+// is recorded as soon as the platform took it, and only then: a worker
+// killed between an answer and its record sends that one again (at most
+// one duplicate), so the record must not wait for the other message. One
+// that had nowhere to go ("none": no thread, no chat for a terminal's
+// request) has nothing a crash could send twice and rides with the next
+// save.
 func (s *Service) sendDone(ctx context.Context, o *Org, r *Request) {
+	s.updateCard(ctx, r)
 	thread, private := "sent", "sent"
+	var mu sync.Mutex // one save of r at a time
+	lost := false     // another worker has the request
+	took := func(sent *bool, outcome string) {
+		if outcome == "failed" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		*sent = true
+		if outcome == "sent" && !lost && s.repo.save(ctx, r) != nil {
+			lost = true
+		}
+	}
 	var wg sync.WaitGroup
-	wg.Go(func() { s.updateCard(ctx, r) })
 	if !r.Steps.ThreadSent {
+		c := doneCard(o, r)
 		wg.Go(func() {
-			thread = s.within(ctx, func(ctx context.Context) string { return s.thread(ctx, r, doneCard(o, r)) })
+			thread = s.within(ctx, func(ctx context.Context) string { return s.thread(ctx, r, c) })
+			took(&r.Steps.ThreadSent, thread)
 		})
 	}
 	if !r.Steps.PrivateSent {
+		c := privateDoneCard(o, r)
 		wg.Go(func() {
-			private = s.within(ctx, func(ctx context.Context) string { return s.tell(ctx, r, r.Requester, privateDoneCard(o, r)) })
+			private = s.within(ctx, func(ctx context.Context) string { return s.tell(ctx, r, r.Requester, c) })
+			took(&r.Steps.PrivateSent, private)
 		})
 	}
 	wg.Wait()
-	sent := !r.Steps.ThreadSent && thread == "sent" || !r.Steps.PrivateSent && private == "sent"
-	r.Steps.ThreadSent = r.Steps.ThreadSent || thread != "failed"
-	r.Steps.PrivateSent = r.Steps.PrivateSent || private != "failed"
-	if sent && s.repo.save(ctx, r) != nil {
-		return // another worker has the request
+	if lost {
+		return
 	}
 	s.notifyOwner(ctx, o, r)
 	r.Steps.NotifyTries++

@@ -70,3 +70,45 @@ func TestTheConfirmationsGoOutTogether(t *testing.T) {
 		t.Fatalf("confirmations: %d arrived, one waited out the other: %t; steps %+v", chat.arrived, chat.late, got.Steps)
 	}
 }
+
+// heldThread is the harness's chat whose thread reply waits until the
+// requester's message is recorded in the store (a busy approval channel's
+// pace): gave up says it waited 5 s in vain.
+type heldThread struct {
+	*fakeChat
+	recorded func() bool
+	gaveUp   bool
+}
+
+func (c *heldThread) ReplyInThread(ctx context.Context, ref MessageRef, card Card) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.recorded() {
+		if time.Now().After(deadline) {
+			c.gaveUp = true
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return c.fakeChat.ReplyInThread(ctx, ref, card)
+}
+
+// TestEachConfirmationIsRecordedAsItGoesOut: the requester's message is
+// recorded as soon as the platform took it, not when the thread's reply,
+// held by its channel's pace, is out too: a worker killed in between must
+// not have sent it unrecorded (the reliability test found DMs sent twice).
+func TestEachConfirmationIsRecordedAsItGoesOut(t *testing.T) {
+	h := newHarness(t, nil)
+	svc := h.replica(h.st)
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat := &heldThread{fakeChat: h.chat, recorded: func() bool { return h.request(r.ID).Steps.PrivateSent }}
+	svc.SetNotifier("test", chat)
+	if got, err := svc.Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
+		t.Fatalf("approve: %v", err)
+	}
+	if got := h.request(r.ID); chat.gaveUp || !got.Steps.ThreadSent || !got.Steps.Notified {
+		t.Fatalf("the DM's record waited for the thread reply (gave up: %t); steps %+v", chat.gaveUp, got.Steps)
+	}
+}
