@@ -14,24 +14,16 @@ var testPoint func(point string)
 // with the next save (the next side effect's intent, or the done save): fn
 // only reads, or only writes what a retry finds written, so a try stopped
 // before that save runs it again at no harm but a repeated audit line. It
-// saves a store round trip per step.
+// saves a store round trip per step. Before fn it renews the lease with a
+// compare-and-swap: a worker that stalled and lost the request to another
+// stops here instead of going on. A lease this worker renewed less than
+// half a lease ago cannot have been lost (another worker takes over only
+// once it ran out, on a clock up to half a lease off), so it is not renewed
+// again.
 func (s *Service) carried(ctx context.Context, r *Request, name string, done *bool, fn func() error) error {
 	if *done {
 		return nil
 	}
-	if err := s.runStep(ctx, r, done, fn); err != nil {
-		return err
-	}
-	return s.stepped(name)
-}
-
-// runStep is a step's work: not stopped, the lease held, fn, marked done.
-// Before fn it renews the lease with a compare-and-swap: a worker that
-// stalled and lost the request to another stops here instead of going on.
-// A lease this worker renewed less than half a lease ago cannot have been
-// lost (another worker takes over only once it ran out, on a clock up to
-// half a lease off), so it is not renewed again.
-func (s *Service) runStep(ctx context.Context, r *Request, done *bool, fn func() error) error {
 	if err := checkStop(ctx); err != nil {
 		return err
 	}
@@ -44,7 +36,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, done *bool, fn func()
 		return err
 	}
 	*done = true
-	return nil
+	return s.stepped(name)
 }
 
 // stepped runs the test hook that may stop the worker after a step.
