@@ -29,7 +29,9 @@ import (
 // UNLOCKBOT_LOAD_TARGET=bare measures testdata/teamsbare instead, a bare
 // Go handler that verifies the same JWT and answers with a fixed card
 // (with TEAMSBARE_TOKEN_CACHE=1 it checks a token's signature once, as
-// serve does, and its lifetime and serviceurl every time).
+// serve does, and its lifetime and serviceurl every time; with
+// TEAMSBARE_REPLAY_MARK=1 it marks each message's id in the same Redis
+// before it replies, as any bot on more than one replica must).
 // UNLOCKBOT_LOAD_PROFILE=FILE has serve write its CPU profile there. It
 // reports; it does not assert a speed.
 func TestLoadTeamsProcess(t *testing.T) {

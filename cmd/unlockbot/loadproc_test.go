@@ -61,6 +61,7 @@ orgs:
 	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
 	if bare {
 		cmd = exec.CommandContext(ctx, bin)
+		env = append(env, "TEAMSBARE_REDIS_URL="+storetest.RedisURL(t)) // for TEAMSBARE_REPLAY_MARK=1
 	}
 	cmd.Env = append(append(os.Environ(), env...), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key), fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
 	if p := os.Getenv("UNLOCKBOT_LOAD_PROFILE"); p != "" && !bare {

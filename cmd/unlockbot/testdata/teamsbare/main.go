@@ -8,7 +8,11 @@
 // does with a token it has seen (verify_cache.go in adapters/teams): the
 // signature is checked once per exact token text, its lifetime and
 // serviceurl at every request, so the two can be compared doing the same
-// JWT work. It lives under testdata so `go build ./...` never ships it.
+// JWT work. TEAMSBARE_REPLAY_MARK=1 adds the one store round trip any bot
+// run on more than one replica makes before it acts on a message: a
+// SET NX of the activity's id in Redis (TEAMSBARE_REDIS_URL), a redelivery
+// answered 200 and dropped. It lives under testdata so `go build ./...`
+// never ships it.
 package main
 
 import (
@@ -28,6 +32,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 var (
@@ -37,7 +42,17 @@ var (
 	keysMu sync.RWMutex
 )
 
+// marks is the replay marker's Redis (TEAMSBARE_REPLAY_MARK=1), nil without.
+var marks *redis.Client
+
 func main() {
+	if os.Getenv("TEAMSBARE_REPLAY_MARK") == "1" {
+		opt, err := redis.ParseURL(os.Getenv("TEAMSBARE_REDIS_URL"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		marks = redis.NewClient(opt)
+	}
 	if err := loadKeys(os.Getenv("TEAMS_OPENID_METADATA_URL")); err != nil {
 		log.Fatal(err)
 	}
@@ -60,6 +75,17 @@ func main() {
 		if err := verify(r.Header.Get("Authorization"), act.ServiceURL); err != nil {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
+		}
+		if marks != nil && act.Type != "invoke" {
+			first, err := marks.SetNX(r.Context(), "teamsbare:activity:"+act.Conversation.ID+":"+act.ID, "1", 2*time.Hour).Result()
+			if err != nil {
+				http.Error(w, "try again", http.StatusServiceUnavailable)
+				return
+			}
+			if !first {
+				w.WriteHeader(http.StatusOK)
+				return
+			}
 		}
 		if act.Type == "invoke" {
 			w.Header().Set("Content-Type", "application/json")
