@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/unlockbot/unlockbot/bot/warm"
 )
 
 // Work that runs after a platform's acknowledgement. A chat platform wants
@@ -54,15 +56,21 @@ const jobTimeout = 2 * time.Minute
 // each with its own budget, and recovers a panic so one bad job cannot stop
 // the bot. It is the Jobs of a single replica.
 type InProcess struct {
-	run func(context.Context, Job)
-	log zerolog.Logger
-	wg  sync.WaitGroup
-	n   atomic.Int64 // running now, for Running
+	run  func(context.Context, Job)
+	log  zerolog.Logger
+	wg   sync.WaitGroup
+	n    atomic.Int64 // running now, for Running
+	pool *warm.Pool   // goroutines whose stacks have grown already
 }
+
+// warmIdle is how long a goroutine that ran detached work waits for more.
+const warmIdle = 30 * time.Second
 
 // NewInProcess returns a runner for this process; Start gives it the jobs'
 // handler.
-func NewInProcess(log zerolog.Logger) *InProcess { return &InProcess{log: log} }
+func NewInProcess(log zerolog.Logger) *InProcess {
+	return &InProcess{log: log, pool: warm.New(warmIdle)}
+}
 
 // Start implements Jobs.
 func (p *InProcess) Start(run func(context.Context, Job)) { p.run = run }
@@ -79,7 +87,7 @@ func (p *InProcess) Enqueue(_ context.Context, j Job) error {
 func (p *InProcess) Go(fn func(ctx context.Context)) {
 	p.wg.Add(1)
 	p.n.Add(1)
-	go func() {
+	p.pool.Go(func() {
 		defer p.wg.Done()
 		defer p.n.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
@@ -90,7 +98,7 @@ func (p *InProcess) Go(fn func(ctx context.Context)) {
 			}
 		}()
 		fn(ctx)
-	}()
+	})
 }
 
 // Running is how many jobs and pieces of detached work run now.

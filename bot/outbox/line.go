@@ -48,7 +48,7 @@ func (o *Outbox) Expect(name string) {
 	l := &line{key: o.cfg.Prefix + name, expect: time.Now().Add(o.grace), arrived: make(chan struct{}, 1)}
 	o.lines[name] = l
 	o.wg.Add(1)
-	go o.run(name, l)
+	o.pool.Go(func() { o.run(name, l) })
 }
 
 // awaitExpected waits, after the slot, for the announced message of an
@@ -82,7 +82,7 @@ func (o *Outbox) enqueue(ctx context.Context, m Msg) (*item, bool) {
 		l = &line{key: o.cfg.Prefix + m.Line}
 		o.lines[m.Line] = l
 		o.wg.Add(1)
-		go o.run(m.Line, l)
+		o.pool.Go(func() { o.run(m.Line, l) })
 	}
 	if m.Coalesce != "" {
 		for _, it := range l.queue {

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/unlockbot/unlockbot/bot/store"
+	"github.com/unlockbot/unlockbot/bot/warm"
 )
 
 // Defaults for Config.
@@ -26,7 +27,8 @@ const (
 	DefaultHandoff    = 3 * time.Second
 	DefaultMaxRetries = 5
 	sendTimeout       = 15 * time.Second
-	maxHold           = 5 * time.Minute // a longer Retry-After is taken as this
+	maxHold           = 5 * time.Minute  // a longer Retry-After is taken as this
+	senderIdle        = 30 * time.Second // a line's sender, done, waits this long for another line
 )
 
 // Config wires an Outbox.
@@ -85,6 +87,7 @@ type Outbox struct {
 	lines map[string]*line
 	grace time.Duration // expectGrace; tests shorten it
 	wg    sync.WaitGroup
+	pool  *warm.Pool // the lines' senders: one per busy line, stacks grown already
 	stats struct{ sent, coalesced, retried, handedOff, withdrawn, failed atomic.Int64 }
 }
 
@@ -100,7 +103,7 @@ func New(cfg Config) (*Outbox, error) {
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = DefaultMaxRetries
 	}
-	return &Outbox{cfg: cfg, lines: map[string]*line{}, grace: expectGrace}, nil
+	return &Outbox{cfg: cfg, lines: map[string]*line{}, grace: expectGrace, pool: warm.New(senderIdle)}, nil
 }
 
 // Send queues m on its line and waits for its result, its caller's ctx or,
