@@ -198,10 +198,14 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 		defer release()
 	}
 	pw := p.pw
-	if err := s.write(ctx, o, r, acct, p, flushed); err != nil {
+	counted, err := s.write(ctx, o, r, acct, p, flushed)
+	if err != nil {
 		return err
 	}
-	if err := s.carried(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
+	// The unlock's history entry is written during the read-back.
+	err = s.carried(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) })
+	counted()
+	if err != nil {
 		return err
 	}
 	release()
