@@ -201,14 +201,22 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 	// wait_ms is how long the request waited for a person: the approval
 	// wait metric is read from the trail, the same on every replica.
 	wait := strconv.FormatInt(s.now().Sub(r.CreatedAt).Milliseconds(), 10)
-	if err := rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason, "wait_ms": wait}); err != nil {
+	// A typed password is kept over the approval's window while the
+	// approval goes to disk: keeping it acts on nothing, and an approval
+	// the trail refuses drops it anyway (unapprove).
+	kept := func() {}
+	if to == StateApproved && r.setsPassword() && !r.Generated {
+		done := make(chan struct{})
+		go func() { defer close(done); s.keepPassword(ctx, o, r) }()
+		kept = func() { <-done }
+	}
+	err = rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason, "wait_ms": wait})
+	kept()
+	if err != nil {
 		if to == StateApproved {
 			s.unapprove(ctx, r)
 		}
 		return r, err
-	}
-	if to == StateApproved && r.setsPassword() && !r.Generated {
-		s.keepPassword(ctx, o, r)
 	}
 	s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
 	return r, nil
