@@ -70,16 +70,10 @@ func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause 
 // autoApprove skips the approval step for orgs that do not require one and
 // for break-glass resets; by says which, in the audit trail.
 func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct identity.Account) (*Request, error) {
-	if err := r.move(StateApproved, s.now()); err != nil {
-		return nil, err
-	}
-	r.ApprovedAt = s.now()
-	if err := s.repo.save(ctx, r); err != nil {
-		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-	}
-	// Nobody is told of an automatic approval: the write intent that
-	// follows is fsynced before the directory is touched and commits this
-	// event with it (one disk flush per step, not per event).
+	// The record was created approved (start). Nobody is told of an
+	// automatic approval: the write intent that follows is fsynced before
+	// the directory is touched and commits this event with it (one disk
+	// flush per step, not per event).
 	if err := s.recordAfter(ctx, "request.approved", audit.OK, r, by, nil); err != nil {
 		s.unapprove(ctx, r)
 		return nil, err
