@@ -123,9 +123,11 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	if req.setsPassword() && !req.Generated {
 		// Sealed before the request exists, so no request ever points at a
 		// password that was not stored.
-		if _, err := s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o)); err != nil {
+		pw, err := s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o))
+		if err != nil {
 			return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 		}
+		req.sealed = pw
 	}
 	if err := s.repo.create(ctx, req); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
