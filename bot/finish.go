@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 // finish marks the request done and tells everyone. Chat failures here are
@@ -33,6 +34,7 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 // typed password); dropped waits for it.
 func (s *Service) afterDone(ctx context.Context, r *Request) (dropped func()) {
 	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
+	r.sealed = identity.Secret{} // the copy in hand lets go of it too
 	if r.Generated {
 		return func() {}
 	}

@@ -55,3 +55,17 @@ func TestABreakGlassResetSetsTheTypedPasswordWithoutReadingItBack(t *testing.T) 
 		t.Fatalf("the approved reset set %q after %d password reads", u.Password, st.n.Load())
 	}
 }
+
+// TestADoneRequestHoldsNoTypedPassword: the request a break-glass reset
+// hands back keeps no copy of the password it was given.
+func TestADoneRequestHoldsNoTypedPassword(t *testing.T) {
+	h := newHarness(t, nil)
+	r, err := h.svc.BreakGlass(context.Background(), Submission{Requester: tech, OrgID: "acme", Account: "alice",
+		Password: identity.NewSecret("Typed-Passw0rd-Glass!"), Reason: "Verified by call-back"})
+	if err != nil || r.State != StateDone {
+		t.Fatalf("break glass: %v", err)
+	}
+	if !r.sealed.IsZero() {
+		t.Fatal("the done request still holds the typed password")
+	}
+}
