@@ -70,16 +70,10 @@ func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause 
 // autoApprove skips the approval step for orgs that do not require one and
 // for break-glass resets; by says which, in the audit trail.
 func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct identity.Account) (*Request, error) {
-	if err := r.move(StateApproved, s.now()); err != nil {
-		return nil, err
-	}
-	r.ApprovedAt = s.now()
-	if err := s.repo.save(ctx, r); err != nil {
-		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
-	}
-	// Nobody is told of an automatic approval: the write intent that
-	// follows is fsynced before the directory is touched and commits this
-	// event with it (one disk flush per step, not per event).
+	// The record was created approved (start). Nobody is told of an
+	// automatic approval: the write intent that follows is fsynced before
+	// the directory is touched and commits this event with it (one disk
+	// flush per step, not per event).
 	if err := s.recordAfter(ctx, "request.approved", audit.OK, r, by, nil); err != nil {
 		s.unapprove(ctx, r)
 		return nil, err
@@ -201,14 +195,22 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 	// wait_ms is how long the request waited for a person: the approval
 	// wait metric is read from the trail, the same on every replica.
 	wait := strconv.FormatInt(s.now().Sub(r.CreatedAt).Milliseconds(), 10)
-	if err := rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason, "wait_ms": wait}); err != nil {
+	// A typed password is kept over the approval's window while the
+	// approval goes to disk: keeping it acts on nothing, and an approval
+	// the trail refuses drops it anyway (unapprove).
+	kept := func() {}
+	if to == StateApproved && r.setsPassword() && !r.Generated {
+		done := make(chan struct{})
+		go func() { defer close(done); s.keepPassword(ctx, o, r) }()
+		kept = func() { <-done }
+	}
+	err = rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason, "wait_ms": wait})
+	kept()
+	if err != nil {
 		if to == StateApproved {
 			s.unapprove(ctx, r)
 		}
 		return r, err
-	}
-	if to == StateApproved && r.setsPassword() && !r.Generated {
-		s.keepPassword(ctx, o, r)
 	}
 	s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
 	return r, nil

@@ -176,15 +176,19 @@ func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request
 func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account, flushed func() error) error {
 	var acct identity.Account
 	var err error
+	prepared := s.prepareSoon(ctx, o, r) // the store's answers, while the directory's come
 	if fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1 {
 		acct = *fresh
 		if rf := guard(acct); rf != nil {
-			return rf
+			err = rf
 		}
-	} else if acct, err = s.recheck(ctx, o, r); err != nil {
-		return err
+	} else {
+		acct, err = s.recheck(ctx, o, r)
 	}
-	p, err := s.prepare(ctx, o, r)
+	p, perr := prepared()
+	if err == nil {
+		err = perr
+	}
 	if err != nil {
 		return err
 	}
@@ -198,10 +202,14 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 		defer release()
 	}
 	pw := p.pw
-	if err := s.write(ctx, o, r, acct, p, flushed); err != nil {
+	counted, err := s.write(ctx, o, r, acct, p, flushed)
+	if err != nil {
 		return err
 	}
-	if err := s.carried(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) }); err != nil {
+	// The unlock's history entry is written during the read-back.
+	err = s.carried(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) })
+	counted()
+	if err != nil {
 		return err
 	}
 	release()

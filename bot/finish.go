@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 // finish marks the request done and tells everyone. Chat failures here are
@@ -18,20 +19,31 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 			s.reqLog(r).Error().Err(err).Msg("could not record done")
 			return
 		}
-		s.afterDone(ctx, r)
+		dropped := s.afterDone(ctx, r)
 		s.sendDone(ctx, o, r)
+		dropped()
 		return
 	}
-	s.afterDone(ctx, r)
+	dropped := s.afterDone(ctx, r)
 	s.notifyDone(ctx, o, r)
+	dropped()
 }
 
-// afterDone lets go of a typed password and logs the outcome.
-func (s *Service) afterDone(ctx context.Context, r *Request) {
-	if !r.Generated {
-		_ = s.repo.dropPassword(ctx, r.ID) // typed passwords are not kept a moment longer
-	}
+// afterDone lets go of a typed password and logs the outcome. The
+// password is dropped while the confirmations go out (no card carries a
+// typed password); dropped waits for it.
+func (s *Service) afterDone(ctx context.Context, r *Request) (dropped func()) {
 	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
+	r.sealed = identity.Secret{} // the copy in hand lets go of it too
+	if r.Generated {
+		return func() {}
+	}
+	id, done := r.ID, make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.repo.dropPassword(ctx, id) // typed passwords are not kept a moment longer
+	}()
+	return func() { <-done }
 }
 
 // fail records a failed attempt. Refusals are final; other failures offer a

@@ -3,6 +3,8 @@ package bot
 import (
 	"fmt"
 	"time"
+
+	"github.com/unlockbot/unlockbot/identity"
 )
 
 // State is where a request is in its life.
@@ -240,6 +242,10 @@ type Request struct {
 	version  int64     // store version this copy was read at
 	stored   State     // the state of that version, as stored
 	storedAt time.Time // that version's deadline (nextDeadline); zero: none
+	// sealed is the typed password as this copy's submit sealed it under
+	// the request, never stored with it: the first try from that copy
+	// (an automatic approval) need not read back what it just wrote.
+	sealed identity.Secret
 }
 
 // UnlockOnly reports whether the password is left alone.

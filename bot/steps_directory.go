@@ -18,23 +18,35 @@ import (
 // and records what it finds as recovered instead of writing again.
 // flushed waits for the attempt's start (reset.started) to be on disk: the
 // trail's record that the directory may change, made before it does.
-func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, p prepared, flushed func() error) error {
+//
+// The unlock's entry in the account's history (countUnlock) is written
+// while the caller reads the account back: counted, returned on success,
+// waits for it, and the caller calls it before the request can end (run:
+// after the read-back). Only the replay check reads that history, and
+// only for a record without the write's intent, which every save from the
+// intent on carries: what matters is that the entry is written, not which
+// save it comes before.
+func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, p prepared, flushed func() error) (counted func(), err error) {
+	counted = func() {}
 	pw, done := p.pw, writeDone(r)
 	if !done && !r.Steps.WriteIntent {
 		if err := s.stillCurrent(r, acct, p); err != nil {
-			return err
+			return counted, err
 		}
 		if r.UnlockOnly() && !acct.Lock.Locked {
 			// The lockout ran out on its own while the request waited.
 			r.Steps.UnlockSkipped = true // rides with the next save
-			return s.stepped("write")
+			return counted, s.stepped("write")
 		}
 		// Saved with the intent: what the directory looked like before.
 		r.Steps.WriteStamp, r.Steps.WriteUnlocks = acct.PasswordStamp, acct.Lock.Locked
 	}
 	var recovered bool
-	counted := func() {}
-	defer func() { counted() }()
+	defer func() {
+		if err != nil {
+			counted()
+		}
+	}()
 	happened := func() (bool, error) {
 		return s.written(ctx, o, r, acct, pw)
 	}
@@ -107,10 +119,9 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		return s.recordAfter(ctx, typ, audit.OK, r, actor, detail)
 	}
 	if err := s.once(ctx, r, "write", &r.Steps.WriteIntent, done, happened, do, record); err != nil {
-		return err
+		return counted, err
 	}
-	counted()
-	return s.reunlock(ctx, o, r, acct, recovered)
+	return counted, s.reunlock(ctx, o, r, acct, recovered)
 }
 
 // reunlock unlocks an account whose password unlockbot already set but

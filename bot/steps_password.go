@@ -12,6 +12,9 @@ import (
 // password returns the request's password: the one typed, or the one
 // generated (and sealed) the first time it was needed.
 func (s *Service) password(ctx context.Context, o *Org, r *Request) (identity.Secret, error) {
+	if !r.Generated && !r.sealed.IsZero() {
+		return r.sealed, nil // what the store holds: this copy sealed it (storePassword)
+	}
 	if !r.Generated || r.Steps.PasswordReady {
 		// A generated password already made must be the one reused: a new
 		// one would not match what an earlier attempt may have set.

@@ -25,6 +25,27 @@ type prepared struct {
 // a request that ends without it). Their answers are then taken in the
 // order a try checks them: limit, password, replay. The limit is recorded
 // with the write's intent rather than by a save of its own (see once).
+//
+// prepareSoon asks them while the caller reads the account again (run):
+// none depends on the account's state, only on the request. A try the
+// read refuses has then taken its place under the daily limit, as a try
+// refused later does: the count errs towards fewer resets, never more.
+// join waits for the answers and runs the step's test hook (on the
+// caller's goroutine, where a hook may stop the worker).
+func (s *Service) prepareSoon(ctx context.Context, o *Org, r *Request) (join func() (prepared, error)) {
+	var p prepared
+	var err error
+	done := make(chan struct{})
+	go func() { defer close(done); p, err = s.prepare(ctx, o, r) }()
+	return func() (prepared, error) {
+		<-done
+		if err == nil && s.afterStep != nil {
+			err = s.afterStep("reserve")
+		}
+		return p, err
+	}
+}
+
 func (s *Service) prepare(ctx context.Context, o *Org, r *Request) (prepared, error) {
 	var p prepared
 	if err := checkStop(ctx); err != nil {
@@ -56,9 +77,6 @@ func (s *Service) prepare(ctx context.Context, o *Org, r *Request) (prepared, er
 		// a try that stops before it generates again, and storePassword
 		// hands back the one already sealed.
 		r.Steps.PasswordReady = true
-	}
-	if s.afterStep != nil {
-		return p, s.afterStep("reserve")
 	}
 	return p, nil
 }

@@ -110,12 +110,24 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	if err := req.move(StateSubmitted, now); err != nil {
 		return nil, err
 	}
+	// An automatic approval is in the record from its first version: a
+	// save of its own would be one more round trip before the reset, and
+	// nothing reads the record between the two.
+	by := autoApproval(o, req, sub, breakGlass)
+	if by != "" {
+		if err := req.move(StateApproved, now); err != nil {
+			return nil, err
+		}
+		req.ApprovedAt = now
+	}
 	if req.setsPassword() && !req.Generated {
 		// Sealed before the request exists, so no request ever points at a
 		// password that was not stored.
-		if _, err := s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o)); err != nil {
+		pw, err := s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o))
+		if err != nil {
 			return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 		}
+		req.sealed = pw
 	}
 	if err := s.repo.create(ctx, req); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
@@ -137,8 +149,8 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	switch {
 	case req.SelfService:
 		return s.startSelfService(ctx, o, req)
-	case breakGlass:
-		return s.autoApprove(ctx, req, "break_glass:"+sub.Requester.Key(), acct)
+	case by != "":
+		return s.autoApprove(ctx, req, by, acct)
 	case o.Policy.RequireApproval && o.Policy.Verify.On():
 		r, err := s.askApproval(ctx, o, req)
 		if err == nil {
@@ -150,7 +162,22 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	case len(o.Policy.Verify.Required) > 0:
 		return s.startVerification(ctx, o, req)
 	}
-	return s.autoApprove(ctx, req, "policy:no_approval_required", acct)
+	return nil, errorf("bot.Submit", KindInternal, nil, "The request could not be routed.") // autoApproval covers the rest
+}
+
+// autoApproval names who approves a request that asks nobody (break glass,
+// or an org that requires neither an approval nor a verification), or ""
+// when a person or the requester's verification must act first.
+func autoApproval(o *Org, req *Request, sub Submission, breakGlass bool) string {
+	switch {
+	case req.SelfService:
+		return ""
+	case breakGlass:
+		return "break_glass:" + sub.Requester.Key()
+	case o.Policy.RequireApproval || len(o.Policy.Verify.Required) > 0:
+		return ""
+	}
+	return "policy:no_approval_required"
 }
 
 // refused audits a submission that will not become a request: who, which
@@ -234,16 +261,22 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if err := s.checkTicket(ctx, o, req.TicketID); err != nil {
 		return acct, err
 	}
+	// The day's resets and the week's unlocks are two reads of the store
+	// that change nothing: asked at once, one round trip.
+	var facts Facts
+	var factsErr error
+	read := make(chan struct{})
+	go func() { defer close(read); facts, factsErr = s.facts(ctx, o, acct) }()
 	n, err := s.resetsToday(ctx, o, req.Account.Username)
+	<-read
 	if err != nil {
 		return acct, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
 	if n >= o.Policy.MaxResetsPerAccountPerDay {
 		return acct, invalid(FieldAccount, "%s was unlocked or reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
 	}
-	facts, err := s.facts(ctx, o, acct)
-	if err != nil {
-		return acct, err
+	if factsErr != nil {
+		return acct, factsErr
 	}
 	req.Account.Facts = facts
 	return acct, nil
