@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unlockbot/unlockbot/bot/store/redisstore"
 	"github.com/unlockbot/unlockbot/bot/store/storetest"
 )
 
@@ -43,6 +44,10 @@ func loadProcessOn(t *testing.T, barePkg, head, orgBlock, prefix string, key []b
 	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	// What the run leaves in Redis (a marker per message for two hours,
+	// paces, records) is deleted when the test ends, after the process
+	// has stopped: the lab's Redis is shared by every later test.
+	storetest.NewStoreAt(t, redisstore.Options{URL: storetest.RedisURL(t), Prefix: prefix})
 	port := freePort(t)
 	cfg := filepath.Join(dir, "unlockbot.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
@@ -61,7 +66,7 @@ orgs:
 	cmd := exec.CommandContext(ctx, bin, "serve", "--config", cfg)
 	if bare {
 		cmd = exec.CommandContext(ctx, bin)
-		env = append(env, "TEAMSBARE_REDIS_URL="+storetest.RedisURL(t)) // for TEAMSBARE_REPLAY_MARK=1
+		env = append(env, "TEAMSBARE_REDIS_URL="+storetest.RedisURL(t), "TEAMSBARE_PREFIX="+prefix) // for TEAMSBARE_REPLAY_MARK=1
 	}
 	cmd.Env = append(append(os.Environ(), env...), "LOAD_SEAL_KEY="+base64.StdEncoding.EncodeToString(key), fmt.Sprintf("LISTEN=127.0.0.1:%d", port))
 	if p := os.Getenv("UNLOCKBOT_LOAD_PROFILE"); p != "" && !bare {

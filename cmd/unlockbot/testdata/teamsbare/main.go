@@ -10,7 +10,8 @@
 // serviceurl at every request, so the two can be compared doing the same
 // JWT work. TEAMSBARE_REPLAY_MARK=1 adds the one store round trip any bot
 // run on more than one replica makes before it acts on a message: a
-// SET NX of the activity's id in Redis (TEAMSBARE_REDIS_URL), a redelivery
+// SET NX of the activity's id in Redis (TEAMSBARE_REDIS_URL, under
+// TEAMSBARE_PREFIX), a redelivery
 // answered 200 and dropped. It lives under testdata so `go build ./...`
 // never ships it.
 package main
@@ -77,7 +78,7 @@ func main() {
 			return
 		}
 		if marks != nil && act.Type != "invoke" {
-			first, err := marks.SetNX(r.Context(), "teamsbare:activity:"+act.Conversation.ID+":"+act.ID, "1", 2*time.Hour).Result()
+			first, err := marks.SetNX(r.Context(), os.Getenv("TEAMSBARE_PREFIX")+"teamsbare:activity:"+act.Conversation.ID+":"+act.ID, "1", 2*time.Hour).Result()
 			if err != nil {
 				http.Error(w, "try again", http.StatusServiceUnavailable)
 				return
