@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,24 @@ func TestAWithdrawnApprovalLogsNoFailedWithdrawal(t *testing.T) {
 	}
 	if logs := h.logs.String(); strings.Contains(logs, "could not be withdrawn") {
 		t.Fatalf("a saved withdrawal logged as failed:\n%s", logs)
+	}
+}
+
+// A password that cannot be kept sealed in the store stops the reset
+// before the directory: nothing is written without the password the
+// request will later reveal.
+func TestAPasswordTheStoreWillNotKeepStopsTheWrite(t *testing.T) {
+	h, flaky, svc := flakyHarness(t)
+	ctx := context.Background()
+	r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail["Create:"+passwordKey(r.ID)] = errors.New("store down")
+	if _, err := svc.Approve(ctx, r.ID, approver); err == nil {
+		t.Fatal("approved and done without the password kept")
+	}
+	if h.dir.Calls.SetPassword != 0 || h.dir.Calls.Unlock != 0 {
+		t.Fatalf("directory written without the password kept: %d sets, %d unlocks", h.dir.Calls.SetPassword, h.dir.Calls.Unlock)
 	}
 }
