@@ -1,26 +1,21 @@
 package ldap_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 
+	"github.com/unlockbot/unlockbot/audit/syslog/syslogtest"
 	"github.com/unlockbot/unlockbot/identity/ldap/ldaptest"
 )
 
@@ -33,18 +28,26 @@ type opCounter struct {
 	ln     net.Listener
 	URL    string
 	CAFile string
+	roots  *x509.CertPool // what CAFile holds
 	mu     sync.Mutex
 	ops    map[string]int
 }
 
 func newOpCounter(t testing.TB, s *ldaptest.Server) *opCounter {
 	t.Helper()
-	cert, caFile := selfSigned(t)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	// The syslog tests' throwaway CA issues for a DNS name: the relay is
+	// reached as localhost.
+	ca := syslogtest.NewCA(t)
+	caFile := filepath.Join(t.TempDir(), "opcount-ca.pem")
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.Issue("localhost")}, MinVersion: tls.VersionTLS12})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &opCounter{ln: ln, URL: "ldaps://" + ln.Addr().String(), CAFile: caFile, ops: map[string]int{}}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	p := &opCounter{ln: ln, URL: "ldaps://localhost:" + port, CAFile: caFile, roots: ca.Pool, ops: map[string]int{}}
 	t.Cleanup(func() { ln.Close() })
 	target := strings.TrimPrefix(s.URL, "ldaps://")
 	go func() {
@@ -59,7 +62,7 @@ func newOpCounter(t testing.TB, s *ldaptest.Server) *opCounter {
 				continue
 			}
 			go func() { p.relay(out, in); in.Close(); out.Close() }()
-			go func() { copyAll(in, out); in.Close(); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close(); out.Close() }()
 		}
 	}()
 	return p
@@ -84,21 +87,6 @@ func (p *opCounter) relay(out, in net.Conn) {
 	}
 }
 
-func copyAll(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // take returns the counts since the last take and starts again from zero.
 func (p *opCounter) take() map[string]int {
 	p.mu.Lock()
@@ -111,13 +99,7 @@ func (p *opCounter) take() map[string]int {
 // dial opens an LDAPS connection through the relay (for the raw floor).
 func (p *opCounter) dial(t testing.TB) *goldap.Conn {
 	t.Helper()
-	pool := x509.NewCertPool()
-	b, err := os.ReadFile(p.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.AppendCertsFromPEM(b)
-	c, err := goldap.DialURL(p.URL, goldap.DialWithTLSConfig(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}))
+	c, err := goldap.DialURL(p.URL, goldap.DialWithTLSConfig(&tls.Config{RootCAs: p.roots, ServerName: "localhost", MinVersion: tls.VersionTLS12}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,26 +123,4 @@ func opName(tag ber.Tag) string {
 		return "abandon"
 	}
 	return fmt.Sprintf("op%d", tag)
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and a CA file that trusts it.
-func selfSigned(t testing.TB) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "opcount"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(t.TempDir(), "opcount-ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caFile
 }
