@@ -36,9 +36,10 @@ type line struct {
 const expectGrace = 2 * time.Second
 
 // Expect says a message for line is being drawn (an answer to what a
-// person just typed): an idle line takes its next slot now, so the
-// store's round trip runs while the message is built instead of after it.
-// A busy line takes its slots anyway and is left as it is.
+// person just typed): an idle line asks for its next slot now and sends
+// the message as soon as it comes, without waiting for the store's answer
+// unless that came first and said to wait (askSlot). A busy line takes
+// its slots anyway and is left as it is.
 func (o *Outbox) Expect(name string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -125,6 +126,8 @@ func (o *Outbox) withdraw(name string, it *item) bool {
 // shared slot, wait for it, send the head. It ends when the line is empty.
 func (o *Outbox) run(name string, l *line) {
 	defer o.wg.Done()
+	var asked *asked // an announced message's slot, asked for beside it
+	defer func() { asked.join() }()
 	for {
 		o.mu.Lock()
 		if len(l.queue) == 0 && !time.Now().Before(l.expect) {
@@ -134,10 +137,21 @@ func (o *Outbox) run(name string, l *line) {
 		}
 		hold := l.hold
 		l.hold = time.Time{}
+		announced := l.arrived != nil && hold.IsZero()
 		o.mu.Unlock()
 
-		o.slot(l.key, hold)
-		arrived := o.awaitExpected(l)
+		asked.join() // the store has the last slot before it is asked for the next
+		asked = nil
+		var arrived bool
+		if announced {
+			asked = o.askSlot(l.key)
+			if arrived = o.awaitExpected(l); arrived {
+				asked.passed()
+			}
+		} else {
+			o.slot(l.key, hold)
+			arrived = o.awaitExpected(l)
+		}
 
 		o.mu.Lock()
 		l.expect, l.arrived = time.Time{}, nil // one announced message per Expect
@@ -187,6 +201,55 @@ func (o *Outbox) slot(key string, hold time.Time) {
 	}
 	if wait > 0 {
 		time.Sleep(wait)
+	}
+}
+
+// asked is a slot asked for and not waited for: an announced message (the
+// answer to what a person just typed) goes out as soon as it is drawn,
+// since a conversation the person is typing in is idle but for rare
+// cases; the slot is still taken, so what follows it waits its turn, and
+// a 429 in those rare cases is retried as any other.
+type asked struct {
+	at     time.Time
+	answer chan time.Duration
+	got    bool
+}
+
+// askSlot asks the store for the line's next slot without waiting.
+func (o *Outbox) askSlot(key string) *asked {
+	a := &asked{at: time.Now(), answer: make(chan time.Duration, 1)}
+	o.pool.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		wait, err := o.cfg.Store.Pace(ctx, key, a.at, o.cfg.Pacing)
+		if err != nil {
+			o.cfg.Log.Warn().Err(err).Str("line", key).Msg("the shared chat pace is not answering; pacing this channel in this replica only")
+			wait = o.cfg.Pacing.Interval
+		}
+		a.answer <- wait
+	})
+	return a
+}
+
+// passed waits out a slot whose answer came before the message did and
+// said to wait (the line was busy on another replica); otherwise the
+// message goes now.
+func (a *asked) passed() {
+	select {
+	case wait := <-a.answer:
+		a.got = true
+		if d := time.Until(a.at.Add(wait)); d > 0 {
+			time.Sleep(d)
+		}
+	default:
+	}
+}
+
+// join waits for the store's answer; nil waits for nothing.
+func (a *asked) join() {
+	if a != nil && !a.got {
+		<-a.answer
+		a.got = true
 	}
 }
 
