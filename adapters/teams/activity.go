@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -20,8 +19,9 @@ const (
 
 // handleActivity is POST /api/messages: read a bounded body, check the
 // Bot Framework's token against it, drop replays, then hand the activity
-// to its handler. A request whose token fails is answered 401 and goes no
-// further.
+// to its handler (a message's handler starts beside the replay check and
+// waits for it before anything but a technician's form: onMessage). A
+// request whose token fails is answered 401 and goes no further.
 func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), inlineTimeout)
 	defer cancel()
@@ -57,32 +57,31 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 		// drawing instead of after them.
 		a.out.Expect(channelOf(act.Conversation.ID))
 	}
-	if !readOnly(act) {
-		first, err := a.st.Mark(ctx, "teams:activity:"+act.Conversation.ID+":"+act.ID, replayTTL)
-		if err != nil {
-			a.log.Warn().Err(err).Msg("replay check failed; activity not handled")
-			http.Error(w, "try again", http.StatusServiceUnavailable)
-			return
+	if act.Type == schema.Message {
+		// The message's work starts first (onMessage): an unlock's form is
+		// drawn and sent while the replay check is on the way.
+		seen := &replayCheck{done: make(chan struct{})}
+		a.onMessage(act, seen)
+		first, err := a.mark(ctx, w, act)
+		if err == nil && first {
+			a.remember(ctx, act)
 		}
-		if !first {
-			a.log.Info().Str("activity", act.ID).Msg("activity seen before; dropped")
+		seen.answer(first, err)
+		if err == nil {
 			w.WriteHeader(http.StatusOK)
+		}
+		return
+	}
+	if !readOnly(act) {
+		if first, err := a.mark(ctx, w, act); err != nil || !first {
+			if err == nil {
+				w.WriteHeader(http.StatusOK)
+			}
 			return
 		}
 	}
 	a.remember(ctx, act)
 	switch {
-	case act.Type == schema.Message:
-		w.WriteHeader(http.StatusOK)
-		a.onMessage(act)
-		// The form is what the person waits for, the 200 only Teams: let
-		// the detached work start now. Without the yield it waits until
-		// net/http has flushed the answer and this goroutine blocks on the
-		// connection's next read (a new goroutine is queued on its parent's
-		// P unless another one is idle, rare on a busy box): 34-55 µs of
-		// every form at 400 messages/s, 8-11 µs with it (the load tool with
-		// stage timings); the 200 goes out when that work first blocks.
-		runtime.Gosched()
 	case act.Type == schema.Invoke && act.Name == invokeAction:
 		writeAnswer(w, a.onAction(ctx, act))
 	case act.Type == schema.Invoke && act.Name == invokeSearch:
@@ -92,6 +91,43 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 	default: // conversationUpdate, installationUpdate, …: remembered above
 		w.WriteHeader(http.StatusOK)
 	}
+}
+
+// mark is the replay check: whether this is the first delivery of act
+// (its id in its conversation, kept replayTTL). A store that does not
+// answer is answered 503, so Teams sends the activity again.
+func (a *Adapter) mark(ctx context.Context, w http.ResponseWriter, act *activity) (bool, error) {
+	first, err := a.st.Mark(ctx, "teams:activity:"+act.Conversation.ID+":"+act.ID, replayTTL)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("replay check failed; activity not handled")
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return false, err
+	}
+	if !first {
+		a.log.Info().Str("activity", act.ID).Msg("activity seen before; dropped")
+	}
+	return first, nil
+}
+
+// replayCheck is a message's replay check as the work started before it
+// waits for it: first blocks until the handler has the answer and says
+// whether the message is to be handled. A nil check is one passed.
+type replayCheck struct {
+	done chan struct{}
+	ok   bool
+}
+
+func (c *replayCheck) answer(first bool, err error) {
+	c.ok = first && err == nil
+	close(c.done)
+}
+
+func (c *replayCheck) first() bool {
+	if c == nil {
+		return true
+	}
+	<-c.done
+	return c.ok
 }
 
 // readBody is io.ReadAll of r, which starts at 512 bytes and grows as it

@@ -267,6 +267,11 @@ func (c *Connector) Update(ctx context.Context, serviceURL, conv, activityID str
 	return c.do(ctx, opUpdate, http.MethodPut, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(activityID), body, nil)
 }
 
+// Delete removes activity activityID, which the bot posted, from conv.
+func (c *Connector) Delete(ctx context.Context, serviceURL, conv, activityID string) error {
+	return c.do(ctx, opDelete, http.MethodDelete, serviceURL, convPath(conv)+"/activities/"+url.PathEscape(activityID), nil, nil)
+}
+
 // Member is one conversation member as the connector answers for a Teams
 // user (a TeamsChannelAccount): besides the ids, the e-mail and UPN their
 // Entra profile holds, which is how unlockbot knows whose account is

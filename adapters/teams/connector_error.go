@@ -16,6 +16,7 @@ const (
 	opSend           = "send"
 	opReply          = "reply"
 	opUpdate         = "update"
+	opDelete         = "delete"
 	opMember         = "member"
 )
 
@@ -36,7 +37,7 @@ const (
 // constants above. Error is one sentence an admin can act on; it never
 // holds the token or the message sent.
 type APIError struct {
-	Op      string // "send", "reply", "update", "member", "create-thread", "create-personal"
+	Op      string // "send", "reply", "update", "delete", "member", "create-thread", "create-personal"
 	Status  int    // HTTP status; 0 when Teams was not reached
 	Code    string
 	Message string // Teams' own message, first sentence, for codes we do not explain
@@ -81,6 +82,8 @@ func (e *APIError) what() string {
 		return "Teams refused to open the personal chat"
 	case opUpdate:
 		return "Teams refused the update"
+	case opDelete:
+		return "Teams refused to delete the message"
 	case opMember:
 		return "Teams refused the member lookup"
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ const (
 	CallSend   = "send"
 	CallReply  = "reply"
 	CallUpdate = "update"
+	CallDelete = "delete"
 	CallMember = "member"
 )
 
@@ -47,6 +49,7 @@ type connector struct {
 	failStatus int
 	limited    *linelimit.Lines // ratelimit.go; nil: off
 	rejected   []Rejected
+	deleted    map[string][]string // root conversation id → ids deleted, in order
 }
 
 // activity is a posted activity and where it sits: root is the root
@@ -56,6 +59,15 @@ type activity struct {
 	Posted
 	root, thread string
 	byUser       bool // a person's message the fake delivered: the bot may reply to it, it did not post it
+}
+
+// Deleted lists the ids of the activities the bot deleted from
+// conversation convID's root, in the order it deleted them.
+func (s *Server) Deleted(convID string) []string {
+	root, _, _ := strings.Cut(convID, ";messageid=")
+	s.conn.mu.Lock()
+	defer s.conn.mu.Unlock()
+	return slices.Clone(s.conn.deleted[root])
 }
 
 // userMessage records a message the fake delivers to the bot, so the bot
@@ -88,6 +100,7 @@ func (c *connector) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /connector/v3/conversations/{conv}/activities", c.send)
 	mux.HandleFunc("POST /connector/v3/conversations/{conv}/activities/{id}", c.reply)
 	mux.HandleFunc("PUT /connector/v3/conversations/{conv}/activities/{id}", c.update)
+	mux.HandleFunc("DELETE /connector/v3/conversations/{conv}/activities/{id}", c.remove)
 	mux.HandleFunc("GET /connector/v3/conversations/{conv}/members/{user}", c.member)
 }
 
@@ -194,7 +207,7 @@ func (c *connector) begin(w http.ResponseWriter, r *http.Request, kind string) (
 		bfError(w, status, "ServiceError", "An error occurred while processing the request.")
 		return nil, false
 	}
-	if r.Method != http.MethodGet {
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
 			bfError(w, http.StatusUnsupportedMediaType, "BadArgument", "The request entity's media type '"+ct+"' is not supported for this resource.")
 			return nil, false

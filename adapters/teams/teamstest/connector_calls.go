@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -295,6 +296,29 @@ func (c *connector) update(w http.ResponseWriter, r *http.Request) {
 	a.Versions++
 	c.mu.Unlock()
 	jsonAnswer(w, http.StatusOK, map[string]string{"id": id})
+}
+
+// remove is DELETE v3/conversations/{conv}/activities/{id}: the bot takes
+// back a message it posted, which then is gone from the conversation (a
+// later update or reply to it is a 404, as for any unknown activity).
+func (c *connector) remove(w http.ResponseWriter, r *http.Request) {
+	_, _, root, id, a, ok := c.existing(w, r, CallDelete, "delete")
+	if !ok {
+		return
+	}
+	if a.byUser {
+		bfError(w, http.StatusForbidden, "Forbidden", "The bot can only delete activities it sent.")
+		return
+	}
+	c.mu.Lock()
+	delete(c.byKey, root+"\x00"+id)
+	c.acts = slices.DeleteFunc(c.acts, func(x *activity) bool { return x == a })
+	if c.deleted == nil {
+		c.deleted = map[string][]string{}
+	}
+	c.deleted[root] = append(c.deleted[root], id)
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
 }
 
 // member is GET v3/conversations/{conv}/members/{user}, by MRI, Entra
