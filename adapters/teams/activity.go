@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/infracloudio/msbotbuilder-go/schema"
@@ -61,6 +62,7 @@ func (a *Adapter) handleActivity(w http.ResponseWriter, r *http.Request) {
 		// The message's work starts first (onMessage): an unlock's form is
 		// drawn and sent while the replay check is on the way.
 		seen := &replayCheck{done: make(chan struct{})}
+		defer seen.answer(false, nil) // whatever stops this handler, the work waiting on it ends
 		a.onMessage(act, seen)
 		first, err := a.mark(ctx, w, act)
 		if err == nil && first {
@@ -113,13 +115,17 @@ func (a *Adapter) mark(ctx context.Context, w http.ResponseWriter, act *activity
 // waits for it: first blocks until the handler has the answer and says
 // whether the message is to be handled. A nil check is one passed.
 type replayCheck struct {
+	once sync.Once
 	done chan struct{}
 	ok   bool
 }
 
+// answer gives the check's outcome; only the first answer counts.
 func (c *replayCheck) answer(first bool, err error) {
-	c.ok = first && err == nil
-	close(c.done)
+	c.once.Do(func() {
+		c.ok = first && err == nil
+		close(c.done)
+	})
 }
 
 func (c *replayCheck) first() bool {

@@ -21,6 +21,7 @@ type heldMarks struct {
 	mu      sync.Mutex
 	hold    chan struct{}
 	fail    error
+	panics  bool
 	waiting int
 }
 
@@ -34,6 +35,9 @@ func (h *heldMarks) Mark(ctx context.Context, key string, ttl time.Duration) (bo
 	}
 	if fail != nil {
 		return false, fail
+	}
+	if h.panics {
+		panic("store client bug")
 	}
 	return h.Store.Mark(ctx, key, ttl)
 }
@@ -163,5 +167,26 @@ func TestOtherMessagesWaitForTheReplayCheck(t *testing.T) {
 				t.Fatalf("left %d, deleted %d; want one answer, nothing deleted", len(left), len(gone))
 			}
 		})
+	}
+}
+
+// A handler stopped by a panic in the check (net/http recovers it) still
+// lets the message's work end: the form is taken back and the adapter
+// shuts down instead of waiting forever.
+func TestFormTakenBackWhenTheCheckPanics(t *testing.T) {
+	d := newHeldTeams(t, &heldMarks{panics: true})
+	tech := people[adaptertest.Technician]
+	chat := d.fake.Personal(tech)
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the store's panic did not reach the handler")
+			}
+		}()
+		d.fake.Deliver(d.mux, d.fake.Message(tech, chat, "unlock"))
+	}()
+	d.Wait(t)
+	if left, gone := d.fake.Activities(chat.ID), d.fake.Deleted(chat.ID); len(left) != 0 || len(gone) != 1 {
+		t.Fatalf("left %d, deleted %d; want the form sent and deleted", len(left), len(gone))
 	}
 }
