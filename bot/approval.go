@@ -69,18 +69,20 @@ func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause 
 
 // autoApprove skips the approval step for orgs that do not require one and
 // for break-glass resets; by says which, in the audit trail.
-func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct identity.Account) (*Request, error) {
+func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct identity.Account, submitted func() error) (*Request, error) {
 	// The record was created approved (start). Nobody is told of an
-	// automatic approval: the write intent that follows is fsynced before
-	// the directory is touched and commits this event with it (one disk
-	// flush per step, not per event).
+	// automatic approval: the submission's record (submitted, flushing
+	// since before the account was read), or the write intent that
+	// follows, is on disk before the directory is touched, and this event
+	// is committed with the next flush (one disk flush per step, not per
+	// event).
 	if err := s.recordAfter(ctx, "request.approved", audit.OK, r, by, nil); err != nil {
 		s.unapprove(ctx, r)
 		return nil, err
 	}
 	// The account was read a few milliseconds ago by validate: that read is
 	// the check at the moment of action, no need to read it twice.
-	return s.execute(ctx, r.ID, r, &acct)
+	return s.execute(ctx, r.ID, r, &acct, submitted)
 }
 
 // Approve is a click on Approve. Authority is checked here, at click time,
@@ -92,7 +94,7 @@ func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Requ
 		return r, err
 	}
 	s.updateCard(ctx, r)
-	return s.execute(ctx, r.ID, r, nil)
+	return s.execute(ctx, r.ID, r, nil, nil)
 }
 
 // Deny is a click on Deny, with an optional reason.

@@ -12,9 +12,10 @@ import (
 )
 
 // TestDiskFlushesOnlyAtStepBoundaries: a reset flushes the trail to disk
-// where the flow needs it and nowhere else: the write intent before the
-// directory is touched (the attempt's start), the outcome before anyone is told, and a human
-// approval before it is acted on. Everything else rides along.
+// where the flow needs it and nowhere else: before the directory is
+// touched (the attempt's start; for a request nobody approves, its
+// submission), the outcome before anyone is told, and a human approval
+// before it is acted on. Everything else rides along.
 func TestDiskFlushesOnlyAtStepBoundaries(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
@@ -23,8 +24,8 @@ func TestDiskFlushesOnlyAtStepBoundaries(t *testing.T) {
 	if err != nil || r.State != StateDone {
 		t.Fatalf("break-glass reset: %v", err)
 	}
-	if got := strings.Join(h.durable.take(), " "); got != "reset.started reset.completed" {
-		t.Fatalf("a break-glass reset flushed after %q; want only the attempt's start and the completion", got)
+	if got := strings.Join(h.durable.take(), " "); got != "request.submitted reset.completed" {
+		t.Fatalf("a break-glass reset flushed after %q; want only the submission (flushed while the account is read) and the completion", got)
 	}
 
 	r = h.mustSubmit("bob", "Correct-Horse-43!")
@@ -91,6 +92,58 @@ func TestWriteWaitsForTheFlushOfTheAttemptsStart(t *testing.T) {
 		}
 		g.release <- cause
 		err = <-done
+		u, _ := h.dir.User("alice")
+		switch {
+		case fails && (err == nil || !strings.Contains(SafeMessage(err), "audit trail") || h.dir.Counts().SetPassword != before.SetPassword || !u.Lock.Locked):
+			t.Fatalf("a failed flush: err %v, counts %+v, locked %v; want refused with the directory untouched", err, h.dir.Counts(), u.Lock.Locked)
+		case !fails && (err != nil || h.dir.Counts().SetPassword != before.SetPassword+1 || u.Lock.Locked):
+			t.Fatalf("after the flush: err %v, counts %+v, locked %v", err, h.dir.Counts(), u.Lock.Locked)
+		}
+	}
+}
+
+// TestBreakGlassWriteWaitsForTheSubmissionsFlush: a request nobody
+// approves has its submission flushed while its account is read; the
+// directory is written only once that flush succeeded, and a flush that
+// fails leaves the account as it was.
+func TestBreakGlassWriteWaitsForTheSubmissionsFlush(t *testing.T) {
+	for _, fails := range []bool{false, true} {
+		h := newHarness(t, nil)
+		g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
+		svc := h.serviceOn(h.st, g)
+		before := h.dir.Counts()
+		done := make(chan error, 1)
+		go func() {
+			_, err := svc.BreakGlass(context.Background(), Submission{Requester: Actor{ID: "oncall"}, OrgID: "acme", Account: "alice",
+				Password: identity.NewSecret("Correct-Horse-42!"), Reason: "break glass"})
+			done <- err
+		}()
+		<-g.reached
+		if !strings.Contains(h.audit.String(), `"type":"request.submitted"`) || !strings.Contains(h.audit.String(), `"approval":"break_glass:cli:oncall"`) {
+			t.Fatalf("the flush runs before the submission (naming its approval) was appended:\n%s", h.audit.String())
+		}
+		for deadline := time.Now().Add(10 * time.Second); h.dir.Counts().Lookup == before.Lookup; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the account was not read while the submission was flushed")
+			}
+		}
+		// Held long enough for the flow to reach the write if it did not wait.
+		time.Sleep(20 * time.Millisecond)
+		if c := h.dir.Counts(); c.SetPassword != before.SetPassword || c.Unlock != before.Unlock {
+			t.Fatalf("the directory was written before the submission was on disk: %+v", c)
+		}
+		var cause error
+		if fails {
+			cause = errors.New("disk gone")
+		}
+		g.release <- cause
+		go func() { // any later flush goes through
+			for range g.reached {
+				g.release <- nil
+			}
+		}()
+		err := <-done
+		close(g.reached)
 		u, _ := h.dir.User("alice")
 		switch {
 		case fails && (err == nil || !strings.Contains(SafeMessage(err), "audit trail") || h.dir.Counts().SetPassword != before.SetPassword || !u.Lock.Locked):

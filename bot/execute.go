@@ -17,14 +17,16 @@ import (
 // crash) neither repeats one nor loses one. The Slack handler, the Teams
 // handler and `unlockbot reset` all end here.
 func (s *Service) Execute(ctx context.Context, id string) (*Request, error) {
-	return s.execute(ctx, id, nil, nil)
+	return s.execute(ctx, id, nil, nil, nil)
 }
 
 // execute runs the reset. have, when given, is the request as this path
 // saved it a moment ago (the approval), so the claim tries it before
 // reading the store; fresh is the account as read moments ago on this path
-// (an auto-approved submission), so it is not read again.
-func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *identity.Account) (*Request, error) {
+// (an auto-approved submission), so it is not read again, and submitted
+// waits for that submission's record to be on disk (submittedSoon): the
+// first try's write waits for it instead of a flush of its own start.
+func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *identity.Account, submitted func() error) (*Request, error) {
 	r, o, err := s.claim(ctx, id, have)
 	if err != nil {
 		return r, err
@@ -33,8 +35,14 @@ func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *
 		// The attempt's start is the trail's record that the directory may
 		// change: it is flushed while the account is read again, and the
 		// write waits for it (write).
-		flushed, err := s.recordSoon(ctx, string(r.Mode)+".started", audit.OK, r, "system",
-			map[string]string{"attempt": fmt.Sprint(r.Attempts), "try": fmt.Sprint(try)})
+		detail := map[string]string{"attempt": fmt.Sprint(r.Attempts), "try": fmt.Sprint(try)}
+		var flushed func() error
+		var err error
+		if try == 1 && submitted != nil {
+			flushed, err = submitted, s.recordAfter(ctx, string(r.Mode)+".started", audit.OK, r, "system", detail)
+		} else {
+			flushed, err = s.recordSoon(ctx, string(r.Mode)+".started", audit.OK, r, "system", detail)
+		}
 		if err == nil {
 			err = s.run(ctx, o, r, fresh, flushed)
 			if ferr := flushed(); err == nil { // joined before anything else is told

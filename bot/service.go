@@ -250,13 +250,20 @@ func (s *Service) recordAfter(ctx context.Context, typ, outcome string, r *Reque
 // directory; wait, called before the change, returns the flush's outcome.
 // A sink that cannot flush on its own takes a durable Write at once.
 func (s *Service) recordSoon(ctx context.Context, typ, outcome string, r *Request, actor string, detail map[string]string) (wait func() error, err error) {
-	y, ok := s.audit.(audit.Syncer)
-	if !ok {
+	if _, ok := s.audit.(audit.Syncer); !ok {
 		return func() error { return nil }, s.record(ctx, typ, outcome, r, actor, detail)
 	}
 	if err := s.append(ctx, s.event(typ, outcome, r, actor, detail)); err != nil {
 		return nil, auditFailed(err)
 	}
+	return s.flushSoon(ctx, typ), nil
+}
+
+// flushSoon flushes what was appended, in the background; the returned
+// func waits for it (typ names the event for the log). The sink is a
+// Syncer.
+func (s *Service) flushSoon(ctx context.Context, typ string) func() error {
+	y := s.audit.(audit.Syncer)
 	flushed := make(chan error, 1)
 	go func() { flushed <- y.Sync(context.WithoutCancel(ctx)) }()
 	return sync.OnceValue(func() error {
@@ -265,7 +272,7 @@ func (s *Service) recordSoon(ctx context.Context, typ, outcome string, r *Reques
 			return auditFailed(err)
 		}
 		return nil
-	}), nil
+	})
 }
 
 func auditFailed(err error) error {

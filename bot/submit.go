@@ -83,6 +83,18 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 		// Nothing about a password applies: none is set, shown or noted.
 		req.Generated, req.Temporary, req.NoteToPSA = false, false, false
 	}
+	// A request nobody approves (break glass, or an org that asks no one)
+	// goes straight on to the directory: its submission's record is
+	// flushed while validate reads the account, and the write waits for
+	// that flush instead of one of its own (execute).
+	by := autoApproval(o, req, sub, breakGlass)
+	var submitted func() error
+	if by != "" {
+		var err error
+		if submitted, err = s.submittedSoon(ctx, req, sub, typed, by); err != nil {
+			return nil, err
+		}
+	}
 	acct, verr := s.validate(ctx, o, sub, req)
 	if verr != nil {
 		s.refused(ctx, req, sub, typed, acct.ID, refusalWhy(verr), verr)
@@ -94,7 +106,7 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 			return nil, err
 		}
 	}
-	r, err := s.start(ctx, o, req, sub, acct, breakGlass)
+	r, err := s.start(ctx, o, req, sub, acct, breakGlass, by, submitted)
 	if err != nil && r == nil {
 		_ = s.repo.st.Release(ctx, openKey(req.Requester), req.ID)
 	}
@@ -103,7 +115,7 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 
 // start records a validated request and sends it on: to an approver, or
 // straight to the reset service.
-func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool) (*Request, error) {
+func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool, by string, submitted func() error) (*Request, error) {
 	now := s.now()
 	req.CreatedAt, req.UpdatedAt = now, now
 	req.ExpiresAt = now.Add(o.Policy.ApprovalTTL)
@@ -113,7 +125,6 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	// An automatic approval is in the record from its first version: a
 	// save of its own would be one more round trip before the reset, and
 	// nothing reads the record between the two.
-	by := autoApproval(o, req, sub, breakGlass)
 	if by != "" {
 		if err := req.move(StateApproved, now); err != nil {
 			return nil, err
@@ -132,15 +143,10 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	if err := s.repo.create(ctx, req); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
-	detail := map[string]string{
-		"mode": string(req.Mode), "ticket": req.TicketID, "temporary": boolStr(req.Temporary),
-		"generated": boolStr(req.Generated), "reason": req.Reason,
-	}
-	if len(sub.Flags) > 0 {
-		detail["flags"] = strings.Join(sub.Flags, ",")
-	}
-	if err := s.recordAfter(ctx, "request.submitted", audit.OK, req, sub.Requester.Key(), detail); err != nil {
-		return nil, err
+	if submitted == nil {
+		if err := s.recordAfter(ctx, "request.submitted", audit.OK, req, sub.Requester.Key(), submittedDetail(req, sub)); err != nil {
+			return nil, err
+		}
 	}
 	s.reqLog(req).Info().Str("mode", string(req.Mode)).Msg("request submitted")
 	if !breakGlass {
@@ -150,7 +156,7 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	case req.SelfService:
 		return s.startSelfService(ctx, o, req)
 	case by != "":
-		return s.autoApprove(ctx, req, by, acct)
+		return s.autoApprove(ctx, req, by, acct, submitted)
 	case o.Policy.RequireApproval && o.Policy.Verify.On():
 		r, err := s.askApproval(ctx, o, req)
 		if err == nil {
@@ -162,6 +168,38 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	default: // autoApproval leaves only the requester's own verification
 		return s.startVerification(ctx, o, req)
 	}
+}
+
+func submittedDetail(req *Request, sub Submission) map[string]string {
+	detail := map[string]string{
+		"mode": string(req.Mode), "ticket": req.TicketID, "temporary": boolStr(req.Temporary),
+		"generated": boolStr(req.Generated), "reason": req.Reason,
+	}
+	if len(sub.Flags) > 0 {
+		detail["flags"] = strings.Join(sub.Flags, ",")
+	}
+	return detail
+}
+
+// submittedSoon appends the submission of a request nobody approves
+// before its account is read (so it names the account as typed; the
+// approval and every later event carry the DN) and flushes it in the
+// background: it is the trail's durable record that the directory may
+// change, and the reset's write waits for it. The detail says who
+// approves (approval). A sink that cannot flush on its own takes the
+// record the usual way, after validate (nil, nil).
+func (s *Service) submittedSoon(ctx context.Context, req *Request, sub Submission, typed, by string) (func() error, error) {
+	if _, ok := s.audit.(audit.Syncer); !ok {
+		return nil, nil
+	}
+	detail := submittedDetail(req, sub)
+	detail["approval"] = by
+	e := s.event("request.submitted", audit.OK, req, sub.Requester.Key(), detail)
+	e.Target = Truncate(typed, maxQueryLen)
+	if err := s.append(ctx, e); err != nil {
+		return nil, auditFailed(err)
+	}
+	return s.flushSoon(ctx, "request.submitted"), nil
 }
 
 // autoApproval names who approves a request that asks nobody (break glass,
