@@ -16,6 +16,16 @@ const (
 	maxQueryLen      = 64
 )
 
+// FormAhead reports whether a's "unlock" may be answered with the form
+// while the platform still checks that the message is not a replay: a
+// technician the config names (no directory or store is asked), since the
+// form changes nothing and goes only to the person who asked, and the
+// adapter takes it back if the check fails. Self-service, sentences and
+// refusals wait for the check.
+func (s *Service) FormAhead(a Actor) bool {
+	return a.ID != "" && len(s.OrgsFor(a)) > 0
+}
+
 // NewForm builds the request form for an actor. The channel preselects the
 // org that owns it; account prefills the account field ("/unlock alice").
 // Someone who serves no org is refused, and the refusal is audited.

@@ -48,7 +48,7 @@ func (a *Adapter) onMessage(act *activity, seen *replayCheck) {
 	from, conv, svcURL, id := a.bare(act.From.AadObjectID, act.From.Name), act.Conversation.ID, act.ServiceURL, act.ID
 	personal := act.Conversation.ConversationType == "personal"
 	in := where(act)
-	early := personal && from.ID != "" && strings.EqualFold(verb, "unlock") && len(a.svc.OrgsFor(from)) > 0
+	early := personal && strings.EqualFold(verb, "unlock") && a.svc.FormAhead(from)
 	a.svc.Detach(func(ctx context.Context) {
 		// Built only for a line that is written: most messages write none.
 		log := func() *zerolog.Logger {

@@ -155,6 +155,9 @@ func TestOtherMessagesWaitForTheReplayCheck(t *testing.T) {
 			if n := len(d.fake.Bodies()); n != 0 {
 				t.Fatalf("%d bodies reached Teams before the replay check answered", n)
 			}
+			if strings.Contains(d.env.Audit(), `"type":"request.refused"`) {
+				t.Fatalf("a refusal was recorded before the replay check answered:\n%s", d.env.Audit())
+			}
 			close(h.hold)
 			if got := <-code; got != http.StatusOK {
 				t.Fatalf("answered %d", got)
@@ -189,4 +192,28 @@ func TestFormTakenBackWhenTheCheckPanics(t *testing.T) {
 	if left, gone := d.fake.Activities(chat.ID), d.fake.Deleted(chat.ID); len(left) != 0 || len(gone) != 1 {
 		t.Fatalf("left %d, deleted %d; want the form sent and deleted", len(left), len(gone))
 	}
+}
+
+// "unlock <account>" sent beside the check still shows the account's
+// facts: the form is updated with them once the check passed.
+func TestEarlyFormGetsTheAccountsFacts(t *testing.T) {
+	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
+	tech := people[adaptertest.Technician]
+	chat := d.fake.Personal(tech)
+	if code, _ := d.fake.Deliver(d.mux, d.fake.Message(tech, chat, "unlock "+adaptertest.Locked)); code != http.StatusOK {
+		t.Fatalf("answered %d", code)
+	}
+	d.Wait(t)
+	got := d.fake.Activities(chat.ID)
+	if len(got) != 1 || got[0].Versions != 2 || !strings.Contains(strings.ToLower(string(got[0].Card)), "locked") {
+		t.Fatalf("%d activities (versions %v); want the form, updated once with the account's facts", len(got), versions(got))
+	}
+}
+
+func versions(ps []teamstest.Posted) []int {
+	var v []int
+	for _, p := range ps {
+		v = append(v, p.Versions)
+	}
+	return v
 }

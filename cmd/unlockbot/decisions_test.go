@@ -39,6 +39,8 @@ var adapterMayCall = map[string]bool{
 	"SelfService": true, "RecordRefusal": true, "Detach": true, "LockCommand": true, "Drain": true, "SetNotifier": true, "SetPeople": true,
 	// per-viewer cards (Teams), decided in bot/view.go
 	"ViewApproval": true, "Deciders": true,
+	// whether a form may go out beside the replay check (bot/command.go)
+	"FormAhead": true,
 }
 
 // policyNames are fields and methods of bot values that carry roles,
