@@ -85,24 +85,6 @@ func TestNoTokenOrNoActivityIs401(t *testing.T) {
 	}
 }
 
-// A delivered activity replayed (the same id in the same conversation) is
-// handled once.
-func TestReplayedActivityHandledOnce(t *testing.T) {
-	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
-	tech := people[adaptertest.Technician]
-	chat := d.fake.Personal(tech)
-	act := d.fake.Message(tech, chat, "unlock")
-	for range 2 {
-		if code, _ := d.fake.Deliver(d.mux, act); code != http.StatusOK {
-			t.Fatalf("answered %d", code)
-		}
-	}
-	d.Wait(t)
-	if n := len(d.fake.Activities(chat.ID)); n != 1 {
-		t.Fatalf("%d forms for one replayed message, want 1", n)
-	}
-}
-
 // A card action from another tenant is refused like a message: 401,
 // audited, nothing answered.
 func TestOtherTenantInvokeIs401(t *testing.T) {
@@ -212,7 +194,7 @@ func TestRevealOnlyInThePersonalChat(t *testing.T) {
 
 // What only asks to see something (a card's refresh, a type-ahead) is
 // answered every time, a repeat too; what changes something is handled
-// once (TestReplayedActivityHandledOnce).
+// once (TestReplayedFormIsTakenBack).
 func TestReadOnlyInvokesAnsweredEachTime(t *testing.T) {
 	d := newContractTeams(t, adaptertest.NewEnv(t, bindings()))
 	tech := people[adaptertest.Technician]

@@ -87,7 +87,8 @@ func TestFormGoesOutBesideTheReplayCheck(t *testing.T) {
 	}
 }
 
-// A replayed unlock draws its form too, and the form is taken back once
+// A delivered activity replayed (the same id, the same conversation) is
+// handled once. A replayed unlock draws its form too, and the form is taken back once
 // the check says the message was handled before: one form is left, the
 // first one.
 func TestReplayedFormIsTakenBack(t *testing.T) {
