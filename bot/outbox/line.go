@@ -127,8 +127,11 @@ func (o *Outbox) withdraw(name string, it *item) bool {
 func (o *Outbox) run(name string, l *line) {
 	defer o.wg.Done()
 	var asked *asked // an announced message's slot, asked for beside it
-	defer func() { asked.join() }()
 	for {
+		// The store has the last slot before the line is given up (a new
+		// sender could start on it at once) or asked for the next one.
+		asked.join()
+		asked = nil
 		o.mu.Lock()
 		if len(l.queue) == 0 && !time.Now().Before(l.expect) {
 			delete(o.lines, name)
@@ -140,13 +143,13 @@ func (o *Outbox) run(name string, l *line) {
 		announced := l.arrived != nil && hold.IsZero()
 		o.mu.Unlock()
 
-		asked.join() // the store has the last slot before it is asked for the next
-		asked = nil
 		var arrived bool
 		if announced {
 			asked = o.askSlot(l.key)
 			if arrived = o.awaitExpected(l); arrived {
 				asked.passed()
+			} else {
+				asked.join() // nothing to send: the line may be given up below
 			}
 		} else {
 			o.slot(l.key, hold)
