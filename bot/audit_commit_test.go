@@ -9,6 +9,7 @@ import (
 
 	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/identity/memory"
 )
 
 // TestDiskFlushesOnlyAtStepBoundaries: a reset flushes the trail to disk
@@ -92,13 +93,7 @@ func TestWriteWaitsForTheFlushOfTheAttemptsStart(t *testing.T) {
 		}
 		g.release <- cause
 		err = <-done
-		u, _ := h.dir.User("alice")
-		switch {
-		case fails && (err == nil || !strings.Contains(SafeMessage(err), "audit trail") || h.dir.Counts().SetPassword != before.SetPassword || !u.Lock.Locked):
-			t.Fatalf("a failed flush: err %v, counts %+v, locked %v; want refused with the directory untouched", err, h.dir.Counts(), u.Lock.Locked)
-		case !fails && (err != nil || h.dir.Counts().SetPassword != before.SetPassword+1 || u.Lock.Locked):
-			t.Fatalf("after the flush: err %v, counts %+v, locked %v", err, h.dir.Counts(), u.Lock.Locked)
-		}
+		flushOutcome(t, h, before, fails, err)
 	}
 }
 
@@ -144,12 +139,20 @@ func TestBreakGlassWriteWaitsForTheSubmissionsFlush(t *testing.T) {
 		}()
 		err := <-done
 		close(g.reached)
-		u, _ := h.dir.User("alice")
-		switch {
-		case fails && (err == nil || !strings.Contains(SafeMessage(err), "audit trail") || h.dir.Counts().SetPassword != before.SetPassword || !u.Lock.Locked):
-			t.Fatalf("a failed flush: err %v, counts %+v, locked %v; want refused with the directory untouched", err, h.dir.Counts(), u.Lock.Locked)
-		case !fails && (err != nil || h.dir.Counts().SetPassword != before.SetPassword+1 || u.Lock.Locked):
-			t.Fatalf("after the flush: err %v, counts %+v, locked %v", err, h.dir.Counts(), u.Lock.Locked)
-		}
+		flushOutcome(t, h, before, fails, err)
+	}
+}
+
+// flushOutcome checks a reset whose gating flush failed (refused, the
+// directory untouched, alice still locked) or passed (one write, alice
+// unlocked).
+func flushOutcome(t *testing.T, h *harness, before memory.Counts, fails bool, err error) {
+	t.Helper()
+	u, _ := h.dir.User("alice")
+	switch {
+	case fails && (err == nil || !strings.Contains(SafeMessage(err), "audit trail") || h.dir.Counts().SetPassword != before.SetPassword || !u.Lock.Locked):
+		t.Fatalf("a failed flush: err %v, counts %+v, locked %v; want refused with the directory untouched", err, h.dir.Counts(), u.Lock.Locked)
+	case !fails && (err != nil || h.dir.Counts().SetPassword != before.SetPassword+1 || u.Lock.Locked):
+		t.Fatalf("after the flush: err %v, counts %+v, locked %v", err, h.dir.Counts(), u.Lock.Locked)
 	}
 }

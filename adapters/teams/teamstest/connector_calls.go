@@ -241,6 +241,17 @@ func (c *connector) existing(w http.ResponseWriter, r *http.Request, kind, doing
 	return raw, conv, root, id, a, true
 }
 
+// own is existing for a call only the activity's poster may make (an
+// update, a delete): a person's message is Teams' 403.
+func (c *connector) own(w http.ResponseWriter, r *http.Request, kind, doing string) (raw []byte, root, id string, a *activity, ok bool) {
+	raw, _, root, id, a, ok = c.existing(w, r, kind, doing)
+	if ok && a.byUser {
+		bfError(w, http.StatusForbidden, "Forbidden", "The bot can only "+doing+" activities it sent.")
+		return raw, root, id, a, false
+	}
+	return raw, root, id, a, ok
+}
+
 // reply is POST v3/conversations/{conv}/activities/{id}: a reply to a
 // message that exists, in its thread.
 func (c *connector) reply(w http.ResponseWriter, r *http.Request) {
@@ -271,12 +282,8 @@ func (c *connector) reply(w http.ResponseWriter, r *http.Request) {
 // update is PUT v3/conversations/{conv}/activities/{id}: replaces a
 // message the bot posted.
 func (c *connector) update(w http.ResponseWriter, r *http.Request) {
-	raw, _, _, id, a, ok := c.existing(w, r, CallUpdate, "update")
+	raw, _, id, a, ok := c.own(w, r, CallUpdate, "update")
 	if !ok {
-		return
-	}
-	if a.byUser {
-		bfError(w, http.StatusForbidden, "Forbidden", "The bot can only update activities it sent.")
 		return
 	}
 	in, why := c.parseActivity(raw)
@@ -302,12 +309,8 @@ func (c *connector) update(w http.ResponseWriter, r *http.Request) {
 // back a message it posted, which then is gone from the conversation (a
 // later update or reply to it is a 404, as for any unknown activity).
 func (c *connector) remove(w http.ResponseWriter, r *http.Request) {
-	_, _, root, id, a, ok := c.existing(w, r, CallDelete, "delete")
+	_, root, id, a, ok := c.own(w, r, CallDelete, "delete")
 	if !ok {
-		return
-	}
-	if a.byUser {
-		bfError(w, http.StatusForbidden, "Forbidden", "The bot can only delete activities it sent.")
 		return
 	}
 	c.mu.Lock()
