@@ -43,6 +43,7 @@ func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *
 		} else {
 			flushed, err = s.recordSoon(ctx, string(r.Mode)+".started", audit.OK, r, "system", detail)
 		}
+		r.firstTry = try == 1 && r.Attempts == 1
 		if err == nil {
 			err = s.run(ctx, o, r, fresh, flushed)
 			if ferr := flushed(); err == nil { // joined before anything else is told
@@ -214,17 +215,22 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 	if err != nil {
 		return err
 	}
-	// The unlock's history entry is written during the read-back.
+	// The unlock's history entry is written during the read-back, and the
+	// ticket made when it can be (ticketSoon).
+	ahead := s.ticketSoon(ctx, o, r)
 	err = s.carried(ctx, r, "verify", &r.Steps.Verified, func() error { return s.verify(ctx, o, r, acct, pw) })
 	counted()
 	if err != nil {
+		if ahead != nil {
+			_ = s.ticket(ctx, o, r, ahead) // a ticket made is recorded with the failure
+		}
 		return err
 	}
 	release()
 	// The account is unlocked and proven: a PSA that does not answer now
 	// must not undo that or hold it back. The ticket update waits for the
 	// sweeper (ticket_pending.go).
-	if err := s.paperwork(ctx, o, r, pw); err != nil {
+	if err := s.paperwork(ctx, o, r, pw, ahead); err != nil {
 		if !isPSAFailure(err) {
 			return err
 		}

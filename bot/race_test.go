@@ -96,9 +96,11 @@ func TestRetryAfterInjectedFailureSkipsDoneSteps(t *testing.T) {
 }
 
 // A worker dies mid-reset (its goroutine ends with nothing recorded but the
-// steps already saved: here the ticket is made, its outcome not yet saved).
-// When its lease runs out another replica takes over and completes without
-// repeating the unlock, the password or the ticket (found by its key).
+// steps already saved: here the ticket is made, its outcome not yet saved,
+// and, a first try saving no intent for it, nothing since the write's
+// intent). When its lease runs out another replica takes over and
+// completes without repeating the unlock, the password or the ticket
+// (found by its key).
 func TestCrashedExecutorIsTakenOver(t *testing.T) {
 	stores(t, func(t *testing.T, newStore func() store.Store) {
 		h := newHarness(t, newStore())
@@ -107,8 +109,8 @@ func TestCrashedExecutorIsTakenOver(t *testing.T) {
 		r := h.mustSubmit("alice", "")
 		dying(func() { _, _ = h.svc.Approve(ctx, r.ID, approver) })
 		got, _ := h.svc.Get(ctx, r.ID)
-		if got.State != StateExecuting || !got.Steps.PasswordSet || !got.Steps.TicketIntent || got.Steps.TicketID != "" {
-			t.Fatalf("after crash: %s %+v", got.State, got.Steps)
+		if got.State != StateExecuting || !got.Steps.WriteIntent || got.Steps.TicketIntent || got.Steps.TicketID != "" || h.ticketCount() != 1 {
+			t.Fatalf("after crash: %s %+v, %d tickets", got.State, got.Steps, h.ticketCount())
 		}
 		other := h.replica(h.st)
 		if _, err := other.Execute(ctx, r.ID); KindOf(err) != KindConflict {
@@ -116,7 +118,7 @@ func TestCrashedExecutorIsTakenOver(t *testing.T) {
 		}
 		h.clock.add(2 * 60 * 1e9)
 		got, err := other.Execute(ctx, r.ID)
-		if err != nil || got.State != StateDone || !slices.Contains(got.Steps.Recovered, "ticket") {
+		if err != nil || got.State != StateDone || !slices.Contains(got.Steps.Recovered, "ticket") || !slices.Contains(got.Steps.Recovered, "write") {
 			t.Fatalf("takeover: %v (recovered %v)", err, got.Steps.Recovered)
 		}
 		if h.dir.Calls.Unlock != 1 || h.dir.Calls.SetPassword != 1 || h.ticketCount() != 1 {

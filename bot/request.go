@@ -246,6 +246,12 @@ type Request struct {
 	// the request, never stored with it: the first try from that copy
 	// (an automatic approval) need not read back what it just wrote.
 	sealed identity.Secret
+	// firstTry: this copy runs the first try of the request's first
+	// attempt (execute), so no worker ran any of its steps before. An
+	// effect whose happened asks the other system by this request's key
+	// (the ticket, the note) then needs no intent saved before it
+	// (onceKeyed); every later try asks.
+	firstTry bool
 }
 
 // UnlockOnly reports whether the password is left alone.

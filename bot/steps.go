@@ -27,7 +27,7 @@ func (s *Service) carried(ctx context.Context, r *Request, name string, done *bo
 	if err := checkStop(ctx); err != nil {
 		return err
 	}
-	if fresh := !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2)); !fresh {
+	if !s.leaseFresh(r) {
 		if err := s.renew(ctx, r); err != nil {
 			return err
 		}
@@ -37,6 +37,12 @@ func (s *Service) carried(ctx context.Context, r *Request, name string, done *bo
 	}
 	*done = true
 	return s.stepped(name)
+}
+
+// leaseFresh reports whether this worker renewed r's lease less than half
+// a lease ago: nobody can have taken the request over since (see carried).
+func (s *Service) leaseFresh(r *Request) bool {
+	return !r.LeaseUntil.IsZero() && s.now().Before(r.LeaseUntil.Add(-s.lease/2))
 }
 
 // stepped runs the test hook that may stop the worker after a step.
@@ -85,6 +91,37 @@ func (s *Service) once(ctx context.Context, r *Request, name string, intent *boo
 	if err := do(); err != nil {
 		return err
 	}
+	return s.effected(name, record)
+}
+
+// onceKeyed is once for an effect whose happened asks the other system by
+// this request's key (a ticket made with it, a note carrying it), which
+// any worker can ask without an intent saved first. On the first try of
+// the first attempt (Request.firstTry) within a fresh lease, nobody can
+// have started it before and nobody else can be running it now, so it
+// runs with no save before it: a store round trip off the reset's path.
+// Every other try asks happened, intent saved or not, since a first try
+// that stopped after the effect left no intent behind.
+func (s *Service) onceKeyed(ctx context.Context, r *Request, name string, intent *bool, done bool,
+	happened func() (bool, error), do func() error, record func(recovered bool) error) error {
+	if done || !r.firstTry || *intent || !s.leaseFresh(r) {
+		if !done && !r.firstTry {
+			*intent = true // ask first (once): an earlier first try saved none
+		}
+		return s.once(ctx, r, name, intent, done, happened, do, record)
+	}
+	if err := checkStop(ctx); err != nil {
+		return err
+	}
+	if err := do(); err != nil {
+		return err
+	}
+	return s.effected(name, record)
+}
+
+// effected runs the crash and test hooks between an effect and its record,
+// then records it.
+func (s *Service) effected(name string, record func(recovered bool) error) error {
 	if testPoint != nil {
 		testPoint(name)
 	}

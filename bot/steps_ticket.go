@@ -9,9 +9,11 @@ import (
 )
 
 // ticket creates the ticket when the technician picked none. The create
-// records its intent first; a worker taking over asks the PSA for the
-// ticket made with this request's key before creating another.
-func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
+// records its intent first, unless no worker can have made it before
+// (onceKeyed); a worker taking over asks the PSA for the ticket made with
+// this request's key before creating another. ahead, when not nil, is the
+// create ticketSoon started: its answer is taken instead of a create.
+func (s *Service) ticket(ctx context.Context, o *Org, r *Request, ahead func() (psa.Ticket, error)) error {
 	if r.Steps.TicketID == "" && r.TicketID != "" {
 		r.Steps.TicketID = r.TicketID // an existing ticket: nothing to create, nothing to save yet
 		return s.stepped("ticket")
@@ -26,13 +28,13 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 		return found, nil
 	}
 	do := func() error {
-		t, err := o.Tickets.Create(ctx, psa.NewTicket{
-			CompanyID:      o.PSACompanyID,
-			Summary:        Truncate(ticketSummary(r), 100),
-			Description:    ticketDescription(r, s.now()),
-			IdempotencyKey: r.ID,
-			ContactEmail:   r.Account.Mail,
-		})
+		var t psa.Ticket
+		var err error
+		if ahead != nil {
+			t, err = ahead()
+		} else {
+			t, err = o.Tickets.Create(ctx, s.newTicket(o, r))
+		}
 		if err != nil {
 			return psaFailed(errorf("bot.ticket", KindUnavailable, err, "The ticket could not be created in %s's ticket system: %s", o.Name, SafeMessage(err)))
 		}
@@ -43,7 +45,38 @@ func (s *Service) ticket(ctx context.Context, o *Org, r *Request) error {
 		r.Steps.TicketID, r.Steps.TicketCreated = made.ID, true
 		return s.recordAfter(ctx, "ticket.created", audit.OK, r, "system", recoveredDetail(recovered, map[string]string{"ticket": made.ID}))
 	}
-	return s.once(ctx, r, "ticket", &r.Steps.TicketIntent, r.Steps.TicketID != "", happened, do, record)
+	return s.onceKeyed(ctx, r, "ticket", &r.Steps.TicketIntent, r.Steps.TicketID != "", happened, do, record)
+}
+
+// ticketSoon starts the ticket's create while the caller reads the account
+// back (run), when the ticket step would run it with no save before it
+// (onceKeyed): the write is done, so the ticket is owed whatever the
+// read-back finds, and its description (the outcome) is known. The
+// returned join waits for the PSA's answer, which the ticket step takes
+// on the caller's goroutine (the hooks between an effect and its record
+// run there); nil when the ticket step is to run the usual way.
+func (s *Service) ticketSoon(ctx context.Context, o *Org, r *Request) (join func() (psa.Ticket, error)) {
+	if r.Steps.TicketID != "" || r.TicketID != "" || r.Steps.TicketIntent || !r.firstTry || !s.leaseFresh(r) {
+		return nil
+	}
+	nt := s.newTicket(o, r)
+	var t psa.Ticket
+	var err error
+	done := make(chan struct{})
+	go func() { defer close(done); t, err = o.Tickets.Create(ctx, nt) }()
+	return func() (psa.Ticket, error) { <-done; return t, err }
+}
+
+// newTicket is the ticket a request without one gets, keyed by the
+// request so a worker taking over finds it (FindCreated).
+func (s *Service) newTicket(o *Org, r *Request) psa.NewTicket {
+	return psa.NewTicket{
+		CompanyID:      o.PSACompanyID,
+		Summary:        Truncate(ticketSummary(r), 100),
+		Description:    ticketDescription(r, s.now()),
+		IdempotencyKey: r.ID,
+		ContactEmail:   r.Account.Mail,
+	}
 }
 
 // note adds the internal note; a worker taking over asks whether the
@@ -75,7 +108,7 @@ func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secr
 		return s.recordAfter(ctx, "ticket.noted", audit.OK, r, "system", recoveredDetail(recovered, map[string]string{
 			"ticket": r.Steps.TicketID, "internal": "true", "with_password": boolStr(r.NoteToPSA && r.setsPassword())}))
 	}
-	return s.once(ctx, r, "note", &r.Steps.NoteIntent, r.Steps.TicketNoted, happened, do, record)
+	return s.onceKeyed(ctx, r, "note", &r.Steps.NoteIntent, r.Steps.TicketNoted, happened, do, record)
 }
 
 func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {

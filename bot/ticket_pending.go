@@ -9,6 +9,7 @@ import (
 	"github.com/unlockbot/unlockbot/audit"
 	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
+	"github.com/unlockbot/unlockbot/psa"
 )
 
 // A PSA that does not answer after the account was unlocked and proven
@@ -53,8 +54,8 @@ func ticketBackoff(first time.Duration, tries int) time.Duration {
 
 // paperwork is the ticket's part of a reset: create (unless one was
 // picked), note, resolve (a ticket it created).
-func (s *Service) paperwork(ctx context.Context, o *Org, r *Request, pw identity.Secret) error {
-	if err := s.ticket(ctx, o, r); err != nil {
+func (s *Service) paperwork(ctx context.Context, o *Org, r *Request, pw identity.Secret, ahead func() (psa.Ticket, error)) error {
+	if err := s.ticket(ctx, o, r, ahead); err != nil {
 		return err
 	}
 	if err := s.note(ctx, o, r, pw); err != nil {
@@ -128,7 +129,7 @@ func (s *Service) retryTicket(ctx context.Context, id string) {
 			return // the store is down: next sweep
 		}
 	}
-	if err := s.paperwork(ctx, o, r, pw); err != nil {
+	if err := s.paperwork(ctx, o, r, pw, nil); err != nil {
 		if isPSAFailure(err) {
 			if s.ticketPending(ctx, r, err) == nil && r.Steps.TicketGaveUp {
 				s.updateCard(ctx, r)
