@@ -69,8 +69,8 @@ func (s *Service) failSubmit(ctx context.Context, r *Request, msg string, cause 
 
 // autoApprove skips the approval step for orgs that do not require one and
 // for break-glass resets; by says which, in the audit trail.
-func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct identity.Account, submitted func() error) (*Request, error) {
-	// The record was created approved (start). Nobody is told of an
+func (s *Service) autoApprove(ctx context.Context, o *Org, r *Request, by string, acct identity.Account, submitted func() error) (*Request, error) {
+	// The record was created approved and claimed (start). Nobody is told of an
 	// automatic approval: the submission's record (submitted, flushing
 	// since before the account was read), or the write intent that
 	// follows, is on disk before the directory is touched, and this event
@@ -82,7 +82,7 @@ func (s *Service) autoApprove(ctx context.Context, r *Request, by string, acct i
 	}
 	// The account was read a few milliseconds ago by validate: that read is
 	// the check at the moment of action, no need to read it twice.
-	return s.execute(ctx, r.ID, r, &acct, submitted)
+	return s.runClaimed(ctx, o, r, &acct, submitted)
 }
 
 // Approve is a click on Approve. Authority is checked here, at click time,

@@ -31,6 +31,13 @@ func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *
 	if err != nil {
 		return r, err
 	}
+	return s.runClaimed(ctx, o, r, fresh, submitted)
+}
+
+// runClaimed runs the reset this executor claimed (claim, or a request
+// created claimed: an automatic approval), trying again what did not get
+// an answer.
+func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, fresh *identity.Account, submitted func() error) (*Request, error) {
 	for try := 1; ; try++ {
 		// The attempt's start is the trail's record that the directory may
 		// change: it is flushed while the account is read again, and the
@@ -185,8 +192,9 @@ func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request
 func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account, flushed func() error) error {
 	var acct identity.Account
 	var err error
-	prepared := s.prepareSoon(ctx, o, r) // the store's answers, while the directory's come
-	if fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1 {
+	created := fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1
+	prepared := s.prepareSoon(ctx, o, r, created) // the store's answers, while the directory's come
+	if created {
 		acct = *fresh
 		if rf := guard(acct); rf != nil {
 			err = rf

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/unlockbot/unlockbot/bot/store"
@@ -30,14 +31,30 @@ type repo struct {
 	now   func() time.Time
 }
 
-func (r repo) create(ctx context.Context, req *Request) error {
-	return r.scheduled(ctx, req, func() (store.Record, error) {
+// create writes req's first version. alongside, when not nil, is what the
+// record must not be written before (the sealed password): it runs while
+// the deadline is written, and the record is created only if it succeeded.
+func (r repo) create(ctx context.Context, req *Request, alongside func() error) error {
+	before := func() error { return nil }
+	if alongside != nil {
+		done := make(chan error, 1)
+		go func() { done <- alongside() }()
+		before = sync.OnceValue(func() error { return <-done })
+	}
+	err := r.scheduled(ctx, req, func() (store.Record, error) {
+		if err := before(); err != nil {
+			return store.Record{}, err
+		}
 		b, err := r.seal(req, 1)
 		if err != nil {
 			return store.Record{}, err
 		}
 		return r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
 	})
+	if berr := before(); err == nil { // joined however the deadline went
+		err = berr
+	}
+	return err
 }
 
 func (r repo) load(ctx context.Context, id string) (*Request, error) {

@@ -252,6 +252,10 @@ type Request struct {
 	// (the ticket, the note) then needs no intent saved before it
 	// (onceKeyed); every later try asks.
 	firstTry bool
+	// armed names the step whose intent this copy's version already holds,
+	// saved by this worker with nothing run since (armWrite): once neither
+	// asks whether it happened nor saves it again.
+	armed string
 }
 
 // UnlockOnly reports whether the password is left alone.

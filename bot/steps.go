@@ -70,7 +70,9 @@ func (s *Service) once(ctx context.Context, r *Request, name string, intent *boo
 	if err := checkStop(ctx); err != nil {
 		return err
 	}
-	if *intent {
+	armed := r.armed == name
+	r.armed = ""
+	if *intent && !armed {
 		did, err := happened()
 		if err != nil {
 			return err
@@ -85,8 +87,10 @@ func (s *Service) once(ctx context.Context, r *Request, name string, intent *boo
 		}
 	}
 	*intent = true
-	if err := s.renew(ctx, r); err != nil {
-		return err
+	if !armed {
+		if err := s.renew(ctx, r); err != nil {
+			return err
+		}
 	}
 	if err := do(); err != nil {
 		return err

@@ -31,12 +31,14 @@ type prepared struct {
 // read refuses has then taken its place under the daily limit, as a try
 // refused later does: the count errs towards fewer resets, never more.
 // join waits for the answers and runs the step's test hook (on the
-// caller's goroutine, where a hook may stop the worker).
-func (s *Service) prepareSoon(ctx context.Context, o *Org, r *Request) (join func() (prepared, error)) {
+// caller's goroutine, where a hook may stop the worker). created says r is
+// the copy this call created a moment ago (an automatic approval), which
+// no replayed record can be: the replay is not asked about.
+func (s *Service) prepareSoon(ctx context.Context, o *Org, r *Request, created bool) (join func() (prepared, error)) {
 	var p prepared
 	var err error
 	done := make(chan struct{})
-	go func() { defer close(done); p, err = s.prepare(ctx, o, r) }()
+	go func() { defer close(done); p, err = s.prepare(ctx, o, r, created) }()
 	return func() (prepared, error) {
 		<-done
 		if err == nil && s.afterStep != nil {
@@ -46,12 +48,12 @@ func (s *Service) prepareSoon(ctx context.Context, o *Org, r *Request) (join fun
 	}
 }
 
-func (s *Service) prepare(ctx context.Context, o *Org, r *Request) (prepared, error) {
+func (s *Service) prepare(ctx context.Context, o *Org, r *Request, created bool) (prepared, error) {
 	var p prepared
 	if err := checkStop(ctx); err != nil {
 		return p, err
 	}
-	p.needPw, p.replayAsked = needsPassword(r), !writeDone(r) && !r.Steps.WriteIntent
+	p.needPw, p.replayAsked = needsPassword(r), !created && !writeDone(r) && !r.Steps.WriteIntent
 	done := make(chan struct{}, 2)
 	if p.needPw {
 		go func() { p.pw, p.pwErr = s.password(ctx, o, r); done <- struct{}{} }()

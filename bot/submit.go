@@ -95,13 +95,15 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 			return nil, err
 		}
 	}
-	acct, verr := s.validate(ctx, o, sub, req)
+	acct, verr := s.validate(ctx, o, sub, req, by != "")
 	if verr != nil {
+		s.unreserve(ctx, o, req)
 		s.refused(ctx, req, sub, typed, acct.ID, refusalWhy(verr), verr)
 		return nil, verr
 	}
 	if !breakGlass {
 		if why, err := s.reserveTechnician(ctx, req); err != nil {
+			s.unreserve(ctx, o, req)
 			s.refused(ctx, req, sub, typed, acct.ID, why, err)
 			return nil, err
 		}
@@ -109,8 +111,18 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	r, err := s.start(ctx, o, req, sub, acct, breakGlass, by, submitted)
 	if err != nil && r == nil {
 		_ = s.repo.st.Release(ctx, openKey(req.Requester), req.ID)
+		s.unreserve(ctx, o, req)
 	}
 	return r, err
+}
+
+// unreserve gives back the place under the account's daily limit that
+// validate took for a request that will not run (best effort: a place not
+// given back counts towards fewer resets, never more).
+func (s *Service) unreserve(ctx context.Context, o *Org, req *Request) {
+	if req.Steps.Reserved {
+		_ = s.repo.st.Release(ctx, limitKey(o, req.Account.Username), req.ID)
+	}
 }
 
 // start records a validated request and sends it on: to an approver, or
@@ -122,27 +134,35 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	if err := req.move(StateSubmitted, now); err != nil {
 		return nil, err
 	}
-	// An automatic approval is in the record from its first version: a
-	// save of its own would be one more round trip before the reset, and
-	// nothing reads the record between the two.
+	// An automatic approval, and the executor's claim of it, are in the
+	// record from its first version: a save of each would be a round trip
+	// more before the reset, and nothing can read the record before it
+	// exists.
 	if by != "" {
 		if err := req.move(StateApproved, now); err != nil {
 			return nil, err
 		}
 		req.ApprovedAt = now
-	}
-	if req.setsPassword() && !req.Generated {
-		// Sealed before the request exists, so no request ever points at a
-		// password that was not stored.
-		pw, err := s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o))
-		if err != nil {
-			return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+		if err := req.move(StateExecuting, now); err != nil {
+			return nil, err
 		}
-		req.sealed = pw
+		req.Attempts, req.LeaseUntil = 1, now.Add(s.lease)
+		armWrite(req, acct)
 	}
-	if err := s.repo.create(ctx, req); err != nil {
+	// Sealed before the request exists (while its deadline is written),
+	// so no request ever points at a password that was not stored.
+	var sealing func() error
+	var sealed identity.Secret
+	if req.setsPassword() && !req.Generated {
+		sealing = func() (err error) {
+			sealed, err = s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o))
+			return err
+		}
+	}
+	if err := s.repo.create(ctx, req, sealing); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
+	req.sealed = sealed
 	if submitted == nil {
 		if err := s.recordAfter(ctx, "request.submitted", audit.OK, req, sub.Requester.Key(), submittedDetail(req, sub)); err != nil {
 			return nil, err
@@ -156,7 +176,7 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 	case req.SelfService:
 		return s.startSelfService(ctx, o, req)
 	case by != "":
-		return s.autoApprove(ctx, req, by, acct, submitted)
+		return s.autoApprove(ctx, o, req, by, acct, submitted)
 	case o.Policy.RequireApproval && o.Policy.Verify.On():
 		r, err := s.askApproval(ctx, o, req)
 		if err == nil {
@@ -248,7 +268,10 @@ func refusalWhy(err error) string {
 
 // validate fills req.Account and answers per field. The account it returns
 // is whatever the directory resolved, also on a refusal (for the audit).
-func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request) (identity.Account, error) {
+// reserve, for a request that runs at once (an automatic approval), takes
+// its place under the account's daily limit where the limit is checked
+// (Steps.Reserved): the same round trip, and the reset asks no more.
+func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request, reserve bool) (identity.Account, error) {
 	name := strings.TrimSpace(sub.Account)
 	switch {
 	case req.Mode != ModeReset && req.Mode != ModeUnlock:
@@ -298,18 +321,26 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if err := s.checkTicket(ctx, o, req.TicketID); err != nil {
 		return acct, err
 	}
-	// The day's resets and the week's unlocks are two reads of the store
-	// that change nothing: asked at once, one round trip.
+	// The day's resets and the week's unlocks are two questions to the
+	// store that none depends on: asked at once, one round trip.
 	var facts Facts
 	var factsErr error
 	read := make(chan struct{})
 	go func() { defer close(read); facts, factsErr = s.facts(ctx, o, acct) }()
-	n, err := s.resetsToday(ctx, o, req.Account.Username)
+	var n int
+	ok := true
+	if reserve {
+		ok, n, err = s.repo.st.Reserve(ctx, limitKey(o, req.Account.Username), req.ID, s.now(), day, o.Policy.MaxResetsPerAccountPerDay)
+		req.Steps.Reserved = ok && err == nil
+	} else {
+		n, err = s.resetsToday(ctx, o, req.Account.Username)
+		ok = n < o.Policy.MaxResetsPerAccountPerDay
+	}
 	<-read
 	if err != nil {
 		return acct, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
-	if n >= o.Policy.MaxResetsPerAccountPerDay {
+	if !ok {
 		return acct, invalid(FieldAccount, "%s was unlocked or reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
 	}
 	if factsErr != nil {
