@@ -13,37 +13,72 @@ import (
 func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 	if err := r.move(StateDone, s.now()); err == nil {
 		r.DoneAt = s.now()
-		// The same save takes the confirmations' lease (notifyDone's).
-		r.Steps.NotifyUntil = s.now().Add(notifyLease)
+		// The same save takes the confirmations' lease (notifyDone's), or,
+		// with nobody to tell, records them as delivered: one save, not two.
+		quiet := s.nobodyToTell(o, r)
+		if quiet {
+			r.Steps.ThreadSent, r.Steps.PrivateSent, r.Steps.Notified = true, true, true
+			r.Steps.NotifyTries++
+		} else {
+			r.Steps.NotifyUntil = s.now().Add(notifyLease)
+		}
+		if quiet {
+			// Nothing to send: the typed password goes beside the save's
+			// own clean-ups, once the save is in (a takeover after a save
+			// that failed still needs it).
+			if err := s.repo.saveThen(ctx, r, s.dropTyped(ctx, r)); err != nil {
+				s.reqLog(r).Error().Err(err).Msg("could not record done")
+				return
+			}
+			s.afterDone(ctx, r, false)
+			_ = s.recordAfter(ctx, "request.delivered", audit.OK, r, "system", map[string]string{"thread": "none", "requester": "none"})
+			return
+		}
 		if err := s.repo.save(ctx, r); err != nil {
 			s.reqLog(r).Error().Err(err).Msg("could not record done")
 			return
 		}
-		dropped := s.afterDone(ctx, r)
+		dropped := s.afterDone(ctx, r, true)
 		s.sendDone(ctx, o, r)
 		dropped()
 		return
 	}
-	dropped := s.afterDone(ctx, r)
+	dropped := s.afterDone(ctx, r, true)
 	s.notifyDone(ctx, o, r)
 	dropped()
 }
 
-// afterDone lets go of a typed password and logs the outcome. The
-// password is dropped while the confirmations go out (no card carries a
-// typed password); dropped waits for it.
-func (s *Service) afterDone(ctx context.Context, r *Request) (dropped func()) {
+// nobodyToTell reports whether a finished request has no confirmation to
+// send: no chat for its platform (a terminal's break glass), so no thread
+// and no requester message, and no owner notice owed.
+func (s *Service) nobodyToTell(o *Org, r *Request) bool {
+	return s.notifier(r) == nil && (!o.Policy.NotifyOwner.On() || r.Steps.OwnerNotified)
+}
+
+// afterDone lets go of a typed password and logs the outcome. With drop,
+// the password is dropped while the confirmations go out (no card carries
+// a typed password); dropped waits for it.
+func (s *Service) afterDone(ctx context.Context, r *Request, drop bool) (dropped func()) {
 	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
 	r.sealed = identity.Secret{} // the copy in hand lets go of it too
-	if r.Generated {
+	fn := s.dropTyped(ctx, r)
+	if !drop || fn == nil {
 		return func() {}
 	}
-	id, done := r.ID, make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = s.repo.dropPassword(ctx, id) // typed passwords are not kept a moment longer
-	}()
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
 	return func() { <-done }
+}
+
+// dropTyped deletes a typed password (typed passwords are not kept a
+// moment longer than the reset needs them); nil for a generated one,
+// which the requester may still reveal.
+func (s *Service) dropTyped(ctx context.Context, r *Request) func() {
+	if r.Generated {
+		return nil
+	}
+	id := r.ID
+	return func() { _ = s.repo.dropPassword(ctx, id) }
 }
 
 // fail records a failed attempt. Refusals are final; other failures offer a

@@ -100,20 +100,39 @@ func (r repo) open(id string, rec store.Record) (*Request, error) {
 // won: reload and decide again. A request that has ended gives back its
 // place among its technician's open requests.
 func (r repo) save(ctx context.Context, req *Request) error {
+	return r.saveThen(ctx, req, nil)
+}
+
+// saveThen is save with then, when not nil, run once the save is in,
+// beside the save's own clean-ups (the deadline's removal, the place
+// given back).
+func (r repo) saveThen(ctx context.Context, req *Request, then func()) error {
 	was := req.stored
-	err := r.scheduled(ctx, req, func() (store.Record, error) {
+	var release func()
+	if req.ended() && !(was.Final() || was == StateFailed) {
+		// Once, as it ends (its later saves find it given back). Best
+		// effort: a place not given back ages out of the window.
+		release = func() { _ = r.st.Release(ctx, openKey(req.Requester), req.ID) }
+	}
+	after := then
+	if then != nil && release != nil {
+		give := release
+		after = func() {
+			var wg sync.WaitGroup
+			wg.Go(then)
+			give()
+			wg.Wait()
+		}
+	} else if release != nil {
+		after = release
+	}
+	return r.scheduledThen(ctx, req, func() (store.Record, error) {
 		b, err := r.seal(req, req.version+1)
 		if err != nil {
 			return store.Record{}, err
 		}
 		return r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
-	})
-	if err == nil && req.ended() && !(was.Final() || was == StateFailed) {
-		// Once, as it ends (its later saves find it given back). Best
-		// effort: a place not given back ages out of the window.
-		_ = r.st.Release(ctx, openKey(req.Requester), req.ID)
-	}
-	return err
+	}, after)
 }
 
 // seal marshals req for storage at version.
@@ -146,12 +165,32 @@ func (r repo) seal(req *Request, version int64) ([]byte, error) {
 // always has a deadline at or after the one scheduled. Any other save (a
 // new state, or a request that had no deadline and has one again)
 // schedules as before.
+//
+// A worker's own reset closing as done (from its executing or done version,
+// whose deadline it knows, Due) is not set due first: nothing reopens a
+// finished reset, so the deadline it knows is taken out once written, one
+// round trip less on every reset. If that deadline is not there any more
+// (a sweeper moved it, woken early by a kept deadline; the first sweep's
+// backfill set it again), it is then set due now and taken out at that,
+// as the other closing saves do before they write: with nothing able to
+// reopen the request, nobody else's deadline can be lost by doing it
+// after.
 func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.Record, error)) error {
+	return r.scheduledThen(ctx, req, write, nil)
+}
+
+// scheduledThen is scheduled with then, when not nil, run once written,
+// beside the deadline's removal (best-effort clean-ups, each a round trip).
+func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (store.Record, error), then func()) error {
 	at, open := nextDeadline(req, r.lease)
-	if !open {
+	closing := !open && closesOwn(req)
+	switch {
+	case closing:
+		at = req.Due
+	case !open:
 		at = r.now()
 	}
-	if !open || !keepsDeadline(req, at) {
+	if !closing && (!open || !keepsDeadline(req, at)) {
 		var err error
 		if at, err = r.st.Schedule(ctx, dueSet, req.ID, at); err != nil {
 			return fmt.Errorf("schedule request %s: %w", req.ID, err)
@@ -165,11 +204,30 @@ func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.R
 	req.version, req.stored, req.storedAt = rec.Version, req.State, time.Time{}
 	if open {
 		req.storedAt = at // kept or not, this version's own deadline
+		if then != nil {
+			then()
+		}
 		return nil
 	}
 	// Best effort: a deadline left behind is dropped by the next sweep.
-	_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)
+	var wg sync.WaitGroup
+	if then != nil {
+		wg.Go(then)
+	}
+	if gone, err := r.st.Unschedule(ctx, dueSet, req.ID, at); closing && err == nil && !gone {
+		if at, err = r.st.Schedule(ctx, dueSet, req.ID, r.now()); err == nil {
+			_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)
+		}
+	}
+	wg.Wait()
 	return nil
+}
+
+// closesOwn reports whether req, about to close, is a finished reset
+// saved from a version of its own run (executing or done) whose deadline
+// this copy knows (see scheduled).
+func closesOwn(req *Request) bool {
+	return req.State == StateDone && (req.stored == StateExecuting || req.stored == StateDone) && !req.Due.IsZero()
 }
 
 // keepsDeadline reports whether a save of req with deadline at may leave
