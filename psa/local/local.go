@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/unlockbot/unlockbot/psa"
@@ -27,7 +29,22 @@ type Tickets struct {
 	ns   string
 	seal SealFunc
 	now  func() time.Time
+	// written holds the tickets this client last wrote, with the version
+	// written, so the next change (a reset's note, then its resolution)
+	// swaps against it without reading the ticket first; another writer
+	// since makes the swap conflict, and the ticket is read as before.
+	mu      sync.Mutex
+	written map[string]versioned
 }
+
+// versioned is a ticket record as stored at a version.
+type versioned struct {
+	rec     record
+	version int64
+}
+
+// maxWritten bounds Tickets.written: the tickets of the resets in flight.
+const maxWritten = 256
 
 // New returns local tickets for one org, kept in st (the bot's state store
 // through store.Values, or any Store).
@@ -153,7 +170,30 @@ func (t *Tickets) Create(ctx context.Context, nt psa.NewTicket) (psa.Ticket, err
 	if err := t.st.Create(ctx, t.key(id), b, ttl); err != nil {
 		return psa.Ticket{}, err
 	}
+	t.wrote(id, rec, 1)
 	return rec.Ticket, nil
+}
+
+// wrote keeps rec as written at version (nil rec: forget it).
+func (t *Tickets) wrote(id string, rec record, version int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.written == nil || len(t.written) >= maxWritten {
+		t.written = map[string]versioned{}
+	}
+	t.written[id] = versioned{rec: rec, version: version}
+}
+
+// lastWritten returns a copy of the ticket as this client last wrote it.
+func (t *Tickets) lastWritten(id string) (record, int64, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.written[id]
+	if ok {
+		delete(t.written, id) // used once: a conflict or a change replaces it
+		v.rec.Notes = slices.Clone(v.rec.Notes)
+	}
+	return v.rec, v.version, ok
 }
 
 func (t *Tickets) idemKey(key string) string { return "psa:" + t.ns + ":idem:" + key }
@@ -259,12 +299,21 @@ func (t *Tickets) Resolve(ctx context.Context, id, comment string) error {
 
 var errSkip = errors.New("nothing to change")
 
+// update changes ticket id with fn: first against the version this client
+// last wrote, if it has one, then against the ticket as read, until no
+// other writer came between. A store's compare-and-swap moves the version
+// by one (both of ours do); one that moves it otherwise costs a conflict
+// and a read, never a lost change.
 func (t *Tickets) update(ctx context.Context, id string, fn func(*record) error) error {
+	rec, v, known := t.lastWritten(id)
 	for {
-		rec, v, err := t.load(ctx, id)
-		if err != nil {
-			return err
+		if !known {
+			var err error
+			if rec, v, err = t.load(ctx, id); err != nil {
+				return err
+			}
 		}
+		known = false
 		if err := fn(&rec); errors.Is(err, errSkip) {
 			return nil
 		} else if err != nil {
@@ -272,7 +321,11 @@ func (t *Tickets) update(ctx context.Context, id string, fn func(*record) error)
 		}
 		rec.Updated = t.now()
 		b, _ := json.Marshal(rec)
-		if err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl); !isConflict(err) {
+		err := t.st.CompareAndSwap(ctx, t.key(id), v, b, ttl)
+		if err == nil {
+			t.wrote(id, rec, v+1)
+		}
+		if !isConflict(err) {
 			return err
 		}
 	}
