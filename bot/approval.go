@@ -88,13 +88,18 @@ func (s *Service) autoApprove(ctx context.Context, o *Org, r *Request, by string
 // Approve is a click on Approve. Authority is checked here, at click time,
 // against the current config, whatever buttons the approver was shown. It
 // runs the reset before returning; adapters call it after acknowledging.
+//
+// The approval's save is also this executor's claim (one round trip, and
+// no other click or replica can come between), and its record goes to
+// disk while the account is read again: the write waits for it, and an
+// approval the trail did not take is withdrawn, never acted on (runClaimed).
 func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Request, error) {
-	r, err := s.decide(ctx, id, approver, StateApproved, "")
+	r, o, recorded, err := s.decided(ctx, id, approver, StateApproved, "")
 	if err != nil {
 		return r, err
 	}
 	s.updateCard(ctx, r)
-	return s.execute(ctx, r.ID, r, nil, nil)
+	return s.runClaimed(ctx, o, r, nil, recorded)
 }
 
 // Deny is a click on Deny, with an optional reason.
@@ -149,6 +154,16 @@ func (s *Service) CanDecide(ctx context.Context, id string, who Actor) error {
 // decide moves pending_approval → to with compare-and-swap: of two clicks,
 // on one replica or two, exactly one wins; the other is told what happened.
 func (s *Service) decide(ctx context.Context, id string, who Actor, to State, reason string) (*Request, error) {
+	r, _, _, err := s.decided(ctx, id, who, to, reason)
+	return r, err
+}
+
+// decided is decide, which for an approval also claims the request for
+// this executor in the same save and returns, in recorded, the wait for
+// the approval's record to be on disk (its flush runs meanwhile): the
+// directory must not change before it returns nil, and an error from it
+// is an *unrecordedApproval.
+func (s *Service) decided(ctx context.Context, id string, who Actor, to State, reason string) (*Request, *Org, func() error, error) {
 	const op = "bot.decide"
 	var o *Org
 	r, err := s.update(ctx, op, id, func(r *Request) (err error) {
@@ -178,45 +193,72 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 		r.Steps.DenyPending = to == StateDenied
 		if to == StateApproved {
 			r.ApprovedAt = s.now()
+			// Claimed in the same save (claim's approved → executing).
+			if err := r.move(StateExecuting, s.now()); err != nil {
+				return err
+			}
+			r.Attempts++
+			r.LeaseUntil = s.now().Add(s.lease)
+			r.Failure, r.Retryable = "", false
 		}
 		return nil
 	})
 	if err != nil {
-		return r, err
+		return r, o, nil, err
 	}
 	typ := "request.approved"
 	if to == StateDenied {
 		typ = "request.denied"
 	}
-	// An approval is durable before anything acts on it; a denial only
-	// reports.
-	rec := s.recordAfter
-	if to == StateApproved {
-		rec = s.record
-	}
 	// wait_ms is how long the request waited for a person: the approval
 	// wait metric is read from the trail, the same on every replica.
 	wait := strconv.FormatInt(s.now().Sub(r.CreatedAt).Milliseconds(), 10)
-	// A typed password is kept over the approval's window while the
-	// approval goes to disk: keeping it acts on nothing, and an approval
-	// the trail refuses drops it anyway (unapprove).
+	detail := map[string]string{"reason": reason, "wait_ms": wait}
+	if to != StateApproved {
+		// A denial only reports.
+		if err := s.recordAfter(ctx, typ, audit.OK, r, who.Key(), detail); err != nil {
+			return r, o, nil, err
+		}
+		s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
+		return r, o, nil, nil
+	}
+	// An approval is durable before anything acts on it: its flush runs
+	// while the account is read again. A typed password is kept over the
+	// approval's window meanwhile: keeping it acts on nothing, and an
+	// approval the trail refuses drops it anyway (unapprove).
 	kept := func() {}
-	if to == StateApproved && r.setsPassword() && !r.Generated {
+	if r.setsPassword() && !r.Generated {
 		done := make(chan struct{})
 		go func() { defer close(done); s.keepPassword(ctx, o, r) }()
 		kept = func() { <-done }
 	}
-	err = rec(ctx, typ, audit.OK, r, who.Key(), map[string]string{"reason": reason, "wait_ms": wait})
-	kept()
+	_, syncs := s.audit.(audit.Syncer)
+	flushed, err := s.recordSoon(ctx, typ, audit.OK, r, who.Key(), detail)
 	if err != nil {
-		if to == StateApproved {
-			s.unapprove(ctx, r)
-		}
-		return r, err
+		kept()
+		s.unapprove(ctx, r)
+		return r, o, nil, err
 	}
 	s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
-	return r, nil
+	if !syncs {
+		kept() // written at once: the attempt's start is written so too (runClaimed)
+		return r, o, nil, nil
+	}
+	return r, o, func() error {
+		kept()
+		if err := flushed(); err != nil {
+			return &unrecordedApproval{err: err}
+		}
+		return nil
+	}, nil
 }
+
+// unrecordedApproval is an approval whose record did not reach the disk:
+// runClaimed withdraws it (unapprove) instead of trying again.
+type unrecordedApproval struct{ err error }
+
+func (e *unrecordedApproval) Error() string { return e.err.Error() }
+func (e *unrecordedApproval) Unwrap() error { return e.err }
 
 // unapprove ends an approval whose audit record could not be written: an
 // approval that is not in the trail must not be acted on, not even by the

@@ -63,6 +63,10 @@ func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, fresh *ide
 		if errors.Is(err, ErrStopped) {
 			return s.handBack(ctx, r, err)
 		}
+		if ua := (*unrecordedApproval)(nil); errors.As(err, &ua) {
+			s.unapprove(ctx, r) // not in the trail: not acted on, now or later
+			return r, err
+		}
 		// A directory or store that did not answer (a storm's load, a
 		// failover) is tried again from the last recorded step, so a
 		// reset does not wait for a person to press Retry.
