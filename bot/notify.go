@@ -65,19 +65,27 @@ func (s *Service) notifyDone(ctx context.Context, o *Org, r *Request) {
 // that had nowhere to go ("none": no thread, no chat for a terminal's
 // request) has nothing a crash could send twice and rides with the next
 // save.
+//
+// The last message to go out is recorded by the save that follows at once
+// (the owner notice's start, or the one that ends the confirmations): a
+// crash between it and that save sends it again, as for any other
+// message.
 func (s *Service) sendDone(ctx context.Context, o *Org, r *Request) {
 	s.updateCard(ctx, r)
 	thread, private := "sent", "sent"
 	var mu sync.Mutex // one save of r at a time
 	lost := false     // another worker has the request
+	pending := btoi(!r.Steps.ThreadSent) + btoi(!r.Steps.PrivateSent)
 	took := func(sent *bool, outcome string) {
+		mu.Lock()
+		defer mu.Unlock()
+		pending--
 		if outcome == "failed" {
 			return
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		*sent = true
-		if outcome == "sent" && !lost && s.repo.save(ctx, r) != nil {
+		last := pending == 0
+		if outcome == "sent" && !lost && !last && s.repo.save(ctx, r) != nil {
 			lost = true
 		}
 	}
@@ -109,7 +117,9 @@ func (s *Service) sendDone(ctx context.Context, o *Org, r *Request) {
 		return
 	}
 	r.Steps.Notified = true
-	_ = s.repo.save(ctx, r)
+	if s.repo.save(ctx, r) != nil {
+		return // another worker has the request (or the store failed): it is not ours to record
+	}
 	outcome := audit.OK
 	if missing {
 		outcome = audit.Failed

@@ -14,12 +14,16 @@ import (
 
 // fakeMailer records every mail; fail makes Send refuse.
 type fakeMailer struct {
-	mu   sync.Mutex
-	sent []Mail
-	fail error
+	mu     sync.Mutex
+	sent   []Mail
+	fail   error
+	onSend func() // called as a mail goes out
 }
 
 func (m *fakeMailer) Send(_ context.Context, x Mail) error {
+	if m.onSend != nil {
+		m.onSend()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {

@@ -1,0 +1,71 @@
+package bot
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+)
+
+// requestSwaps counts the swaps of request records once armed.
+type requestSwaps struct {
+	store.Store
+	armed atomic.Bool
+	n     atomic.Int32
+}
+
+func (s *requestSwaps) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
+	if s.armed.Load() && len(key) > 4 && key[:4] == "req:" {
+		s.n.Add(1)
+	}
+	return s.Store.CompareAndSwap(ctx, key, version, value, ttl)
+}
+
+// TestTheLastConfirmationIsRecordedByTheClosingSave: after the done save,
+// the first confirmation out is recorded at once and the second by the
+// save that ends the confirmations, which follows it: two saves, not three.
+func TestTheLastConfirmationIsRecordedByTheClosingSave(t *testing.T) {
+	h := newHarness(t, nil)
+	st := &requestSwaps{Store: h.st}
+	svc := h.replica(st)
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.afterStep = func(step string) error {
+		if step == "audit" {
+			st.armed.Store(true)
+		}
+		return nil
+	}
+	got, err := svc.Approve(context.Background(), r.ID, approver)
+	if err != nil || got.State != StateDone {
+		t.Fatalf("approve: %v", err)
+	}
+	stored := h.request(r.ID)
+	if !stored.Steps.Notified || !stored.Steps.ThreadSent || !stored.Steps.PrivateSent || auditCount(h, "request.delivered") != 1 {
+		t.Fatalf("stored steps %+v", stored.Steps)
+	}
+	if n := st.n.Load(); n != 3 {
+		t.Fatalf("%d request saves from the done save on; want 3 (done, the first confirmation, the closing save)", n)
+	}
+}
+
+// TestConfirmationsBeforeAnOwnerNoticeAreRecordedFirst: an owner notice
+// sent after the confirmations can take long; the save that starts it
+// records the last confirmation, so a crash during it sends neither again.
+func TestConfirmationsBeforeAnOwnerNoticeAreRecordedFirst(t *testing.T) {
+	h, m := ownerHarness(t, OwnerNotice{Email: true})
+	var during *Request
+	m.onSend = func() { during = h.request(h.lastID) }
+	r := h.mustSubmit("alice", "")
+	h.lastID = r.ID
+	if got, err := h.svc.Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
+		t.Fatalf("approve: %v", err)
+	}
+	if during == nil || !during.Steps.ThreadSent || !during.Steps.PrivateSent {
+		t.Fatalf("stored while the owner was told: %+v", during)
+	}
+}
