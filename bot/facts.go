@@ -23,11 +23,17 @@ func (s *Service) facts(ctx context.Context, o *Org, acct identity.Account) (Fac
 	if err != nil {
 		return Facts{}, errorf("bot.facts", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}
+	return accountFacts(acct, n), nil
+}
+
+// accountFacts is what the approver sees of acct, with the unlocks this
+// week the store counted.
+func accountFacts(acct identity.Account, unlocksThisWeek int) Facts {
 	return Facts{
 		LockedAt: acct.Lock.LockedAt, BadCount: acct.Lock.BadCount, LastBadAt: acct.Lock.LastBadAt,
 		PasswordLastSet: acct.PasswordLastSet, PasswordExpires: acct.PasswordExpires, LastLogon: acct.LastLogon,
-		UnlocksThisWeek: n, LockoutHidden: acct.LockoutHidden, Synced: acct.Synced,
-	}, nil
+		UnlocksThisWeek: unlocksThisWeek, LockoutHidden: acct.LockoutHidden, Synced: acct.Synced,
+	}
 }
 
 func (s *Service) unlocksThisWeek(ctx context.Context, o *Org, username string) (int, error) {

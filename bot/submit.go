@@ -270,8 +270,10 @@ func refusalWhy(err error) string {
 // is whatever the directory resolved, also on a refusal (for the audit).
 // reserve, for a request that runs at once (an automatic approval), takes
 // its place under the account's daily limit where the limit is checked
-// (Steps.Reserved): the same round trip, and the reset asks no more.
-func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request, reserve bool) (identity.Account, error) {
+// (Steps.Reserved): the same round trip, and the reset asks no more. The
+// store is asked while the directory looks the account up
+// (askAccountSoon); a refusal gives back any place taken.
+func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Request, reserve bool) (_ identity.Account, verr error) {
 	name := strings.TrimSpace(sub.Account)
 	switch {
 	case req.Mode != ModeReset && req.Mode != ModeUnlock:
@@ -285,6 +287,14 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	case len(req.Reason) > maxReasonLen:
 		return identity.Account{}, invalid(FieldReason, "Keep the reason under %d characters.", maxReasonLen)
 	}
+	early := s.askAccountSoon(ctx, o, req, name, reserve)
+	var reads accountReads
+	defer func() {
+		if verr != nil {
+			s.giveBack(ctx, o, req, early())
+			s.giveBack(ctx, o, req, reads)
+		}
+	}()
 	acct, err := o.Directory.Lookup(ctx, name)
 	switch {
 	case errors.Is(err, identity.ErrNotFound):
@@ -321,32 +331,18 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	if err := s.checkTicket(ctx, o, req.TicketID); err != nil {
 		return acct, err
 	}
-	// The day's resets and the week's unlocks are two questions to the
-	// store that none depends on: asked at once, one round trip.
-	var facts Facts
-	var factsErr error
-	read := make(chan struct{})
-	go func() { defer close(read); facts, factsErr = s.facts(ctx, o, acct) }()
-	var n int
-	ok := true
-	if reserve {
-		ok, n, err = s.repo.st.Reserve(ctx, limitKey(o, req.Account.Username), req.ID, s.now(), day, o.Policy.MaxResetsPerAccountPerDay)
-		req.Steps.Reserved = ok && err == nil
-	} else {
-		n, err = s.resetsToday(ctx, o, req.Account.Username)
-		ok = n < o.Policy.MaxResetsPerAccountPerDay
+	reads = s.forAccount(ctx, o, req, early(), acct, reserve)
+	if reads.err != nil {
+		return acct, errorf("bot.Submit", KindUnavailable, reads.err, "The state store is not answering. Try again in a minute.")
 	}
-	<-read
-	if err != nil {
-		return acct, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
+	if !reads.ok {
+		return acct, invalid(FieldAccount, "%s was unlocked or reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, reads.n, o.Name)
 	}
-	if !ok {
-		return acct, invalid(FieldAccount, "%s was unlocked or reset %d times in the last 24 hours, the limit for %s. Escalate to the organization's IT contact.", req.Account.Username, n, o.Name)
+	if reads.weekErr != nil {
+		return acct, errorf("bot.facts", KindUnavailable, reads.weekErr, "The state store is not answering. Try again in a minute.")
 	}
-	if factsErr != nil {
-		return acct, factsErr
-	}
-	req.Account.Facts = facts
+	req.Steps.Reserved = reads.reserved
+	req.Account.Facts = accountFacts(acct, reads.week)
 	return acct, nil
 }
 
