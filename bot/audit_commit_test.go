@@ -170,3 +170,28 @@ func flushOutcome(t *testing.T, h *harness, before memory.Counts, fails bool, er
 		t.Fatalf("after the flush: err %v, counts %+v, locked %v", err, h.dir.Counts(), u.Lock.Locked)
 	}
 }
+
+// TestAnUnrecordedApprovalOutranksAnOutage: an approval whose flush failed
+// while the directory did not answer the read-back of the account ends
+// withdrawn for good, not as an outage to retry.
+func TestAnUnrecordedApprovalOutranksAnOutage(t *testing.T) {
+	h := newHarness(t, nil)
+	g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
+	svc := h.serviceOn(h.st, g)
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.dir.FailNext("Lookup", identity.E("test", identity.KindUnavailable, "The directory did not answer.", nil))
+	done := make(chan error, 1)
+	go func() { _, err := svc.Approve(context.Background(), r.ID, approver); done <- err }()
+	<-g.reached
+	g.release <- errors.New("disk gone")
+	if err := <-done; err == nil {
+		t.Fatal("approved without its record on disk")
+	}
+	got := h.request(r.ID)
+	if got.State != StateFailed || got.Retryable || !strings.Contains(got.Failure, "approval was not acted on") || h.dir.Calls.SetPassword != 0 {
+		t.Fatalf("%s, retryable %t, %q, %d writes; want the approval withdrawn", got.State, got.Retryable, got.Failure, h.dir.Calls.SetPassword)
+	}
+}

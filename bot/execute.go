@@ -53,7 +53,12 @@ func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, fresh *ide
 		r.firstTry = try == 1 && r.Attempts == 1
 		if err == nil {
 			err = s.run(ctx, o, r, fresh, flushed)
-			if ferr := flushed(); err == nil { // joined before anything else is told
+		}
+		if flushed != nil {
+			// Joined before anything else is told; an approval the disk
+			// did not take outranks whatever else stopped the try.
+			ua := (*unrecordedApproval)(nil)
+			if ferr := flushed(); ferr != nil && (err == nil || errors.As(ferr, &ua)) {
 				err = ferr
 			}
 		}
