@@ -195,3 +195,28 @@ func TestAnUnrecordedApprovalOutranksAnOutage(t *testing.T) {
 		t.Fatalf("%s, retryable %t, %q, %d writes; want the approval withdrawn", got.State, got.Retryable, got.Failure, h.dir.Calls.SetPassword)
 	}
 }
+
+// TestATryThatWritesNothingStillWaitsForItsStart: a retried unlock of an
+// account whose lockout ran out meanwhile writes nothing, but its start
+// was appended and flushed: a flush that fails ends the try failed, not
+// done (the trail would not hold the attempt).
+func TestATryThatWritesNothingStillWaitsForItsStart(t *testing.T) {
+	h := newHarness(t, nil)
+	svc, ctx := h.svc, context.Background()
+	r, err := svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Account: "alice", Mode: ModeUnlock, Reason: "Verified by call-back to HR number"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.dir.FailNext("Lookup", identity.E("test", identity.KindUnavailable, "The directory did not answer.", nil))
+	if got, err := svc.Approve(ctx, r.ID, approver); err == nil || !got.Retryable {
+		t.Fatalf("approve with the directory down: %v", err)
+	}
+	u, _ := h.dir.User("alice")
+	u.Lock = identity.LockState{}
+	h.dir.Put(u) // the lockout ran out on its own
+	h.failAudit = "sync"
+	got, err := svc.Retry(ctx, r.ID, tech)
+	if err == nil || got.State == StateDone || h.dir.Calls.Unlock != 0 {
+		t.Fatalf("retry with the trail's flush failing: %v, %s, %d unlocks", err, got.State, h.dir.Calls.Unlock)
+	}
+}
