@@ -30,7 +30,7 @@ func TestABreakGlassWithNobodyToTellEndsInOneSave(t *testing.T) {
 			t.Fatalf("the typed password is still kept after the reset: %v", err)
 		}
 		stored := h.request(r.ID)
-		if stored.version != 2 || !stored.Steps.Notified || !stored.Steps.ThreadSent || !stored.Steps.PrivateSent {
+		if stored.version != 2 || !stored.Steps.Notified || !stored.Steps.ThreadSent || !stored.Steps.PrivateSent || stored.Steps.NotifyTries != 1 {
 			t.Fatalf("stored version %d, steps %+v; want the done save, delivered, as version 2", stored.version, stored.Steps)
 		}
 		if n := counted.n.Load(); n != 1 {

@@ -9,11 +9,20 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store"
 )
 
-// requestSwaps counts the swaps of request records once armed.
+// requestSwaps counts the swaps of request records, and the deadlines
+// written, once armed.
 type requestSwaps struct {
 	store.Store
-	armed atomic.Bool
-	n     atomic.Int32
+	armed     atomic.Bool
+	n         atomic.Int32
+	schedules atomic.Int32
+}
+
+func (s *requestSwaps) Schedule(ctx context.Context, set, member string, at time.Time) (time.Time, error) {
+	if s.armed.Load() {
+		s.schedules.Add(1)
+	}
+	return s.Store.Schedule(ctx, set, member, at)
 }
 
 func (s *requestSwaps) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
@@ -51,6 +60,10 @@ func TestTheLastConfirmationIsRecordedByTheClosingSave(t *testing.T) {
 	if n := st.n.Load(); n != 3 {
 		t.Fatalf("%d request saves from the done save on; want 3 (done, the first confirmation, the closing save)", n)
 	}
+	if n := st.schedules.Load(); n != 0 {
+		t.Fatalf("%d deadlines written from the done save on; want none (the closing save takes out the one it knows)", n)
+	}
+	h.mustNotBeScheduled(r.ID, "done and told")
 }
 
 // TestConfirmationsBeforeAnOwnerNoticeAreRecordedFirst: an owner notice

@@ -51,9 +51,7 @@ func (r repo) create(ctx context.Context, req *Request, alongside func() error) 
 		}
 		return r.st.Create(ctx, requestKey(req.ID), b, requestTTL)
 	})
-	if berr := before(); err == nil { // joined however the deadline went
-		err = berr
-	}
+	_ = before() // joined however the deadline went; its error, if any, stopped the create
 	return err
 }
 
