@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,5 +81,21 @@ func TestConfirmationsBeforeAnOwnerNoticeAreRecordedFirst(t *testing.T) {
 	}
 	if during == nil || !during.Steps.ThreadSent || !during.Steps.PrivateSent {
 		t.Fatalf("stored while the owner was told: %+v", during)
+	}
+}
+
+// TestADenialTheTrailRefusedIsNotReported: a denial saved but not in the
+// trail is answered with the audit's error, and nobody is told yet (the
+// sweeper tells it later, DenyPending).
+func TestADenialTheTrailRefusedIsNotReported(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.mustSubmit("alice", "")
+	h.failAudit = "request.denied"
+	before := h.chat.count("dm")
+	if _, err := h.svc.Deny(context.Background(), r.ID, approver, "not verified"); err == nil || !strings.Contains(SafeMessage(err), "audit trail") {
+		t.Fatalf("deny with the trail refusing it: %v", err)
+	}
+	if got := h.request(r.ID); got.State != StateDenied || !got.Steps.DenyPending || h.chat.count("dm") != before {
+		t.Fatalf("after the refused record: %s, deny pending %t, %d messages to the requester", got.State, got.Steps.DenyPending, h.chat.count("dm")-before)
 	}
 }
