@@ -80,8 +80,13 @@ func (s *Service) newTicket(o *Org, r *Request) psa.NewTicket {
 }
 
 // note adds the internal note; a worker taking over asks whether the
-// ticket already carries it (by this request's key) before adding it.
+// ticket already carries it (by this request's key) before adding it. On
+// a ticket this request made, a ticket system that can (psa.Finisher)
+// resolves it in the same change: a note found then means the resolution
+// is there too.
 func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secret) error {
+	finish, _ := o.Tickets.(psa.Finisher)
+	closing := finish != nil && r.Steps.TicketCreated && !r.Steps.TicketResolved
 	key := r.ID + ":note"
 	happened := func() (bool, error) {
 		has, err := o.Tickets.HasNote(ctx, r.Steps.TicketID, key)
@@ -98,15 +103,25 @@ func (s *Service) note(ctx context.Context, o *Org, r *Request, pw identity.Secr
 		if r.NoteToPSA && r.setsPassword() {
 			n.Password = pw
 		}
-		if err := o.Tickets.AddNote(ctx, r.Steps.TicketID, n); err != nil {
+		var err error
+		if closing {
+			err = finish.NoteAndResolve(ctx, r.Steps.TicketID, n, resolution(r))
+		} else {
+			err = o.Tickets.AddNote(ctx, r.Steps.TicketID, n)
+		}
+		if err != nil {
 			return psaFailed(errorf("bot.note", KindUnavailable, err, "The note could not be added to ticket %s: %s", r.Steps.TicketID, SafeMessage(err)))
 		}
 		return nil
 	}
 	record := func(recovered bool) error {
 		r.Steps.TicketNoted = true
-		return s.recordAfter(ctx, "ticket.noted", audit.OK, r, "system", recoveredDetail(recovered, map[string]string{
-			"ticket": r.Steps.TicketID, "internal": "true", "with_password": boolStr(r.NoteToPSA && r.setsPassword())}))
+		if err := s.recordAfter(ctx, "ticket.noted", audit.OK, r, "system", recoveredDetail(recovered, map[string]string{
+			"ticket": r.Steps.TicketID, "internal": "true", "with_password": boolStr(r.NoteToPSA && r.setsPassword())})); err != nil || !closing || recovered {
+			return err // a note found is left to the resolve step, which finds a resolved ticket as it is
+		}
+		r.Steps.TicketResolved = true
+		return s.recordAfter(ctx, "ticket.resolved", audit.OK, r, "system", map[string]string{"ticket": r.Steps.TicketID})
 	}
 	return s.onceKeyed(ctx, r, "note", &r.Steps.NoteIntent, r.Steps.TicketNoted, happened, do, record)
 }
@@ -115,11 +130,14 @@ func (s *Service) resolve(ctx context.Context, o *Org, r *Request) error {
 	if !r.Steps.TicketCreated {
 		return nil // an existing ticket stays as the technician left it
 	}
-	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, "Resolved by unlockbot: "+r.Outcome()+"."); err != nil {
+	if err := o.Tickets.Resolve(ctx, r.Steps.TicketID, resolution(r)); err != nil {
 		return psaFailed(errorf("bot.resolve", KindUnavailable, err, "Ticket %s could not be resolved: %s", r.Steps.TicketID, SafeMessage(err)))
 	}
 	return s.recordAfter(ctx, "ticket.resolved", audit.OK, r, "system", map[string]string{"ticket": r.Steps.TicketID})
 }
+
+// resolution is the comment a ticket this request made is resolved with.
+func resolution(r *Request) string { return "Resolved by unlockbot: " + r.Outcome() + "." }
 
 func recoveredDetail(recovered bool, d map[string]string) map[string]string {
 	if recovered {

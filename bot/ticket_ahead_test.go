@@ -2,9 +2,12 @@ package bot
 
 import (
 	"context"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -72,5 +75,44 @@ func TestAFirstTrySavesNothingBetweenTheWriteAndDone(t *testing.T) {
 	}
 	if versions["write"] == 0 || versions["audit"] != versions["write"] {
 		t.Fatalf("request versions at the write %d and at the completion %d: the ticket or the note saved on a first try", versions["write"], versions["audit"])
+	}
+}
+
+// ticketWrites counts the swaps of ticket records in the local ticket
+// system.
+type ticketWrites struct {
+	store.Store
+	n atomic.Int32
+}
+
+func (s *ticketWrites) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
+	if strings.HasPrefix(key, "psa:acme:ticket:") {
+		s.n.Add(1)
+	}
+	return s.Store.CompareAndSwap(ctx, key, version, value, ttl)
+}
+
+// TestATicketItMadeIsNotedAndResolvedInOneWrite: on the local tickets (a
+// psa.Finisher) the reset's note and the resolution of the ticket it made
+// are one change of the ticket; both are in the ticket and the trail.
+func TestATicketItMadeIsNotedAndResolvedInOneWrite(t *testing.T) {
+	h := newHarness(t, nil)
+	st := &ticketWrites{Store: h.st}
+	svc := h.replica(st)
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Approve(context.Background(), r.ID, approver)
+	if err != nil || got.State != StateDone || !got.Steps.TicketNoted || !got.Steps.TicketResolved {
+		t.Fatalf("approve: %v %+v", err, got.Steps)
+	}
+	tk, _ := h.tickets.Get(context.Background(), got.Steps.TicketID)
+	notes, _ := h.tickets.Notes(context.Background(), got.Steps.TicketID)
+	if !tk.Closed || len(notes) != 2 || st.n.Load() != 1 {
+		t.Fatalf("closed %t, %d notes, %d writes of the ticket after its create; want closed, the note and the resolution, one write", tk.Closed, len(notes), st.n.Load())
+	}
+	if auditCount(h, "ticket.noted") != 1 || auditCount(h, "ticket.resolved") != 1 {
+		t.Fatalf("trail:\n%s", h.audit.String())
 	}
 }

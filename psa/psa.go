@@ -66,6 +66,16 @@ type Tickets interface {
 	Health(ctx context.Context) error
 }
 
+// Finisher is a ticket system that adds a ticket's closing note and
+// resolves it in one change (the local tickets: one write of the ticket
+// record instead of two). The reset service uses it for a ticket it made
+// itself; a ticket system without it gets AddNote, then Resolve. Like
+// AddNote it keeps the note's idempotency key, so HasNote answers for
+// both: a note found means the ticket was resolved with it.
+type Finisher interface {
+	NoteAndResolve(ctx context.Context, ticketID string, n Note, comment string) error
+}
+
 var (
 	ErrNotFound = errors.New("ticket not found")
 	// ErrSecretInPublicNote guards the rule that a password only ever goes

@@ -10,10 +10,28 @@ import (
 
 // WrapTickets times every call to org's PSA. Unwrap returns the PSA
 // underneath, for code that needs the implementation itself.
+// A PSA that is a psa.Finisher stays one, timed as note_and_resolve.
 func (m *M) WrapTickets(org string, t psa.Tickets) psa.Tickets {
 	m.addOrg(org)
-	return &timedTickets{t: t, calls: calls(m.psaSeconds, m.psaErrors, org,
-		"list_open", "get", "create", "add_note", "resolve", "find_created", "has_note", "health", "ping")}
+	w := &timedTickets{t: t, calls: calls(m.psaSeconds, m.psaErrors, org,
+		"list_open", "get", "create", "add_note", "resolve", "find_created", "has_note", "health", "ping", "note_and_resolve")}
+	if f, ok := t.(psa.Finisher); ok {
+		return &timedFinisher{timedTickets: w, f: f}
+	}
+	return w
+}
+
+// timedFinisher is timedTickets for a PSA that is a psa.Finisher.
+type timedFinisher struct {
+	*timedTickets
+	f psa.Finisher
+}
+
+func (w *timedFinisher) NoteAndResolve(ctx context.Context, ticketID string, n psa.Note, comment string) error {
+	start := time.Now()
+	err := w.f.NoteAndResolve(ctx, ticketID, n, comment)
+	w.calls["note_and_resolve"].done(start, err, psaAnswer)
+	return err
 }
 
 type timedTickets struct {

@@ -157,3 +157,34 @@ func TestChangesTimed(t *testing.T) {
 		t.Errorf("%v change read errors, want 1", n)
 	}
 }
+
+// TestAFinisherStaysOneWhenTimed: the local tickets note and resolve a
+// ticket in one write (psa.Finisher); wrapped for the metrics they still
+// can, timed as note_and_resolve, and a PSA that cannot is not made to
+// look as if it could.
+func TestAFinisherStaysOneWhenTimed(t *testing.T) {
+	m, reg := newM(t)
+	lt := local.New(store.Values{Store: memstore.New()}, "acme", nil)
+	tk := m.WrapTickets("acme", lt)
+	f, ok := tk.(psa.Finisher)
+	if !ok {
+		t.Fatal("the timed local tickets are no psa.Finisher")
+	}
+	if _, ok := m.WrapTickets("acme", downPSA{lt}).(psa.Finisher); ok {
+		t.Fatal("a PSA that cannot note and resolve at once is made to look as if it could")
+	}
+	ctx := context.Background()
+	made, err := tk.Create(ctx, psa.NewTicket{CompanyID: "acme", Summary: "locked out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.NoteAndResolve(ctx, made.ID, psa.Note{Text: "done", Internal: true, IdempotencyKey: "k"}, "Resolved."); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := tk.Get(ctx, made.ID); !got.Closed {
+		t.Fatal("not resolved")
+	}
+	if got := sum(gather(t, reg), "unlockbot_psa_call_seconds", L{"org": "acme", "op": "note_and_resolve"}); got != 1 {
+		t.Fatalf("%v note_and_resolve calls timed, want 1", got)
+	}
+}

@@ -263,38 +263,63 @@ func (t *Tickets) AddNote(ctx context.Context, id string, n psa.Note) error {
 	if !n.Password.IsZero() && !n.Internal {
 		return psa.ErrSecretInPublicNote
 	}
-	return t.update(ctx, id, func(rec *record) error {
-		for _, old := range rec.Notes {
-			if n.IdempotencyKey != "" && old.Key == n.IdempotencyKey {
-				return errSkip
-			}
+	return t.update(ctx, id, func(rec *record) error { return t.noted(rec, id, n) })
+}
+
+// noted adds n to rec (the password sealed); errSkip if a note with its
+// idempotency key is there.
+func (t *Tickets) noted(rec *record, id string, n psa.Note) error {
+	for _, old := range rec.Notes {
+		if n.IdempotencyKey != "" && old.Key == n.IdempotencyKey {
+			return errSkip
 		}
-		note := Note{Text: n.Text, Internal: n.Internal, Key: n.IdempotencyKey, At: t.now()}
-		if !n.Password.IsZero() {
-			if t.seal == nil {
-				return errors.New("local.AddNote: no sealing key, refusing to store a password")
-			}
-			sealed, err := t.seal([]byte(n.Password.Reveal()), t.key(id))
-			if err != nil {
-				return err
-			}
-			note.SealedPassword = base64.StdEncoding.EncodeToString(sealed)
+	}
+	note := Note{Text: n.Text, Internal: n.Internal, Key: n.IdempotencyKey, At: t.now()}
+	if !n.Password.IsZero() {
+		if t.seal == nil {
+			return errors.New("local.AddNote: no sealing key, refusing to store a password")
 		}
-		rec.Notes = append(rec.Notes, note)
-		return nil
-	})
+		sealed, err := t.seal([]byte(n.Password.Reveal()), t.key(id))
+		if err != nil {
+			return err
+		}
+		note.SealedPassword = base64.StdEncoding.EncodeToString(sealed)
+	}
+	rec.Notes = append(rec.Notes, note)
+	return nil
 }
 
 // Resolve implements psa.Tickets.
 func (t *Tickets) Resolve(ctx context.Context, id, comment string) error {
+	return t.update(ctx, id, func(rec *record) error { return t.resolved(rec, comment) })
+}
+
+// NoteAndResolve implements psa.Finisher: the note and the resolution in
+// one write of the ticket (each skipped if already there).
+func (t *Tickets) NoteAndResolve(ctx context.Context, id string, n psa.Note, comment string) error {
+	if !n.Password.IsZero() && !n.Internal {
+		return psa.ErrSecretInPublicNote
+	}
 	return t.update(ctx, id, func(rec *record) error {
-		if rec.Closed {
-			return errSkip
+		noted := t.noted(rec, id, n)
+		if noted != nil && !errors.Is(noted, errSkip) {
+			return noted
 		}
-		rec.Closed, rec.Status = true, "Resolved"
-		rec.Notes = append(rec.Notes, Note{Text: comment, Internal: false, At: t.now()})
+		if resolved := t.resolved(rec, comment); resolved != nil && errors.Is(noted, errSkip) {
+			return resolved // both there already: nothing to write
+		}
 		return nil
 	})
+}
+
+// resolved closes rec with comment; errSkip if it is closed.
+func (t *Tickets) resolved(rec *record, comment string) error {
+	if rec.Closed {
+		return errSkip
+	}
+	rec.Closed, rec.Status = true, "Resolved"
+	rec.Notes = append(rec.Notes, Note{Text: comment, Internal: false, At: t.now()})
+	return nil
 }
 
 var errSkip = errors.New("nothing to change")
