@@ -32,42 +32,14 @@ import (
 // by the replica that took over) and the outcome; the password revealed
 // afterwards is the one in AD.
 func TestKilledReplicaWritesOnce(t *testing.T) {
-	lab := ldaptest.AD(t)
-	redisURL := storetest.RedisURL(t)
-	name, dn := newLabUser(t, lab)
-	lab.Lock(t, dn)
-	pwdBefore := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)
-	lockBefore := lab.MetaVersion(t, dn, ldaptest.AttLockoutTime)
-
-	bin := filepath.Join(t.TempDir(), "unlockbot-crashtest")
-	if out, err := exec.Command("go", "build", "-tags", "unlockbot_crashtest", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	fake := slacktest.New(t, e2eToken)
-	fake.SetGroup("SLEADS", uLead)
-	key := make([]byte, 32)
-	rand.Read(key)
-	shared := crashShared{lab: lab, redisURL: redisURL, prefix: "crash:" + rand.Text() + ":", bin: bin, fake: fake,
-		sealKey: base64.StdEncoding.EncodeToString(key)}
 	// Each holds right after a directory write it makes itself: the
 	// approval's job runs on whichever replica takes it from the shared
 	// queue, and a replica that takes over finds the write done and makes
 	// none.
-	all := []*replica{shared.start(t, "write"), shared.start(t, "write"), shared.start(t, "write")}
-	front := all[0] // the replica Slack's requests reach
-
-	if code, body := signedPost(t, front.url+"/slack/interactions", requestForm(name, "", "T1.crash")); code != 200 || !strings.Contains(body, "clear") {
-		t.Fatalf("submission: %d %s", code, body)
-	}
-	posts := fake.Calls("chat.postMessage")
-	if len(posts) != 1 {
-		t.Fatalf("%d approval posts", len(posts))
-	}
-	id := requestIDIn(t, posts[0].Body)
-	if code, _ := signedPost(t, front.url+"/slack/interactions", clickPayload(uLead, chApprove, "unlockbot.approve", id)); code != 200 {
-		t.Fatal("approve click refused")
-	}
-	doomed, survivors := heldReplica(t, all, "UNLOCKBOT_HELD write")
+	c := startCrashRun(t, "write", 3)
+	lab, dn, id, redisURL, shared, fake := c.lab, c.dn, c.id, c.redisURL, c.shared, c.shared.fake
+	pwdBefore, lockBefore := c.pwdBefore, c.lockBefore
+	doomed, survivors := heldReplica(t, c.all, "UNLOCKBOT_HELD write")
 	if lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd) != pwdBefore+1 {
 		t.Fatal("the replica is held, but AD shows no password write")
 	}
@@ -75,20 +47,7 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 	// replica; what the stream holds is scanned for the password below.
 	queued := jobInStream(t, redisURL, shared.prefix+"jobs", doomed)
 	doomed.kill(t)
-
-	done := func() bool {
-		for _, c := range fake.Calls("chat.update") {
-			if strings.Contains(c.Body, "Done:") {
-				return true
-			}
-		}
-		return false
-	}
-	for deadline := time.Now().Add(60 * time.Second); !done(); time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no replica finished the reset within 60 s; logs:\n%s\n%s", survivors[0].log(), survivors[1].log())
-		}
-	}
+	c.waitDone(t, survivors)
 	if got := lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd); got != pwdBefore+1 {
 		t.Errorf("unicodePwd written %d times, want once", got-pwdBefore)
 	}
@@ -98,18 +57,14 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 	if lab.Locked(t, dn) {
 		t.Error("the account is still locked")
 	}
-	var trail strings.Builder
-	for _, r := range append(survivors, doomed) {
-		b, _ := os.ReadFile(r.audit)
-		trail.Write(b)
-	}
+	trail := c.trails()
 	for typ, want := range map[string]int{"reset.write_started": 1, "reset.password_set": 1, "reset.verified": 1, "reset.completed": 1} {
-		if n := strings.Count(trail.String(), `"type":"`+typ+`"`); n != want {
+		if n := strings.Count(trail, `"type":"`+typ+`"`); n != want {
 			t.Errorf("%d %s records across the replicas' trails, want %d", n, typ, want)
 		}
 	}
-	if !strings.Contains(trail.String(), `"recovered":"true"`) {
-		t.Errorf("the write is not recorded as recovered:\n%s", trail.String())
+	if !strings.Contains(trail, `"recovered":"true"`) {
+		t.Errorf("the write is not recorded as recovered:\n%s", trail)
 	}
 
 	// The revealed password is the one the killed replica wrote.
@@ -117,11 +72,11 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 		t.Fatal("reveal click refused")
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		for _, c := range fake.Calls("views.open") {
-			if !strings.Contains(c.Body, "slack.password_window") {
+		for _, call := range fake.Calls("views.open") {
+			if !strings.Contains(call.Body, "slack.password_window") {
 				continue
 			}
-			if pw := passwordInView(t, c.Body, lab, dn); pw != "" {
+			if pw := passwordInView(t, call.Body, lab, dn); pw != "" {
 				if strings.Contains(queued, pw) {
 					t.Error("the password is in the job stream")
 				}
@@ -132,6 +87,84 @@ func TestKilledReplicaWritesOnce(t *testing.T) {
 			t.Fatal("no reveal carried a password that binds")
 		}
 	}
+}
+
+// crashRun is a crash test under way: an account of the lab locked in
+// Samba, replicas of the crash-test build that hold after holdAt, and the
+// account's request submitted and approved through the first of them.
+type crashRun struct {
+	lab      *ldaptest.Server
+	redisURL string
+	dn, id   string
+	// the account's metadata versions before the approval
+	pwdBefore, lockBefore int
+	shared                *crashShared
+	all                   []*replica
+}
+
+func startCrashRun(t *testing.T, holdAt string, replicas int) *crashRun {
+	t.Helper()
+	c := &crashRun{lab: ldaptest.AD(t), redisURL: storetest.RedisURL(t)}
+	name, dn := newLabUser(t, c.lab)
+	c.dn = dn
+	c.lab.Lock(t, dn)
+	c.pwdBefore = c.lab.MetaVersion(t, dn, ldaptest.AttUnicodePwd)
+	c.lockBefore = c.lab.MetaVersion(t, dn, ldaptest.AttLockoutTime)
+	bin := filepath.Join(t.TempDir(), "unlockbot-crashtest")
+	if out, err := exec.Command("go", "build", "-tags", "unlockbot_crashtest", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	fake := slacktest.New(t, e2eToken)
+	fake.SetGroup("SLEADS", uLead)
+	key := make([]byte, 32)
+	rand.Read(key)
+	c.shared = &crashShared{lab: c.lab, redisURL: c.redisURL, prefix: "crash:" + rand.Text() + ":", bin: bin, fake: fake,
+		sealKey: base64.StdEncoding.EncodeToString(key)}
+	for range replicas {
+		c.all = append(c.all, c.shared.start(t, holdAt))
+	}
+	front := c.all[0] // the replica Slack's requests reach
+	if code, body := signedPost(t, front.url+"/slack/interactions", requestForm(name, "", "T1.crash."+holdAt)); code != 200 || !strings.Contains(body, "clear") {
+		t.Fatalf("submission: %d %s", code, body)
+	}
+	posts := fake.Calls("chat.postMessage")
+	if len(posts) != 1 {
+		t.Fatalf("%d approval posts", len(posts))
+	}
+	c.id = requestIDIn(t, posts[0].Body)
+	if code, _ := signedPost(t, front.url+"/slack/interactions", clickPayload(uLead, chApprove, "unlockbot.approve", c.id)); code != 200 {
+		t.Fatal("approve click refused")
+	}
+	return c
+}
+
+// waitDone waits up to 60 s for the done card.
+func (c *crashRun) waitDone(t *testing.T, survivors []*replica) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		for _, u := range c.shared.fake.Calls("chat.update") {
+			if strings.Contains(u.Body, "Done:") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			var logs strings.Builder
+			for _, r := range survivors {
+				logs.WriteString(r.log() + "\n")
+			}
+			t.Fatalf("no replica finished the reset within 60 s; logs:\n%s", logs.String())
+		}
+	}
+}
+
+// trails is every replica's audit trail, one after another.
+func (c *crashRun) trails() string {
+	var b strings.Builder
+	for _, r := range c.all {
+		f, _ := os.ReadFile(r.audit)
+		b.Write(f)
+	}
+	return b.String()
 }
 
 // crashShared is what the replicas of the crash test share.
