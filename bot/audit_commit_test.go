@@ -69,13 +69,7 @@ func (g gatedSink) Sync(ctx context.Context) error {
 // never acted on: no retry, no sweeper).
 func TestApprovedWriteWaitsForTheApprovalsFlush(t *testing.T) {
 	for _, fails := range []bool{false, true} {
-		h := newHarness(t, nil)
-		g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
-		svc := h.serviceOn(h.st, g)
-		r, err := submitOn(svc, "alice")
-		if err != nil {
-			t.Fatal(err)
-		}
+		h, g, svc, r := gatedApproval(t)
 		before := h.dir.Counts()
 		done := make(chan error, 1)
 		go func() { _, err := svc.Approve(context.Background(), r.ID, approver); done <- err }()
@@ -102,13 +96,27 @@ func TestApprovedWriteWaitsForTheApprovalsFlush(t *testing.T) {
 				g.release <- nil
 			}
 		}()
-		err = <-done
+		err := <-done
 		close(g.reached)
 		flushOutcome(t, h, before, fails, err)
 		if got := h.request(r.ID); fails && (got.State != StateFailed || got.Retryable || !strings.Contains(got.Failure, "approval was not acted on")) {
 			t.Fatalf("after the approval's flush failed: %s, retryable %t, %q", got.State, got.Retryable, got.Failure)
 		}
 	}
+}
+
+// gatedApproval is a harness whose service writes its trail through a
+// gated sink, and alice's request submitted on it, waiting for approval.
+func gatedApproval(t *testing.T) (*harness, gatedSink, *Service, *Request) {
+	t.Helper()
+	h := newHarness(t, nil)
+	g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
+	svc := h.serviceOn(h.st, g)
+	r, err := submitOn(svc, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, g, svc, r
 }
 
 // TestBreakGlassWriteWaitsForTheSubmissionsFlush: a request nobody
@@ -175,13 +183,7 @@ func flushOutcome(t *testing.T, h *harness, before memory.Counts, fails bool, er
 // while the directory did not answer the read-back of the account ends
 // withdrawn for good, not as an outage to retry.
 func TestAnUnrecordedApprovalOutranksAnOutage(t *testing.T) {
-	h := newHarness(t, nil)
-	g := gatedSink{jsonl.New(h.audit, nil), make(chan struct{}), make(chan error)}
-	svc := h.serviceOn(h.st, g)
-	r, err := submitOn(svc, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, g, svc, r := gatedApproval(t)
 	h.dir.FailNext("Lookup", identity.E("test", identity.KindUnavailable, "The directory did not answer.", nil))
 	done := make(chan error, 1)
 	go func() { _, err := svc.Approve(context.Background(), r.ID, approver); done <- err }()

@@ -10,24 +10,25 @@ import (
 	"github.com/unlockbot/unlockbot/bot/store"
 )
 
-// requestSwaps counts the swaps of request records, and the deadlines
-// written, once armed.
-type requestSwaps struct {
+// swaps counts the swaps of records whose key starts with prefix, and the
+// deadlines written, except while held.
+type swaps struct {
 	store.Store
-	armed     atomic.Bool
+	prefix    string
+	held      atomic.Bool
 	n         atomic.Int32
 	schedules atomic.Int32
 }
 
-func (s *requestSwaps) Schedule(ctx context.Context, set, member string, at time.Time) (time.Time, error) {
-	if s.armed.Load() {
+func (s *swaps) Schedule(ctx context.Context, set, member string, at time.Time) (time.Time, error) {
+	if !s.held.Load() {
 		s.schedules.Add(1)
 	}
 	return s.Store.Schedule(ctx, set, member, at)
 }
 
-func (s *requestSwaps) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
-	if s.armed.Load() && len(key) > 4 && key[:4] == "req:" {
+func (s *swaps) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
+	if !s.held.Load() && strings.HasPrefix(key, s.prefix) {
 		s.n.Add(1)
 	}
 	return s.Store.CompareAndSwap(ctx, key, version, value, ttl)
@@ -38,7 +39,8 @@ func (s *requestSwaps) CompareAndSwap(ctx context.Context, key string, version i
 // save that ends the confirmations, which follows it: two saves, not three.
 func TestTheLastConfirmationIsRecordedByTheClosingSave(t *testing.T) {
 	h := newHarness(t, nil)
-	st := &requestSwaps{Store: h.st}
+	st := &swaps{Store: h.st, prefix: "req:"}
+	st.held.Store(true)
 	svc := h.replica(st)
 	r, err := submitOn(svc, "alice")
 	if err != nil {
@@ -46,7 +48,7 @@ func TestTheLastConfirmationIsRecordedByTheClosingSave(t *testing.T) {
 	}
 	svc.afterStep = func(step string) error {
 		if step == "audit" {
-			st.armed.Store(true)
+			st.held.Store(false)
 		}
 		return nil
 	}

@@ -2,12 +2,9 @@ package bot
 
 import (
 	"context"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/unlockbot/unlockbot/bot/store"
 	"github.com/unlockbot/unlockbot/identity"
 )
 
@@ -78,26 +75,12 @@ func TestAFirstTrySavesNothingBetweenTheWriteAndDone(t *testing.T) {
 	}
 }
 
-// ticketWrites counts the swaps of ticket records in the local ticket
-// system.
-type ticketWrites struct {
-	store.Store
-	n atomic.Int32
-}
-
-func (s *ticketWrites) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
-	if strings.HasPrefix(key, "psa:acme:ticket:") {
-		s.n.Add(1)
-	}
-	return s.Store.CompareAndSwap(ctx, key, version, value, ttl)
-}
-
 // TestATicketItMadeIsNotedAndResolvedInOneWrite: on the local tickets (a
 // psa.Finisher) the reset's note and the resolution of the ticket it made
 // are one change of the ticket; both are in the ticket and the trail.
 func TestATicketItMadeIsNotedAndResolvedInOneWrite(t *testing.T) {
 	h := newHarness(t, nil)
-	st := &ticketWrites{Store: h.st}
+	st := &swaps{Store: h.st, prefix: "psa:acme:ticket:"}
 	svc := h.replica(st)
 	r, err := submitOn(svc, "alice")
 	if err != nil {
