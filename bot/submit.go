@@ -96,8 +96,7 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 		}
 	}
 	acct, verr := s.validate(ctx, o, sub, req, by != "")
-	if verr != nil {
-		s.unreserve(ctx, o, req)
+	if verr != nil { // validate gave back any place it took
 		s.refused(ctx, req, sub, typed, acct.ID, refusalWhy(verr), verr)
 		return nil, verr
 	}
@@ -291,8 +290,11 @@ func (s *Service) validate(ctx context.Context, o *Org, sub Submission, req *Req
 	var reads accountReads
 	defer func() {
 		if verr != nil {
-			s.giveBack(ctx, o, req, early())
-			s.giveBack(ctx, o, req, reads)
+			guessed := early()
+			s.giveBack(ctx, o, req, guessed)
+			if reads.name != guessed.name { // asked again for the account's own name
+				s.giveBack(ctx, o, req, reads)
+			}
 		}
 	}()
 	acct, err := o.Directory.Lookup(ctx, name)
