@@ -82,7 +82,7 @@ func (s *Service) autoApprove(ctx context.Context, o *Org, r *Request, by string
 	}
 	// The account was read a few milliseconds ago by validate: that read is
 	// the check at the moment of action, no need to read it twice.
-	return s.runClaimed(ctx, o, r, &acct, submitted)
+	return s.runClaimed(ctx, o, r, handoff{fresh: &acct, recorded: submitted})
 }
 
 // Approve is a click on Approve. Authority is checked here, at click time,
@@ -93,13 +93,18 @@ func (s *Service) autoApprove(ctx context.Context, o *Org, r *Request, by string
 // no other click or replica can come between), and its record goes to
 // disk while the account is read again: the write waits for it, and an
 // approval the trail did not take is withdrawn, never acted on (runClaimed).
+//
+// The account is read again from the moment the click is known to count
+// (decided starts the read before the save) and the save carries the
+// write's intent (armApproved): the directory's read and the store's
+// saves run side by side instead of one after another.
 func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Request, error) {
-	r, o, recorded, err := s.decided(ctx, id, approver, StateApproved, "")
+	r, o, h, err := s.decided(ctx, id, approver, StateApproved, "")
 	if err != nil {
 		return r, err
 	}
 	s.updateCard(ctx, r)
-	return s.runClaimed(ctx, o, r, nil, recorded)
+	return s.runClaimed(ctx, o, r, h)
 }
 
 // Deny is a click on Deny, with an optional reason.
@@ -159,13 +164,15 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 }
 
 // decided is decide, which for an approval also claims the request for
-// this executor in the same save and returns, in recorded, the wait for
-// the approval's record to be on disk (its flush runs meanwhile): the
-// directory must not change before it returns nil, and an error from it
-// is an *unrecordedApproval.
-func (s *Service) decided(ctx context.Context, id string, who Actor, to State, reason string) (*Request, *Org, func() error, error) {
+// this executor in the same save, with the write's intent (armApproved),
+// and hands the first try (runClaimed) the account's read, started as soon
+// as the click is known to count, and the wait for the approval's record
+// to be on disk (its flush runs meanwhile): the directory must not change
+// before that returns nil, and an error from it is an *unrecordedApproval.
+func (s *Service) decided(ctx context.Context, id string, who Actor, to State, reason string) (*Request, *Org, handoff, error) {
 	const op = "bot.decide"
 	var o *Org
+	var h handoff
 	r, err := s.update(ctx, op, id, func(r *Request) (err error) {
 		if o, err = s.orgOf(op, r); err != nil {
 			return err
@@ -200,11 +207,17 @@ func (s *Service) decided(ctx context.Context, id string, who Actor, to State, r
 			r.Attempts++
 			r.LeaseUntil = s.now().Add(s.lease)
 			r.Failure, r.Retryable = "", false
+			armApproved(r)
+			if h.looked == nil {
+				// A read, which changes nothing: the first try judges it
+				// (rechecked) once the save is in.
+				h.looked = s.lookAhead(ctx, o, r.Account.Username)
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return r, o, nil, err
+		return r, o, handoff{}, err
 	}
 	typ := "request.approved"
 	if to == StateDenied {
@@ -217,10 +230,10 @@ func (s *Service) decided(ctx context.Context, id string, who Actor, to State, r
 	if to != StateApproved {
 		// A denial only reports.
 		if err := s.recordAfter(ctx, typ, audit.OK, r, who.Key(), detail); err != nil {
-			return r, o, nil, err
+			return r, o, handoff{}, err
 		}
 		s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
-		return r, o, nil, nil
+		return r, o, handoff{}, nil
 	}
 	// An approval is durable before anything acts on it: its flush runs
 	// while the account is read again. A typed password is kept over the
@@ -237,20 +250,31 @@ func (s *Service) decided(ctx context.Context, id string, who Actor, to State, r
 	if err != nil {
 		kept()
 		s.unapprove(ctx, r)
-		return r, o, nil, err
+		return r, o, handoff{}, err
 	}
 	s.reqLog(r).Info().Str("approver", who.Key()).Str("decision", string(to)).Msg("request decided")
 	if !syncs {
 		kept() // written at once: the attempt's start is written so too (runClaimed)
-		return r, o, nil, nil
+		return r, o, h, nil
 	}
-	return r, o, func() error {
+	h.recorded = func() error {
 		kept()
 		if err := flushed(); err != nil {
 			return &unrecordedApproval{err: err}
 		}
 		return nil
-	}, nil
+	}
+	return r, o, h, nil
+}
+
+// lookAhead reads the account named in the background; the returned func
+// waits for the answer.
+func (s *Service) lookAhead(ctx context.Context, o *Org, username string) func() (identity.Account, error) {
+	var acct identity.Account
+	var err error
+	done := make(chan struct{})
+	go func() { defer close(done); acct, err = o.Directory.Lookup(ctx, username) }()
+	return func() (identity.Account, error) { <-done; return acct, err }
 }
 
 // unrecordedApproval is an approval whose record did not reach the disk:

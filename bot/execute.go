@@ -17,27 +17,37 @@ import (
 // crash) neither repeats one nor loses one. The Slack handler, the Teams
 // handler and `unlockbot reset` all end here.
 func (s *Service) Execute(ctx context.Context, id string) (*Request, error) {
-	return s.execute(ctx, id, nil, nil, nil)
+	return s.execute(ctx, id, nil)
 }
 
 // execute runs the reset. have, when given, is the request as this path
-// saved it a moment ago (the approval), so the claim tries it before
-// reading the store; fresh is the account as read moments ago on this path
-// (an auto-approved submission), so it is not read again, and submitted
-// waits for that submission's record to be on disk (submittedSoon): the
-// first try's write waits for it instead of a flush of its own start.
-func (s *Service) execute(ctx context.Context, id string, have *Request, fresh *identity.Account, submitted func() error) (*Request, error) {
+// saved it a moment ago, so the claim tries it before reading the store.
+func (s *Service) execute(ctx context.Context, id string, have *Request) (*Request, error) {
 	r, o, err := s.claim(ctx, id, have)
 	if err != nil {
 		return r, err
 	}
-	return s.runClaimed(ctx, o, r, fresh, submitted)
+	return s.runClaimed(ctx, o, r, handoff{})
+}
+
+// handoff is what the path that claimed a request brings to its first
+// try, each of which spares that try a wait: the account as read a moment
+// ago (an automatic approval, validate's read: not read again), or a read
+// of it started with the claim (an approval: the read the try would make,
+// begun before the claim's save instead of after it); and recorded, the
+// wait for the record that lets the directory change (the submission's or
+// the approval's, flushing meanwhile), in place of a flush of the
+// attempt's own start.
+type handoff struct {
+	fresh    *identity.Account
+	looked   func() (identity.Account, error)
+	recorded func() error
 }
 
 // runClaimed runs the reset this executor claimed (claim, or a request
 // created claimed: an automatic approval), trying again what did not get
 // an answer.
-func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, fresh *identity.Account, submitted func() error) (*Request, error) {
+func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, h handoff) (*Request, error) {
 	for try := 1; ; try++ {
 		// The attempt's start is the trail's record that the directory may
 		// change: it is flushed while the account is read again, and the
@@ -45,14 +55,14 @@ func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, fresh *ide
 		detail := map[string]string{"attempt": fmt.Sprint(r.Attempts), "try": fmt.Sprint(try)}
 		var flushed func() error
 		var err error
-		if try == 1 && submitted != nil {
-			flushed, err = submitted, s.recordAfter(ctx, string(r.Mode)+".started", audit.OK, r, "system", detail)
+		if try == 1 && h.recorded != nil {
+			flushed, err = h.recorded, s.recordAfter(ctx, string(r.Mode)+".started", audit.OK, r, "system", detail)
 		} else {
 			flushed, err = s.recordSoon(ctx, string(r.Mode)+".started", audit.OK, r, "system", detail)
 		}
 		r.firstTry = try == 1 && r.Attempts == 1
 		if err == nil {
-			err = s.run(ctx, o, r, fresh, flushed)
+			err = s.run(ctx, o, r, h, flushed)
 		}
 		if flushed != nil {
 			// Joined before anything else is told; an approval the disk
@@ -86,12 +96,13 @@ func (s *Service) runClaimed(ctx context.Context, o *Org, r *Request, fresh *ide
 		// the next save) is saved first, so the next try does not find it
 		// again as recovered; then from what the store holds, as a Retry
 		// would (a store that did not take the save leaves it to happened).
+		disarm(r)
 		_ = s.repo.save(ctx, r)
 		again, lerr := s.load(ctx, r.ID)
 		if lerr != nil || again.State != StateExecuting || again.Attempts != r.Attempts {
 			return s.fail(ctx, r, err)
 		}
-		r, fresh = again, nil // and read the account again
+		r, h = again, handoff{} // and read the account again
 	}
 	s.finish(ctx, o, r)
 	return r, nil
@@ -197,18 +208,22 @@ func (s *Service) refuseStale(ctx context.Context, o *Org, r *Request) (*Request
 }
 
 // run is one try of the reset; flushed waits for the try's start to be
-// durable, which the directory write must (write).
-func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.Account, flushed func() error) error {
+// durable, which the directory write must (write). h is what the path
+// that claimed the request brings (the first try only).
+func (s *Service) run(ctx context.Context, o *Org, r *Request, h handoff, flushed func() error) error {
 	var acct identity.Account
 	var err error
-	created := fresh != nil && fresh.ID == r.Account.ID && r.Attempts == 1
+	created := h.fresh != nil && h.fresh.ID == r.Account.ID && r.Attempts == 1
 	prepared := s.prepareSoon(ctx, o, r, created) // the store's answers, while the directory's come
-	if created {
-		acct = *fresh
+	switch {
+	case created:
+		acct = *h.fresh
 		if rf := guard(acct); rf != nil {
 			err = rf
 		}
-	} else {
+	case h.looked != nil:
+		acct, err = s.rechecked(o, r)(h.looked())
+	default:
 		acct, err = s.recheck(ctx, o, r)
 	}
 	p, perr := prepared()
@@ -266,17 +281,24 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, fresh *identity.A
 // recheck reads the account again: membership or state may have changed
 // while the request waited, and the directory's answer beats our memory.
 func (s *Service) recheck(ctx context.Context, o *Org, r *Request) (identity.Account, error) {
-	acct, err := o.Directory.Lookup(ctx, r.Account.Username)
-	if err != nil {
-		return acct, errorf("bot.recheck", KindUnavailable, err, "%s's directory did not answer: %s", o.Name, SafeMessage(err))
+	return s.rechecked(o, r)(o.Directory.Lookup(ctx, r.Account.Username))
+}
+
+// rechecked judges a read of r's account made for its try (recheck's, or
+// one begun with the approval's claim: lookAhead).
+func (s *Service) rechecked(o *Org, r *Request) func(identity.Account, error) (identity.Account, error) {
+	return func(acct identity.Account, err error) (identity.Account, error) {
+		if err != nil {
+			return acct, errorf("bot.recheck", KindUnavailable, err, "%s's directory did not answer: %s", o.Name, SafeMessage(err))
+		}
+		if acct.ID != r.Account.ID {
+			return acct, refusal("account_changed", "The account "+r.Account.Username+" now points to a different directory object than when it was requested. Submit a new request.")
+		}
+		if rf := guard(acct); rf != nil {
+			return acct, rf
+		}
+		return acct, nil
 	}
-	if acct.ID != r.Account.ID {
-		return acct, refusal("account_changed", "The account "+r.Account.Username+" now points to a different directory object than when it was requested. Submit a new request.")
-	}
-	if rf := guard(acct); rf != nil {
-		return acct, rf
-	}
-	return acct, nil
 }
 
 func (s *Service) reserve(ctx context.Context, o *Org, r *Request) error {

@@ -95,6 +95,7 @@ func (s *Service) fail(ctx context.Context, r *Request, cause error) (*Request, 
 		if r.State != StateExecuting || r.Attempts != mine {
 			return errLostRun
 		}
+		disarm(r)
 		if err := r.move(StateFailed, s.now()); err != nil {
 			return err
 		}

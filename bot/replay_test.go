@@ -12,56 +12,80 @@ import (
 )
 
 // A store writer cannot forge a record, but can put an old one back as it
-// was, version and all, which its MAC accepts. Before its first write the
-// reset asks the directory, which no store writer controls: the password
-// stamp moved since the request was submitted (its earlier run), or the
-// request is already in the account's unlock history. Nothing is written.
+// was, version and all, which its MAC accepts. The directory, which no
+// store writer controls, has the last word, and nothing is written twice:
+// a record from before its approval's save (no write intent) is refused
+// when approved again (the password stamp moved since the submission, or
+// the request is in the account's unlock history); one from the approval's
+// save, which carries the write's intent (armApproved), is refused before
+// it unlocks the account, locked again, a second time: the request is in
+// the unlock history (a reset finds its password write done, an unlock
+// finds no write shown, and each then asks the history before unlocking).
 func TestRolledBackRecordIsNotRunAgain(t *testing.T) {
 	for _, mode := range []Mode{ModeReset, ModeUnlock} {
-		t.Run(string(mode), func(t *testing.T) {
-			h := newHarness(t, nil)
-			ctx := context.Background()
-			r, err := h.svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Mode: mode, Account: "alice", Reason: "Verified by call-back"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.svc.afterStep = func(step string) error {
-				if step == "reserve" {
-					runtime.Goexit() // stop right after the claim, to copy the record
+		for _, from := range []string{"pending", "claimed"} {
+			t.Run(string(mode)+"/"+from, func(t *testing.T) {
+				h := newHarness(t, nil)
+				ctx := context.Background()
+				r, err := h.svc.Submit(ctx, Submission{Requester: tech, OrgID: "acme", Mode: mode, Account: "alice", Reason: "Verified by call-back"})
+				if err != nil {
+					t.Fatal(err)
 				}
-				return nil
-			}
-			done := make(chan struct{})
-			go func() { defer close(done); _, _ = h.svc.Approve(ctx, r.ID, approver) }()
-			<-done
-			h.svc.afterStep = nil
-			snapshot := snapshotRecord(t, h.st, requestKey(r.ID))
-			pwSnap, _ := h.st.Get(ctx, passwordKey(r.ID))
-			h.clock.add(2 * time.Minute)
-			if got, err := h.replica(h.st).Execute(ctx, r.ID); err != nil || got.State != StateDone {
-				t.Fatalf("first run: %v", err)
-			}
-			writes := h.dir.Calls.SetPassword + h.dir.Calls.Unlock
-			// Lock the account again, and put the old record (and password) back.
-			a, _ := h.dir.User("alice")
-			a.Lock = identity.LockState{Locked: true}
-			h.dir.Put(a)
-			restore(t, h.st, requestKey(r.ID), snapshot)
-			if pwSnap.Value != nil {
-				restore(t, h.st, passwordKey(r.ID), pwSnap)
-			}
-			h.clock.add(2 * time.Minute)
-			got, err := h.replica(h.st).Execute(ctx, r.ID)
-			if err == nil || got.State != StateFailed || got.Retryable {
-				t.Fatalf("the rolled-back record ran: %v %+v", err, got)
-			}
-			if n := h.dir.Calls.SetPassword + h.dir.Calls.Unlock; n != writes {
-				t.Fatalf("the replay wrote to the directory (%d writes, was %d)", n, writes)
-			}
-			if !strings.Contains(h.audit.String(), "changed_since_request") && !strings.Contains(h.audit.String(), `"code":"replayed"`) {
-				t.Fatalf("the refusal is not audited:\n%s", h.audit.String())
-			}
-		})
+				snapshot := snapshotRecord(t, h.st, requestKey(r.ID))
+				pwSnap, _ := h.st.Get(ctx, passwordKey(r.ID))
+				if from == "claimed" {
+					h.svc.afterStep = func(step string) error {
+						if step == "reserve" {
+							runtime.Goexit() // stop right after the claim, to copy the record
+						}
+						return nil
+					}
+				}
+				done := make(chan struct{})
+				go func() { defer close(done); _, _ = h.svc.Approve(ctx, r.ID, approver) }()
+				<-done
+				if from == "claimed" {
+					h.svc.afterStep = nil
+					snapshot = snapshotRecord(t, h.st, requestKey(r.ID))
+					pwSnap, _ = h.st.Get(ctx, passwordKey(r.ID))
+					if got, _ := h.svc.Get(ctx, r.ID); !got.Steps.WriteIntent {
+						t.Fatalf("the approval's save carries no write intent: %+v", got.Steps)
+					}
+					h.clock.add(2 * time.Minute)
+					if got, err := h.replica(h.st).Execute(ctx, r.ID); err != nil || got.State != StateDone {
+						t.Fatalf("first run: %v", err)
+					}
+				}
+				writes := h.dir.Calls.SetPassword + h.dir.Calls.Unlock
+				if writes == 0 {
+					t.Fatal("setup: the first run wrote nothing")
+				}
+				// Lock the account again, and put the old record (and password) back.
+				a, _ := h.dir.User("alice")
+				a.Lock = identity.LockState{Locked: true}
+				h.dir.Put(a)
+				restore(t, h.st, requestKey(r.ID), snapshot)
+				if pwSnap.Value != nil {
+					restore(t, h.st, passwordKey(r.ID), pwSnap)
+				}
+				h.clock.add(2 * time.Minute)
+				var got *Request
+				if from == "pending" {
+					got, err = h.replica(h.st).Approve(ctx, r.ID, approver)
+				} else {
+					got, err = h.replica(h.st).Execute(ctx, r.ID)
+				}
+				if n := h.dir.Calls.SetPassword + h.dir.Calls.Unlock; n != writes {
+					t.Fatalf("the replay wrote to the directory (%d writes, was %d)", n, writes)
+				}
+				if err == nil || got.State != StateFailed || got.Retryable {
+					t.Fatalf("the rolled-back record ran: %v %+v", err, got)
+				}
+				if !strings.Contains(h.audit.String(), "changed_since_request") && !strings.Contains(h.audit.String(), `"code":"replayed"`) {
+					t.Fatalf("the refusal is not audited:\n%s", h.audit.String())
+				}
+			})
+		}
 	}
 }
 

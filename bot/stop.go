@@ -61,6 +61,7 @@ func (s *Service) handBack(ctx context.Context, r *Request, cause error) (*Reque
 		if r.State != StateExecuting || r.Attempts != mine {
 			return errLostRun
 		}
+		disarm(r)
 		r.LeaseUntil = time.Time{} // no lease: the next claim takes it
 		return nil
 	})
