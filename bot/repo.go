@@ -188,7 +188,7 @@ func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (sto
 	case !open:
 		at = r.now()
 	}
-	if !closing && (!open || !keepsDeadline(req, at)) {
+	if !closing && (!open || !(keepsDeadline(req, at) || scheduledAhead(req, at))) {
 		var err error
 		if at, err = r.st.Schedule(ctx, dueSet, req.ID, at); err != nil {
 			return fmt.Errorf("schedule request %s: %w", req.ID, err)

@@ -89,28 +89,33 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	// that flush instead of one of its own (execute).
 	by := autoApproval(o, req, sub, breakGlass)
 	var submitted func() error
+	var laid func() laidDown
 	if by != "" {
 		var err error
 		if submitted, err = s.submittedSoon(ctx, req, sub, typed, by); err != nil {
 			return nil, err
 		}
+		laid = s.layDown(ctx, o, req, sub.Password)
 	}
 	acct, verr := s.validate(ctx, o, sub, req, by != "")
 	if verr != nil { // validate gave back any place it took
+		s.takeUp(ctx, req, laid)
 		s.refused(ctx, req, sub, typed, acct.ID, refusalWhy(verr), verr)
 		return nil, verr
 	}
 	if !breakGlass {
 		if why, err := s.reserveTechnician(ctx, req); err != nil {
 			s.unreserve(ctx, o, req)
+			s.takeUp(ctx, req, laid)
 			s.refused(ctx, req, sub, typed, acct.ID, why, err)
 			return nil, err
 		}
 	}
-	r, err := s.start(ctx, o, req, sub, acct, breakGlass, by, submitted)
+	r, err := s.start(ctx, o, req, sub, acct, breakGlass, by, submitted, laid)
 	if err != nil && r == nil {
 		_ = s.repo.st.Release(ctx, openKey(req.Requester), req.ID)
 		s.unreserve(ctx, o, req)
+		s.takeUp(ctx, req, laid)
 	}
 	return r, err
 }
@@ -125,8 +130,9 @@ func (s *Service) unreserve(ctx context.Context, o *Org, req *Request) {
 }
 
 // start records a validated request and sends it on: to an approver, or
-// straight to the reset service.
-func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool, by string, submitted func() error) (*Request, error) {
+// straight to the reset service. laid, for a request that runs at once, is
+// its deadline and sealed password, written while its account was read.
+func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool, by string, submitted func() error, laid func() laidDown) (*Request, error) {
 	now := s.now()
 	req.CreatedAt, req.UpdatedAt = now, now
 	req.ExpiresAt = now.Add(o.Policy.ApprovalTTL)
@@ -148,11 +154,19 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 		req.Attempts, req.LeaseUntil = 1, now.Add(s.lease)
 		armWrite(req, acct)
 	}
-	// Sealed before the request exists (while its deadline is written),
-	// so no request ever points at a password that was not stored.
+	// Sealed before the request exists (while its deadline is written, or
+	// for one that runs at once, while its account was read), so no
+	// request ever points at a password that was not stored.
 	var sealing func() error
 	var sealed identity.Secret
-	if req.setsPassword() && !req.Generated {
+	switch {
+	case laid != nil:
+		l := laid()
+		if l.err != nil {
+			return nil, errorf("bot.Submit", KindUnavailable, l.err, "The state store is not answering. Try again in a minute.")
+		}
+		req.Due, sealed = l.due, l.sealed
+	case req.setsPassword() && !req.Generated:
 		sealing = func() (err error) {
 			sealed, err = s.repo.storePassword(ctx, req.ID, sub.Password, s.pendingTTL(o))
 			return err

@@ -1,0 +1,179 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unlockbot/unlockbot/bot/store"
+)
+
+// laying watches what a request that runs at once writes before its
+// record: it signals the deadline's and the password's writes, counts the
+// store's writes while open, and fails the deadline's write on demand.
+type laying struct {
+	store.Store
+	mu                sync.Mutex
+	scheduled, sealed chan struct{}
+	open              bool
+	during            []string // writes made while open
+	failSchedule      error
+	failSeal          error
+	inflight          sync.WaitGroup
+}
+
+func newLaying(st store.Store) *laying {
+	return &laying{Store: st, scheduled: make(chan struct{}), sealed: make(chan struct{})}
+}
+
+func (s *laying) note(what string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open {
+		s.during = append(s.during, what)
+	}
+}
+
+func signal(c chan struct{}) {
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
+}
+
+// settled waits until both were written and no write is under way: what
+// the store holds then is what the reset left.
+func (s *laying) settled(t *testing.T) {
+	t.Helper()
+	waitClosed(t, s.scheduled, "the deadline")
+	waitClosed(t, s.sealed, "the sealed password")
+	s.inflight.Wait()
+}
+
+func (s *laying) Schedule(ctx context.Context, set, member string, at time.Time) (time.Time, error) {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	s.note("schedule")
+	signal(s.scheduled)
+	if s.failSchedule != nil {
+		return time.Time{}, s.failSchedule
+	}
+	return s.Store.Schedule(ctx, set, member, at)
+}
+
+func (s *laying) Create(ctx context.Context, key string, value []byte, ttl time.Duration) (store.Record, error) {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	s.note("create " + key[:strings.Index(key, ":")])
+	if strings.HasPrefix(key, "pw:") {
+		defer signal(s.sealed)
+		if s.failSeal != nil {
+			return store.Record{}, s.failSeal
+		}
+	}
+	return s.Store.Create(ctx, key, value, ttl)
+}
+
+func (s *laying) Delete(ctx context.Context, key string) error {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	return s.Store.Delete(ctx, key)
+}
+
+func (s *laying) Unschedule(ctx context.Context, set, member string, at time.Time) (bool, error) {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	return s.Store.Unschedule(ctx, set, member, at)
+}
+
+func (s *laying) CompareAndSwap(ctx context.Context, key string, version int64, value []byte, ttl time.Duration) (store.Record, error) {
+	s.note("swap " + key[:strings.Index(key, ":")])
+	return s.Store.CompareAndSwap(ctx, key, version, value, ttl)
+}
+
+func waitClosed(t *testing.T, c chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-c:
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s was not written while the account was read", what)
+	}
+}
+
+// A break-glass reset writes its deadline and its sealed password while
+// its account is read (the read waits here until both are in), and the
+// only write between the read and the directory's write is the record.
+func TestBreakGlassLaysDownBesideTheRead(t *testing.T) {
+	h := newHarness(t, nil)
+	st := newLaying(h.st)
+	h.org.Directory = hookedDir{Directory: h.dir,
+		onLookup: func() {
+			waitClosed(t, st.scheduled, "the deadline")
+			waitClosed(t, st.sealed, "the sealed password")
+			// The read returns right after this hook: what follows is
+			// between the read and the write.
+			st.mu.Lock()
+			st.open = true
+			st.mu.Unlock()
+		},
+		onWrite: func() {
+			st.mu.Lock()
+			st.open = false
+			st.mu.Unlock()
+		}}
+	r, err := breakGlassOn(h.replica(st), "alice", "Typed-Passw0rd-Ahead!")
+	if err != nil || r.State != StateDone {
+		t.Fatalf("break glass: %v", err)
+	}
+	// The daily limit's place and the week's unlocks are asked beside the
+	// read too (Reserve, not counted here).
+	if len(st.during) != 1 || st.during[0] != "create req" {
+		t.Fatalf("writes between the read and the directory's write: %v; want only the record's create", st.during)
+	}
+	h.mustNotBeScheduled(r.ID, "done")
+	if _, err := h.st.Get(context.Background(), passwordKey(r.ID)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the typed password outlived the reset: %v", err)
+	}
+}
+
+// A break-glass reset the guard refuses, or whose sealed password the
+// store does not take, leaves neither the deadline nor the password
+// written beside its read, creates no request and writes nothing to the
+// directory.
+func TestABreakGlassThatStopsTakesUpWhatItLaidDown(t *testing.T) {
+	for _, c := range []struct {
+		name, account string
+		failSeal      error
+		stopped       func(error) bool
+	}{
+		{"refused", "dadmin", nil, func(err error) bool { var v *ValidationError; return errors.As(err, &v) }},
+		{"seal not stored", "alice", errors.New("store down"), func(err error) bool { return KindOf(err) == KindUnavailable }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := context.Background()
+			st := newLaying(h.st)
+			st.failSeal = c.failSeal
+			_, err := breakGlassOn(h.replica(st), c.account, "Typed-Passw0rd-Ahead!")
+			if err == nil || !c.stopped(err) {
+				t.Fatalf("break glass: %v", err)
+			}
+			st.settled(t)
+			if n, err := h.st.Scheduled(ctx, dueSet); err != nil || n != 0 {
+				t.Fatalf("%d deadlines left (%v)", n, err)
+			}
+			for _, prefix := range []string{"pw:", "req:"} {
+				if keys, err := h.st.List(ctx, prefix); err != nil || len(keys) != 0 {
+					t.Fatalf("left behind: %v (%v)", keys, err)
+				}
+			}
+			if c := h.dir.Counts(); c.SetPassword+c.Unlock != 0 {
+				t.Fatalf("the directory was written: %+v", c)
+			}
+		})
+	}
+}
