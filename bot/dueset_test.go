@@ -107,6 +107,7 @@ func (h *harness) mustDeadline(id string, want time.Time, what string) {
 
 func (h *harness) mustNotBeScheduled(id, what string) {
 	h.t.Helper()
+	h.settle()
 	if got, ok := h.deadlineOf(id); ok {
 		h.t.Fatalf("%s: still scheduled at %v", what, got)
 	}
@@ -430,6 +431,7 @@ func TestAnEndedRequestGivesItsPlaceBackOnce(t *testing.T) {
 	if _, err := svc.Approve(context.Background(), r.ID, approver); err != nil {
 		t.Fatal(err)
 	}
+	h.settle() // the place is given back detached (saveDetached)
 	if done := h.request(r.ID); done.State != StateDone || !done.Steps.Notified || counted.n.Load() != 1 {
 		t.Fatalf("%s, told %t: %d places given back, want 1", done.State, done.Steps.Notified, counted.n.Load())
 	}

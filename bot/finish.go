@@ -25,8 +25,9 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 		if quiet {
 			// Nothing to send: the typed password goes beside the save's
 			// own clean-ups, once the save is in (a takeover after a save
-			// that failed still needs it).
-			if err := s.repo.saveThen(ctx, r, s.dropTyped(ctx, r)); err != nil {
+			// that failed still needs it), and the reset answers without
+			// waiting for them (saveDetached).
+			if err := s.repo.saveDetached(ctx, r, s.dropTyped(context.WithoutCancel(ctx), r)); err != nil {
 				s.reqLog(r).Error().Err(err).Msg("could not record done")
 				return
 			}
@@ -34,7 +35,9 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 			_ = s.recordAfter(ctx, "request.delivered", audit.OK, r, "system", map[string]string{"thread": "none", "requester": "none"})
 			return
 		}
-		if err := s.repo.save(ctx, r); err != nil {
+		// The place given back runs detached: the confirmations go out
+		// without waiting for its round trip.
+		if err := s.repo.saveDetached(ctx, r, nil); err != nil {
 			s.reqLog(r).Error().Err(err).Msg("could not record done")
 			return
 		}

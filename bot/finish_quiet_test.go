@@ -26,6 +26,7 @@ func TestABreakGlassWithNobodyToTellEndsInOneSave(t *testing.T) {
 		if err != nil || r.State != StateDone {
 			t.Fatalf("break glass: %v", err)
 		}
+		h.settle()
 		if _, err := h.st.Get(context.Background(), passwordKey(r.ID)); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("the typed password is still kept after the reset: %v", err)
 		}
@@ -93,5 +94,55 @@ func TestADoneSaveThatFailsKeepsTheTypedPassword(t *testing.T) {
 	}
 	if _, err := h.st.Get(context.Background(), passwordKey(r.ID)); err != nil {
 		t.Fatalf("the typed password was dropped although the done save failed: %v", err)
+	}
+}
+
+// heldCleanUps holds a closing save's clean-ups (the deadline's removal,
+// the typed password's drop) until let is closed.
+type heldCleanUps struct {
+	store.Store
+	let chan struct{}
+}
+
+func (s heldCleanUps) Unschedule(ctx context.Context, set, member string, at time.Time) (bool, error) {
+	<-s.let
+	return s.Store.Unschedule(ctx, set, member, at)
+}
+
+func (s heldCleanUps) Delete(ctx context.Context, key string) error {
+	<-s.let
+	return s.Store.Delete(ctx, key)
+}
+
+// A break glass with nobody to tell answers once its done save is in: its
+// clean-ups run detached (the reset returns while they are held), and
+// once they may run, nothing of the request is left but its record.
+func TestABreakGlassAnswersBeforeItsCleanUps(t *testing.T) {
+	h := newHarness(t, nil)
+	st := heldCleanUps{Store: h.st, let: make(chan struct{})}
+	svc := h.serviceOn(st, jsonl.New(h.audit, nil))
+	answered := make(chan *Request, 1)
+	go func() {
+		r, err := svc.BreakGlass(context.Background(), Submission{Requester: tech, OrgID: "acme", Account: "alice", Reason: "Verified by call-back",
+			Password: identity.NewSecret("Correct-Horse-Battery-9")})
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- r
+	}()
+	var r *Request
+	select {
+	case r = <-answered:
+	case <-time.After(5 * time.Second):
+		close(st.let)
+		t.Fatal("the break glass waited for its clean-ups")
+	}
+	if r == nil || r.State != StateDone {
+		t.Fatalf("answered with %+v", r)
+	}
+	close(st.let)
+	h.mustNotBeScheduled(r.ID, "done, its clean-ups run")
+	if _, err := h.st.Get(context.Background(), passwordKey(r.ID)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the typed password is kept after the clean-ups: %v", err)
 	}
 }

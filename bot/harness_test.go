@@ -149,6 +149,23 @@ type harness struct {
 	// wrapTickets, when set, wraps each replica's tickets (a PSA that
 	// fails) for replicas made after it is set.
 	wrapTickets func(psa.Tickets) psa.Tickets
+	// services are the harness's Services, for settle.
+	services []*Service
+}
+
+// settle waits for the detached work of every Service of the harness (a
+// closing save's clean-ups): what the store holds then is what the flow
+// left.
+func (h *harness) settle() {
+	h.t.Helper()
+	for _, s := range h.services {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := s.Drain(ctx)
+		cancel()
+		if err != nil {
+			h.t.Fatalf("detached work still running: %v", err)
+		}
+	}
 }
 
 // pickySink refuses one event type, as a full disk would.
@@ -285,6 +302,7 @@ func (h *harness) replica(st store.Store) *Service {
 		h.t.Fatal(err)
 	}
 	svc.SetNotifier("test", h.chat)
+	h.services = append(h.services, svc)
 	return svc
 }
 
@@ -298,6 +316,7 @@ func (h *harness) serviceOn(st store.Store, sink audit.Sink) *Service {
 		h.t.Fatal(err)
 	}
 	svc.SetNotifier("test", h.chat)
+	h.services = append(h.services, svc)
 	return svc
 }
 

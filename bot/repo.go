@@ -29,6 +29,9 @@ type repo struct {
 	// lease and now place a request's deadline in the sweeper's due-set.
 	lease time.Duration
 	now   func() time.Time
+	// detach runs a closing save's clean-ups after the caller goes on
+	// (saveDetached); Service.Drain waits for them.
+	detach func(func())
 }
 
 // create writes req's first version. alongside, when not nil, is what the
@@ -98,19 +101,34 @@ func (r repo) open(id string, rec store.Record) (*Request, error) {
 // won: reload and decide again. A request that has ended gives back its
 // place among its technician's open requests.
 func (r repo) save(ctx context.Context, req *Request) error {
-	return r.saveThen(ctx, req, nil)
+	return r.saveThen(ctx, req, nil, false)
+}
+
+// saveDetached is the done save of a worker's own reset, with then: once
+// it is in, the clean-ups (the deadline's removal for a request nobody is
+// told about, the place given back, then) need nobody to wait for them (a
+// deadline left behind is dropped by the next sweep, a place ages out of
+// its window, a sealed password expires), so they run detached, and the
+// reset goes on to its confirmations, or answers, without their round
+// trips.
+func (r repo) saveDetached(ctx context.Context, req *Request, then func()) error {
+	return r.saveThen(ctx, req, then, r.detach != nil)
 }
 
 // saveThen is save with then, when not nil, run once the save is in,
 // beside the save's own clean-ups (the deadline's removal, the place
-// given back).
-func (r repo) saveThen(ctx context.Context, req *Request, then func()) error {
+// given back); detached, they run after it returns.
+func (r repo) saveThen(ctx context.Context, req *Request, then func(), detached bool) error {
 	was := req.stored
 	var release func()
 	if req.ended() && !(was.Final() || was == StateFailed) {
 		// Once, as it ends (its later saves find it given back). Best
 		// effort: a place not given back ages out of the window.
-		release = func() { _ = r.st.Release(ctx, openKey(req.Requester), req.ID) }
+		ctx, key, id := ctx, openKey(req.Requester), req.ID
+		if detached {
+			ctx = context.WithoutCancel(ctx)
+		}
+		release = func() { _ = r.st.Release(ctx, key, id) }
 	}
 	after := then
 	if then != nil && release != nil {
@@ -130,7 +148,7 @@ func (r repo) saveThen(ctx context.Context, req *Request, then func()) error {
 			return store.Record{}, err
 		}
 		return r.st.CompareAndSwap(ctx, requestKey(req.ID), req.version, b, requestTTL)
-	}, after)
+	}, after, detached)
 }
 
 // seal marshals req for storage at version.
@@ -174,12 +192,13 @@ func (r repo) seal(req *Request, version int64) ([]byte, error) {
 // reopen the request, nobody else's deadline can be lost by doing it
 // after.
 func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.Record, error)) error {
-	return r.scheduledThen(ctx, req, write, nil)
+	return r.scheduledThen(ctx, req, write, nil, false)
 }
 
 // scheduledThen is scheduled with then, when not nil, run once written,
-// beside the deadline's removal (best-effort clean-ups, each a round trip).
-func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (store.Record, error), then func()) error {
+// beside the deadline's removal (best-effort clean-ups, each a round trip);
+// detached, a closing save's clean-ups run after it returns (detach).
+func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (store.Record, error), then func(), detached bool) error {
 	at, open := nextDeadline(req, r.lease)
 	closing := !open && closesOwn(req)
 	switch {
@@ -202,22 +221,34 @@ func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (sto
 	req.version, req.stored, req.storedAt = rec.Version, req.State, time.Time{}
 	if open {
 		req.storedAt = at // kept or not, this version's own deadline
-		if then != nil {
+		switch {
+		case then != nil && detached:
+			r.detach(then)
+		case then != nil:
 			then()
 		}
 		return nil
 	}
 	// Best effort: a deadline left behind is dropped by the next sweep.
-	var wg sync.WaitGroup
-	if then != nil {
-		wg.Go(then)
-	}
-	if gone, err := r.st.Unschedule(ctx, dueSet, req.ID, at); closing && err == nil && !gone {
-		if at, err = r.st.Schedule(ctx, dueSet, req.ID, r.now()); err == nil {
-			_, _ = r.st.Unschedule(ctx, dueSet, req.ID, at)
+	id := req.ID
+	cleanUp := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		if then != nil {
+			wg.Go(then)
 		}
+		if gone, err := r.st.Unschedule(ctx, dueSet, id, at); closing && err == nil && !gone {
+			if at, err := r.st.Schedule(ctx, dueSet, id, r.now()); err == nil {
+				_, _ = r.st.Unschedule(ctx, dueSet, id, at)
+			}
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	if detached {
+		ctx := context.WithoutCancel(ctx)
+		r.detach(func() { cleanUp(ctx) })
+		return nil
+	}
+	cleanUp(ctx)
 	return nil
 }
 

@@ -81,6 +81,7 @@ func TestABreakGlassTypedPasswordInHandLeaksNowhere(t *testing.T) {
 	if err != nil || r.State != StateDone {
 		t.Fatalf("break glass: %v", err)
 	}
+	h.settle()
 	for name, out := range map[string]string{"log": h.logs.String(), "audit": h.audit.String(), "chat": h.chat.all(), "store": h.storeDump()} {
 		if strings.Contains(out, typed) {
 			t.Errorf("the typed password appears in the %s", name)

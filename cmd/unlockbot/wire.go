@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -44,7 +45,17 @@ type app struct {
 	queue *jobqueue.Queue
 }
 
+// closeWait bounds how long Close waits for a command's detached work.
+const closeWait = 10 * time.Second
+
 func (a *app) Close() {
+	if a.svc != nil {
+		// What a command's last reset left running (its clean-ups, which
+		// it answered without waiting for) ends before the store closes.
+		ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+		_ = a.svc.Drain(ctx)
+		cancel()
+	}
 	if a.audit != nil {
 		_ = a.audit.Close()
 	}
