@@ -88,16 +88,23 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	// flushed while validate reads the account, and the write waits for
 	// that flush instead of one of its own (execute).
 	by := autoApproval(o, req, sub, breakGlass)
-	var submitted func() error
+	var appended, submitted func() error
 	var laid func() laidDown
 	if by != "" {
-		var err error
-		if submitted, err = s.submittedSoon(ctx, req, sub, typed, by); err != nil {
-			return nil, err
-		}
+		appended, submitted = s.submittedSoon(ctx, req, sub, typed, by)
 		laid = s.layDown(ctx, o, req, sub.Password)
 	}
 	acct, verr := s.validate(ctx, o, sub, req, by != "")
+	if appended != nil {
+		// In the trail before anything else of the request (a refusal,
+		// the approval); a trail that did not take it refuses the reset
+		// before anything is created or changed.
+		if err := appended(); err != nil {
+			s.unreserve(ctx, o, req)
+			s.takeUp(ctx, req, laid)
+			return nil, err
+		}
+	}
 	if verr != nil { // validate gave back any place it took
 		s.takeUp(ctx, req, laid)
 		s.refused(ctx, req, sub, typed, acct.ID, refusalWhy(verr), verr)
@@ -215,24 +222,41 @@ func submittedDetail(req *Request, sub Submission) map[string]string {
 }
 
 // submittedSoon appends the submission of a request nobody approves
-// before its account is read (so it names the account as typed; the
+// while its account is read (so it names the account as typed; the
 // approval and every later event carry the DN) and flushes it in the
 // background: it is the trail's durable record that the directory may
-// change, and the reset's write waits for it. The detail says who
-// approves (approval). A sink that cannot flush on its own takes the
-// record the usual way, after validate (nil, nil).
-func (s *Service) submittedSoon(ctx context.Context, req *Request, sub Submission, typed, by string) (func() error, error) {
+// change, and the reset's write waits for it (flushed). appended waits
+// for it to be in the trail, which the caller does before it records
+// anything else of the request. The detail says who approves
+// (approval). A sink that cannot flush on its own takes the record the
+// usual way, after validate (nil, nil).
+func (s *Service) submittedSoon(ctx context.Context, req *Request, sub Submission, typed, by string) (appended, flushed func() error) {
 	if _, ok := s.audit.(audit.Syncer); !ok {
 		return nil, nil
 	}
 	detail := submittedDetail(req, sub)
 	detail["approval"] = by
-	e := s.event("request.submitted", audit.OK, req, sub.Requester.Key(), detail)
+	e := s.event("request.submitted", audit.OK, req, sub.Requester.Key(), detail) // built now: validate changes req
 	e.Target = Truncate(typed, maxQueryLen)
-	if err := s.append(ctx, e); err != nil {
-		return nil, auditFailed(err)
+	var err error
+	var flush func() error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err = s.append(ctx, e); err != nil {
+			err = auditFailed(err)
+			return
+		}
+		flush = s.flushSoon(ctx, "request.submitted")
+	}()
+	appended = func() error { <-done; return err }
+	flushed = func() error {
+		if err := appended(); err != nil {
+			return err
+		}
+		return flush()
 	}
-	return s.flushSoon(ctx, "request.submitted"), nil
+	return appended, flushed
 }
 
 // autoApproval names who approves a request that asks nobody (break glass,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unlockbot/unlockbot/audit"
+	"github.com/unlockbot/unlockbot/audit/jsonl"
 	"github.com/unlockbot/unlockbot/bot/store"
 )
 
@@ -49,8 +51,8 @@ func signal(c chan struct{}) {
 // the store holds then is what the reset left.
 func (s *laying) settled(t *testing.T) {
 	t.Helper()
-	waitClosed(t, s.scheduled, "the deadline")
-	waitClosed(t, s.sealed, "the sealed password")
+	waitClosed(t, s.scheduled, "the deadline was not written")
+	waitClosed(t, s.sealed, "the sealed password was not written")
 	s.inflight.Wait()
 }
 
@@ -100,7 +102,7 @@ func waitClosed(t *testing.T, c chan struct{}, what string) {
 	select {
 	case <-c:
 	case <-time.After(5 * time.Second):
-		t.Errorf("%s was not written while the account was read", what)
+		t.Errorf("%s", what)
 	}
 }
 
@@ -112,8 +114,8 @@ func TestBreakGlassLaysDownBesideTheRead(t *testing.T) {
 	st := newLaying(h.st)
 	h.org.Directory = hookedDir{Directory: h.dir,
 		onLookup: func() {
-			waitClosed(t, st.scheduled, "the deadline")
-			waitClosed(t, st.sealed, "the sealed password")
+			waitClosed(t, st.scheduled, "the deadline was not written while the account was read")
+			waitClosed(t, st.sealed, "the sealed password was not written while the account was read")
 			// The read returns right after this hook: what follows is
 			// between the read and the write.
 			st.mu.Lock()
@@ -140,24 +142,29 @@ func TestBreakGlassLaysDownBesideTheRead(t *testing.T) {
 	}
 }
 
-// A break-glass reset the guard refuses, or whose sealed password the
-// store does not take, leaves neither the deadline nor the password
-// written beside its read, creates no request and writes nothing to the
-// directory.
+// A break-glass reset the guard refuses, whose sealed password the store
+// does not take, or whose submission the trail does not take (fail
+// closed), leaves neither the deadline nor the password written beside
+// its read, creates no request and writes nothing to the directory.
 func TestABreakGlassThatStopsTakesUpWhatItLaidDown(t *testing.T) {
 	for _, c := range []struct {
 		name, account string
 		failSeal      error
+		failAudit     string
 		stopped       func(error) bool
 	}{
-		{"refused", "dadmin", nil, func(err error) bool { var v *ValidationError; return errors.As(err, &v) }},
-		{"seal not stored", "alice", errors.New("store down"), func(err error) bool { return KindOf(err) == KindUnavailable }},
+		{"refused", "dadmin", nil, "", func(err error) bool { var v *ValidationError; return errors.As(err, &v) }},
+		{"seal not stored", "alice", errors.New("store down"), "", func(err error) bool { return KindOf(err) == KindUnavailable }},
+		{"trail down", "alice", nil, "request.submitted", func(err error) bool {
+			return KindOf(err) == KindUnavailable && strings.Contains(SafeMessage(err), "audit trail could not be written")
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			ctx := context.Background()
 			st := newLaying(h.st)
 			st.failSeal = c.failSeal
+			h.failAudit = c.failAudit
 			_, err := breakGlassOn(h.replica(st), c.account, "Typed-Passw0rd-Ahead!")
 			if err == nil || !c.stopped(err) {
 				t.Fatalf("break glass: %v", err)
@@ -175,5 +182,38 @@ func TestABreakGlassThatStopsTakesUpWhatItLaidDown(t *testing.T) {
 				t.Fatalf("the directory was written: %+v", c)
 			}
 		})
+	}
+}
+
+// heldSubmission holds the append of a request's submission until the
+// directory's read has started.
+type heldSubmission struct {
+	audit.Syncer
+	t      *testing.T
+	reread chan struct{}
+}
+
+func (s heldSubmission) Append(ctx context.Context, e audit.Event) error {
+	if e.Type == "request.submitted" {
+		waitClosed(s.t, s.reread, "the account's read did not start while the submission was being appended")
+	}
+	return s.Syncer.Append(ctx, e)
+}
+
+// A break glass reads its account while its submission goes into the
+// trail (the append is held until the read has begun), and the trail
+// still starts with the submission, before the approval.
+func TestBreakGlassReadsBesideItsSubmissionRecord(t *testing.T) {
+	h := newHarness(t, nil)
+	read := make(chan struct{})
+	h.org.Directory = hookedDir{Directory: h.dir, onLookup: func() { signal(read) }}
+	svc := h.serviceOn(h.st, heldSubmission{Syncer: jsonl.New(h.audit, nil), t: t, reread: read})
+	r, err := breakGlassOn(svc, "alice", "Typed-Passw0rd-Ahead!")
+	if err != nil || r.State != StateDone {
+		t.Fatalf("break glass: %v", err)
+	}
+	trail := h.audit.String()
+	if s, a := strings.Index(trail, `"request.submitted"`), strings.Index(trail, `"request.approved"`); s < 0 || a < s {
+		t.Fatalf("the submission is not the trail's first record of the request (submitted at %d, approved at %d)", s, a)
 	}
 }
