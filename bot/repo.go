@@ -29,7 +29,7 @@ type repo struct {
 	// lease and now place a request's deadline in the sweeper's due-set.
 	lease time.Duration
 	now   func() time.Time
-	// detach runs a closing save's clean-ups after the caller goes on
+	// detach runs a done save's clean-ups after the caller goes on
 	// (saveDetached); Service.Drain waits for them.
 	detach func(func())
 }
