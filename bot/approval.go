@@ -103,6 +103,9 @@ func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Requ
 	if err != nil {
 		return r, err
 	}
+	if testPoint != nil {
+		testPoint("approved") // saved with the claim and the write's intent, nothing written
+	}
 	s.updateCard(ctx, r)
 	return s.runClaimed(ctx, o, r, h)
 }

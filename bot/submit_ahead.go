@@ -22,29 +22,23 @@ type laidDown struct {
 }
 
 // layDown writes both in the background; join waits for them. A request
-// that sets a typed password seals it; others write only the deadline.
+// that sets a typed password seals it; others write only the deadline. A
+// deadline the store did not take is written by the create, as before
+// (Due stays zero); a seal it did not take stops the request (err).
 func (s *Service) layDown(ctx context.Context, o *Org, req *Request, pw identity.Secret) (join func() laidDown) {
 	var l laidDown
 	at := s.now().Add(s.lease) // the claim's lease, taken later, ends no earlier
 	var wg sync.WaitGroup
-	var sealErr error
 	if req.setsPassword() && !req.Generated {
-		wg.Go(func() { l.sealed, sealErr = s.repo.storePassword(ctx, req.ID, pw, s.pendingTTL(o)) })
+		wg.Go(func() { l.sealed, l.err = s.repo.storePassword(ctx, req.ID, pw, s.pendingTTL(o)) })
 	}
 	wg.Go(func() {
-		var err error
-		if l.due, err = s.repo.st.Schedule(ctx, dueSet, req.ID, at); err != nil {
-			l.err = err
+		if due, err := s.repo.st.Schedule(ctx, dueSet, req.ID, at); err == nil {
+			l.due = due
 		}
 	})
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		wg.Wait()
-		if l.err == nil {
-			l.err = sealErr
-		}
-	}()
+	go func() { defer close(done); wg.Wait() }()
 	return sync.OnceValue(func() laidDown { <-done; return l })
 }
 

@@ -22,7 +22,7 @@ type laying struct {
 	scheduled, sealed chan struct{}
 	open              bool
 	during            []string // writes made while open
-	failSchedule      error
+	failSchedule      int      // how many deadline writes fail, from the first
 	failSeal          error
 	inflight          sync.WaitGroup
 }
@@ -61,8 +61,12 @@ func (s *laying) Schedule(ctx context.Context, set, member string, at time.Time)
 	defer s.inflight.Done()
 	s.note("schedule")
 	signal(s.scheduled)
-	if s.failSchedule != nil {
-		return time.Time{}, s.failSchedule
+	s.mu.Lock()
+	fail := s.failSchedule > 0
+	s.failSchedule--
+	s.mu.Unlock()
+	if fail {
+		return time.Time{}, errors.New("store: connection reset")
 	}
 	return s.Store.Schedule(ctx, set, member, at)
 }
@@ -216,4 +220,29 @@ func TestBreakGlassReadsBesideItsSubmissionRecord(t *testing.T) {
 	if s, a := strings.Index(trail, `"request.submitted"`), strings.Index(trail, `"request.approved"`); s < 0 || a < s {
 		t.Fatalf("the submission is not the trail's first record of the request (submitted at %d, approved at %d)", s, a)
 	}
+}
+
+// The store does not take the deadline written beside the read (a
+// connection reset, once): the create writes it, as it did before, so the
+// request is in the sweeper's due-set when the directory is written, and
+// the reset completes.
+func TestADeadlineNotLaidDownIsWrittenByTheCreate(t *testing.T) {
+	h := newHarness(t, nil)
+	st := newLaying(h.st)
+	st.failSchedule = 1
+	scheduled := false
+	h.org.Directory = hookedDir{Directory: h.dir, onWrite: func() {
+		keys, _ := h.st.List(context.Background(), "req:")
+		if len(keys) == 1 {
+			_, scheduled = h.deadlineOf(strings.TrimPrefix(keys[0], "req:"))
+		}
+	}}
+	r, err := breakGlassOn(h.replica(st), "alice", "Typed-Passw0rd-Ahead!")
+	if err != nil || r.State != StateDone {
+		t.Fatalf("break glass with its first deadline write lost: %v", err)
+	}
+	if !scheduled {
+		t.Fatal("the directory was written while the request had no deadline")
+	}
+	h.mustNotBeScheduled(r.ID, "done")
 }

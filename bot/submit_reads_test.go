@@ -114,6 +114,35 @@ func TestARefusedSubmissionKeepsNoPlaceUnderTheLimit(t *testing.T) {
 	}
 }
 
+// weekDown is a store whose unlock history cannot be read.
+type weekDown struct{ store.Store }
+
+func (s weekDown) Reserve(ctx context.Context, key, member string, now time.Time, window time.Duration, limit int) (bool, int, error) {
+	if strings.HasPrefix(key, "unlocks:") {
+		return false, 0, errors.New("store: connection reset")
+	}
+	return s.Store.Reserve(ctx, key, member, now, window, limit)
+}
+
+// TestAStoppedNicknameKeepsNoPlaceUnderEitherName: a typed name the
+// directory resolves to another account, stopped after the account's own
+// name was asked again and its place taken (the week's unlocks could not
+// be read), gives back the places under both names.
+func TestAStoppedNicknameKeepsNoPlaceUnderEitherName(t *testing.T) {
+	h := newHarness(t, nil)
+	h.org.Directory = waitingLookup{Directory: h.dir, alias: map[string]string{"ali": "alice"}}
+	svc := h.replica(weekDown{h.st})
+	if _, err := breakGlassOn(svc, "ali", ""); KindOf(err) != KindUnavailable {
+		t.Fatalf("%v; want the store's failure", err)
+	}
+	ctx := context.Background()
+	for _, name := range []string{"ali", "alice"} {
+		if n, _ := h.svc.resetsToday(ctx, h.org, name); n != 0 {
+			t.Errorf("%d places left taken under %s", n, name)
+		}
+	}
+}
+
 // TestOnlyAPlainUsernameIsGuessedAt: a UPN, DOMAIN\name, a DN, a display
 // name or an overlong name is never a username as typed, so no store key is
 // made for it before the directory names the account.

@@ -7,10 +7,11 @@ import (
 	"os"
 )
 
-// In the crash-test build only: UNLOCKBOT_HOLD_AT=write (or ticket, note)
-// makes the process announce itself on stderr right after that side
-// effect, before its outcome is recorded, and wait there for the test to
-// kill it with SIGKILL. Production builds do not contain this file.
+// In the crash-test build only: UNLOCKBOT_HOLD_AT=write (or ticket, note;
+// or approved, right after an approval's save) makes the process announce
+// itself on stderr right after that side effect, before its outcome is
+// recorded, and wait there for the test to kill it with SIGKILL.
+// Production builds do not contain this file.
 func init() {
 	at := os.Getenv("UNLOCKBOT_HOLD_AT")
 	if at == "" {
