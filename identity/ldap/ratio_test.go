@@ -41,8 +41,9 @@ import (
 // with the trail written to nothing (what the fsyncs cost), and on the real
 // Redis the product runs on. A last round is the chat path on Redis: the
 // request submitted outside the timer, then the approver's click to done
-// (the approval saved with the claim and flushed while the account is read
-// again, the reset). Each kind is given as the ratio of its median to the
+// (the account read again from the click on, beside the approval's save,
+// which carries the claim and the write's intent; the approval flushed
+// while the account is read; the reset). Each kind is given as the ratio of its median to the
 // floor's and as the median of its rounds' own ratios (pairedRatio). It
 // reports; it asserts no speed.
 func TestServiceVsRawReset(t *testing.T) {
