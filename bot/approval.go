@@ -95,16 +95,18 @@ func (s *Service) autoApprove(ctx context.Context, o *Org, r *Request, by string
 // approval the trail did not take is withdrawn, never acted on (runClaimed).
 //
 // The account is read again from the moment the click is known to count
-// (decided starts the read before the save) and the save carries the
-// write's intent (armApproved): the directory's read and the store's
-// saves run side by side instead of one after another.
+// (decided starts the read before the save): the directory's read and the
+// store's save run side by side instead of one after another. The write's
+// intent is saved after that read, with what it shows: an intent saved
+// with the submission's view could be taken, by a worker taking over, for
+// a write of its own when the password was changed since.
 func (s *Service) Approve(ctx context.Context, id string, approver Actor) (*Request, error) {
 	r, o, h, err := s.decided(ctx, id, approver, StateApproved, "")
 	if err != nil {
 		return r, err
 	}
 	if testPoint != nil {
-		testPoint("approved") // saved with the claim and the write's intent, nothing written
+		testPoint("approved") // saved with the claim, nothing read or written
 	}
 	s.updateCard(ctx, r)
 	return s.runClaimed(ctx, o, r, h)
@@ -167,11 +169,11 @@ func (s *Service) decide(ctx context.Context, id string, who Actor, to State, re
 }
 
 // decided is decide, which for an approval also claims the request for
-// this executor in the same save, with the write's intent (armApproved),
-// and hands the first try (runClaimed) the account's read, started as soon
-// as the click is known to count, and the wait for the approval's record
-// to be on disk (its flush runs meanwhile): the directory must not change
-// before that returns nil, and an error from it is an *unrecordedApproval.
+// this executor in the same save and hands the first try (runClaimed) the
+// account's read, started as soon as the click is known to count, and the
+// wait for the approval's record to be on disk (its flush runs
+// meanwhile): the directory must not change before that returns nil, and
+// an error from it is an *unrecordedApproval.
 func (s *Service) decided(ctx context.Context, id string, who Actor, to State, reason string) (*Request, *Org, handoff, error) {
 	const op = "bot.decide"
 	var o *Org
@@ -210,7 +212,6 @@ func (s *Service) decided(ctx context.Context, id string, who Actor, to State, r
 			r.Attempts++
 			r.LeaseUntil = s.now().Add(s.lease)
 			r.Failure, r.Retryable = "", false
-			armApproved(r)
 			if h.looked == nil {
 				// A read, which changes nothing: the first try judges it
 				// (rechecked) once the save is in.

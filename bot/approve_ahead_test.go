@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -91,73 +92,29 @@ func TestAClickThatDoesNotCountReadsNothing(t *testing.T) {
 	}
 }
 
-// The approval's save carries the write's intent: between it and the
-// write no other save of the request is made, and the version the write
-// goes out under already holds the intent and the password stamp.
-func TestApprovalSaveCarriesTheWriteIntent(t *testing.T) {
-	h := newHarness(t, nil)
-	r := h.mustSubmit("alice", "")
-	st := &swaps{Store: h.st, prefix: "req:"}
-	var atWrite *Request
-	var savesBefore int32
-	h.org.Directory = hookedDir{Directory: h.dir, onWrite: func() {
-		savesBefore = st.n.Load()
-		atWrite = h.request(r.ID)
-	}}
-	svc := h.replica(st)
-	if got, err := svc.Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
-		t.Fatalf("approve: %v", err)
-	}
-	if savesBefore != 1 {
-		t.Fatalf("%d saves of the request before the write; want 1 (the approval, with the claim and the intent)", savesBefore)
-	}
-	if !atWrite.Steps.WriteIntent || atWrite.Steps.WriteStamp != r.Account.Stamp || !atWrite.Steps.WriteUnlocks {
-		t.Fatalf("the version the write went out under: %+v", atWrite.Steps)
-	}
-}
-
-// The read for the write shows the account no longer locked (its lockout
-// ran out while the request waited): the intent armed with the
-// submission's view is saved again with the read's before the write.
-func TestAnArmedIntentTheReadContradictsIsSavedAgain(t *testing.T) {
-	h := newHarness(t, nil)
-	r := h.mustSubmit("alice", "")
-	u, _ := h.dir.User("alice")
-	u.Lock = identity.LockState{}
-	h.dir.Put(u)
-	var atWrite *Request
-	h.org.Directory = hookedDir{Directory: h.dir, onWrite: func() { atWrite = h.request(r.ID) }}
-	if got, err := h.replica(h.st).Approve(context.Background(), r.ID, approver); err != nil || got.State != StateDone {
-		t.Fatalf("approve: %v", err)
-	}
-	if atWrite == nil || !atWrite.Steps.WriteIntent || atWrite.Steps.WriteUnlocks {
-		t.Fatalf("the version the write went out under should say the write unlocks nothing: %+v", atWrite)
-	}
-}
-
-// A try that stopped before the write (the directory did not answer the
-// read) takes its armed intent back: the failure's save holds none, and
-// the Retry writes once without first asking whether a write happened
-// (on a directory without a password stamp that question is a bind with
-// the new password, a bad password against the user).
+// A break glass, created with its write's intent armed (armWrite), whose
+// try stopped before the write (the directory slot's store call failed)
+// takes the intent back: the failure's save holds none, and the Retry
+// writes once without first asking whether a write happened (on a
+// directory without a password stamp that question is a bind with the
+// new password, a bad password against the user).
 func TestATryStoppedBeforeTheWriteLeavesNoIntent(t *testing.T) {
 	h := newHarness(t, nil)
 	h.org.Directory = noStamp{h.dir}
-	svc := h.replica(h.st)
-	r, err := submitOn(svc, "alice")
-	if err != nil {
-		t.Fatal(err)
+	h.org.MaxConcurrentWrites = 1 // the write takes a slot in the store
+	flaky := newFlaky(h.st)
+	svc := h.replica(flaky)
+	flaky.fail["Reserve:dirslots:"] = errors.New("redis: connection reset")
+	got, err := breakGlassOn(svc, "alice", "Typed-Passw0rd-Ahead!")
+	if err == nil || got == nil || got.State != StateFailed || !got.Retryable {
+		t.Fatalf("break glass with the slot's store call failing: %v %+v", err, got)
 	}
-	h.dir.FailNext("Lookup", identity.ErrUnavailable)
-	got, err := svc.Approve(context.Background(), r.ID, approver)
-	if err == nil || got.State != StateFailed || !got.Retryable {
-		t.Fatalf("approve with the directory down: %v %+v", err, got)
-	}
-	if stored := h.request(r.ID); stored.Steps.WriteIntent {
+	delete(flaky.fail, "Reserve:dirslots:")
+	if stored := h.request(got.ID); stored.Steps.WriteIntent {
 		t.Fatalf("the failure's save keeps the intent of a write that never started: %+v", stored.Steps)
 	}
 	verifies := h.dir.Counts().Verify
-	if got, err = svc.Retry(context.Background(), r.ID, tech); err != nil || got.State != StateDone {
+	if got, err = svc.Retry(context.Background(), got.ID, approver); err != nil || got.State != StateDone {
 		t.Fatalf("retry: %v", err)
 	}
 	if c := h.dir.Counts(); c.SetPassword != 1 || c.Verify-verifies != 1 {

@@ -27,7 +27,7 @@ func (s *Service) finish(ctx context.Context, o *Org, r *Request) {
 			// own clean-ups, once the save is in (a takeover after a save
 			// that failed still needs it), and the reset answers without
 			// waiting for them (saveDetached).
-			if err := s.repo.saveDetached(ctx, r, s.dropTyped(context.WithoutCancel(ctx), r)); err != nil {
+			if err := s.repo.saveDetached(ctx, r, s.dropTyped(r)); err != nil {
 				s.reqLog(r).Error().Err(err).Msg("could not record done")
 				return
 			}
@@ -64,24 +64,24 @@ func (s *Service) nobodyToTell(o *Org, r *Request) bool {
 func (s *Service) afterDone(ctx context.Context, r *Request, drop bool) (dropped func()) {
 	s.reqLog(r).Info().Str("ticket", r.Steps.TicketID).Int("attempts", r.Attempts).Msg("reset done")
 	r.sealed = identity.Secret{} // the copy in hand lets go of it too
-	fn := s.dropTyped(ctx, r)
+	fn := s.dropTyped(r)
 	if !drop || fn == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
+	go func() { defer close(done); fn(ctx) }()
 	return func() { <-done }
 }
 
 // dropTyped deletes a typed password (typed passwords are not kept a
 // moment longer than the reset needs them); nil for a generated one,
 // which the requester may still reveal.
-func (s *Service) dropTyped(ctx context.Context, r *Request) func() {
+func (s *Service) dropTyped(r *Request) func(context.Context) {
 	if r.Generated {
 		return nil
 	}
 	id := r.ID
-	return func() { _ = s.repo.dropPassword(ctx, id) }
+	return func(ctx context.Context) { _ = s.repo.dropPassword(ctx, id) }
 }
 
 // fail records a failed attempt. Refusals are final; other failures offer a

@@ -14,13 +14,11 @@ import (
 // A store writer cannot forge a record, but can put an old one back as it
 // was, version and all, which its MAC accepts. The directory, which no
 // store writer controls, has the last word, and nothing is written twice:
-// a record from before its approval's save (no write intent) is refused
-// when approved again (the password stamp moved since the submission, or
-// the request is in the account's unlock history); one from the approval's
-// save, which carries the write's intent (armApproved), is refused before
-// it unlocks the account, locked again, a second time: the request is in
-// the unlock history (a reset finds its password write done, an unlock
-// finds no write shown, and each then asks the history before unlocking).
+// a record from before its approval's save, approved again, or one from
+// that save (the claim, no write intent yet: the intent is saved only
+// after the account is read for the write), run again, is refused before
+// its write: the password stamp moved since the submission, or the
+// request is in the account's unlock history.
 func TestRolledBackRecordIsNotRunAgain(t *testing.T) {
 	for _, mode := range []Mode{ModeReset, ModeUnlock} {
 		for _, from := range []string{"pending", "claimed"} {
@@ -48,8 +46,8 @@ func TestRolledBackRecordIsNotRunAgain(t *testing.T) {
 					h.svc.afterStep = nil
 					snapshot = snapshotRecord(t, h.st, requestKey(r.ID))
 					pwSnap, _ = h.st.Get(ctx, passwordKey(r.ID))
-					if got, _ := h.svc.Get(ctx, r.ID); !got.Steps.WriteIntent {
-						t.Fatalf("the approval's save carries no write intent: %+v", got.Steps)
+					if got, _ := h.svc.Get(ctx, r.ID); got.Steps.WriteIntent {
+						t.Fatalf("the approval's save carries the write's intent, saved before the read it depends on: %+v", got.Steps)
 					}
 					h.clock.add(2 * time.Minute)
 					if got, err := h.replica(h.st).Execute(ctx, r.ID); err != nil || got.State != StateDone {

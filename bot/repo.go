@@ -30,8 +30,9 @@ type repo struct {
 	lease time.Duration
 	now   func() time.Time
 	// detach runs a done save's clean-ups after the caller goes on
-	// (saveDetached); Service.Drain waits for them.
-	detach func(func())
+	// (saveDetached), with a context of their own that has a deadline;
+	// Service.Drain waits for them.
+	detach func(func(context.Context))
 }
 
 // create writes req's first version. alongside, when not nil, is what the
@@ -111,32 +112,29 @@ func (r repo) save(ctx context.Context, req *Request) error {
 // its window, a sealed password expires), so they run detached, and the
 // reset goes on to its confirmations, or answers, without their round
 // trips.
-func (r repo) saveDetached(ctx context.Context, req *Request, then func()) error {
+func (r repo) saveDetached(ctx context.Context, req *Request, then func(context.Context)) error {
 	return r.saveThen(ctx, req, then, r.detach != nil)
 }
 
 // saveThen is save with then, when not nil, run once the save is in,
 // beside the save's own clean-ups (the deadline's removal, the place
 // given back); detached, they run after it returns.
-func (r repo) saveThen(ctx context.Context, req *Request, then func(), detached bool) error {
+func (r repo) saveThen(ctx context.Context, req *Request, then func(context.Context), detached bool) error {
 	was := req.stored
-	var release func()
+	var release func(context.Context)
 	if req.ended() && !(was.Final() || was == StateFailed) {
 		// Once, as it ends (its later saves find it given back). Best
 		// effort: a place not given back ages out of the window.
-		ctx, key, id := ctx, openKey(req.Requester), req.ID
-		if detached {
-			ctx = context.WithoutCancel(ctx)
-		}
-		release = func() { _ = r.st.Release(ctx, key, id) }
+		key, id := openKey(req.Requester), req.ID
+		release = func(ctx context.Context) { _ = r.st.Release(ctx, key, id) }
 	}
 	after := then
 	if then != nil && release != nil {
 		give := release
-		after = func() {
+		after = func(ctx context.Context) {
 			var wg sync.WaitGroup
-			wg.Go(then)
-			give()
+			wg.Go(func() { then(ctx) })
+			give(ctx)
 			wg.Wait()
 		}
 	} else if release != nil {
@@ -198,7 +196,7 @@ func (r repo) scheduled(ctx context.Context, req *Request, write func() (store.R
 // scheduledThen is scheduled with then, when not nil, run once written,
 // beside the deadline's removal (best-effort clean-ups, each a round trip);
 // detached, a closing save's clean-ups run after it returns (detach).
-func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (store.Record, error), then func(), detached bool) error {
+func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (store.Record, error), then func(context.Context), detached bool) error {
 	at, open := nextDeadline(req, r.lease)
 	closing := !open && closesOwn(req)
 	switch {
@@ -225,7 +223,7 @@ func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (sto
 		case then != nil && detached:
 			r.detach(then)
 		case then != nil:
-			then()
+			then(ctx)
 		}
 		return nil
 	}
@@ -234,7 +232,7 @@ func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (sto
 	cleanUp := func(ctx context.Context) {
 		var wg sync.WaitGroup
 		if then != nil {
-			wg.Go(then)
+			wg.Go(func() { then(ctx) })
 		}
 		if gone, err := r.st.Unschedule(ctx, dueSet, id, at); closing && err == nil && !gone {
 			if at, err := r.st.Schedule(ctx, dueSet, id, r.now()); err == nil {
@@ -244,8 +242,7 @@ func (r repo) scheduledThen(ctx context.Context, req *Request, write func() (sto
 		wg.Wait()
 	}
 	if detached {
-		ctx := context.WithoutCancel(ctx)
-		r.detach(func() { cleanUp(ctx) })
+		r.detach(cleanUp)
 		return nil
 	}
 	cleanUp(ctx)

@@ -106,7 +106,7 @@ func New(c Config) (*Service, error) {
 		s.now = time.Now
 	}
 	s.bg = NewInProcess(s.log)
-	s.repo.detach = func(fn func()) { s.bg.Go(func(context.Context) { fn() }) }
+	s.repo.detach = func(fn func(context.Context)) { s.bg.Go(fn) }
 	s.jobs = c.Jobs
 	if s.jobs == nil {
 		s.jobs = s.bg

@@ -29,26 +29,17 @@ import (
 func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.Account, p prepared, flushed func() error) (counted func(), err error) {
 	counted = func() {}
 	pw, done := p.pw, writeDone(r)
-	if armed := r.armed == "write"; !done && (!r.Steps.WriteIntent || armed) {
+	if !done && !r.Steps.WriteIntent {
 		if err := s.stillCurrent(r, acct, p); err != nil {
 			return counted, err
 		}
 		if r.UnlockOnly() && !acct.Lock.Locked {
 			// The lockout ran out on its own while the request waited.
-			disarm(r)
 			r.Steps.UnlockSkipped = true // rides with the next save
 			return counted, s.stepped("write")
 		}
 		// Saved with the intent: what the directory looked like before.
-		// An intent armed with the submission's view of the account that
-		// the read now contradicts is saved again with what it shows.
-		stamp, unlocks := r.Steps.WriteStamp, r.Steps.WriteUnlocks
 		r.Steps.WriteStamp, r.Steps.WriteUnlocks = acct.PasswordStamp, acct.Lock.Locked
-		if armed && (stamp != acct.PasswordStamp || unlocks != acct.Lock.Locked) {
-			if err := s.renew(ctx, r); err != nil {
-				return counted, err
-			}
-		}
 	}
 	var recovered bool
 	defer func() {
@@ -57,15 +48,7 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 		}
 	}()
 	happened := func() (bool, error) {
-		did, err := s.written(ctx, o, r, acct, pw)
-		if err != nil || did {
-			return did, err
-		}
-		// An intent whose write the directory does not show is written
-		// now, unless this request is in the account's unlock history: a
-		// record put back from before its outcome (its first run unlocked
-		// the account, which is locked again) must not unlock it twice.
-		return false, p.replay()
+		return s.written(ctx, o, r, acct, pw)
 	}
 	do := func() error {
 		// An interrupted write the directory does not show is written
@@ -138,7 +121,7 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 	if err := s.once(ctx, r, "write", &r.Steps.WriteIntent, done, happened, do, record); err != nil {
 		return counted, err
 	}
-	return counted, s.reunlock(ctx, o, r, acct, p, recovered)
+	return counted, s.reunlock(ctx, o, r, acct, recovered)
 }
 
 // armWrite puts the write's intent into the first version of a request
@@ -154,27 +137,12 @@ func armWrite(r *Request, acct identity.Account) {
 	r.armed = "write"
 }
 
-// armApproved puts the write's intent into the save of a person's
-// approval, which is also its executor's claim (decided), with the
-// account as the request saw it at submission: the write proceeds only
-// while the password stamp is still that one (stillCurrent, which an
-// armed write still runs), and the write saves the intent again if the
-// read for it shows another lock state. The intent's own save, after the
-// account is read again and before the write, is then spared.
-func armApproved(r *Request) {
-	if r.UnlockOnly() && !r.Account.WasLocked {
-		return // the read decides whether there is anything to write
-	}
-	r.Steps.WriteStamp, r.Steps.WriteUnlocks, r.Steps.WriteIntent = r.Account.Stamp, r.Account.WasLocked, true
-	r.armed = "write"
-}
-
 // disarm takes back an armed write's intent its try never acted on (the
-// try stopped before the write: a read refused it, a store did not
-// answer, the worker is shutting down): the save that follows records no
-// intent, so a later try or a Retry does not ask the directory about a
-// write that never started (on a directory without a password stamp, a
-// bind with the new password that counts as a bad one against the user).
+// try stopped before the write: the store did not answer, the worker is
+// shutting down): the save that follows records no intent, so a later
+// try or a Retry does not ask the directory about a write that never
+// started (on a directory without a password stamp, a bind with the new
+// password that counts as a bad one against the user).
 func disarm(r *Request) {
 	if r.armed == "write" {
 		r.Steps.WriteIntent, r.armed = false, ""
@@ -185,17 +153,12 @@ func disarm(r *Request) {
 // which is locked now: locked again after an interrupted reset (the user
 // kept trying), or a generic-LDAP reset stopped between its two writes. It
 // is its own side effect, with its own intent and durable record.
-func (s *Service) reunlock(ctx context.Context, o *Org, r *Request, acct identity.Account, p prepared, recovered bool) error {
+func (s *Service) reunlock(ctx context.Context, o *Org, r *Request, acct identity.Account, recovered bool) error {
 	if !r.setsPassword() || r.Steps.Unlocked || !(r.Steps.ReunlockIntent || (recovered && acct.Lock.Locked)) {
 		return nil
 	}
 	happened := func() (bool, error) { return !acct.Lock.Locked, nil }
 	do := func() error {
-		// Not for a request already in the unlock history: a record put
-		// back from before its outcome must not unlock the account twice.
-		if err := p.replay(); err != nil {
-			return err
-		}
 		if err := s.record(ctx, "reset.unlock_started", audit.OK, r, "system", map[string]string{"after": "recovered password write"}); err != nil {
 			return err
 		}
@@ -232,17 +195,11 @@ func (s *Service) stillCurrent(r *Request, acct identity.Account, p prepared) er
 	if r.setsPassword() && r.Account.Stamp != "" && acct.PasswordStamp != "" && acct.PasswordStamp != r.Account.Stamp {
 		return refusal("changed_since_request", "The password of "+r.Account.Label()+" was changed after this request was submitted, so its approval no longer applies and nothing was changed. Submit a new request if one is still needed.")
 	}
-	return p.replay()
-}
-
-// replay refuses a request the account's unlock history already holds
-// (asked by prepare).
-func (p prepared) replay() error {
 	if p.replayErr != nil {
 		return errorf("bot.write", KindUnavailable, p.replayErr, "The state store is not answering. Try again in a minute.")
 	}
 	if p.replayed {
-		return refusal("replayed", "This request already unlocked "+p.label+" once, so it is not run again. Submit a new request if one is still needed.")
+		return refusal("replayed", "This request already unlocked "+r.Account.Label()+" once, so it is not run again. Submit a new request if one is still needed.")
 	}
 	return nil
 }

@@ -16,7 +16,6 @@ type prepared struct {
 	replayed            bool
 	replayErr           error
 	replayAsked, needPw bool
-	label               string // the account, for the replay's refusal
 }
 
 // prepare asks the store for the three at once: each is one round trip,
@@ -54,12 +53,7 @@ func (s *Service) prepare(ctx context.Context, o *Org, r *Request, created bool)
 	if err := checkStop(ctx); err != nil {
 		return p, err
 	}
-	// The replay is asked of every record but the one just created that
-	// may still unlock: one without the write's intent, one with it (armed
-	// with the approval, or found by a worker taking over) whose write
-	// the directory may not show (write's happened), one whose password
-	// write left the account locked (reunlock).
-	p.needPw, p.replayAsked, p.label = needsPassword(r), !created && !(writeDone(r) && r.Steps.Unlocked), r.Account.Label()
+	p.needPw, p.replayAsked = needsPassword(r), !created && !writeDone(r) && !r.Steps.WriteIntent
 	done := make(chan struct{}, 2)
 	if p.needPw {
 		go func() { p.pw, p.pwErr = s.password(ctx, o, r); done <- struct{}{} }()

@@ -122,7 +122,6 @@ func (s *Service) submit(ctx context.Context, sub Submission, breakGlass bool) (
 	if err != nil && r == nil {
 		_ = s.repo.st.Release(ctx, openKey(req.Requester), req.ID)
 		s.unreserve(ctx, o, req)
-		s.takeUp(ctx, req, laid)
 	}
 	return r, err
 }
@@ -139,7 +138,19 @@ func (s *Service) unreserve(ctx context.Context, o *Org, req *Request) {
 // start records a validated request and sends it on: to an approver, or
 // straight to the reset service. laid, for a request that runs at once, is
 // its deadline and sealed password, written while its account was read.
-func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool, by string, submitted func() error, laid func() laidDown) (*Request, error) {
+func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submission, acct identity.Account, breakGlass bool, by string, submitted func() error, laid func() laidDown) (_ *Request, err error) {
+	// What was laid down is taken up only for a request whose create was
+	// never sent: a create that failed may still have written the record
+	// (a reply lost in a timeout), which then needs both its deadline
+	// (the sweeper finds it) and its password (a takeover sets it); left
+	// behind otherwise, a deadline finds nothing to do and a password
+	// expires.
+	sent := false
+	defer func() {
+		if err != nil && !sent {
+			s.takeUp(ctx, req, laid)
+		}
+	}()
 	now := s.now()
 	req.CreatedAt, req.UpdatedAt = now, now
 	req.ExpiresAt = now.Add(o.Policy.ApprovalTTL)
@@ -179,6 +190,7 @@ func (s *Service) start(ctx context.Context, o *Org, req *Request, sub Submissio
 			return err
 		}
 	}
+	sent = true
 	if err := s.repo.create(ctx, req, sealing); err != nil {
 		return nil, errorf("bot.Submit", KindUnavailable, err, "The state store is not answering. Try again in a minute.")
 	}

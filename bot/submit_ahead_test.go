@@ -24,6 +24,7 @@ type laying struct {
 	during            []string // writes made while open
 	failSchedule      int      // how many deadline writes fail, from the first
 	failSeal          error
+	failCreate        error // the request record's create
 	inflight          sync.WaitGroup
 }
 
@@ -80,6 +81,9 @@ func (s *laying) Create(ctx context.Context, key string, value []byte, ttl time.
 		if s.failSeal != nil {
 			return store.Record{}, s.failSeal
 		}
+	}
+	if strings.HasPrefix(key, "req:") && s.failCreate != nil {
+		return store.Record{}, s.failCreate
 	}
 	return s.Store.Create(ctx, key, value, ttl)
 }
@@ -245,4 +249,28 @@ func TestADeadlineNotLaidDownIsWrittenByTheCreate(t *testing.T) {
 		t.Fatal("the directory was written while the request had no deadline")
 	}
 	h.mustNotBeScheduled(r.ID, "done")
+}
+
+// The record's create fails (its reply lost: the record may be in the
+// store all the same): what was laid down beside the read stays, so a
+// record that did land has its deadline (the sweeper finds it) and its
+// password (a takeover sets it); nothing is written to the directory.
+func TestAFailedCreateLeavesWhatWasLaidDown(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	st := newLaying(h.st)
+	st.failCreate = errors.New("i/o timeout")
+	if _, err := breakGlassOn(h.replica(st), "alice", "Typed-Passw0rd-Ahead!"); KindOf(err) != KindUnavailable {
+		t.Fatalf("break glass with its create failing: %v", err)
+	}
+	st.settled(t)
+	if n, err := h.st.Scheduled(ctx, dueSet); err != nil || n != 1 {
+		t.Fatalf("%d deadlines left (%v); want the one laid down", n, err)
+	}
+	if keys, _ := h.st.List(ctx, "pw:"); len(keys) != 1 {
+		t.Fatalf("sealed passwords: %v; want the one laid down", keys)
+	}
+	if c := h.dir.Counts(); c.SetPassword+c.Unlock != 0 {
+		t.Fatalf("the directory was written: %+v", c)
+	}
 }

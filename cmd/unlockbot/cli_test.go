@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,6 +83,17 @@ func TestBreakGlassReset(t *testing.T) {
 	}
 	if err := lab.Bind(dn, "Typed-Passw0rd-From-Stdin"); err == nil || !strings.Contains(err.Error(), "773") {
 		t.Fatalf("temporary password: bind = %v, want data 773", err)
+	}
+	// The reset answered before its clean-ups; the command waited for them
+	// before it exited: the typed password is no longer kept.
+	conf, _ := os.ReadFile(cfg)
+	prefix := regexp.MustCompile(`redis_prefix: "([^"]+)"`).FindSubmatch(conf)
+	if prefix == nil {
+		t.Fatal("no redis_prefix in the lab config")
+	}
+	keys, err := redisClient(t, storetest.RedisURL(t)).Keys(context.Background(), string(prefix[1])+"pw:*").Result()
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("sealed passwords kept after the command exited: %v (%v)", keys, err)
 	}
 }
 

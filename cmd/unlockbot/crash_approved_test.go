@@ -8,12 +8,10 @@ import (
 )
 
 // TestKilledAfterTheApprovalWritesOnce: an approval's save is its
-// executor's claim and carries the write's intent, so the worst moment
-// before the directory is right after that save: the replica that made it
-// is killed with SIGKILL there, before it read or wrote the account. The
-// replica taking over when the lease runs out finds the intent, sees in
-// AD that no write happened (the password stamp has not moved) and that
-// the request is not in the account's unlock history, and writes once:
+// executor's claim, made while its read of the account is already under
+// way: the replica that made it is killed with SIGKILL right after it,
+// before anything was written. The replica taking over when the lease
+// runs out reads the account, saves the write's intent and writes once:
 // AD shows one password write and one unlock, and the trails one write,
 // made by the replica that took over, not found as recovered.
 func TestKilledAfterTheApprovalWritesOnce(t *testing.T) {

@@ -71,6 +71,7 @@ func cmdReset(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer a.Close()
+	defer a.drain() // before Close: the clean-ups need the store
 	op := bot.Actor{Platform: "cli", ID: *as, Name: *as}
 	mode := bot.ModeReset
 	if *unlockOnly {

@@ -45,17 +45,19 @@ type app struct {
 	queue *jobqueue.Queue
 }
 
-// closeWait bounds how long Close waits for a command's detached work.
-const closeWait = 10 * time.Second
+// drainWait bounds how long a command waits for its detached work.
+const drainWait = 10 * time.Second
+
+// drain waits for what a command's reset left running (its clean-ups,
+// which it answered without waiting for), before the store closes; serve
+// drains within its own shutdown grace instead.
+func (a *app) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), drainWait)
+	defer cancel()
+	_ = a.svc.Drain(ctx)
+}
 
 func (a *app) Close() {
-	if a.svc != nil {
-		// What a command's last reset left running (its clean-ups, which
-		// it answered without waiting for) ends before the store closes.
-		ctx, cancel := context.WithTimeout(context.Background(), closeWait)
-		_ = a.svc.Drain(ctx)
-		cancel()
-	}
 	if a.audit != nil {
 		_ = a.audit.Close()
 	}
