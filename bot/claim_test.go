@@ -72,7 +72,7 @@ func TestAnApprovalIsItsExecutorsClaim(t *testing.T) {
 	var otherErr error
 	hook.onUpdate = func() {
 		hook.onUpdate = nil
-		_, _, otherErr = other.claim(context.Background(), r.ID, nil)
+		_, _, otherErr = other.claim(context.Background(), r.ID)
 	}
 	got, err := svc.Approve(context.Background(), r.ID, approver)
 	if err != nil || got.State != StateDone {

@@ -17,13 +17,7 @@ import (
 // crash) neither repeats one nor loses one. The Slack handler, the Teams
 // handler and `unlockbot reset` all end here.
 func (s *Service) Execute(ctx context.Context, id string) (*Request, error) {
-	return s.execute(ctx, id, nil)
-}
-
-// execute runs the reset. have, when given, is the request as this path
-// saved it a moment ago, so the claim tries it before reading the store.
-func (s *Service) execute(ctx context.Context, id string, have *Request) (*Request, error) {
-	r, o, err := s.claim(ctx, id, have)
+	r, o, err := s.claim(ctx, id)
 	if err != nil {
 		return r, err
 	}
@@ -132,9 +126,8 @@ func pause(ctx context.Context, d time.Duration) bool {
 // claim takes the request for this executor: approved → executing, or
 // executing whose lease ran out (its executor died). An approval older
 // than the org's approval window is not acted on, whoever finds it: a click,
-// a retry or the sweeper. have, when not nil, is tried first (a copy that
-// another replica changed since costs one conflict and a read).
-func (s *Service) claim(ctx context.Context, id string, have *Request) (*Request, *Org, error) {
+// a retry or the sweeper. (An approval claims in its own save: decided.)
+func (s *Service) claim(ctx context.Context, id string) (*Request, *Org, error) {
 	const op = "bot.claim"
 	var o *Org
 	var takeover bool
@@ -168,13 +161,7 @@ func (s *Service) claim(ctx context.Context, id string, have *Request) (*Request
 		r.Failure, r.Retryable = "", false
 		return nil
 	}
-	var r *Request
-	var err error
-	if have != nil {
-		r, err = s.updateFrom(ctx, op, have, claimed)
-	} else {
-		r, err = s.update(ctx, op, id, claimed)
-	}
+	r, err := s.update(ctx, op, id, claimed)
 	if r == nil {
 		return nil, nil, err
 	}

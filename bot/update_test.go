@@ -189,7 +189,7 @@ func TestFailOfALostAttemptWritesNothing(t *testing.T) {
 			return nil
 		}
 		h.clock.add(3 * time.Minute) // past the lease
-		if _, _, err := other.claim(ctx, r.ID, nil); err != nil {
+		if _, _, err := other.claim(ctx, r.ID); err != nil {
 			t.Errorf("takeover: %v", err)
 		}
 		return errorf("test", KindUnavailable, nil, "Injected failure.")
