@@ -271,14 +271,11 @@ func (s *Service) decided(ctx context.Context, id string, who Actor, to State, r
 	return r, o, h, nil
 }
 
-// lookAhead reads the account named in the background; the returned func
-// waits for the answer.
+// lookAhead reads the account named in the background, its request sent
+// before the claim's save is sealed (startFirst); the returned func waits
+// for the answer.
 func (s *Service) lookAhead(ctx context.Context, o *Org, username string) func() (identity.Account, error) {
-	var acct identity.Account
-	var err error
-	done := make(chan struct{})
-	go func() { defer close(done); acct, err = o.Directory.Lookup(ctx, username) }()
-	return func() (identity.Account, error) { <-done; return acct, err }
+	return startFirst(func() (identity.Account, error) { return o.Directory.Lookup(ctx, username) })
 }
 
 // unrecordedApproval is an approval whose record did not reach the disk:

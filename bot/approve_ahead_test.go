@@ -15,7 +15,21 @@ import (
 // starts, to see where the flow stands at those moments.
 type hookedDir struct {
 	identity.Directory
-	onLookup, onWrite func()
+	onLookup, onWrite, onVerify func()
+}
+
+func (d hookedDir) Verify(ctx context.Context, a identity.Account, pw identity.Secret, temporary bool) (identity.Verification, error) {
+	if d.onVerify != nil {
+		d.onVerify()
+	}
+	return d.Directory.Verify(ctx, a, pw, temporary)
+}
+
+func (d hookedDir) Unlock(ctx context.Context, a identity.Account) error {
+	if d.onWrite != nil {
+		d.onWrite()
+	}
+	return d.Directory.Unlock(ctx, a)
 }
 
 func (d hookedDir) Lookup(ctx context.Context, name string) (identity.Account, error) {

@@ -256,6 +256,10 @@ type Request struct {
 	// saved by this worker with nothing run since (armWrite): once neither
 	// asks whether it happened nor saves it again.
 	armed string
+	// readBack is the read-back this copy's write started as soon as the
+	// directory took the change (readBackSoon): verify takes its answer
+	// instead of asking again.
+	readBack func() (identity.Verification, error)
 }
 
 // UnlockOnly reports whether the password is left alone.

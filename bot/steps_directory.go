@@ -70,20 +70,21 @@ func (s *Service) write(ctx context.Context, o *Org, r *Request, acct identity.A
 			if err := o.Directory.Unlock(ctx, acct); err != nil {
 				return s.dirError("unlock", err)
 			}
+			r.readBack = s.readBackSoon(ctx, o, r, acct, pw)
 			return nil
 		}
 		// Always with the unlock: a user who kept trying while the request
 		// waited may be locked now, and a reset that leaves them locked out
 		// helps nobody.
 		err := o.Directory.SetPassword(ctx, acct, identity.PasswordChange{Password: pw, Temporary: r.Temporary, Unlock: true})
-		if errors.Is(err, identity.ErrPartial) {
+		if err != nil && !errors.Is(err, identity.ErrPartial) {
+			return s.dirError("set_password", err)
+		}
+		r.readBack = s.readBackSoon(ctx, o, r, acct, pw)
+		if err != nil {
 			// The password is written; only a follow-up failed. Writing it
 			// again would not help: say what is left to do by hand.
 			r.Steps.Warning = SafeMessage(err)
-			return nil
-		}
-		if err != nil {
-			return s.dirError("set_password", err)
 		}
 		return nil
 	}
@@ -229,10 +230,26 @@ func (s *Service) written(ctx context.Context, o *Org, r *Request, acct identity
 	return v.PasswordWorks, nil
 }
 
+// readBackSoon starts the read-back of a write the directory just took,
+// sent before the write's outcome is recorded and the ticket's create
+// starts (startFirst): it only reads, and nothing of ours changes the
+// account between the two (a write found by a worker taking over is read
+// back by verify, after any unlock it still owes). The returned func
+// waits for the answer.
+func (s *Service) readBackSoon(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) func() (identity.Verification, error) {
+	temporary := r.Temporary
+	return startFirst(func() (identity.Verification, error) { return o.Directory.Verify(ctx, acct, pw, temporary) })
+}
+
 // verify reads the account back: unlocked, and for a reset the new password
-// binds and the must-change flag is what was asked.
+// binds and the must-change flag is what was asked. A read-back the write
+// started (readBackSoon) is taken instead of a read of its own.
 func (s *Service) verify(ctx context.Context, o *Org, r *Request, acct identity.Account, pw identity.Secret) error {
-	v, err := o.Directory.Verify(ctx, acct, pw, r.Temporary)
+	read := func() (identity.Verification, error) { return o.Directory.Verify(ctx, acct, pw, r.Temporary) }
+	if r.readBack != nil {
+		read, r.readBack = r.readBack, nil
+	}
+	v, err := read()
 	if err != nil {
 		return s.dirError("verify", err)
 	}
