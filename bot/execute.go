@@ -227,7 +227,15 @@ func (s *Service) run(ctx context.Context, o *Org, r *Request, h handoff, flushe
 		if release, err = s.takeSlot(ctx, o, r); err != nil {
 			return err
 		}
-		defer release()
+		defer func() {
+			if r.readBack != nil {
+				// A read-back the try stopped before taking is still a
+				// bind on the directory: the slot is its until it ends.
+				_, _ = r.readBack()
+				r.readBack = nil
+			}
+			release()
+		}()
 	}
 	pw := p.pw
 	counted, err := s.write(ctx, o, r, acct, p, flushed)

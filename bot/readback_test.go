@@ -82,3 +82,53 @@ func TestOnlyAWriteTheDirectoryTookIsReadBack(t *testing.T) {
 		t.Fatalf("a partial write: %d read-backs, want 1", n)
 	}
 }
+
+// A try that stops between the write and its read-back (the write's record
+// refused) keeps the org's directory slot until that read-back's bind
+// ends: the slot bounds the binds on the directory too.
+func TestAnAbandonedReadBackKeepsTheSlot(t *testing.T) {
+	h := newHarness(t, nil)
+	h.org.MaxConcurrentWrites = 1
+	entered, hold := make(chan struct{}), make(chan struct{})
+	h.org.Directory = hookedDir{Directory: h.dir, onVerify: func() { signal(entered); <-hold }}
+	h.failAudit = "reset.password_set"
+	svc := h.replica(h.st)
+	done := make(chan error, 1)
+	go func() { _, err := breakGlassOn(svc, "alice", "Typed-Passw0rd-Back!"); done <- err }()
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no read-back began after the write")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the try ended while its read-back was still binding: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	ctx := context.Background()
+	probe := func() bool {
+		free, _, err := h.st.Reserve(ctx, "dirslots:acme", "probe", h.clock.now(), time.Minute, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if free {
+			_ = h.st.Release(ctx, "dirslots:acme", "probe")
+		}
+		return free
+	}
+	if probe() {
+		t.Fatal("the slot was given back while the read-back's bind was in flight")
+	}
+	close(hold)
+	select {
+	case err := <-done:
+		if KindOf(err) != KindUnavailable {
+			t.Fatalf("a try whose write's record was refused: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the try did not end once its read-back did")
+	}
+	if !probe() {
+		t.Fatal("the slot was not given back after the read-back ended")
+	}
+}
